@@ -1,0 +1,110 @@
+# Switchboard build.  `make run` and `make test` are the two commands; the
+# rest are their parts.  MODE=release (default) builds into build/release,
+# MODE=asan into build/asan with AddressSanitizer and UBSan (the tests).
+
+MODE ?= release
+B := build/$(MODE)
+
+CC ?= cc
+PKGS := libcjson libsodium libcurl sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2
+STD := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+ifeq ($(MODE),asan)
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+LDOPT := -fsanitize=address,undefined
+else
+OPT := -O2 -g
+LDOPT :=
+endif
+CFLAGS_ALL := $(STD) $(WARN) $(OPT) -Iinclude $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL := $(LDOPT) $(LDFLAGS)
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+LIB := $(B)/libswitchboard.a
+RESPONDERS := gateway projects events sandbox bare
+BINS := $(RESPONDERS:%=$(B)/bin/%) $(B)/bin/sbctl
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNITS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+HEADERS := $(wildcard include/sb/*.h)
+
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_SECONDS ?= 5
+
+.PHONY: all build deps run start stop test unit e2e fuzz fuzz-build lint \
+	bench format clean
+
+all: build
+
+build: $(BINS)
+
+deps:
+	@scripts/deps
+
+$(B)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(B)/bin/sbctl: $(B)/cron/sbctl.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(B)/bin/%: $(B)/fcgi/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+# Fuzz targets: clang's libFuzzer with ASan and UBSan over the library
+# sources compiled again for it.
+FUZZ_FLAGS := $(STD) $(WARN) -g -O1 -Iinclude $(PKG_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+run: deps build
+	@scripts/stack run
+
+start: deps build
+	@scripts/stack start
+
+stop:
+	@scripts/stack stop
+
+unit:
+	@$(MAKE) --no-print-directory MODE=asan $(patsubst build/release/%,build/asan/%,$(UNITS))
+
+test: deps
+	@$(MAKE) --no-print-directory MODE=asan build unit
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/run
+
+fuzz: fuzz-build
+	@tests/fuzz/run $(FUZZ_SECONDS)
+
+lint:
+	@scripts/lint
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+bench: deps build
+	@bench/run
+
+clean:
+	rm -rf build

@@ -1,0 +1,75 @@
+/*
+ * The database layer over SQLite.  A handle is opened once per process with
+ * WAL, busy_timeout and foreign_keys on; statements are prepared once per
+ * process and cached by their SQL text pointer, so each module keeps its SQL
+ * in one static table and asks for a statement with sb_db_stmt().  Every
+ * transaction that writes starts with BEGIN IMMEDIATE (sb_db_begin), which
+ * is retried while the database is busy.  Migrations are the *.sql files of
+ * one directory applied in name order and recorded in schema_migrations.
+ */
+#ifndef SB_DB_H
+#define SB_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "sb/err.h"
+
+#define SB_DB_STMT_MAX 128       /* cached statements per handle */
+#define SB_DB_BEGIN_ATTEMPTS 50  /* BEGIN IMMEDIATE tries on SQLITE_BUSY */
+#define SB_DB_MIGRATION_MAX 256  /* migration files per directory */
+
+struct sb_db;
+
+/*
+ * Opens (creating if needed) the database at path with WAL journal,
+ * synchronous=NORMAL, foreign_keys=ON and the given busy timeout.  On SB_OK
+ * *out is set and the caller frees it with sb_db_close(); otherwise *out is
+ * NULL.
+ */
+enum sb_err sb_db_open(const char *path, long busy_timeout_ms,
+    struct sb_db **out);
+
+/* Finalizes every cached statement and closes; NULL is a no-op. */
+void sb_db_close(struct sb_db *db);
+
+/* The underlying handle, borrowed; valid until sb_db_close(). */
+sqlite3 *sb_db_handle(struct sb_db *db);
+
+/*
+ * Returns the cached statement for sql, preparing it on first use, reset and
+ * with bindings cleared, or NULL on error (logged).  sql must be a string
+ * with static storage: the pointer is the cache key.  The statement is
+ * borrowed; callers step it and need not reset it.
+ */
+sqlite3_stmt *sb_db_stmt(struct sb_db *db, const char *sql);
+
+/* BEGIN IMMEDIATE, retried up to SB_DB_BEGIN_ATTEMPTS times on busy. */
+enum sb_err sb_db_begin(struct sb_db *db);
+
+/* COMMIT; on failure the transaction is rolled back. */
+enum sb_err sb_db_commit(struct sb_db *db);
+
+/* ROLLBACK if a transaction is open; safe to call when none is. */
+void sb_db_rollback(struct sb_db *db);
+
+/*
+ * Applies, in file-name order, each "*.sql" file of dir not yet recorded in
+ * schema_migrations, each in its own transaction together with its record.
+ * On SB_OK *applied (if not NULL) holds how many were applied.  A failing
+ * migration is rolled back and named in the log.
+ */
+enum sb_err sb_db_migrate(struct sb_db *db, const char *dir, int *applied);
+
+/* Number of applied migrations, or -1 on error: the health check's read. */
+int64_t sb_db_schema_version(struct sb_db *db);
+
+/* Last error message of the handle, for logs; never NULL. */
+const char *sb_db_errmsg(struct sb_db *db);
+
+/* Current time as ISO-8601 UTC with milliseconds into out (>= 25 bytes). */
+void sb_db_now_iso(char *out, size_t outsize);
+
+#endif
