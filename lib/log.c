@@ -72,7 +72,7 @@ sb_log(enum sb_log_level level, const char *component, const char *request_id,
 	va_end(ap);
 	if (n > 0)
 		len += (size_t)n < sizeof(line) - len ? (size_t)n
-						      : sizeof(line) - len - 1;
+		                                      : sizeof(line) - len - 1;
 	/* Keep one event on one line whatever the message held. */
 	for (size_t i = 0; i < len; i++)
 		if (line[i] == '\n' || line[i] == '\r')

@@ -14,8 +14,8 @@
 #include "sb/route.h"
 #include "sb/secrets.h"
 
-#define SB_APP_DEFER_MAX 16           /* after-response tasks per request */
-#define SB_APP_ARENA_MAX (8u << 20)   /* per-request arena cap */
+#define SB_APP_DEFER_MAX 16 /* after-response tasks per request */
+#define SB_APP_ARENA_MAX (8u << 20) /* per-request arena cap */
 
 struct sb_ctx;
 
@@ -23,13 +23,13 @@ typedef void (*sb_deferred)(struct sb_ctx *ctx, void *arg);
 
 /* What one responder is: its name, routes, database and hooks. */
 struct sb_app {
-	const char *name;                /* component name in logs */
+	const char *name; /* component name in logs */
 	const struct sb_route *routes;
 	size_t route_count;
-	int error_style;                 /* enum sb_response_style */
-	const char *db_file;             /* under var_dir; NULL: no database */
-	int needs_secrets;               /* open the keyring */
-	int needs_http;                  /* make an outbound client */
+	int error_style; /* enum sb_response_style */
+	const char *db_file; /* under var_dir; NULL: no database */
+	int needs_secrets; /* open the keyring */
+	int needs_http; /* make an outbound client */
 	/* Called once after the context is ready; non-SB_OK aborts start. */
 	enum sb_err (*init)(struct sb_ctx *ctx);
 	/* Called once at exit; may be NULL. */
@@ -43,7 +43,7 @@ struct sb_ctx {
 	struct sb_db *db;
 	struct sb_secrets *secrets;
 	struct sb_http *http;
-	void *user;                      /* the responder's own state */
+	void *user; /* the responder's own state */
 	struct {
 		sb_deferred fn;
 		void *arg;
@@ -63,6 +63,9 @@ int sb_app_main(const struct sb_app *app, int argc, char **argv);
  */
 enum sb_err sb_app_ctx_init(struct sb_ctx *ctx, const struct sb_app *app);
 
+/* Makes ctx->http from the configured limits. */
+enum sb_err sb_app_http_new(struct sb_ctx *ctx);
+
 /* Releases what ctx holds; safe on a partly initialised ctx. */
 void sb_app_ctx_clear(struct sb_ctx *ctx);
 
@@ -74,6 +77,16 @@ void sb_app_ctx_clear(struct sb_ctx *ctx);
  * cron).
  */
 enum sb_err sb_app_defer(struct sb_ctx *ctx, sb_deferred fn, void *arg);
+
+/*
+ * Parses req's body as JSON and validates it against fields (field_count
+ * rows; fields NULL skips validation).  On success returns the object,
+ * owned by req (freed by sb_request_clear).  Otherwise has already sent the
+ * error response (400 naming the problem, 413 past the caps, 415 for a
+ * content type other than JSON) and returns NULL.
+ */
+cJSON *sb_app_body(struct sb_ctx *ctx, struct sb_request *req,
+    const struct sb_field *fields, size_t field_count);
 
 /* Health: answers {"status": "ok", "service", "schema_version"} after a
  * database read, or 503 if the read fails.  A route handler. */

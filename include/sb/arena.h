@@ -16,8 +16,8 @@ struct sb_arena_chunk;
 
 struct sb_arena {
 	struct sb_arena_chunk *head; /* newest chunk first */
-	size_t used;                 /* bytes handed out since reset */
-	size_t cap;                  /* hard limit on used */
+	size_t used; /* bytes handed out since reset */
+	size_t cap; /* hard limit on used */
 };
 
 /* Prepares caller storage a for use with a limit of cap bytes. */

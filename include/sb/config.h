@@ -40,6 +40,7 @@ struct sb_config {
 	long projects_procs;
 	long events_procs;
 	long sandbox_procs;
+	long nginx_workers;
 	long http_connect_timeout_ms;
 	long http_timeout_ms;
 	long http_response_max;
@@ -58,15 +59,15 @@ struct sb_config {
  * error, a missing named file is), then SB_* variables.  On failure err
  * (errsize bytes) names the key or line at fault and cfg is unspecified.
  */
-enum sb_err sb_config_load(struct sb_config *cfg, const char *path, char *err,
-    size_t errsize);
+enum sb_err sb_config_load(
+    struct sb_config *cfg, const char *path, char *err, size_t errsize);
 
 /*
  * Writes "<path>" under cfg->var_dir into out.  Returns SB_ERR_TOO_LARGE if
  * it does not fit.
  */
-enum sb_err sb_config_var_path(const struct sb_config *cfg, const char *name,
-    char *out, size_t outsize);
+enum sb_err sb_config_var_path(
+    const struct sb_config *cfg, const char *name, char *out, size_t outsize);
 
 /* Prints every key as SB_NAME='value' lines for the shell (tokens included:
  * the output is for the operator and the start script only). */

@@ -17,9 +17,9 @@
 
 #include "sb/err.h"
 
-#define SB_DB_STMT_MAX 128       /* cached statements per handle */
-#define SB_DB_BEGIN_ATTEMPTS 50  /* BEGIN IMMEDIATE tries on SQLITE_BUSY */
-#define SB_DB_MIGRATION_MAX 256  /* migration files per directory */
+#define SB_DB_STMT_MAX 128 /* cached statements per handle */
+#define SB_DB_BEGIN_ATTEMPTS 50 /* BEGIN IMMEDIATE tries on SQLITE_BUSY */
+#define SB_DB_MIGRATION_MAX 256 /* migration files per directory */
 
 struct sb_db;
 
@@ -29,8 +29,8 @@ struct sb_db;
  * *out is set and the caller frees it with sb_db_close(); otherwise *out is
  * NULL.
  */
-enum sb_err sb_db_open(const char *path, long busy_timeout_ms,
-    struct sb_db **out);
+enum sb_err sb_db_open(
+    const char *path, long busy_timeout_ms, struct sb_db **out);
 
 /* Finalizes every cached statement and closes; NULL is a no-op. */
 void sb_db_close(struct sb_db *db);

@@ -16,18 +16,18 @@
 
 #include "sb/err.h"
 
-#define SB_HTTP_HEADERS_MAX 32        /* request or kept response headers */
-#define SB_HTTP_HEADER_LINE_MAX 8192  /* one header line, name and value */
+#define SB_HTTP_HEADERS_MAX 32 /* request or kept response headers */
+#define SB_HTTP_HEADER_LINE_MAX 8192 /* one header line, name and value */
 #define SB_HTTP_URL_MAX 4096
 #define SB_HTTP_ERROR_MAX 256
 
 struct sb_http_limits {
 	long connect_timeout_ms;
-	long total_timeout_ms;  /* per attempt */
-	size_t response_max;    /* body bytes; more fails with TOO_LARGE */
-	int max_attempts;       /* 1 = no retry */
+	long total_timeout_ms; /* per attempt */
+	size_t response_max; /* body bytes; more fails with TOO_LARGE */
+	int max_attempts; /* 1 = no retry */
 	long backoff_base_ms;
-	long backoff_cap_ms;    /* also caps an honoured Retry-After */
+	long backoff_cap_ms; /* also caps an honoured Retry-After */
 };
 
 struct sb_http_header {
@@ -51,17 +51,17 @@ struct sb_http_request {
 };
 
 struct sb_http_response {
-	long status;            /* 0 if no answer */
-	char *body;             /* malloc'ed, NUL-terminated, may be NULL */
+	long status; /* 0 if no answer */
+	char *body; /* malloc'ed, NUL-terminated, may be NULL */
 	size_t body_len;
-	char *content_type;     /* malloc'ed or NULL */
+	char *content_type; /* malloc'ed or NULL */
 	size_t header_count;
 	struct {
-		char *name;     /* malloc'ed, as received */
-		char *value;    /* malloc'ed, trimmed */
+		char *name; /* malloc'ed, as received */
+		char *value; /* malloc'ed, trimmed */
 	} headers[SB_HTTP_HEADERS_MAX]; /* last attempt's; extras dropped */
-	int attempts;           /* attempts made */
-	long elapsed_ms;        /* all attempts and waits */
+	int attempts; /* attempts made */
+	long elapsed_ms; /* all attempts and waits */
 	char error[SB_HTTP_ERROR_MAX]; /* why it failed, for logs; no secrets */
 };
 
@@ -72,8 +72,8 @@ struct sb_http;
  * caller frees it with sb_http_free(); otherwise *out is NULL.
  * curl_global_init must have run (sb_http_global_init).
  */
-enum sb_err sb_http_new(const struct sb_http_limits *limits,
-    struct sb_http **out);
+enum sb_err sb_http_new(
+    const struct sb_http_limits *limits, struct sb_http **out);
 
 /* Frees the client and its handle; NULL is a no-op. */
 void sb_http_free(struct sb_http *http);
@@ -98,8 +98,8 @@ enum sb_err sb_http_perform(struct sb_http *http,
 void sb_http_response_clear(struct sb_http_response *resp);
 
 /* Case-insensitive look-up of a kept response header; NULL if absent. */
-const char *sb_http_response_header(const struct sb_http_response *resp,
-    const char *name);
+const char *sb_http_response_header(
+    const struct sb_http_response *resp, const char *name);
 
 /*
  * How long to wait, in ms, before attempt number attempt (1 = the first

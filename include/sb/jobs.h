@@ -34,7 +34,7 @@ struct sb_job {
 	int64_t id;
 	char queue[SB_JOBS_QUEUE_MAX];
 	char *payload; /* malloc'ed JSON text */
-	int attempts;  /* including the one this lease allows */
+	int attempts; /* including the one this lease allows */
 	int max_attempts;
 	char owner[SB_JOBS_OWNER_MAX];
 	int64_t lease_until;
@@ -66,8 +66,8 @@ enum sb_err sb_jobs_lease_id(struct sb_db *db, int64_t id, const char *owner,
  * Marks the leased job done.  SB_ERR_CONFLICT if the lease was lost (another
  * owner holds it now); nothing changes then.
  */
-enum sb_err sb_jobs_complete(struct sb_db *db, const struct sb_job *job,
-    int64_t now);
+enum sb_err sb_jobs_complete(
+    struct sb_db *db, const struct sb_job *job, int64_t now);
 
 /*
  * Records error (no secrets) on the leased job and reschedules it at
@@ -78,8 +78,8 @@ enum sb_err sb_jobs_fail(struct sb_db *db, const struct sb_job *job,
     const char *error, int64_t delay_hint_s, int64_t now);
 
 /* State of job id into *state; SB_ERR_NOT_FOUND if none. */
-enum sb_err sb_jobs_state(struct sb_db *db, int64_t id,
-    enum sb_job_state *state);
+enum sb_err sb_jobs_state(
+    struct sb_db *db, int64_t id, enum sb_job_state *state);
 
 /* Counts jobs of queue (NULL: all) in state into *count. */
 enum sb_err sb_jobs_count(struct sb_db *db, const char *queue,
@@ -88,7 +88,8 @@ enum sb_err sb_jobs_count(struct sb_db *db, const char *queue,
 /* Frees what job holds and zeroes it; safe on a zeroed job. */
 void sb_job_clear(struct sb_job *job);
 
-/* Backoff in seconds before attempt attempts+1: base * 2^(attempts-1), capped. */
+/* Backoff in seconds before attempt attempts+1: base * 2^(attempts-1), capped.
+ */
 int64_t sb_jobs_backoff_s(int attempts);
 
 #endif

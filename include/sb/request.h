@@ -19,10 +19,10 @@
 #include "sb/arena.h"
 #include "sb/err.h"
 
-#define SB_REQUEST_PARAMS_MAX 8      /* path parameters per route */
-#define SB_REQUEST_QUERY_MAX 64      /* query pairs kept */
+#define SB_REQUEST_PARAMS_MAX 8 /* path parameters per route */
+#define SB_REQUEST_QUERY_MAX 64 /* query pairs kept */
 #define SB_REQUEST_QUERY_LEN_MAX 8192
-#define SB_REQUEST_HEADERS_MAX 32    /* response headers per request */
+#define SB_REQUEST_HEADERS_MAX 32 /* response headers per request */
 #define SB_REQUEST_JSON_DEPTH_MAX 32
 #define SB_REQUEST_JSON_ITEMS_MAX 10000
 
@@ -37,26 +37,26 @@ struct sb_request {
 	struct FCGX_Request *fcgi; /* NULL in tests */
 	struct sb_arena *arena;
 	const char *method;
-	const char *path;       /* decoded by nginx (DOCUMENT_URI) */
-	const char *raw_uri;    /* REQUEST_URI as sent, with query */
-	const char *query;      /* raw QUERY_STRING, "" if none */
+	const char *path; /* decoded by nginx (DOCUMENT_URI) */
+	const char *raw_uri; /* REQUEST_URI as sent, with query */
+	const char *query; /* raw QUERY_STRING, "" if none */
 	const char *request_id; /* nginx $request_id, "-" if none */
 	const char *content_type;
 	const char *authorization;
-	const char *scheme;     /* http or https, for links */
-	const char *host;       /* Host header, for links */
-	char *body;             /* NUL-terminated; body_len excludes the NUL */
+	const char *scheme; /* http or https, for links */
+	const char *host; /* Host header, for links */
+	char *body; /* NUL-terminated; body_len excludes the NUL */
 	size_t body_len;
 	struct sb_kv params[SB_REQUEST_PARAMS_MAX];
 	size_t param_count;
 	struct sb_kv *queries;
 	size_t query_count;
-	cJSON *json;            /* parsed body; freed by sb_request_clear */
+	cJSON *json; /* parsed body; freed by sb_request_clear */
 	/* response side */
-	int status;             /* 0 until a response was sent */
+	int status; /* 0 until a response was sent */
 	struct sb_kv headers[SB_REQUEST_HEADERS_MAX];
 	size_t header_count;
-	int error_style;        /* enum sb_response_style */
+	int error_style; /* enum sb_response_style */
 };
 
 /*
@@ -86,8 +86,8 @@ enum sb_err sb_request_parse_query(struct sb_arena *arena, const char *query,
  * Percent-decodes the len bytes of s into the arena; '+' becomes a space if
  * plus_is_space.  SB_ERR_INVALID on a bad escape or a decoded NUL.
  */
-enum sb_err sb_request_decode(struct sb_arena *arena, const char *s,
-    size_t len, bool plus_is_space, char **out);
+enum sb_err sb_request_decode(struct sb_arena *arena, const char *s, size_t len,
+    bool plus_is_space, char **out);
 
 /*
  * Parses len bytes of JSON.  Rejects text nested deeper than depth_max or
@@ -96,8 +96,8 @@ enum sb_err sb_request_decode(struct sb_arena *arena, const char *s,
  * not NULL).  On SB_OK *out is set and the caller frees it with
  * cJSON_Delete(); otherwise *out is NULL.
  */
-enum sb_err sb_request_parse_json(const char *text, size_t len,
-    int depth_max, cJSON **out, size_t *error_offset);
+enum sb_err sb_request_parse_json(const char *text, size_t len, int depth_max,
+    cJSON **out, size_t *error_offset);
 
 /* Value of query key (first occurrence) or NULL. */
 const char *sb_request_query(const struct sb_request *req, const char *key);
@@ -109,8 +109,8 @@ const char *sb_request_param(const struct sb_request *req, const char *name);
  * Parses a decimal integer in [min, max] with nothing after it; false on
  * empty text, junk or overflow.
  */
-bool sb_request_parse_int(const char *s, int64_t min, int64_t max,
-    int64_t *out);
+bool sb_request_parse_int(
+    const char *s, int64_t min, int64_t max, int64_t *out);
 
 /* Validation tables (kcgi style): one row per accepted field. */
 enum sb_field_type {
@@ -127,9 +127,10 @@ struct sb_field {
 	const char *name;
 	enum sb_field_type type;
 	bool required;
-	int64_t min;            /* string: min length; int: min value */
-	int64_t max;            /* string: max length; int: max value; 0 = none */
-	const char *const *one_of; /* NULL-terminated allowed strings, or NULL */
+	int64_t min; /* string: min length; int: min value */
+	int64_t max; /* string: max length; int: max value; 0 = none */
+	const char *const
+	    *one_of; /* NULL-terminated allowed strings, or NULL */
 	bool (*check)(const char *value); /* extra string check, or NULL */
 };
 

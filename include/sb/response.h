@@ -13,15 +13,15 @@
 #include "sb/request.h"
 
 enum sb_response_style {
-	SB_RESPONSE_STYLE_CODE,   /* {"error": {"code", "message"}} */
-	SB_RESPONSE_STYLE_NAME,   /* {"name", "message"} */
+	SB_RESPONSE_STYLE_CODE, /* {"error": {"code", "message"}} */
+	SB_RESPONSE_STYLE_NAME, /* {"name", "message"} */
 	SB_RESPONSE_STYLE__MAX
 };
 
 /* Adds a header to the response (copied into the arena); values holding
  * CR or LF are refused with SB_ERR_INVALID. */
-enum sb_err sb_response_header(struct sb_request *req, const char *name,
-    const char *value);
+enum sb_err sb_response_header(
+    struct sb_request *req, const char *name, const char *value);
 
 /*
  * Sends status, the added headers, content_type and len bytes of body.  In
@@ -32,8 +32,8 @@ enum sb_err sb_response_send(struct sb_request *req, int status,
     const char *content_type, const char *body, size_t len);
 
 /* Prints json unformatted and sends it as application/json. */
-enum sb_err sb_response_json(struct sb_request *req, int status,
-    const cJSON *json);
+enum sb_err sb_response_json(
+    struct sb_request *req, int status, const cJSON *json);
 
 /* Sends 204 with no body. */
 enum sb_err sb_response_no_content(struct sb_request *req);
@@ -43,12 +43,12 @@ enum sb_err sb_response_no_content(struct sb_request *req);
  * ("not_found"); the style NAME uses it as "name" after mapping through the
  * status ("NotFound").  message is for humans and must hold no secret.
  */
-enum sb_err sb_response_error(struct sb_request *req, int status,
-    const char *code, const char *message);
+enum sb_err sb_response_error(
+    struct sb_request *req, int status, const char *code, const char *message);
 
 /* As sb_response_error() with a printf-formatted message. */
-enum sb_err sb_response_errorf(struct sb_request *req, int status,
-    const char *code, const char *fmt, ...)
+enum sb_err sb_response_errorf(
+    struct sb_request *req, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* The reason phrase of status ("Not Found"); "Unknown" if none. */

@@ -38,10 +38,9 @@ enum sb_route_result {
  * SB_ROUTE_METHOD_NOT_ALLOWED allow holds "GET, POST"-style text.  HEAD
  * matches a GET route.
  */
-enum sb_route_result sb_route_match(const struct sb_route *routes,
-    size_t count, const char *method, const char *path,
-    struct sb_request *req, const struct sb_route **out, char *allow,
-    size_t allow_size);
+enum sb_route_result sb_route_match(const struct sb_route *routes, size_t count,
+    const char *method, const char *path, struct sb_request *req,
+    const struct sb_route **out, char *allow, size_t allow_size);
 
 /*
  * Matches and runs the handler, or answers 404 or 405 (with Allow) in the

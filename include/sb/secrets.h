@@ -28,8 +28,8 @@
 #define SB_SECRETS_DIGEST_HEX (SB_SECRETS_DIGEST_BYTES * 2 + 1)
 #define SB_SECRETS_HEADER_BYTES (1 + 4 + 24)
 #define SB_SECRETS_OVERHEAD (SB_SECRETS_HEADER_BYTES + 16)
-#define SB_SECRETS_TOKEN_MAX 64  /* buffer size for sb_secrets_token_new */
-#define SB_SECRETS_KEYS_MAX 16   /* keys in a keyring */
+#define SB_SECRETS_TOKEN_MAX 64 /* buffer size for sb_secrets_token_new */
+#define SB_SECRETS_KEYS_MAX 16 /* keys in a keyring */
 #define SB_SECRETS_PLAIN_MAX (64 * 1024)
 
 struct sb_secrets;
@@ -46,8 +46,8 @@ enum sb_err sb_secrets_keygen(const char *dir, bool *created);
  * caller frees it with sb_secrets_free(); otherwise *out is NULL.  Key
  * material is held in sodium_malloc'ed memory and wiped on free.
  */
-enum sb_err sb_secrets_open(const char *dir, const char *env_key_hex,
-    struct sb_secrets **out);
+enum sb_err sb_secrets_open(
+    const char *dir, const char *env_key_hex, struct sb_secrets **out);
 
 /* Wipes and frees; NULL is a no-op. */
 void sb_secrets_free(struct sb_secrets *s);
@@ -70,8 +70,8 @@ enum sb_err sb_secrets_seal(const struct sb_secrets *s, const void *plain,
  * SB_ERR_CRYPTO (tampered, wrong ad, unknown key id or malformed).
  */
 enum sb_err sb_secrets_unseal(const struct sb_secrets *s,
-    const unsigned char *blob, size_t blob_len, const char *ad,
-    char **plain, size_t *len);
+    const unsigned char *blob, size_t blob_len, const char *ad, char **plain,
+    size_t *len);
 
 /* Wipes len bytes of plain and frees it; NULL is a no-op. */
 void sb_secrets_plain_free(char *plain, size_t len);
@@ -81,8 +81,7 @@ void sb_secrets_plain_free(char *plain, size_t len);
  * (32 random bytes) into out (at least SB_SECRETS_TOKEN_MAX bytes).
  * prefix is at most 8 characters.
  */
-enum sb_err sb_secrets_token_new(const char *prefix, char *out,
-    size_t outsize);
+enum sb_err sb_secrets_token_new(const char *prefix, char *out, size_t outsize);
 
 /* Keyed BLAKE2b digest of token into out, as lowercase hex with a NUL. */
 void sb_secrets_token_digest(const struct sb_secrets *s, const char *token,

@@ -1,0 +1,206 @@
+/*
+ * sbctl: the one command-line binary, run by cron and by operators.  Each
+ * command is a row of the table below saying what state it needs (a
+ * database, the keyring, an HTTP client), so `sbctl config` works before
+ * anything exists and `sbctl tick` gets everything.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sb/app.h"
+#include "sb/log.h"
+#include "sb/secrets.h"
+#include "sb/work.h"
+
+struct command {
+	const char *name;
+	const char *help;
+	const struct sb_app *app;
+	int (*run)(struct sb_ctx *ctx, int argc, char **argv);
+};
+
+static const struct sb_app app_bare = { .name = "sbctl" };
+static const struct sb_app app_db = { .name = "sbctl",
+	.db_file = "switchboard.db" };
+static const struct sb_app app_all = { .name = "sbctl",
+	.db_file = "switchboard.db",
+	.needs_secrets = 1,
+	.needs_http = 1 };
+
+static int
+cmd_config(struct sb_ctx *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	sb_config_print_shell(&ctx->config, stdout);
+	return 0;
+}
+
+/* Makes dir with mode unless it exists; false with a log if that fails. */
+static bool
+make_dir(const char *dir, mode_t mode)
+{
+	if (mkdir(dir, mode) != 0 && errno != EEXIST) {
+		sb_log(SB_LOG_ERROR, "sbctl", NULL, "mkdir %s: %s", dir,
+		    strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* Writes a new static bearer token to secrets/<name> unless one exists. */
+static bool
+make_token(const struct sb_ctx *ctx, const char *name, const char *prefix)
+{
+	char path[SB_CONFIG_STR_MAX + 64], token[SB_SECRETS_TOKEN_MAX];
+	bool ok = false;
+	int fd;
+
+	snprintf(
+	    path, sizeof(path), "%s/secrets/%s", ctx->config.var_dir, name);
+	if (access(path, F_OK) == 0)
+		return true;
+	if (sb_secrets_token_new(prefix, token, sizeof(token)) != SB_OK)
+		return false;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0)
+		goto out;
+	ok = write(fd, token, strlen(token)) == (ssize_t)strlen(token) &&
+	    write(fd, "\n", 1) == 1;
+	close(fd);
+	printf("created %s\n", path);
+out:
+	memset(token, 0, sizeof(token));
+	return ok;
+}
+
+static int
+cmd_init(struct sb_ctx *ctx, int argc, char **argv)
+{
+	static const char *const dirs[] = { "run", "log", "tmp" };
+	char path[SB_CONFIG_STR_MAX + 64];
+	bool created = false;
+
+	(void)argc;
+	(void)argv;
+	if (!make_dir(ctx->config.var_dir, 0755))
+		return 1;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(
+		    path, sizeof(path), "%s/%s", ctx->config.var_dir, dirs[i]);
+		if (!make_dir(path, 0755))
+			return 1;
+	}
+	snprintf(path, sizeof(path), "%s/secrets", ctx->config.var_dir);
+	if (sb_secrets_keygen(path, &created) != SB_OK)
+		return 1;
+	if (created)
+		printf("created %s/master.key\n", path);
+	if (!make_token(ctx, "projects.token", "sbp") ||
+	    !make_token(ctx, "events.token", "sbe"))
+		return 1;
+	return 0;
+}
+
+/* Applies the migrations of dir to the database file name under var. */
+static int
+migrate_one(const struct sb_config *cfg, const char *file, const char *dir)
+{
+	char path[SB_CONFIG_STR_MAX + 64];
+	struct sb_db *db = NULL;
+	int applied = 0, status = 1;
+
+	if (sb_config_var_path(cfg, file, path, sizeof(path)) != SB_OK ||
+	    sb_db_open(path, cfg->db_busy_timeout_ms, &db) != SB_OK)
+		goto out;
+	if (sb_db_migrate(db, dir, &applied) != SB_OK)
+		goto out;
+	printf("%s: %d migration(s) applied, schema version %lld\n", file,
+	    applied, (long long)sb_db_schema_version(db));
+	status = 0;
+out:
+	sb_db_close(db);
+	return status;
+}
+
+static int
+cmd_migrate(struct sb_ctx *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	if (migrate_one(&ctx->config, "switchboard.db",
+	        ctx->config.migrations_dir) != 0)
+		return 1;
+	return migrate_one(
+	    &ctx->config, "sandbox.db", ctx->config.sandbox_migrations_dir);
+}
+
+static int
+cmd_seed(struct sb_ctx *ctx, int argc, char **argv)
+{
+	(void)ctx;
+	(void)argc;
+	(void)argv;
+	printf("seed: nothing to load yet\n");
+	return 0;
+}
+
+static int
+cmd_tick(struct sb_ctx *ctx, int argc, char **argv)
+{
+	int done = 0, failed = 0;
+
+	(void)argc;
+	(void)argv;
+	if (sb_work_run_due(ctx, NULL, 0, &done, &failed) != SB_OK)
+		return 1;
+	printf("tick: %d job(s) done, %d failed\n", done, failed);
+	return 0;
+}
+
+static const struct command commands[] = {
+	{ "config", "print the resolved configuration as shell variables",
+	    &app_bare, cmd_config },
+	{ "init", "create var/, the master key and the static tokens",
+	    &app_bare, cmd_init },
+	{ "migrate", "apply pending database migrations", &app_bare,
+	    cmd_migrate },
+	{ "seed", "load the seed data (idempotent)", &app_db, cmd_seed },
+	{ "tick", "run every due job", &app_all, cmd_tick },
+};
+
+#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+
+static int
+usage(void)
+{
+	fprintf(stderr, "usage: sbctl <command>\n\ncommands:\n");
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		fprintf(
+		    stderr, "  %-10s %s\n", commands[i].name, commands[i].help);
+	return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct command *cmd = NULL;
+	struct sb_ctx ctx;
+	int status = 1;
+
+	for (size_t i = 0; argc > 1 && i < COMMAND_COUNT; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			cmd = &commands[i];
+	if (cmd == NULL)
+		return usage();
+	if (sb_app_ctx_init(&ctx, cmd->app) == SB_OK)
+		status = cmd->run(&ctx, argc - 1, argv + 1);
+	else
+		fprintf(
+		    stderr, "sbctl %s: start-up failed (see log)\n", cmd->name);
+	sb_app_ctx_clear(&ctx);
+	return status;
+}

@@ -1,0 +1,958 @@
+/*
+ * The one outbound HTTP client, on libcurl.  A struct sb_http owns one easy
+ * handle that every request of the process reuses, so that curl's
+ * connection cache keeps upstream connections alive.  Each request is
+ * validated in full before anything is sent (method table, http/https URL,
+ * header tokens without CR/LF), then sent with http and https as the only
+ * protocols, no redirects, connect and total timeouts and a response body
+ * cap enforced in the write callback.
+ *
+ * Retries follow the policy in sb/http.h, decided by two tables: answers
+ * (429/502/503/504) and curl errors.  Two choices the header leaves open:
+ * a timeout is retried like any network error, so only for GET, HEAD, PUT
+ * and DELETE unless retry_unsafe is set (a POST that timed out may have
+ * been done); an answer over response_max is never retried, since the same
+ * request will get the same answer.  Waits come from
+ * sb_http_retry_delay_ms() and each retry is logged with the method and
+ * the scheme://host:port only: never the path, query, headers or bodies.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "sb/http.h"
+#include "sb/log.h"
+
+#if LIBCURL_VERSION_NUM < 0x075500
+#error "libcurl 7.85 or later is needed for CURLOPT_PROTOCOLS_STR"
+#endif
+
+#define HTTP_ATTEMPTS_MAX 10          /* max_attempts above this is refused */
+#define HTTP_BODY_ALLOC_MIN 1024      /* first body buffer */
+#define HTTP_EPOCH_MIN 1e9            /* reset values above are epoch secs */
+#define HTTP_JITTER_MAX_MS 86400000L  /* one day: keeps the draw in 32 bits */
+#define HTTP_ORIGIN_MAX 512           /* scheme://host:port for logs */
+#define HTTP_TOKEN_EXTRA "!#$%&'*+-.^_`|~" /* RFC 9110 tchar besides alnum */
+
+struct sb_http {
+	CURL *curl;
+	struct sb_http_limits limits;
+};
+
+/* What curl's callbacks share during one attempt. */
+struct transfer {
+	struct sb_http_response *resp;
+	size_t response_max;
+	size_t body_alloc;
+	long line_status; /* from the last status line seen */
+	bool nobody;
+	bool too_large;
+	bool nomem;
+};
+
+static const struct method {
+	const char *name;
+	bool idempotent;   /* every retryable failure may be retried */
+	bool nobody;       /* HEAD: no body in the answer */
+	bool custom;       /* curl needs CURLOPT_CUSTOMREQUEST for it */
+	bool body_allowed; /* a request body may be sent */
+	bool body_always;  /* send Content-Length: 0 when body is NULL */
+} methods[] = {
+	{ "GET", true, false, false, false, false },
+	{ "HEAD", true, true, false, false, false },
+	{ "POST", false, false, false, true, true },
+	{ "PUT", true, false, true, true, true },
+	{ "PATCH", false, false, true, true, true },
+	{ "DELETE", true, false, true, true, false },
+};
+
+/* Answers worth another attempt. */
+static const struct retry_status {
+	long status;
+	bool unsafe_too; /* also for POST and PATCH: the provider did nothing */
+} retry_statuses[] = {
+	{ 429, true },
+	{ 502, false },
+	{ 503, true },
+	{ 504, false },
+};
+
+/* curl failures; any code not listed is SB_ERR_UPSTREAM, not retried. */
+static const struct curl_failure {
+	CURLcode code;
+	enum sb_err rc;
+	bool retry; /* for idempotent methods, or with retry_unsafe */
+} curl_failures[] = {
+	{ CURLE_OPERATION_TIMEDOUT, SB_ERR_TIMEOUT, true },
+	{ CURLE_COULDNT_RESOLVE_HOST, SB_ERR_UPSTREAM, true },
+	{ CURLE_COULDNT_RESOLVE_PROXY, SB_ERR_UPSTREAM, true },
+	{ CURLE_COULDNT_CONNECT, SB_ERR_UPSTREAM, true },
+	{ CURLE_SEND_ERROR, SB_ERR_UPSTREAM, true },
+	{ CURLE_RECV_ERROR, SB_ERR_UPSTREAM, true },
+	{ CURLE_GOT_NOTHING, SB_ERR_UPSTREAM, true },
+	{ CURLE_PARTIAL_FILE, SB_ERR_UPSTREAM, true },
+	{ CURLE_SSL_CONNECT_ERROR, SB_ERR_UPSTREAM, true },
+	{ CURLE_HTTP2, SB_ERR_UPSTREAM, true },
+	{ CURLE_HTTP2_STREAM, SB_ERR_UPSTREAM, true },
+	{ CURLE_WEIRD_SERVER_REPLY, SB_ERR_UPSTREAM, false },
+	{ CURLE_UNSUPPORTED_PROTOCOL, SB_ERR_UPSTREAM, false },
+	{ CURLE_PEER_FAILED_VERIFICATION, SB_ERR_UPSTREAM, false },
+	{ CURLE_BAD_CONTENT_ENCODING, SB_ERR_UPSTREAM, false },
+	{ CURLE_FILESIZE_EXCEEDED, SB_ERR_TOO_LARGE, false },
+	{ CURLE_OUT_OF_MEMORY, SB_ERR_NOMEM, false },
+	{ CURLE_URL_MALFORMAT, SB_ERR_INVALID, false },
+};
+
+static const char *const url_prefixes[] = { "http://", "https://" };
+
+/* Headers naming when a rate limit resets, in the order consulted. */
+static const char *const reset_headers[] = {
+	"X-RateLimit-Reset",
+	"X-Rate-Limit-Reset",
+	"RateLimit-Reset",
+};
+
+/* Everything one sb_http_perform() call needs. */
+struct call {
+	struct sb_http *http;
+	const struct sb_http_request *req;
+	const struct method *method;
+	CURLU *url;
+	struct curl_slist *headers;
+	struct transfer xfer;
+};
+
+static enum sb_err fail(struct sb_http_response *, enum sb_err, const char *,
+    ...) __attribute__((format(printf, 3, 4)));
+
+/* Records why in resp->error and returns rc, so "rc = fail(...)" reads. */
+static enum sb_err
+fail(struct sb_http_response *resp, enum sb_err rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(resp->error, sizeof(resp->error), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static bool
+limits_valid(const struct sb_http_limits *limits)
+{
+	return limits != NULL && limits->connect_timeout_ms > 0 &&
+	    limits->total_timeout_ms > 0 && limits->response_max > 0 &&
+	    limits->response_max < SIZE_MAX && limits->max_attempts >= 1 &&
+	    limits->max_attempts <= HTTP_ATTEMPTS_MAX &&
+	    limits->backoff_base_ms >= 0 && limits->backoff_cap_ms >= 0;
+}
+
+/*
+ * Makes a client: on SB_OK *out is set and the caller frees it with
+ * sb_http_free(); otherwise *out is NULL.  SB_ERR_INVALID if a limit is
+ * zero or negative, or max_attempts passes HTTP_ATTEMPTS_MAX.
+ */
+enum sb_err
+sb_http_new(const struct sb_http_limits *limits, struct sb_http **out)
+{
+	struct sb_http *http = NULL;
+	enum sb_err rc = SB_ERR_INVALID;
+
+	if (out == NULL)
+		goto out;
+	*out = NULL;
+	if (!limits_valid(limits))
+		goto out;
+	rc = SB_ERR_NOMEM;
+	if ((http = calloc(1, sizeof(*http))) == NULL)
+		goto out;
+	if ((http->curl = curl_easy_init()) == NULL)
+		goto out;
+	http->limits = *limits;
+	*out = http;
+	http = NULL;
+	rc = SB_OK;
+out:
+	sb_http_free(http);
+	return rc;
+}
+
+/* Frees the client and closes its cached connections; NULL is a no-op. */
+void
+sb_http_free(struct sb_http *http)
+{
+	if (http == NULL)
+		return;
+	if (http->curl != NULL)
+		curl_easy_cleanup(http->curl);
+	free(http);
+}
+
+/*
+ * Initialises libcurl and libsodium (whose generator draws the jitter).
+ * Call once in main() before any thread starts.  SB_ERR_IO if libcurl
+ * fails to start, SB_ERR_CRYPTO if libsodium does.
+ */
+enum sb_err
+sb_http_global_init(void)
+{
+	enum sb_err rc = SB_ERR_CRYPTO;
+
+	if (sodium_init() < 0)
+		goto out;
+	rc = SB_ERR_IO;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		goto out;
+	rc = SB_OK;
+out:
+	return rc;
+}
+
+/* True if s holds no CR or LF before its NUL; NULL is not safe. */
+bool
+sb_http_header_safe(const char *s)
+{
+	return s != NULL && strpbrk(s, "\r\n") == NULL;
+}
+
+static void
+headers_clear(struct sb_http_response *resp)
+{
+	for (size_t i = 0; i < resp->header_count; i++) {
+		free(resp->headers[i].name);
+		free(resp->headers[i].value);
+		resp->headers[i].name = NULL;
+		resp->headers[i].value = NULL;
+	}
+	resp->header_count = 0;
+}
+
+/* Frees body, content type and kept headers, then zeroes resp. */
+void
+sb_http_response_clear(struct sb_http_response *resp)
+{
+	if (resp == NULL)
+		return;
+	headers_clear(resp);
+	free(resp->body);
+	free(resp->content_type);
+	memset(resp, 0, sizeof(*resp));
+}
+
+/* The value of the first kept header called name, any case; or NULL. */
+const char *
+sb_http_response_header(const struct sb_http_response *resp,
+    const char *name)
+{
+	if (resp == NULL || name == NULL)
+		return NULL;
+	for (size_t i = 0; i < resp->header_count; i++)
+		if (strcasecmp(resp->headers[i].name, name) == 0)
+			return resp->headers[i].value;
+	return NULL;
+}
+
+/*
+ * Parses non-negative decimal seconds ("12" or "12.5"): no sign, exponent,
+ * hex, inf or spaces.  False if s is anything else.
+ */
+static bool
+seconds_parse(const char *s, double *out)
+{
+	size_t len;
+	char *end;
+
+	len = strspn(s, "0123456789");
+	if (len == 0)
+		return false;
+	if (s[len] == '.') {
+		if (strspn(s + len + 1, "0123456789") == 0)
+			return false;
+		len += 1 + strspn(s + len + 1, "0123456789");
+	}
+	if (s[len] != '\0')
+		return false;
+	*out = strtod(s, &end);
+	return end == s + len;
+}
+
+/* Seconds to whole ms, rounded up, within [0, cap]. */
+static long
+seconds_to_ms(double seconds, long cap)
+{
+	double ms = seconds * 1000.0;
+	long whole;
+
+	if (!(ms > 0.0))
+		return 0;
+	if (ms >= (double)cap)
+		return cap;
+	whole = (long)ms;
+	return (double)whole < ms ? whole + 1 : whole;
+}
+
+/* Retry-After as delta seconds or HTTP date; -1 if absent or malformed. */
+static long
+retry_after_ms(const struct sb_http_response *prev, time_t now, long cap)
+{
+	const char *value;
+	double seconds;
+	time_t when;
+
+	value = sb_http_response_header(prev, "Retry-After");
+	if (value == NULL)
+		return -1;
+	if (seconds_parse(value, &seconds))
+		return seconds_to_ms(seconds, cap);
+	if ((when = curl_getdate(value, NULL)) == -1)
+		return -1;
+	return seconds_to_ms(difftime(when, now), cap);
+}
+
+/* The first rate-limit reset header that parses; -1 if none does. */
+static long
+rate_reset_ms(const struct sb_http_response *prev, time_t now, long cap)
+{
+	const char *value;
+	double seconds;
+
+	for (size_t i = 0; i < sizeof(reset_headers) / sizeof(*reset_headers);
+	    i++) {
+		value = sb_http_response_header(prev, reset_headers[i]);
+		if (value == NULL || !seconds_parse(value, &seconds))
+			continue;
+		if (seconds > HTTP_EPOCH_MIN)
+			seconds -= (double)now;
+		return seconds_to_ms(seconds, cap);
+	}
+	return -1;
+}
+
+/* Full jitter: uniform in [0, min(cap, base * 2^(attempt - 1))]. */
+static long
+jitter_ms(int attempt, long base, long cap)
+{
+	unsigned int shift;
+	long bound;
+
+	if (base <= 0 || cap <= 0)
+		return 0;
+	shift = attempt > 1 ? (unsigned int)(attempt - 1) : 0;
+	/* base << shift stays within cap, so it cannot overflow. */
+	if (shift >= sizeof(long) * CHAR_BIT - 1 || base > (cap >> shift))
+		bound = cap;
+	else
+		bound = base << shift;
+	if (bound > HTTP_JITTER_MAX_MS)
+		bound = HTTP_JITTER_MAX_MS;
+	return (long)randombytes_uniform((uint32_t)bound + 1);
+}
+
+/*
+ * The wait in ms before retry number attempt (1 = the first retry), in
+ * [0, limits->backoff_cap_ms].  Retry-After is honoured after a 429 or a
+ * 503, the rate-limit reset headers after a 429 only; otherwise, or when
+ * they do not parse, full jitter.  prev may be NULL (no answer); limits
+ * NULL gives 0.  now is the wall-clock time that HTTP dates are read
+ * against.
+ */
+long
+sb_http_retry_delay_ms(const struct sb_http_response *prev, int attempt,
+    const struct sb_http_limits *limits, time_t now)
+{
+	long cap, ms = -1;
+
+	if (limits == NULL)
+		return 0;
+	cap = limits->backoff_cap_ms > 0 ? limits->backoff_cap_ms : 0;
+	if (prev != NULL && (prev->status == 429 || prev->status == 503))
+		ms = retry_after_ms(prev, now, cap);
+	if (ms < 0 && prev != NULL && prev->status == 429)
+		ms = rate_reset_ms(prev, now, cap);
+	if (ms < 0)
+		ms = jitter_ms(attempt, limits->backoff_base_ms, cap);
+	return ms < 0 ? 0 : ms < cap ? ms : cap;
+}
+
+static const struct method *
+method_find(const char *name)
+{
+	for (size_t i = 0; name != NULL && i < sizeof(methods) / sizeof(*methods);
+	    i++)
+		if (strcmp(methods[i].name, name) == 0)
+			return &methods[i];
+	return NULL;
+}
+
+/* True if name is a non-empty RFC 9110 token (so no ':', space, CR, LF). */
+static bool
+header_name_valid(const char *name)
+{
+	if (name == NULL || *name == '\0')
+		return false;
+	for (const char *p = name; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			(*p >= '0' && *p <= '9') ||
+			strchr(HTTP_TOKEN_EXTRA, *p) != NULL))
+			return false;
+	return true;
+}
+
+/* Checks the caller's headers; messages name the index, never a value. */
+static enum sb_err
+headers_validate(const struct sb_http_request *req,
+    struct sb_http_response *resp)
+{
+	const struct sb_http_header *h;
+
+	if (req->header_count > SB_HTTP_HEADERS_MAX)
+		return fail(resp, SB_ERR_INVALID, "more than %d headers",
+		    SB_HTTP_HEADERS_MAX);
+	if (req->header_count > 0 && req->headers == NULL)
+		return fail(resp, SB_ERR_INVALID, "header count without headers");
+	for (size_t i = 0; i < req->header_count; i++) {
+		h = &req->headers[i];
+		if (!sb_http_header_safe(h->name) || !header_name_valid(h->name))
+			return fail(resp, SB_ERR_INVALID,
+			    "header %zu: name is not a token", i);
+		if (!sb_http_header_safe(h->value))
+			return fail(resp, SB_ERR_INVALID,
+			    "header %zu: value missing or holds CR/LF", i);
+		if (strlen(h->name) + 2 + strlen(h->value) >
+		    SB_HTTP_HEADER_LINE_MAX)
+			return fail(resp, SB_ERR_INVALID,
+			    "header %zu: longer than %d bytes", i,
+			    SB_HTTP_HEADER_LINE_MAX);
+	}
+	return SB_OK;
+}
+
+static bool
+url_prefix_allowed(const char *url)
+{
+	for (size_t i = 0; i < sizeof(url_prefixes) / sizeof(*url_prefixes);
+	    i++)
+		if (strncasecmp(url, url_prefixes[i], strlen(url_prefixes[i])) ==
+		    0)
+			return true;
+	return false;
+}
+
+/* Checks url and parses it into *out (the caller frees it). */
+static enum sb_err
+url_validate(const char *url, CURLU **out, struct sb_http_response *resp)
+{
+	CURLU *parsed = NULL;
+	enum sb_err rc = SB_ERR_INVALID;
+
+	if (url == NULL) {
+		rc = fail(resp, SB_ERR_INVALID, "no URL");
+		goto out;
+	}
+	if (strnlen(url, SB_HTTP_URL_MAX + 1) > SB_HTTP_URL_MAX) {
+		rc = fail(resp, SB_ERR_INVALID, "URL longer than %d bytes",
+		    SB_HTTP_URL_MAX);
+		goto out;
+	}
+	if (!url_prefix_allowed(url)) {
+		rc = fail(resp, SB_ERR_INVALID, "URL scheme is not http(s)");
+		goto out;
+	}
+	for (const unsigned char *p = (const unsigned char *)url; *p != '\0';
+	    p++) {
+		if (*p <= ' ' || *p == 0x7f) {
+			rc = fail(resp, SB_ERR_INVALID,
+			    "URL holds a space or control character");
+			goto out;
+		}
+	}
+	if ((parsed = curl_url()) == NULL) {
+		rc = fail(resp, SB_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (curl_url_set(parsed, CURLUPART_URL, url, 0) != CURLUE_OK) {
+		rc = fail(resp, SB_ERR_INVALID, "URL does not parse");
+		goto out;
+	}
+	*out = parsed;
+	parsed = NULL;
+	rc = SB_OK;
+out:
+	curl_url_cleanup(parsed);
+	return rc;
+}
+
+static enum sb_err
+request_validate(struct call *call, struct sb_http_response *resp)
+{
+	const struct sb_http_request *req = call->req;
+	enum sb_err rc = SB_ERR_INVALID;
+
+	if ((call->method = method_find(req->method)) == NULL) {
+		rc = fail(resp, SB_ERR_INVALID, "method not allowed");
+		goto out;
+	}
+	if (req->body == NULL && req->body_len != 0) {
+		rc = fail(resp, SB_ERR_INVALID, "body length without body");
+		goto out;
+	}
+	if (req->body != NULL && !call->method->body_allowed) {
+		rc = fail(resp, SB_ERR_INVALID, "%s takes no body",
+		    call->method->name);
+		goto out;
+	}
+	if ((rc = headers_validate(req, resp)) != SB_OK)
+		goto out;
+	rc = url_validate(req->url, &call->url, resp);
+out:
+	return rc;
+}
+
+/* The curl header list: "Expect:" (no 100-continue) and req's headers. */
+static enum sb_err
+headers_build(struct call *call, struct sb_http_response *resp)
+{
+	char line[SB_HTTP_HEADER_LINE_MAX + 1];
+	const struct sb_http_header *h;
+	struct curl_slist *list;
+
+	if ((list = curl_slist_append(NULL, "Expect:")) == NULL)
+		return fail(resp, SB_ERR_NOMEM, "out of memory");
+	call->headers = list;
+	for (size_t i = 0; i < call->req->header_count; i++) {
+		h = &call->req->headers[i];
+		/* "Name;" is curl's way to send a header with no value. */
+		(void)snprintf(line, sizeof(line), "%s%s%s", h->name,
+		    *h->value == '\0' ? ";" : ": ", h->value);
+		if ((list = curl_slist_append(call->headers, line)) == NULL)
+			return fail(resp, SB_ERR_NOMEM, "out of memory");
+		call->headers = list;
+	}
+	return SB_OK;
+}
+
+/* Grows the body buffer to hold need bytes, never past response_max + 1. */
+static bool
+body_grow(struct transfer *xfer, size_t need)
+{
+	size_t size = xfer->body_alloc;
+	char *body;
+
+	size = size < HTTP_BODY_ALLOC_MIN ? HTTP_BODY_ALLOC_MIN : size;
+	while (size < need && size <= SIZE_MAX / 2)
+		size *= 2;
+	if (size < need || size > xfer->response_max + 1)
+		size = xfer->response_max + 1;
+	if ((body = realloc(xfer->resp->body, size)) == NULL)
+		return false;
+	xfer->resp->body = body;
+	xfer->body_alloc = size;
+	return true;
+}
+
+/* curl's write callback: appends to the body, aborting past the cap. */
+static size_t
+body_write(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct transfer *xfer = arg;
+	struct sb_http_response *resp = xfer->resp;
+	size_t n = size * nmemb;
+
+	if (n == 0)
+		return 0;
+	if (n > xfer->response_max - resp->body_len) {
+		xfer->too_large = true;
+		return 0;
+	}
+	if (resp->body_len + n + 1 > xfer->body_alloc &&
+	    !body_grow(xfer, resp->body_len + n + 1)) {
+		xfer->nomem = true;
+		return 0;
+	}
+	memcpy(resp->body + resp->body_len, data, n);
+	resp->body_len += n;
+	resp->body[resp->body_len] = '\0';
+	return n;
+}
+
+/* The status code of "HTTP/x yyy reason"; 0 if it has none. */
+static long
+status_line_parse(const char *line, size_t len)
+{
+	const char *space = memchr(line, ' ', len);
+	long status = 0;
+
+	if (space == NULL)
+		return 0;
+	for (const char *p = space + 1; p < line + len && p < space + 4; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		status = status * 10 + (*p - '0');
+	}
+	return status;
+}
+
+/*
+ * True if a Content-Length announces a body over the cap.  HEAD, 1xx, 204
+ * and 304 answers carry no body whatever their Content-Length says.
+ */
+static bool
+length_too_large(const struct transfer *xfer, const char *value)
+{
+	unsigned long long length;
+	char *end;
+
+	if (xfer->nobody || xfer->line_status / 100 == 1 ||
+	    xfer->line_status == 204 || xfer->line_status == 304)
+		return false;
+	if (*value < '0' || *value > '9')
+		return false;
+	errno = 0;
+	length = strtoull(value, &end, 10);
+	if (*end != '\0')
+		return false;
+	return errno == ERANGE || length > xfer->response_max;
+}
+
+/* Keeps one "name: value" line; false aborts the transfer. */
+static bool
+header_keep(struct transfer *xfer, const char *line, size_t name_len,
+    size_t len)
+{
+	struct sb_http_response *resp = xfer->resp;
+	size_t start = name_len + 1, end = len;
+	char *name, *value;
+
+	while (start < end && (line[start] == ' ' || line[start] == '\t'))
+		start++;
+	while (end > start && strchr(" \t\r\n", line[end - 1]) != NULL)
+		end--;
+	if ((name = strndup(line, name_len)) == NULL ||
+	    (value = strndup(line + start, end - start)) == NULL) {
+		free(name);
+		xfer->nomem = true;
+		return false;
+	}
+	if (strcasecmp(name, "Content-Length") == 0 &&
+	    length_too_large(xfer, value))
+		xfer->too_large = true;
+	if (xfer->too_large || resp->header_count >= SB_HTTP_HEADERS_MAX) {
+		free(name);
+		free(value);
+		return !xfer->too_large;
+	}
+	resp->headers[resp->header_count].name = name;
+	resp->headers[resp->header_count].value = value;
+	resp->header_count++;
+	return true;
+}
+
+/*
+ * curl's header callback.  A status line starts a new answer (a 1xx or a
+ * new attempt), so the headers kept so far are dropped.
+ */
+static size_t
+header_write(char *data, size_t size, size_t nitems, void *arg)
+{
+	struct transfer *xfer = arg;
+	size_t n = size * nitems;
+	const char *colon;
+
+	if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+		headers_clear(xfer->resp);
+		xfer->line_status = status_line_parse(data, n);
+		return n;
+	}
+	/* Blank, folded, over-long and colon-less lines are not kept. */
+	if (n == 0 || n > SB_HTTP_HEADER_LINE_MAX || data[0] == ' ' ||
+	    data[0] == '\t' || (colon = memchr(data, ':', n)) == NULL ||
+	    colon == data)
+		return n;
+	return header_keep(xfer, data, (size_t)(colon - data), n) ? n : 0;
+}
+
+/* Options every attempt shares; false if curl refused one. */
+static bool
+handle_setup_common(struct call *call)
+{
+	const struct sb_http_limits *limits = &call->http->limits;
+	CURL *curl = call->http->curl;
+	bool bad = false;
+
+	bad |= curl_easy_setopt(curl, CURLOPT_CURLU, call->url) != CURLE_OK;
+	bad |= curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https") !=
+	    CURLE_OK;
+	bad |= curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR,
+		   "http,https") != CURLE_OK;
+	bad |= curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
+	bad |= curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+		   limits->connect_timeout_ms) != CURLE_OK;
+	bad |= curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+		   limits->total_timeout_ms) != CURLE_OK;
+	bad |= curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_write) !=
+	    CURLE_OK;
+	bad |= curl_easy_setopt(curl, CURLOPT_WRITEDATA, &call->xfer) !=
+	    CURLE_OK;
+	bad |= curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, header_write) !=
+	    CURLE_OK;
+	bad |= curl_easy_setopt(curl, CURLOPT_HEADERDATA, &call->xfer) !=
+	    CURLE_OK;
+	bad |= curl_easy_setopt(curl, CURLOPT_HTTPHEADER, call->headers) !=
+	    CURLE_OK;
+	return !bad;
+}
+
+/* The method and body; false if curl refused an option. */
+static bool
+handle_setup_method(struct call *call)
+{
+	const struct method *method = call->method;
+	const struct sb_http_request *req = call->req;
+	CURL *curl = call->http->curl;
+	bool bad = false;
+
+	if (method->nobody)
+		bad |= curl_easy_setopt(curl, CURLOPT_NOBODY, 1L) != CURLE_OK;
+	if (req->body != NULL || method->body_always) {
+		bad |= curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+			   (curl_off_t)req->body_len) != CURLE_OK;
+		bad |= curl_easy_setopt(curl, CURLOPT_POSTFIELDS,
+			   req->body != NULL ? req->body : "") != CURLE_OK;
+	}
+	if (method->custom)
+		bad |= curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST,
+			   method->name) != CURLE_OK;
+	return !bad;
+}
+
+static const struct curl_failure *
+curl_failure_find(CURLcode code)
+{
+	for (size_t i = 0; i < sizeof(curl_failures) / sizeof(*curl_failures);
+	    i++)
+		if (curl_failures[i].code == code)
+			return &curl_failures[i];
+	return NULL;
+}
+
+/* What a failed transfer means, and why in resp->error. */
+static enum sb_err
+curl_code_map(CURLcode code, const struct transfer *xfer)
+{
+	const struct curl_failure *failure;
+
+	if (xfer->too_large)
+		return fail(xfer->resp, SB_ERR_TOO_LARGE,
+		    "response body over %zu bytes", xfer->response_max);
+	if (xfer->nomem)
+		return fail(xfer->resp, SB_ERR_NOMEM, "out of memory");
+	failure = curl_failure_find(code);
+	return fail(xfer->resp, failure != NULL ? failure->rc : SB_ERR_UPSTREAM,
+	    "%s", curl_easy_strerror(code));
+}
+
+/* Drops what the previous attempt left, keeping attempts and timing. */
+static void
+attempt_reset(struct transfer *xfer)
+{
+	struct sb_http_response *resp = xfer->resp;
+
+	headers_clear(resp);
+	free(resp->body);
+	free(resp->content_type);
+	resp->body = NULL;
+	resp->content_type = NULL;
+	resp->body_len = 0;
+	resp->status = 0;
+	resp->error[0] = '\0';
+	xfer->body_alloc = 0;
+	xfer->line_status = 0;
+	xfer->too_large = false;
+	xfer->nomem = false;
+}
+
+/* One attempt.  A failed one keeps status and headers but no body. */
+static enum sb_err
+attempt_run(struct call *call, CURLcode *code)
+{
+	struct sb_http_response *resp = call->xfer.resp;
+	CURL *curl = call->http->curl;
+	char *content_type = NULL;
+	enum sb_err rc = SB_OK;
+
+	attempt_reset(&call->xfer);
+	*code = curl_easy_perform(curl);
+	if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status) !=
+	    CURLE_OK)
+		resp->status = 0;
+	if (*code != CURLE_OK) {
+		rc = curl_code_map(*code, &call->xfer);
+		free(resp->body);
+		resp->body = NULL;
+		resp->body_len = 0;
+		goto out;
+	}
+	if (curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &content_type) ==
+		CURLE_OK &&
+	    content_type != NULL &&
+	    (resp->content_type = strdup(content_type)) == NULL)
+		rc = fail(resp, SB_ERR_NOMEM, "out of memory");
+out:
+	return rc;
+}
+
+/* Whether the policy in sb/http.h allows another attempt after this one. */
+static bool
+retry_wanted(const struct call *call, enum sb_err rc, CURLcode code,
+    long status)
+{
+	bool safe = call->method->idempotent || call->req->retry_unsafe;
+	const struct curl_failure *failure;
+
+	if (rc == SB_OK) {
+		for (size_t i = 0;
+		    i < sizeof(retry_statuses) / sizeof(*retry_statuses); i++)
+			if (retry_statuses[i].status == status)
+				return safe || retry_statuses[i].unsafe_too;
+		return false;
+	}
+	if (rc == SB_ERR_TOO_LARGE || rc == SB_ERR_NOMEM)
+		return false;
+	failure = curl_failure_find(code);
+	return safe && failure != NULL && failure->retry;
+}
+
+/* scheme://host:port of url, without user, path, query or fragment. */
+static void
+origin_format(CURLU *url, char *buf, size_t size)
+{
+	char *scheme = NULL, *host = NULL, *port = NULL;
+
+	if (curl_url_get(url, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(url, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(url, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+		CURLUE_OK)
+		(void)snprintf(buf, size, "%s://%s:%s", scheme, host, port);
+	else
+		(void)snprintf(buf, size, "-");
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+}
+
+static void
+retry_log(const struct call *call, int attempt, CURLcode code, long delay)
+{
+	const struct sb_http_response *resp = call->xfer.resp;
+	char origin[HTTP_ORIGIN_MAX];
+
+	origin_format(call->url, origin, sizeof(origin));
+	if (code == CURLE_OK)
+		sb_log(SB_LOG_WARN, "http", NULL,
+		    "%s %s attempt %d/%d: status %ld; retry in %ld ms",
+		    call->method->name, origin, attempt,
+		    call->http->limits.max_attempts, resp->status, delay);
+	else
+		sb_log(SB_LOG_WARN, "http", NULL,
+		    "%s %s attempt %d/%d: %s; retry in %ld ms",
+		    call->method->name, origin, attempt,
+		    call->http->limits.max_attempts, curl_easy_strerror(code),
+		    delay);
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec left = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&left, &left) == -1 && errno == EINTR)
+		continue;
+}
+
+/* Runs attempts until one succeeds for good or the policy says stop. */
+static enum sb_err
+attempts_run(struct call *call)
+{
+	const struct sb_http_limits *limits = &call->http->limits;
+	struct sb_http_response *resp = call->xfer.resp;
+	CURLcode code;
+	enum sb_err rc;
+	long delay;
+
+	for (int attempt = 1;; attempt++) {
+		rc = attempt_run(call, &code);
+		resp->attempts = attempt;
+		if (attempt >= limits->max_attempts ||
+		    !retry_wanted(call, rc, code, resp->status))
+			break;
+		delay = sb_http_retry_delay_ms(resp, attempt, limits,
+		    time(NULL));
+		retry_log(call, attempt, code, delay);
+		sleep_ms(delay);
+	}
+	return rc;
+}
+
+static long
+elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - start->tv_sec) * 1000L +
+	    (now.tv_nsec - start->tv_nsec) / 1000000L;
+}
+
+/*
+ * Sends req as the contract in sb/http.h says.  resp is zeroed first (not
+ * freed: it may be uninitialised storage), so clear a reused resp before
+ * calling again.  A failed attempt leaves no body in resp, only its status
+ * (if an answer started), kept headers and error.
+ */
+enum sb_err
+sb_http_perform(struct sb_http *http, const struct sb_http_request *req,
+    struct sb_http_response *resp)
+{
+	struct call call = { .http = http, .req = req };
+	enum sb_err rc = SB_ERR_INVALID;
+	struct timespec start;
+
+	if (resp == NULL)
+		return SB_ERR_INVALID;
+	memset(resp, 0, sizeof(*resp));
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	if (http == NULL || req == NULL) {
+		rc = fail(resp, SB_ERR_INVALID, "no client or no request");
+		goto out;
+	}
+	if ((rc = request_validate(&call, resp)) != SB_OK ||
+	    (rc = headers_build(&call, resp)) != SB_OK)
+		goto out;
+	call.xfer.resp = resp;
+	call.xfer.response_max = http->limits.response_max;
+	call.xfer.nobody = call.method->nobody;
+	if (!handle_setup_common(&call) || !handle_setup_method(&call)) {
+		rc = fail(resp, SB_ERR_UPSTREAM, "libcurl refused an option");
+		goto out;
+	}
+	rc = attempts_run(&call);
+out:
+	/* Back to defaults, keeping the connections, so the handle holds no
+	 * pointer into this call once it returns. */
+	if (http != NULL)
+		curl_easy_reset(http->curl);
+	resp->elapsed_ms = elapsed_ms(&start);
+	curl_slist_free_all(call.headers);
+	curl_url_cleanup(call.url);
+	return rc;
+}

@@ -1,0 +1,573 @@
+/*
+ * Jobs and the outbox (see include/sb/jobs.h).  A job row moves
+ * pending -> leased -> done, or back to pending with backoff on failure,
+ * or to dead after max_attempts.  A lease is identified by (id, owner,
+ * attempts): the attempt counter goes up on every lease, so a worker whose
+ * lease expired and was taken over cannot complete or fail the job, even if
+ * the new holder has the same owner name.  Leasing, completing and failing
+ * are each one short write transaction; enqueueing joins the caller's.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb/db.h"
+#include "sb/jobs.h"
+#include "sb/log.h"
+
+#define JOBS_COMPONENT "jobs"
+#define JOBS_PAYLOAD_MAX (1 << 20) /* bytes of payload JSON */
+#define JOBS_ERROR_MAX 1024 /* bytes of last_error kept */
+#define JOBS_ISO_MAX 32 /* sb_db_now_iso() output */
+
+enum jobs_sql {
+	JOBS_SQL_INSERT,
+	JOBS_SQL_DUE_ANY,
+	JOBS_SQL_DUE_QUEUE,
+	JOBS_SQL_DUE_ID,
+	JOBS_SQL_LEASE,
+	JOBS_SQL_LOAD,
+	JOBS_SQL_COMPLETE,
+	JOBS_SQL_FAIL,
+	JOBS_SQL_STATE,
+	JOBS_SQL_COUNT_ALL,
+	JOBS_SQL_COUNT_QUEUE,
+	JOBS_SQL__MAX
+};
+
+/*
+ * A job is due when it is pending and its time has come, or when it is
+ * leased and the lease has run out.  ?1 is always "now".
+ */
+#define JOBS_DUE \
+	"((state = 'pending' AND run_at <= ?1) OR" \
+	" (state = 'leased' AND lease_until < ?1))"
+
+static const char *const jobs_sql[JOBS_SQL__MAX] = {
+	[JOBS_SQL_INSERT] = "INSERT INTO jobs (queue, payload, state,"
+	                    " max_attempts, run_at, created_at, updated_at)"
+	                    " VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?5)",
+	[JOBS_SQL_DUE_ANY] = "SELECT id FROM jobs WHERE " JOBS_DUE
+	                     " ORDER BY run_at, id LIMIT 1",
+	[JOBS_SQL_DUE_QUEUE] = "SELECT id FROM jobs WHERE " JOBS_DUE
+	                       " AND queue = ?2 ORDER BY run_at, id LIMIT 1",
+	[JOBS_SQL_DUE_ID] =
+	    "SELECT id FROM jobs WHERE " JOBS_DUE " AND id = ?2",
+	[JOBS_SQL_LEASE] = "UPDATE jobs SET state = 'leased',"
+	                   " lease_owner = ?3, lease_until = ?4,"
+	                   " attempts = attempts + 1, updated_at = ?5"
+	                   " WHERE id = ?2 AND " JOBS_DUE,
+	[JOBS_SQL_LOAD] = "SELECT queue, payload, attempts, max_attempts,"
+	                  " lease_owner, lease_until FROM jobs WHERE id = ?1",
+	[JOBS_SQL_COMPLETE] = "UPDATE jobs SET state = 'done',"
+	                      " lease_until = NULL, updated_at = ?4"
+	                      " WHERE id = ?1 AND state = 'leased'"
+	                      " AND lease_owner = ?2 AND attempts = ?3",
+	[JOBS_SQL_FAIL] = "UPDATE jobs SET state = CASE"
+	                  " WHEN attempts >= max_attempts THEN 'dead'"
+	                  " ELSE 'pending' END,"
+	                  " run_at = ?5, last_error = ?6,"
+	                  " lease_until = NULL, updated_at = ?4"
+	                  " WHERE id = ?1 AND state = 'leased'"
+	                  " AND lease_owner = ?2 AND attempts = ?3",
+	[JOBS_SQL_STATE] = "SELECT state FROM jobs WHERE id = ?1",
+	[JOBS_SQL_COUNT_ALL] = "SELECT count(*) FROM jobs WHERE state = ?1",
+	[JOBS_SQL_COUNT_QUEUE] = "SELECT count(*) FROM jobs"
+	                         " WHERE state = ?1 AND queue = ?2",
+};
+
+/* The state column's text for each enum value; the schema CHECKs these. */
+static const char *const jobs_state_names[SB_JOB__MAX] = {
+	[SB_JOB_PENDING] = "pending",
+	[SB_JOB_LEASED] = "leased",
+	[SB_JOB_DONE] = "done",
+	[SB_JOB_DEAD] = "dead",
+};
+
+static enum sb_err
+jobs_rc_to_err(int step)
+{
+	switch (step & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return SB_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return SB_ERR_BUSY;
+	case SQLITE_NOMEM:
+		return SB_ERR_NOMEM;
+	default:
+		return SB_ERR_DB;
+	}
+}
+
+/* True iff s is a non-empty string shorter than size (room for its NUL). */
+static int
+jobs_name_valid(const char *s, size_t size)
+{
+	return s != NULL && s[0] != '\0' && strnlen(s, size) < size;
+}
+
+static int
+jobs_bind_text(sqlite3_stmt *stmt, int index, const char *text)
+{
+	return sqlite3_bind_text(stmt, index, text, -1, SQLITE_STATIC);
+}
+
+/*
+ * Steps a write statement to its end and resets it.  *changes (if not NULL)
+ * gets the number of rows it changed.
+ */
+static enum sb_err
+jobs_step_write(struct sb_db *db, sqlite3_stmt *stmt, int *changes)
+{
+	int step;
+
+	step = sqlite3_step(stmt);
+	if (changes != NULL)
+		*changes =
+		    step == SQLITE_DONE ? sqlite3_changes(sb_db_handle(db)) : 0;
+	if (step != SQLITE_DONE)
+		sb_log(SB_LOG_ERROR, JOBS_COMPONENT, NULL, "write: %s",
+		    sb_db_errmsg(db));
+	sqlite3_reset(stmt);
+	return step == SQLITE_DONE ? SB_OK : jobs_rc_to_err(step);
+}
+
+/*
+ * Steps a statement that yields at most one integer; *value gets it.
+ * SB_ERR_NOT_FOUND if it yields no row.  The statement is reset so that no
+ * read snapshot stays open behind the caller's back.
+ */
+static enum sb_err
+jobs_step_int64(struct sb_db *db, sqlite3_stmt *stmt, int64_t *value)
+{
+	enum sb_err rc;
+	int step;
+
+	step = sqlite3_step(stmt);
+	if (step == SQLITE_ROW) {
+		*value = sqlite3_column_int64(stmt, 0);
+		rc = SB_OK;
+	} else if (step == SQLITE_DONE) {
+		rc = SB_ERR_NOT_FOUND;
+	} else {
+		sb_log(SB_LOG_ERROR, JOBS_COMPONENT, NULL, "read: %s",
+		    sb_db_errmsg(db));
+		rc = jobs_rc_to_err(step);
+	}
+	sqlite3_reset(stmt);
+	return rc;
+}
+
+/*
+ * Adds a pending job inside the caller's transaction (none is begun here),
+ * so it exists iff the caller commits.  *id (if not NULL) gets its id.
+ */
+enum sb_err
+sb_jobs_enqueue(struct sb_db *db, const char *queue, const char *payload,
+    int max_attempts, int64_t run_at, int64_t *id)
+{
+	char now[JOBS_ISO_MAX];
+	sqlite3_stmt *stmt;
+	enum sb_err rc = SB_ERR_INVALID;
+
+	if (!jobs_name_valid(queue, SB_JOBS_QUEUE_MAX) || payload == NULL ||
+	    max_attempts < 1)
+		goto out;
+	rc = SB_ERR_TOO_LARGE;
+	if (strnlen(payload, JOBS_PAYLOAD_MAX + 1) > JOBS_PAYLOAD_MAX)
+		goto out;
+	rc = SB_ERR_DB;
+	sb_db_now_iso(now, sizeof(now));
+	if ((stmt = sb_db_stmt(db, jobs_sql[JOBS_SQL_INSERT])) == NULL)
+		goto out;
+	if ((jobs_bind_text(stmt, 1, queue) | jobs_bind_text(stmt, 2, payload) |
+	        sqlite3_bind_int(stmt, 3, max_attempts) |
+	        sqlite3_bind_int64(stmt, 4, run_at) |
+	        jobs_bind_text(stmt, 5, now)) != SQLITE_OK)
+		goto out;
+	if ((rc = jobs_step_write(db, stmt, NULL)) != SB_OK)
+		goto out;
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(sb_db_handle(db));
+out:
+	if (rc != SB_OK)
+		sb_log(SB_LOG_ERROR, JOBS_COMPONENT, NULL, "enqueue %s: %s",
+		    jobs_name_valid(queue, SB_JOBS_QUEUE_MAX) ? queue : "-",
+		    sb_strerror(rc));
+	return rc;
+}
+
+/*
+ * Finds the id of the oldest due job: by queue, any queue (queue NULL), or
+ * the job id itself (which >= 0).  SB_ERR_NOT_FOUND if none is due.
+ */
+static enum sb_err
+jobs_find_due(struct sb_db *db, const char *queue, int64_t which, int64_t now,
+    int64_t *id)
+{
+	enum jobs_sql sql;
+	sqlite3_stmt *stmt;
+	int bound;
+
+	if (which >= 0)
+		sql = JOBS_SQL_DUE_ID;
+	else
+		sql = queue != NULL ? JOBS_SQL_DUE_QUEUE : JOBS_SQL_DUE_ANY;
+	if ((stmt = sb_db_stmt(db, jobs_sql[sql])) == NULL)
+		return SB_ERR_DB;
+	bound = sqlite3_bind_int64(stmt, 1, now);
+	if (sql == JOBS_SQL_DUE_ID)
+		bound |= sqlite3_bind_int64(stmt, 2, which);
+	else if (sql == JOBS_SQL_DUE_QUEUE)
+		bound |= jobs_bind_text(stmt, 2, queue);
+	if (bound != SQLITE_OK)
+		return SB_ERR_DB;
+	return jobs_step_int64(db, stmt, id);
+}
+
+/* Takes the lease on job id if it is still due; NOT_FOUND if it is not. */
+static enum sb_err
+jobs_take(
+    struct sb_db *db, int64_t id, const char *owner, int64_t now, int64_t until)
+{
+	char stamp[JOBS_ISO_MAX];
+	sqlite3_stmt *stmt;
+	enum sb_err rc;
+	int changes;
+
+	sb_db_now_iso(stamp, sizeof(stamp));
+	if ((stmt = sb_db_stmt(db, jobs_sql[JOBS_SQL_LEASE])) == NULL)
+		return SB_ERR_DB;
+	if ((sqlite3_bind_int64(stmt, 1, now) |
+	        sqlite3_bind_int64(stmt, 2, id) |
+	        jobs_bind_text(stmt, 3, owner) |
+	        sqlite3_bind_int64(stmt, 4, until) |
+	        jobs_bind_text(stmt, 5, stamp)) != SQLITE_OK)
+		return SB_ERR_DB;
+	if ((rc = jobs_step_write(db, stmt, &changes)) != SB_OK)
+		return rc;
+	return changes == 1 ? SB_OK : SB_ERR_NOT_FOUND;
+}
+
+/* Copies text into a fixed buffer; SB_ERR_DB if the row holds too much. */
+static enum sb_err
+jobs_copy_column(sqlite3_stmt *stmt, int column, char *buf, size_t size)
+{
+	const unsigned char *text = sqlite3_column_text(stmt, column);
+	size_t len = (size_t)sqlite3_column_bytes(stmt, column);
+
+	if (text == NULL || len >= size)
+		return SB_ERR_DB;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	return SB_OK;
+}
+
+/* Fills job from row id; on error job may hold a payload to clear. */
+static enum sb_err
+jobs_load(struct sb_db *db, int64_t id, struct sb_job *job)
+{
+	const unsigned char *payload;
+	sqlite3_stmt *stmt;
+	enum sb_err rc = SB_ERR_DB;
+
+	if ((stmt = sb_db_stmt(db, jobs_sql[JOBS_SQL_LOAD])) == NULL ||
+	    sqlite3_bind_int64(stmt, 1, id) != SQLITE_OK)
+		goto out;
+	if (sqlite3_step(stmt) != SQLITE_ROW)
+		goto out;
+	job->id = id;
+	if (jobs_copy_column(stmt, 0, job->queue, sizeof(job->queue)) !=
+	        SB_OK ||
+	    jobs_copy_column(stmt, 4, job->owner, sizeof(job->owner)) != SB_OK)
+		goto out;
+	job->attempts = sqlite3_column_int(stmt, 2);
+	job->max_attempts = sqlite3_column_int(stmt, 3);
+	job->lease_until = sqlite3_column_int64(stmt, 5);
+	rc = SB_ERR_NOMEM;
+	if ((payload = sqlite3_column_text(stmt, 1)) == NULL ||
+	    (job->payload = strdup((const char *)payload)) == NULL)
+		goto out;
+	rc = SB_OK;
+out:
+	if (stmt != NULL)
+		sqlite3_reset(stmt);
+	return rc;
+}
+
+/*
+ * The lease transaction shared by sb_jobs_lease() and sb_jobs_lease_id():
+ * find the oldest due job, take it (checking it is still due), load it.
+ */
+static enum sb_err
+jobs_lease(struct sb_db *db, const char *queue, int64_t which,
+    const char *owner, int64_t now, int lease_s, struct sb_job *job)
+{
+	enum sb_err rc = SB_ERR_INVALID;
+	int64_t id;
+
+	if (job == NULL)
+		return rc;
+	memset(job, 0, sizeof(*job));
+	if ((queue != NULL && !jobs_name_valid(queue, SB_JOBS_QUEUE_MAX)) ||
+	    !jobs_name_valid(owner, SB_JOBS_OWNER_MAX) || lease_s <= 0 ||
+	    now > INT64_MAX - lease_s)
+		goto out;
+	if ((rc = sb_db_begin(db)) != SB_OK)
+		goto out;
+	if ((rc = jobs_find_due(db, queue, which, now, &id)) != SB_OK)
+		goto out;
+	if ((rc = jobs_take(db, id, owner, now, now + lease_s)) != SB_OK)
+		goto out;
+	if ((rc = jobs_load(db, id, job)) != SB_OK)
+		goto out;
+	rc = sb_db_commit(db);
+out:
+	if (rc != SB_OK) {
+		sb_db_rollback(db);
+		sb_job_clear(job);
+	}
+	if (rc != SB_OK && rc != SB_ERR_NOT_FOUND)
+		sb_log(SB_LOG_ERROR, JOBS_COMPONENT, NULL, "lease: %s",
+		    sb_strerror(rc));
+	return rc;
+}
+
+/*
+ * Leases the oldest due job of queue (NULL: any) to owner for lease_s
+ * seconds in its own transaction.  On SB_OK job is filled and the caller
+ * clears it with sb_job_clear(); otherwise job is zeroed.  SB_ERR_NOT_FOUND
+ * when nothing is due.
+ */
+enum sb_err
+sb_jobs_lease(struct sb_db *db, const char *queue, const char *owner,
+    int64_t now, int lease_s, struct sb_job *job)
+{
+	return jobs_lease(db, queue, -1, owner, now, lease_s, job);
+}
+
+/* As sb_jobs_lease() for the job with this id, if it is due. */
+enum sb_err
+sb_jobs_lease_id(struct sb_db *db, int64_t id, const char *owner, int64_t now,
+    int lease_s, struct sb_job *job)
+{
+	if (id < 0) {
+		if (job != NULL)
+			memset(job, 0, sizeof(*job));
+		return SB_ERR_NOT_FOUND;
+	}
+	return jobs_lease(db, NULL, id, owner, now, lease_s, job);
+}
+
+/* Binds the lease identity (?1 id, ?2 owner, ?3 attempts, ?4 updated_at). */
+static int
+jobs_bind_lease(sqlite3_stmt *stmt, const struct sb_job *job, const char *stamp)
+{
+	return sqlite3_bind_int64(stmt, 1, job->id) |
+	    jobs_bind_text(stmt, 2, job->owner) |
+	    sqlite3_bind_int(stmt, 3, job->attempts) |
+	    jobs_bind_text(stmt, 4, stamp);
+}
+
+/*
+ * Runs one lease-guarded update (complete or fail, bound by the caller past
+ * ?4) in its own transaction.  SB_ERR_CONFLICT if the lease was lost.
+ */
+static enum sb_err
+jobs_settle(struct sb_db *db, sqlite3_stmt *stmt)
+{
+	enum sb_err rc;
+	int changes;
+
+	if ((rc = sb_db_begin(db)) != SB_OK)
+		goto out;
+	if ((rc = jobs_step_write(db, stmt, &changes)) != SB_OK)
+		goto out;
+	rc = SB_ERR_CONFLICT;
+	if (changes != 1)
+		goto out;
+	rc = sb_db_commit(db);
+out:
+	if (rc != SB_OK)
+		sb_db_rollback(db);
+	return rc;
+}
+
+/*
+ * Marks the leased job done in its own transaction.  SB_ERR_CONFLICT if the
+ * lease was lost (another owner or attempt holds it); nothing changes then.
+ */
+enum sb_err
+sb_jobs_complete(struct sb_db *db, const struct sb_job *job, int64_t now)
+{
+	char stamp[JOBS_ISO_MAX];
+	sqlite3_stmt *stmt;
+	enum sb_err rc;
+
+	/*
+	 * now is not needed: a holder whose lease ran out may still complete
+	 * while nobody else has taken the job, since the work was done.
+	 */
+	(void)now;
+	if (job == NULL)
+		return SB_ERR_INVALID;
+	sb_db_now_iso(stamp, sizeof(stamp));
+	if ((stmt = sb_db_stmt(db, jobs_sql[JOBS_SQL_COMPLETE])) == NULL ||
+	    jobs_bind_lease(stmt, job, stamp) != SQLITE_OK)
+		return SB_ERR_DB;
+	if ((rc = jobs_settle(db, stmt)) != SB_OK)
+		sb_log(rc == SB_ERR_CONFLICT ? SB_LOG_WARN : SB_LOG_ERROR,
+		    JOBS_COMPONENT, NULL, "complete job %lld: %s",
+		    (long long)job->id, sb_strerror(rc));
+	return rc;
+}
+
+/* Length of error cut to JOBS_ERROR_MAX bytes, not inside a UTF-8 char. */
+static int
+jobs_error_length(const char *error)
+{
+	size_t len = strnlen(error, JOBS_ERROR_MAX + 1);
+
+	if (len > JOBS_ERROR_MAX) {
+		len = JOBS_ERROR_MAX;
+		while (len > 0 && ((unsigned char)error[len] & 0xc0) == 0x80)
+			len--;
+	}
+	return (int)len;
+}
+
+/* now + max(delay_hint_s, backoff), saturating instead of overflowing. */
+static int64_t
+jobs_retry_at(int64_t now, int attempts, int64_t delay_hint_s)
+{
+	int64_t delay = sb_jobs_backoff_s(attempts);
+
+	if (delay_hint_s > delay)
+		delay = delay_hint_s;
+	if (now > 0 && delay > INT64_MAX - now)
+		return INT64_MAX;
+	return now + delay;
+}
+
+/*
+ * Records error on the leased job and reschedules it, or marks it dead once
+ * its attempts reach max_attempts (decided from the row, not from job).
+ * SB_ERR_CONFLICT if the lease was lost; nothing changes then.
+ */
+enum sb_err
+sb_jobs_fail(struct sb_db *db, const struct sb_job *job, const char *error,
+    int64_t delay_hint_s, int64_t now)
+{
+	char stamp[JOBS_ISO_MAX];
+	sqlite3_stmt *stmt;
+	enum sb_err rc;
+	int bound;
+
+	if (job == NULL)
+		return SB_ERR_INVALID;
+	sb_db_now_iso(stamp, sizeof(stamp));
+	if ((stmt = sb_db_stmt(db, jobs_sql[JOBS_SQL_FAIL])) == NULL)
+		return SB_ERR_DB;
+	bound = jobs_bind_lease(stmt, job, stamp) |
+	    sqlite3_bind_int64(
+	        stmt, 5, jobs_retry_at(now, job->attempts, delay_hint_s));
+	if (error != NULL)
+		bound |= sqlite3_bind_text(
+		    stmt, 6, error, jobs_error_length(error), SQLITE_STATIC);
+	if (bound != SQLITE_OK)
+		return SB_ERR_DB;
+	if ((rc = jobs_settle(db, stmt)) != SB_OK)
+		sb_log(rc == SB_ERR_CONFLICT ? SB_LOG_WARN : SB_LOG_ERROR,
+		    JOBS_COMPONENT, NULL, "fail job %lld: %s",
+		    (long long)job->id, sb_strerror(rc));
+	else if (job->attempts >= job->max_attempts)
+		sb_log(SB_LOG_WARN, JOBS_COMPONENT, NULL,
+		    "job %lld dead after %d attempts", (long long)job->id,
+		    job->attempts);
+	return rc;
+}
+
+/* State of job id into *state; SB_ERR_NOT_FOUND if there is no such job. */
+enum sb_err
+sb_jobs_state(struct sb_db *db, int64_t id, enum sb_job_state *state)
+{
+	const unsigned char *text;
+	sqlite3_stmt *stmt;
+	enum sb_err rc = SB_ERR_DB;
+	int step, i;
+
+	if ((stmt = sb_db_stmt(db, jobs_sql[JOBS_SQL_STATE])) == NULL ||
+	    sqlite3_bind_int64(stmt, 1, id) != SQLITE_OK)
+		goto out;
+	step = sqlite3_step(stmt);
+	if (step != SQLITE_ROW) {
+		rc = step == SQLITE_DONE ? SB_ERR_NOT_FOUND
+		                         : jobs_rc_to_err(step);
+		goto out;
+	}
+	text = sqlite3_column_text(stmt, 0);
+	for (i = 0; text != NULL && i < SB_JOB__MAX; i++) {
+		if (strcmp((const char *)text, jobs_state_names[i]) == 0) {
+			*state = (enum sb_job_state)i;
+			rc = SB_OK;
+			break;
+		}
+	}
+out:
+	if (stmt != NULL)
+		sqlite3_reset(stmt);
+	return rc;
+}
+
+/* Counts jobs of queue (NULL: all queues) in state into *count. */
+enum sb_err
+sb_jobs_count(struct sb_db *db, const char *queue, enum sb_job_state state,
+    int64_t *count)
+{
+	sqlite3_stmt *stmt;
+	int bound;
+
+	if ((unsigned)state >= SB_JOB__MAX || count == NULL ||
+	    (queue != NULL && !jobs_name_valid(queue, SB_JOBS_QUEUE_MAX)))
+		return SB_ERR_INVALID;
+	stmt = sb_db_stmt(db,
+	    jobs_sql[queue != NULL ? JOBS_SQL_COUNT_QUEUE
+	                           : JOBS_SQL_COUNT_ALL]);
+	if (stmt == NULL)
+		return SB_ERR_DB;
+	bound = jobs_bind_text(stmt, 1, jobs_state_names[state]);
+	if (queue != NULL)
+		bound |= jobs_bind_text(stmt, 2, queue);
+	if (bound != SQLITE_OK)
+		return SB_ERR_DB;
+	return jobs_step_int64(db, stmt, count);
+}
+
+/* Frees what job holds and zeroes it; safe on a zeroed job or NULL. */
+void
+sb_job_clear(struct sb_job *job)
+{
+	if (job == NULL)
+		return;
+	free(job->payload);
+	memset(job, 0, sizeof(*job));
+}
+
+/*
+ * Seconds to wait before attempt attempts+1: SB_JOBS_BACKOFF_BASE_S doubled
+ * for each attempt after the first, capped at SB_JOBS_BACKOFF_CAP_S.  The
+ * doubling stops at the cap, so no attempt count can overflow it.
+ */
+int64_t
+sb_jobs_backoff_s(int attempts)
+{
+	int64_t delay = SB_JOBS_BACKOFF_BASE_S;
+	int i;
+
+	for (i = 1; i < attempts && delay < SB_JOBS_BACKOFF_CAP_S; i++)
+		delay *= 2;
+	return delay < SB_JOBS_BACKOFF_CAP_S ? delay : SB_JOBS_BACKOFF_CAP_S;
+}

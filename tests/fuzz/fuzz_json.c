@@ -1,0 +1,47 @@
+/*
+ * libFuzzer target: JSON request bodies through sb_request_parse_json()
+ * with its depth and item caps, then validation against a field table like
+ * the responders' (kcgi style), which must never accept a wrong type.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "sb/request.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *const methods[] = { "GET", "POST", NULL };
+
+static const struct sb_field fields[] = {
+	{ .name = "provider",
+	    .type = SB_FIELD_STRING,
+	    .required = true,
+	    .min = 1,
+	    .max = 64 },
+	{ .name = "method", .type = SB_FIELD_STRING, .one_of = methods },
+	{ .name = "id", .type = SB_FIELD_INT, .min = 1, .max = 1000000 },
+	{ .name = "credentials", .type = SB_FIELD_OBJECT },
+	{ .name = "flag", .type = SB_FIELD_BOOL },
+	{ .name = "list", .type = SB_FIELD_ARRAY },
+};
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char err[256];
+	cJSON *json = NULL;
+	const cJSON *p;
+
+	if (sb_request_parse_json((const char *)data, size, 16, &json, NULL) !=
+	    SB_OK)
+		return 0;
+	if (sb_request_validate(json, fields,
+	        sizeof(fields) / sizeof(fields[0]), err,
+	        sizeof(err)) == SB_OK) {
+		p = cJSON_GetObjectItemCaseSensitive(json, "provider");
+		if (!cJSON_IsString(p) || strlen(p->valuestring) > 64)
+			__builtin_trap();
+	}
+	cJSON_Delete(json);
+	return 0;
+}

@@ -1,0 +1,582 @@
+/*
+ * Unit tests for lib/jobs.c against the real db/migrations schema: enqueue
+ * in the caller's transaction, leasing and lease expiry, completion,
+ * failure with backoff, dead jobs and counts.  Run from the repository
+ * root; each test gets a fresh database in its own mkdtemp directory.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sb/db.h"
+#include "sb/jobs.h"
+
+#define TEST_PATH_MAX 256
+#define TEST_MIGRATIONS "db/migrations"
+#define TEST_LEASE_S 30
+
+struct fixture {
+	char dir[TEST_PATH_MAX];
+	char path[TEST_PATH_MAX];
+	struct sb_db *db;
+};
+
+static void
+remove_dir(const char *path)
+{
+	char child[TEST_PATH_MAX];
+	struct dirent *entry;
+	DIR *d;
+
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((entry = readdir(d)) != NULL)
+		if (snprintf(child, sizeof(child), "%s/%s", path,
+		        entry->d_name) < (int)sizeof(child))
+			unlink(child);
+	closedir(d);
+	rmdir(path);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	int applied = 0, n;
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/sb_test_jobs.XXXXXX");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	n = snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
+	if (n < 0 || (size_t)n >= sizeof(f->path) ||
+	    sb_db_open(f->path, 100, &f->db) != SB_OK ||
+	    sb_db_migrate(f->db, TEST_MIGRATIONS, &applied) != SB_OK ||
+	    applied < 1) {
+		sb_db_close(f->db);
+		remove_dir(f->dir);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	sb_db_close(f->db);
+	remove_dir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* One integer column of job id, read with plain SQL. */
+static int64_t
+job_column(struct sb_db *db, const char *column, int64_t id)
+{
+	char sql[128];
+	sqlite3_stmt *stmt = NULL;
+	int64_t value;
+	int n;
+
+	n = snprintf(
+	    sql, sizeof(sql), "SELECT %s FROM jobs WHERE id = ?1", column);
+	assert_true(n > 0 && (size_t)n < sizeof(sql));
+	assert_int_equal(
+	    sqlite3_prepare_v2(sb_db_handle(db), sql, -1, &stmt, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_int64(stmt, 1, id);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	value = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return value;
+}
+
+/* Enqueues in its own committed transaction and returns the id. */
+static int64_t
+enqueue(struct sb_db *db, const char *queue, const char *payload,
+    int max_attempts, int64_t run_at)
+{
+	int64_t id = -1;
+
+	assert_int_equal(sb_db_begin(db), SB_OK);
+	assert_int_equal(
+	    sb_jobs_enqueue(db, queue, payload, max_attempts, run_at, &id),
+	    SB_OK);
+	assert_int_equal(sb_db_commit(db), SB_OK);
+	assert_true(id > 0);
+	return id;
+}
+
+static void
+assert_state(struct sb_db *db, int64_t id, enum sb_job_state want)
+{
+	enum sb_job_state got = SB_JOB__MAX;
+
+	assert_int_equal(sb_jobs_state(db, id, &got), SB_OK);
+	assert_int_equal(got, want);
+}
+
+static void
+test_enqueue_rolled_back(void **state)
+{
+	struct fixture *f = *state;
+	enum sb_job_state st;
+	int64_t id = -1, count = -1;
+
+	assert_int_equal(sb_db_begin(f->db), SB_OK);
+	assert_int_equal(
+	    sb_jobs_enqueue(f->db, "mail", "{}", 3, 0, &id), SB_OK);
+	assert_true(id > 0);
+	sb_db_rollback(f->db);
+	assert_int_equal(sb_jobs_state(f->db, id, &st), SB_ERR_NOT_FOUND);
+	assert_int_equal(
+	    sb_jobs_count(f->db, NULL, SB_JOB_PENDING, &count), SB_OK);
+	assert_int_equal(count, 0);
+
+	id = enqueue(f->db, "mail", "{\"to\":1}", 3, 0);
+	assert_state(f->db, id, SB_JOB_PENDING);
+	assert_int_equal(job_column(f->db, "attempts", id), 0);
+	assert_int_equal(
+	    sb_jobs_count(f->db, NULL, SB_JOB_PENDING, &count), SB_OK);
+	assert_int_equal(count, 1);
+}
+
+static void
+test_enqueue_invalid(void **state)
+{
+	static const struct {
+		const char *queue;
+		const char *payload;
+		int max_attempts;
+		enum sb_err want;
+	} cases[] = {
+		{ NULL, "{}", 1, SB_ERR_INVALID },
+		{ "", "{}", 1, SB_ERR_INVALID },
+		{ "q234567890123456789012345678901x", "{}", 1, SB_ERR_INVALID },
+		{ "mail", NULL, 1, SB_ERR_INVALID },
+		{ "mail", "{}", 0, SB_ERR_INVALID },
+		{ "mail", "{}", -3, SB_ERR_INVALID },
+		{ "q23456789012345678901234567890x", "{}", 1, SB_OK },
+	};
+	struct fixture *f = *state;
+	int64_t count = -1;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(
+		    sb_jobs_enqueue(f->db, cases[i].queue, cases[i].payload,
+		        cases[i].max_attempts, 0, NULL),
+		    cases[i].want);
+	assert_int_equal(
+	    sb_jobs_count(f->db, NULL, SB_JOB_PENDING, &count), SB_OK);
+	assert_int_equal(count, 1);
+}
+
+static void
+test_lease_oldest_due(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_job job = { 0 };
+	int64_t late, early, middle, other;
+
+	late = enqueue(f->db, "mail", "{\"n\":\"late\"}", 3, 100);
+	early = enqueue(f->db, "mail", "{\"n\":\"early\"}", 3, 50);
+	middle = enqueue(f->db, "mail", "{\"n\":\"middle\"}", 3, 75);
+	other = enqueue(f->db, "sms", "{\"n\":\"other\"}", 4, 10);
+
+	assert_int_equal(
+	    sb_jobs_lease(f->db, "mail", "A", 40, TEST_LEASE_S, &job),
+	    SB_ERR_NOT_FOUND);
+	assert_int_equal(job.id, 0);
+	assert_null(job.payload);
+
+	assert_int_equal(
+	    sb_jobs_lease(f->db, "mail", "A", 200, TEST_LEASE_S, &job), SB_OK);
+	assert_int_equal(job.id, early);
+	assert_string_equal(job.queue, "mail");
+	assert_string_equal(job.payload, "{\"n\":\"early\"}");
+	assert_string_equal(job.owner, "A");
+	assert_int_equal(job.attempts, 1);
+	assert_int_equal(job.max_attempts, 3);
+	assert_int_equal(job.lease_until, 200 + TEST_LEASE_S);
+	assert_state(f->db, early, SB_JOB_LEASED);
+	assert_int_equal(job_column(f->db, "attempts", early), 1);
+	sb_job_clear(&job);
+	assert_null(job.payload);
+
+	/* Any queue: the sms job is older than the remaining mail jobs. */
+	assert_int_equal(
+	    sb_jobs_lease(f->db, NULL, "A", 200, TEST_LEASE_S, &job), SB_OK);
+	assert_int_equal(job.id, other);
+	assert_int_equal(job.max_attempts, 4);
+	sb_job_clear(&job);
+	assert_int_equal(
+	    sb_jobs_lease(f->db, "mail", "A", 200, TEST_LEASE_S, &job), SB_OK);
+	assert_int_equal(job.id, middle);
+	sb_job_clear(&job);
+	assert_int_equal(
+	    sb_jobs_lease(f->db, "mail", "A", 200, TEST_LEASE_S, &job), SB_OK);
+	assert_int_equal(job.id, late);
+	sb_job_clear(&job);
+	assert_int_equal(
+	    sb_jobs_lease(f->db, NULL, "A", 200, TEST_LEASE_S, &job),
+	    SB_ERR_NOT_FOUND);
+	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->db)), 1);
+}
+
+static void
+test_lease_future(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_job job = { 0 };
+	int64_t id;
+
+	id = enqueue(f->db, "mail", "{}", 3, 1000);
+	assert_int_equal(
+	    sb_jobs_lease(f->db, NULL, "A", 999, TEST_LEASE_S, &job),
+	    SB_ERR_NOT_FOUND);
+	assert_state(f->db, id, SB_JOB_PENDING);
+	assert_int_equal(job_column(f->db, "attempts", id), 0);
+	assert_int_equal(
+	    sb_jobs_lease(f->db, NULL, "A", 1000, TEST_LEASE_S, &job), SB_OK);
+	assert_int_equal(job.id, id);
+	sb_job_clear(&job);
+}
+
+static void
+test_lease_invalid(void **state)
+{
+	static const char long_owner[SB_JOBS_OWNER_MAX + 1] =
+	    "0123456789012345678901234567890123456789012345678901234567890123";
+	static const struct {
+		const char *queue;
+		const char *owner;
+		int64_t now;
+		int lease_s;
+	} cases[] = {
+		{ NULL, NULL, 10, 30 },
+		{ NULL, "", 10, 30 },
+		{ NULL, long_owner, 10, 30 },
+		{ "", "A", 10, 30 },
+		{ NULL, "A", 10, 0 },
+		{ NULL, "A", 10, -1 },
+		{ NULL, "A", INT64_MAX - 5, 30 },
+	};
+	struct fixture *f = *state;
+	struct sb_job job = { 0 };
+	int64_t id;
+	size_t i;
+
+	id = enqueue(f->db, "mail", "{}", 3, 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(
+		    sb_jobs_lease(f->db, cases[i].queue, cases[i].owner,
+		        cases[i].now, cases[i].lease_s, &job),
+		    SB_ERR_INVALID);
+	assert_state(f->db, id, SB_JOB_PENDING);
+}
+
+static void
+test_lease_contention_and_expiry(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_job a = { 0 }, b = { 0 };
+	int64_t id;
+
+	id = enqueue(f->db, "mail", "{}", 5, 0);
+	assert_int_equal(
+	    sb_jobs_lease(f->db, NULL, "A", 100, TEST_LEASE_S, &a), SB_OK);
+	assert_int_equal(sb_jobs_lease(f->db, NULL, "B", 100, TEST_LEASE_S, &b),
+	    SB_ERR_NOT_FOUND);
+	/* Due again only once lease_until < now. */
+	assert_int_equal(sb_jobs_lease(f->db, NULL, "B", 100 + TEST_LEASE_S,
+	                     TEST_LEASE_S, &b),
+	    SB_ERR_NOT_FOUND);
+	assert_int_equal(sb_jobs_lease(f->db, NULL, "B", 100 + TEST_LEASE_S + 1,
+	                     TEST_LEASE_S, &b),
+	    SB_OK);
+	assert_int_equal(b.id, id);
+	assert_int_equal(b.attempts, 2);
+	assert_string_equal(b.owner, "B");
+
+	assert_int_equal(sb_jobs_complete(f->db, &a, 140), SB_ERR_CONFLICT);
+	assert_int_equal(
+	    sb_jobs_fail(f->db, &a, "late", 0, 140), SB_ERR_CONFLICT);
+	assert_state(f->db, id, SB_JOB_LEASED);
+	assert_int_equal(job_column(f->db, "attempts", id), 2);
+	assert_int_equal(sb_jobs_complete(f->db, &b, 140), SB_OK);
+	assert_state(f->db, id, SB_JOB_DONE);
+	assert_int_equal(sb_jobs_complete(f->db, &b, 141), SB_ERR_CONFLICT);
+	sb_job_clear(&a);
+	sb_job_clear(&b);
+	assert_int_equal(
+	    sb_jobs_lease(f->db, NULL, "C", 100000, TEST_LEASE_S, &a),
+	    SB_ERR_NOT_FOUND);
+}
+
+static void
+test_same_owner_new_attempt(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_job first = { 0 }, second = { 0 };
+
+	/* The same owner name re-leasing after expiry is a new lease. */
+	enqueue(f->db, "mail", "{}", 5, 0);
+	assert_int_equal(sb_jobs_lease(f->db, NULL, "A", 0, 10, &first), SB_OK);
+	assert_int_equal(
+	    sb_jobs_lease(f->db, NULL, "A", 11, 10, &second), SB_OK);
+	assert_int_equal(sb_jobs_complete(f->db, &first, 12), SB_ERR_CONFLICT);
+	assert_int_equal(sb_jobs_complete(f->db, &second, 12), SB_OK);
+	sb_job_clear(&first);
+	sb_job_clear(&second);
+}
+
+static void
+test_fail_backoff(void **state)
+{
+	/* Each row: fail attempt n with this hint; when it is due again. */
+	static const struct {
+		int64_t hint;
+		int64_t delay;
+	} steps[] = {
+		{ 0, SB_JOBS_BACKOFF_BASE_S }, /* attempt 1 */
+		{ 500, 500 }, /* hint wins */
+		{ -100, 4 * SB_JOBS_BACKOFF_BASE_S }, /* attempt 3 */
+		{ 10, 8 * SB_JOBS_BACKOFF_BASE_S }, /* backoff wins */
+	};
+	struct fixture *f = *state;
+	struct sb_job job = { 0 };
+	int64_t id, now = 1000, count = -1;
+	size_t i;
+
+	id = enqueue(f->db, "mail", "{}", 10, now);
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		assert_int_equal(
+		    sb_jobs_lease(f->db, NULL, "A", now, TEST_LEASE_S, &job),
+		    SB_OK);
+		assert_int_equal(job.attempts, (int)i + 1);
+		assert_int_equal(sb_jobs_fail(f->db, &job, "upstream 503",
+		                     steps[i].hint, now),
+		    SB_OK);
+		sb_job_clear(&job);
+		assert_state(f->db, id, SB_JOB_PENDING);
+		assert_int_equal(job_column(f->db, "attempts", id), (int)i + 1);
+		assert_int_equal(
+		    job_column(f->db, "run_at", id), now + steps[i].delay);
+		assert_int_equal(
+		    job_column(f->db, "lease_until IS NULL", id), 1);
+		assert_int_equal(
+		    job_column(f->db, "last_error = 'upstream 503'", id), 1);
+		now += steps[i].delay;
+		assert_int_equal(sb_jobs_lease(f->db, NULL, "A", now - 1,
+		                     TEST_LEASE_S, &job),
+		    SB_ERR_NOT_FOUND);
+	}
+	assert_int_equal(
+	    sb_jobs_count(f->db, "mail", SB_JOB_PENDING, &count), SB_OK);
+	assert_int_equal(count, 1);
+}
+
+static void
+test_fail_until_dead(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_job job = { 0 };
+	int64_t id, now = 0, count = -1;
+	int i;
+
+	id = enqueue(f->db, "mail", "{}", 2, 0);
+	for (i = 1; i <= 2; i++) {
+		assert_int_equal(
+		    sb_jobs_lease(f->db, NULL, "A", now, TEST_LEASE_S, &job),
+		    SB_OK);
+		assert_int_equal(
+		    sb_jobs_fail(f->db, &job, NULL, 0, now), SB_OK);
+		sb_job_clear(&job);
+		assert_state(f->db, id, i < 2 ? SB_JOB_PENDING : SB_JOB_DEAD);
+		now += SB_JOBS_BACKOFF_CAP_S;
+	}
+	assert_int_equal(job_column(f->db, "attempts", id), 2);
+	assert_int_equal(job_column(f->db, "last_error IS NULL", id), 1);
+	assert_int_equal(
+	    sb_jobs_lease(f->db, NULL, "A", INT64_MAX / 2, TEST_LEASE_S, &job),
+	    SB_ERR_NOT_FOUND);
+	assert_int_equal(
+	    sb_jobs_count(f->db, NULL, SB_JOB_DEAD, &count), SB_OK);
+	assert_int_equal(count, 1);
+}
+
+static void
+test_fail_long_error(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_job job = { 0 };
+	char error[4096];
+	int64_t id;
+
+	memset(error, 'e', sizeof(error) - 1);
+	error[sizeof(error) - 1] = '\0';
+	id = enqueue(f->db, "mail", "{}", 3, 0);
+	assert_int_equal(
+	    sb_jobs_lease(f->db, NULL, "A", 0, TEST_LEASE_S, &job), SB_OK);
+	assert_int_equal(sb_jobs_fail(f->db, &job, error, 0, 0), SB_OK);
+	sb_job_clear(&job);
+	assert_int_equal(job_column(f->db, "length(last_error)", id), 1024);
+}
+
+static void
+test_lease_id(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_job job = { 0 };
+	int64_t older, newer, future;
+
+	older = enqueue(f->db, "mail", "{\"n\":1}", 3, 0);
+	newer = enqueue(f->db, "mail", "{\"n\":2}", 3, 5);
+	future = enqueue(f->db, "mail", "{\"n\":3}", 3, 500);
+	assert_int_equal(
+	    sb_jobs_lease_id(f->db, newer, "A", 10, TEST_LEASE_S, &job), SB_OK);
+	assert_int_equal(job.id, newer);
+	assert_string_equal(job.payload, "{\"n\":2}");
+	sb_job_clear(&job);
+	assert_state(f->db, older, SB_JOB_PENDING);
+	assert_int_equal(
+	    sb_jobs_lease_id(f->db, newer, "B", 10, TEST_LEASE_S, &job),
+	    SB_ERR_NOT_FOUND);
+	assert_int_equal(
+	    sb_jobs_lease_id(f->db, future, "B", 10, TEST_LEASE_S, &job),
+	    SB_ERR_NOT_FOUND);
+	assert_int_equal(
+	    sb_jobs_lease_id(f->db, future + 100, "B", 10, TEST_LEASE_S, &job),
+	    SB_ERR_NOT_FOUND);
+	assert_int_equal(
+	    sb_jobs_lease_id(f->db, -1, "B", 10, TEST_LEASE_S, &job),
+	    SB_ERR_NOT_FOUND);
+	assert_null(job.payload);
+}
+
+static void
+test_count(void **state)
+{
+	static const struct {
+		const char *queue;
+		enum sb_job_state state;
+		int64_t want;
+	} cases[] = {
+		{ NULL, SB_JOB_PENDING, 2 },
+		{ NULL, SB_JOB_LEASED, 1 },
+		{ NULL, SB_JOB_DONE, 1 },
+		{ NULL, SB_JOB_DEAD, 0 },
+		{ "mail", SB_JOB_PENDING, 1 },
+		{ "sms", SB_JOB_PENDING, 1 },
+		{ "sms", SB_JOB_DONE, 1 },
+		{ "none", SB_JOB_PENDING, 0 },
+	};
+	struct fixture *f = *state;
+	struct sb_job job = { 0 };
+	int64_t count;
+	size_t i;
+
+	enqueue(f->db, "sms", "{}", 3, 0);
+	assert_int_equal(sb_jobs_lease(f->db, "sms", "A", 0, 10, &job), SB_OK);
+	assert_int_equal(sb_jobs_complete(f->db, &job, 1), SB_OK);
+	sb_job_clear(&job);
+	enqueue(f->db, "mail", "{}", 3, 0);
+	assert_int_equal(sb_jobs_lease(f->db, "mail", "A", 0, 10, &job), SB_OK);
+	sb_job_clear(&job);
+	enqueue(f->db, "mail", "{}", 3, 0);
+	enqueue(f->db, "sms", "{}", 3, 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		count = -1;
+		assert_int_equal(sb_jobs_count(f->db, cases[i].queue,
+		                     cases[i].state, &count),
+		    SB_OK);
+		assert_int_equal(count, cases[i].want);
+	}
+	assert_int_equal(
+	    sb_jobs_count(f->db, NULL, SB_JOB__MAX, &count), SB_ERR_INVALID);
+}
+
+static void
+test_backoff(void **state)
+{
+	static const struct {
+		int attempts;
+		int64_t want;
+	} cases[] = {
+		{ INT_MIN, SB_JOBS_BACKOFF_BASE_S },
+		{ 0, SB_JOBS_BACKOFF_BASE_S },
+		{ 1, 30 },
+		{ 2, 60 },
+		{ 3, 120 },
+		{ 7, 1920 },
+		{ 8, SB_JOBS_BACKOFF_CAP_S }, /* 3840 capped */
+		{ 9, SB_JOBS_BACKOFF_CAP_S },
+		{ 64, SB_JOBS_BACKOFF_CAP_S },
+		{ 1000, SB_JOBS_BACKOFF_CAP_S },
+		{ INT_MAX, SB_JOBS_BACKOFF_CAP_S },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(
+		    sb_jobs_backoff_s(cases[i].attempts), cases[i].want);
+}
+
+static void
+test_job_clear(void **state)
+{
+	struct sb_job job = { 0 };
+
+	(void)state;
+	sb_job_clear(&job);
+	sb_job_clear(NULL);
+	job.id = 5;
+	job.payload = strdup("{}");
+	assert_non_null(job.payload);
+	sb_job_clear(&job);
+	assert_int_equal(job.id, 0);
+	assert_null(job.payload);
+}
+
+#define JOBS_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		JOBS_TEST(test_enqueue_rolled_back),
+		JOBS_TEST(test_enqueue_invalid),
+		JOBS_TEST(test_lease_oldest_due),
+		JOBS_TEST(test_lease_future),
+		JOBS_TEST(test_lease_invalid),
+		JOBS_TEST(test_lease_contention_and_expiry),
+		JOBS_TEST(test_same_owner_new_attempt),
+		JOBS_TEST(test_fail_backoff),
+		JOBS_TEST(test_fail_until_dead),
+		JOBS_TEST(test_fail_long_error),
+		JOBS_TEST(test_lease_id),
+		JOBS_TEST(test_count),
+		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_job_clear),
+	};
+
+	return cmocka_run_group_tests_name("jobs", tests, NULL, NULL);
+}
