@@ -31,7 +31,7 @@ RESPONDERS := gateway projects events sandbox bare
 BINS := $(RESPONDERS:%=$(B)/bin/%) $(B)/bin/sbctl
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNITS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-HEADERS := $(wildcard include/sb/*.h)
+HEADERS := $(wildcard include/sb/*.h fcgi/*/*.h)
 
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
@@ -59,9 +59,12 @@ $(B)/bin/sbctl: $(B)/cron/sbctl.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
+# A responder is fcgi/<name>.c plus, if it grows, the files of fcgi/<name>/.
 $(B)/bin/%: $(B)/fcgi/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(LIB) $(PKG_LIBS)
+$(foreach r,$(RESPONDERS),$(eval $(B)/bin/$(r): \
+	$(patsubst %.c,$(B)/%.o,$(wildcard fcgi/$(r)/*.c))))
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)

@@ -79,6 +79,7 @@ static const struct config_key keys[] = {
 	NUM(job_max_attempts, "8", 1, 100),
 	NUM(db_busy_timeout_ms, "5000", 0, 600000),
 	STR(project_url_domain, "switchboard.app"),
+	NUM(sandbox_token_ttl_s, "300", 1, 86400),
 };
 
 #define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))

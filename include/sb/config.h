@@ -51,6 +51,7 @@ struct sb_config {
 	long job_max_attempts;
 	long db_busy_timeout_ms;
 	char project_url_domain[128];
+	long sandbox_token_ttl_s;
 };
 
 /*
