@@ -9,10 +9,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sb/app.h"
+#include "sb/events.h"
+#include "sb/hosting.h"
 #include "sb/log.h"
+#include "sb/queues.h"
 #include "sb/secrets.h"
 #include "sb/work.h"
 
@@ -138,13 +142,22 @@ cmd_migrate(struct sb_ctx *ctx, int argc, char **argv)
 	    &ctx->config, "sandbox.db", ctx->config.sandbox_migrations_dir);
 }
 
+/* Loads the hosting panel's users.json and projects.json from seed_dir. */
 static int
 cmd_seed(struct sb_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
+	int users = 0, projects = 0;
+	enum sb_err rc;
+
 	(void)argc;
 	(void)argv;
-	printf("seed: nothing to load yet\n");
+	rc = sb_hosting_seed(ctx->db, ctx->config.seed_dir, &users, &projects);
+	if (rc != SB_OK) {
+		fprintf(stderr, "seed: %s/{users,projects}.json: %s\n",
+		    ctx->config.seed_dir, sb_strerror(rc));
+		return 1;
+	}
+	printf("seed: %d user(s), %d project(s) loaded\n", users, projects);
 	return 0;
 }
 
@@ -155,9 +168,35 @@ cmd_tick(struct sb_ctx *ctx, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (sb_work_run_due(ctx, NULL, 0, &done, &failed) != SB_OK)
+	if (sb_work_run_due(ctx, sb_queues, sb_queue_count, &done, &failed) !=
+	    SB_OK)
 		return 1;
 	printf("tick: %d job(s) done, %d failed\n", done, failed);
+	return 0;
+}
+
+/*
+ * Delivers the events left in the outbox: those due, or with --now every
+ * pending one at once, whatever its backoff.
+ */
+static int
+cmd_deliver(struct sb_ctx *ctx, int argc, char **argv)
+{
+	int64_t released = 0;
+	int done = 0, failed = 0;
+
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--now") != 0)) {
+		fprintf(stderr, "usage: sbctl deliver [--now]\n");
+		return 2;
+	}
+	if (argc == 2 &&
+	    sb_events_outbox_release(ctx->db, (int64_t)time(NULL), &released) !=
+	        SB_OK)
+		return 1;
+	if (sb_work_run_queue(ctx, sb_queues, sb_queue_count, SB_EVENTS_QUEUE,
+	        &done, &failed) != SB_OK)
+		return 1;
+	printf("deliver: %d event(s) delivered, %d failed\n", done, failed);
 	return 0;
 }
 
@@ -170,6 +209,8 @@ static const struct command commands[] = {
 	    cmd_migrate },
 	{ "seed", "load the seed data (idempotent)", &app_db, cmd_seed },
 	{ "tick", "run every due job", &app_all, cmd_tick },
+	{ "deliver", "deliver the outbox's due events (--now: all pending)",
+	    &app_all, cmd_deliver },
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))

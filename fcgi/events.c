@@ -1,12 +1,173 @@
 /*
  * The events responder (port 3001): the data aggregation service that
  * stores the hosting panel's events for analytics and activity feeds.
+ * POST /events stores an event once per id (201 the first time, 200 for a
+ * redelivery, since delivery is at least once); GET /events lists them
+ * newest first with name, projectId and since filters, in pages with Link
+ * and X-Total-Count.  The static bearer token is checked by nginx.
  */
+#include <stdio.h>
+#include <string.h>
+
 #include "sb/app.h"
+#include "sb/events.h"
+#include "sb/hosting.h"
 #include "sb/response.h"
+
+/* Event names: lowercase letters, digits, '.', '_' and '-'. */
+static bool
+event_name_valid(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		        *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+static const struct sb_field event_fields[] = {
+	{ "id", SB_FIELD_STRING, true, 1, SB_EVENTS_ID_MAX, NULL,
+	    sb_events_id_valid },
+	{ "name", SB_FIELD_STRING, true, 1, SB_EVENTS_NAME_MAX, NULL,
+	    event_name_valid },
+	{ "payload", SB_FIELD_OBJECT, true, 0, 0, NULL, NULL },
+};
+
+static void
+store_failed(struct sb_request *req, enum sb_err rc)
+{
+	if (rc == SB_ERR_BUSY)
+		sb_response_error(req, 503, "busy",
+		    "the database is busy; try again shortly");
+	else
+		sb_response_error(
+		    req, 500, "internal", "the request could not be completed");
+}
+
+static void
+event_create(struct sb_ctx *ctx, struct sb_request *req)
+{
+	const cJSON *body;
+	cJSON *event = NULL;
+	bool created = false;
+	enum sb_err rc;
+
+	if ((body = sb_app_body(ctx, req, event_fields,
+	         sizeof(event_fields) / sizeof(event_fields[0]))) == NULL)
+		return;
+	rc = sb_events_store(ctx->db,
+	    cJSON_GetObjectItemCaseSensitive(body, "id")->valuestring,
+	    cJSON_GetObjectItemCaseSensitive(body, "name")->valuestring,
+	    cJSON_GetObjectItemCaseSensitive(body, "payload"), &created,
+	    &event);
+	if (rc != SB_OK)
+		store_failed(req, rc);
+	else
+		sb_response_json(req, created ? 201 : 200, event);
+	cJSON_Delete(event);
+}
+
+/* Reads the list's query into filter, page and per_page; 400 if bad. */
+static bool
+list_query(struct sb_request *req, struct sb_events_filter *filter, char *since,
+    int64_t *page, int64_t *per_page)
+{
+	const char *v;
+
+	memset(filter, 0, sizeof(*filter));
+	*per_page = SB_EVENTS_PAGE_SIZE;
+	if ((v = sb_request_query(req, "name")) != NULL &&
+	    (v[0] == '\0' || strlen(v) > SB_EVENTS_NAME_MAX ||
+	        !event_name_valid(v))) {
+		sb_response_error(req, 400, "invalid_request",
+		    "name must be 1 to 64 of a-z 0-9 . _ -");
+		return false;
+	}
+	filter->name = v;
+	if ((v = sb_request_query(req, "projectId")) != NULL &&
+	    !sb_request_parse_int(v, 1, INT64_MAX, &filter->project_id)) {
+		sb_response_error(req, 400, "invalid_request",
+		    "projectId must be a whole number from 1");
+		return false;
+	}
+	if ((v = sb_request_query(req, "since")) != NULL) {
+		if (!sb_events_since_parse(v, since, SB_EVENTS_TIME_MAX)) {
+			sb_response_error(req, 400, "invalid_request",
+			    "since must be YYYY-MM-DD or "
+			    "YYYY-MM-DDTHH:MM:SS[.mmm]Z");
+			return false;
+		}
+		filter->since = since;
+	}
+	if (!sb_hosting_page_parse(sb_request_query(req, "page"), page) ||
+	    ((v = sb_request_query(req, "perPage")) != NULL &&
+	        !sb_request_parse_int(
+	            v, 1, SB_EVENTS_PER_PAGE_MAX, per_page))) {
+		sb_response_errorf(req, 400, "invalid_request",
+		    "page must be a whole number from 1 and perPage from 1 "
+		    "to %d",
+		    SB_EVENTS_PER_PAGE_MAX);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The query of the list's links: its filters and perPage, without page.
+ * The values need no encoding: name and since were checked to hold only
+ * URL-safe characters, and projectId is a number.
+ */
+static const char *
+list_link_query(
+    struct sb_request *req, const struct sb_events_filter *f, int64_t per_page)
+{
+	char project[40] = "";
+
+	if (f->project_id > 0)
+		snprintf(project, sizeof(project), "&projectId=%lld",
+		    (long long)f->project_id);
+	return sb_arena_printf(req->arena, "perPage=%lld%s%s%s%s%s",
+	    (long long)per_page, f->name != NULL ? "&name=" : "",
+	    f->name != NULL ? f->name : "", f->since != NULL ? "&since=" : "",
+	    f->since != NULL ? f->since : "", project);
+}
+
+static void
+events_list(struct sb_ctx *ctx, struct sb_request *req)
+{
+	char since[SB_EVENTS_TIME_MAX], link[SB_HOSTING_LINK_MAX], count[32];
+	struct sb_events_filter filter;
+	int64_t page, per_page, total = 0;
+	cJSON *events = NULL;
+	const char *query;
+	enum sb_err rc;
+
+	if (!list_query(req, &filter, since, &page, &per_page))
+		return;
+	rc = sb_events_list(ctx->db, &filter, page, per_page, &events, &total);
+	if (rc != SB_OK) {
+		store_failed(req, rc);
+		return;
+	}
+	query = list_link_query(req, &filter, per_page);
+	snprintf(count, sizeof(count), "%lld", (long long)total);
+	if (query == NULL ||
+	    sb_hosting_link(link, sizeof(link), req->scheme, req->host,
+	        "/events", query, page,
+	        sb_hosting_page_last(total, per_page)) != SB_OK ||
+	    sb_response_header(req, "Link", link) != SB_OK ||
+	    sb_response_header(req, "X-Total-Count", count) != SB_OK)
+		sb_response_error(req, 400, "invalid_request",
+		    "the request's host or filters cannot be used in links");
+	else
+		sb_response_json(req, 200, events);
+	cJSON_Delete(events);
+}
 
 static const struct sb_route routes[] = {
 	{ "GET", "/health", sb_app_health },
+	{ "POST", "/events", event_create },
+	{ "GET", "/events", events_list },
 };
 
 static const struct sb_app app = {

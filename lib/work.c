@@ -105,3 +105,29 @@ sb_work_run_id(struct sb_ctx *ctx, const struct sb_work_queue *queues,
 	sb_job_clear(&job);
 	return rc;
 }
+
+enum sb_err
+sb_work_run_queue(struct sb_ctx *ctx, const struct sb_work_queue *queues,
+    size_t queue_count, const char *queue, int *done, int *failed)
+{
+	struct sb_job job = { 0 };
+	int ok = 0, bad = 0;
+	enum sb_err rc = SB_OK;
+
+	for (int i = 0; i < SB_WORK_BATCH_MAX; i++) {
+		rc = sb_jobs_lease(ctx->db, queue, sb_work_owner(),
+		    (int64_t)time(NULL), (int)ctx->config.job_lease_s, &job);
+		if (rc != SB_OK)
+			break;
+		if (work_run(ctx, queues, queue_count, &job))
+			ok++;
+		else
+			bad++;
+		sb_job_clear(&job);
+	}
+	if (done != NULL)
+		*done = ok;
+	if (failed != NULL)
+		*failed = bad;
+	return rc == SB_ERR_NOT_FOUND ? SB_OK : rc;
+}

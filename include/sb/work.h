@@ -38,6 +38,15 @@ enum sb_err sb_work_run_due(struct sb_ctx *ctx,
     int *failed);
 
 /*
+ * As sb_work_run_due() for the jobs of one queue only (`sbctl deliver`).
+ * Each due job is attempted once per call: a failed one is rescheduled
+ * with backoff and so is not due again within the call.
+ */
+enum sb_err sb_work_run_queue(struct sb_ctx *ctx,
+    const struct sb_work_queue *queues, size_t queue_count, const char *queue,
+    int *done, int *failed);
+
+/*
  * Leases job id and runs it once if it is due (it is not when another
  * worker holds it); used right after a response.  SB_ERR_NOT_FOUND when not
  * due.

@@ -1,0 +1,106 @@
+/*
+ * Events of the hosting panel, on both sides of the wire.
+ *
+ * The projects side writes each event to the outbox (a job of the "events"
+ * queue) in the transaction of the change it reports, with an id made at
+ * that moment, and sb_events_deliver() POSTs it to the aggregation service
+ * after the response or from `sbctl deliver`.  Delivery is at least once;
+ * the id stays the same on every attempt, so the aggregation side stores
+ * it once (sb_events_store): 201 the first time, 200 after.
+ *
+ * Every SQL statement of the module is in one table in lib/events.c.
+ */
+#ifndef SB_EVENTS_H
+#define SB_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cJSON.h>
+
+#include "sb/db.h"
+#include "sb/err.h"
+#include "sb/jobs.h"
+
+#define SB_EVENTS_QUEUE "events"
+#define SB_EVENTS_ID_BYTES 16 /* random bytes of a new event id */
+#define SB_EVENTS_ID_MAX 64 /* characters of an event id */
+#define SB_EVENTS_NAME_MAX 64 /* characters of an event name */
+#define SB_EVENTS_PAGE_SIZE 20 /* default events per page */
+#define SB_EVENTS_PER_PAGE_MAX 100
+#define SB_EVENTS_TIME_MAX 32 /* ISO-8601 with milliseconds */
+
+/* The event names the hosting panel writes. */
+#define SB_EVENT_DEPLOYMENT_CREATED "deployment.created"
+#define SB_EVENT_DEPLOYMENT_CANCELLED "deployment.cancelled"
+#define SB_EVENT_DEPLOYMENT_STATUS "deployment.status_changed"
+#define SB_EVENT_PROJECT_URL "project.url_assigned"
+
+struct sb_ctx;
+
+/*
+ * Writes event name with payload to the outbox inside the caller's
+ * transaction: a new random id is made, "eventId", "name" and "occurredAt"
+ * are added to payload (which stays the caller's), and the job
+ * {"id", "name", "payload"} is enqueued on SB_EVENTS_QUEUE, runnable now.
+ * On SB_OK *job_id is the job's id.
+ */
+enum sb_err sb_events_outbox_add(struct sb_db *db, const char *name,
+    cJSON *payload, int max_attempts, int64_t *job_id);
+
+/*
+ * Makes every pending job of SB_EVENTS_QUEUE due now, so an operator's
+ * `sbctl deliver --now` does not wait for the backoff.  *count (if not
+ * NULL) gets how many were moved.
+ */
+enum sb_err sb_events_outbox_release(
+    struct sb_db *db, int64_t now, int64_t *count);
+
+/*
+ * The "events" queue's worker (an sb_work_fn): POSTs the job's payload to
+ * http://<listen_address>:<events_port>/events with the events token
+ * through ctx->http.  SB_OK on 201 or 200; otherwise the status or
+ * transport error is written into err and *retry_after_s gets Retry-After.
+ */
+enum sb_err sb_events_deliver(struct sb_ctx *ctx, const struct sb_job *job,
+    char *err, size_t errsize, int64_t *retry_after_s);
+
+/*
+ * Stores event id unless an event with that id exists.  payload is stored
+ * as JSON text; its integer "projectId", if any, is kept for filtering.
+ * On SB_OK *created tells whether it was new and *out (the caller frees it
+ * with cJSON_Delete) is the stored event as the API shows it.
+ */
+enum sb_err sb_events_store(struct sb_db *db, const char *id, const char *name,
+    const cJSON *payload, bool *created, cJSON **out);
+
+/* Filters of sb_events_list; NULL / 0 means "any". */
+struct sb_events_filter {
+	const char *name;
+	int64_t project_id;
+	const char *since; /* stored form (sb_events_since_parse); events
+	                      created at or after it */
+};
+
+/*
+ * Page page (from 1) of the events matching filter, newest first,
+ * per_page a page.  On SB_OK *out is a JSON array the caller frees with
+ * cJSON_Delete() and *total the number of matching events.
+ */
+enum sb_err sb_events_list(struct sb_db *db,
+    const struct sb_events_filter *filter, int64_t page, int64_t per_page,
+    cJSON **out, int64_t *total);
+
+/* True if s is a usable event id: 1 to SB_EVENTS_ID_MAX of [A-Za-z0-9_-]. */
+bool sb_events_id_valid(const char *s);
+
+/*
+ * Parses a ?since= value: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SSZ" or
+ * "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC), written to out (at least
+ * SB_EVENTS_TIME_MAX bytes) in the stored form "YYYY-MM-DDTHH:MM:SS.mmmZ"
+ * so that it compares as text.  False on anything else.
+ */
+bool sb_events_since_parse(const char *s, char *out, size_t size);
+
+#endif

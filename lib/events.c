@@ -1,0 +1,440 @@
+/*
+ * Events (see include/sb/events.h): the outbox side that writes and
+ * delivers the hosting panel's events, and the aggregation side that
+ * stores them once per id and lists them.  Every SQL statement of the
+ * module is in the table below; listing picks the statement whose index
+ * fits the filters given (project, else name, else none).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "sb/app.h"
+#include "sb/events.h"
+#include "sb/log.h"
+#include "sb/request.h"
+
+#define EVENTS_COMPONENT "events"
+
+enum events_sql {
+	EVENTS_SQL_INSERT,
+	EVENTS_SQL_GET,
+	EVENTS_SQL_RELEASE,
+	EVENTS_SQL_LIST_PROJECT,
+	EVENTS_SQL_LIST_NAME,
+	EVENTS_SQL_LIST_ALL,
+	EVENTS_SQL_COUNT_PROJECT,
+	EVENTS_SQL_COUNT_NAME,
+	EVENTS_SQL_COUNT_ALL,
+	EVENTS_SQL__MAX
+};
+
+/*
+ * The filters: ?1 name, ?2 project id, ?3 since, each NULL for "any".  The
+ * project and name variants state their column's equality outright so the
+ * planner takes events_project or events_name, which also give the order.
+ */
+#define EVENTS_FILTER \
+	" (?1 IS NULL OR name = ?1) AND (?2 IS NULL OR project_id = ?2)" \
+	" AND (?3 IS NULL OR created_at >= ?3)"
+#define EVENTS_BY_PROJECT " WHERE project_id = ?2 AND" EVENTS_FILTER
+#define EVENTS_BY_NAME " WHERE name = ?1 AND" EVENTS_FILTER
+#define EVENTS_BY_ANY " WHERE" EVENTS_FILTER
+#define EVENTS_COLUMNS "SELECT seq, id, name, payload, created_at FROM events"
+#define EVENTS_COUNT "SELECT count(*) FROM events"
+#define EVENTS_PAGE " ORDER BY seq DESC LIMIT ?4 OFFSET ?5"
+
+static const char *const events_sql[EVENTS_SQL__MAX] = {
+	[EVENTS_SQL_INSERT] = "INSERT OR IGNORE INTO events (id, name,"
+	                      " project_id, payload, created_at)"
+	                      " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[EVENTS_SQL_GET] = EVENTS_COLUMNS " WHERE id = ?1",
+	[EVENTS_SQL_RELEASE] = "UPDATE jobs SET run_at = ?1"
+	                       " WHERE queue = '" SB_EVENTS_QUEUE "'"
+	                       " AND state = 'pending' AND run_at > ?1",
+	[EVENTS_SQL_LIST_PROJECT] =
+	    EVENTS_COLUMNS EVENTS_BY_PROJECT EVENTS_PAGE,
+	[EVENTS_SQL_LIST_NAME] = EVENTS_COLUMNS EVENTS_BY_NAME EVENTS_PAGE,
+	[EVENTS_SQL_LIST_ALL] = EVENTS_COLUMNS EVENTS_BY_ANY EVENTS_PAGE,
+	[EVENTS_SQL_COUNT_PROJECT] = EVENTS_COUNT EVENTS_BY_PROJECT,
+	[EVENTS_SQL_COUNT_NAME] = EVENTS_COUNT EVENTS_BY_NAME,
+	[EVENTS_SQL_COUNT_ALL] = EVENTS_COUNT EVENTS_BY_ANY,
+};
+
+static enum sb_err
+events_rc(int step)
+{
+	switch (step & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return SB_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return SB_ERR_BUSY;
+	default:
+		return SB_ERR_DB;
+	}
+}
+
+enum sb_err
+sb_events_outbox_add(struct sb_db *db, const char *name, cJSON *payload,
+    int max_attempts, int64_t *job_id)
+{
+	unsigned char random[SB_EVENTS_ID_BYTES];
+	char id[SB_EVENTS_ID_BYTES * 2 + 1], now[SB_EVENTS_TIME_MAX];
+	cJSON *job = NULL, *body;
+	enum sb_err rc = SB_ERR_NOMEM;
+	char *text = NULL;
+
+	randombytes_buf(random, sizeof(random));
+	sodium_bin2hex(id, sizeof(id), random, sizeof(random));
+	sb_db_now_iso(now, sizeof(now));
+	if ((job = cJSON_CreateObject()) == NULL ||
+	    !cJSON_AddStringToObject(job, "id", id) ||
+	    !cJSON_AddStringToObject(job, "name", name) ||
+	    (body = cJSON_Duplicate(payload, 1)) == NULL)
+		goto out;
+	cJSON_AddItemToObject(job, "payload", body);
+	if (!cJSON_AddStringToObject(body, "eventId", id) ||
+	    !cJSON_AddStringToObject(body, "name", name) ||
+	    !cJSON_AddStringToObject(body, "occurredAt", now) ||
+	    (text = cJSON_PrintUnformatted(job)) == NULL)
+		goto out;
+	rc = sb_jobs_enqueue(db, SB_EVENTS_QUEUE, text, max_attempts,
+	    (int64_t)time(NULL), job_id);
+out:
+	cJSON_free(text);
+	cJSON_Delete(job);
+	return rc;
+}
+
+enum sb_err
+sb_events_outbox_release(struct sb_db *db, int64_t now, int64_t *count)
+{
+	sqlite3_stmt *stmt;
+	enum sb_err rc;
+	int step;
+
+	if ((rc = sb_db_begin(db)) != SB_OK)
+		return rc;
+	rc = SB_ERR_DB;
+	if ((stmt = sb_db_stmt(db, events_sql[EVENTS_SQL_RELEASE])) == NULL ||
+	    sqlite3_bind_int64(stmt, 1, now) != SQLITE_OK)
+		goto out;
+	step = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	if ((rc = events_rc(step)) != SB_OK)
+		goto out;
+	if (count != NULL)
+		*count = sqlite3_changes(sb_db_handle(db));
+	rc = sb_db_commit(db);
+out:
+	if (rc != SB_OK)
+		sb_db_rollback(db);
+	return rc;
+}
+
+/* Retry-After in seconds if the answer carries a delta form; else 0. */
+static int64_t
+events_retry_after(const struct sb_http_response *resp)
+{
+	const char *value = sb_http_response_header(resp, "Retry-After");
+	int64_t seconds;
+
+	if (value == NULL || !sb_request_parse_int(value, 0, 86400, &seconds))
+		return 0;
+	return seconds;
+}
+
+enum sb_err
+sb_events_deliver(struct sb_ctx *ctx, const struct sb_job *job, char *err,
+    size_t errsize, int64_t *retry_after_s)
+{
+	char url[SB_HTTP_URL_MAX], auth[sizeof(ctx->config.events_token) + 16];
+	struct sb_http_header headers[2] = {
+		{ "Authorization", auth },
+		{ "Content-Type", "application/json" },
+	};
+	struct sb_http_request req = { .method = "POST",
+		.url = url,
+		.headers = headers,
+		.header_count = 2,
+		.body = job->payload,
+		.body_len = strlen(job->payload) };
+	struct sb_http_response resp = { 0 };
+	enum sb_err rc = SB_ERR_CONFIG;
+
+	if (ctx->http == NULL || ctx->config.events_token[0] == '\0') {
+		snprintf(err, errsize, "no HTTP client or events token");
+		goto out;
+	}
+	snprintf(url, sizeof(url), "http://%s:%ld/events",
+	    ctx->config.listen_address, ctx->config.events_port);
+	snprintf(auth, sizeof(auth), "Bearer %s", ctx->config.events_token);
+	if ((rc = sb_http_perform(ctx->http, &req, &resp)) != SB_OK) {
+		snprintf(err, errsize, "events service: %s",
+		    resp.error[0] != '\0' ? resp.error : sb_strerror(rc));
+		goto out;
+	}
+	if (resp.status != 200 && resp.status != 201) {
+		snprintf(
+		    err, errsize, "events service answered %ld", resp.status);
+		*retry_after_s = events_retry_after(&resp);
+		rc = SB_ERR_UPSTREAM;
+	}
+out:
+	sodium_memzero(auth, sizeof(auth));
+	sb_http_response_clear(&resp);
+	return rc;
+}
+
+/* The stored event in the API's shape from a row of EVENTS_COLUMNS. */
+static cJSON *
+events_row_json(sqlite3_stmt *stmt)
+{
+	const char *payload = (const char *)sqlite3_column_text(stmt, 3);
+	cJSON *o, *p;
+
+	if ((o = cJSON_CreateObject()) == NULL)
+		return NULL;
+	p = cJSON_Parse(payload != NULL ? payload : "null");
+	if (p == NULL ||
+	    !cJSON_AddStringToObject(
+	        o, "id", (const char *)sqlite3_column_text(stmt, 1)) ||
+	    !cJSON_AddNumberToObject(
+	        o, "seq", (double)sqlite3_column_int64(stmt, 0)) ||
+	    !cJSON_AddStringToObject(
+	        o, "name", (const char *)sqlite3_column_text(stmt, 2))) {
+		cJSON_Delete(p);
+		cJSON_Delete(o);
+		return NULL;
+	}
+	cJSON_AddItemToObject(o, "payload", p);
+	if (!cJSON_AddStringToObject(
+	        o, "createdAt", (const char *)sqlite3_column_text(stmt, 4))) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The payload's "projectId" if it is a whole number >= 1, else 0. */
+static int64_t
+events_project_id(const cJSON *payload)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(payload, "projectId");
+
+	if (!cJSON_IsNumber(v) || v->valuedouble < 1 ||
+	    v->valuedouble >= 9007199254740992.0 ||
+	    v->valuedouble != (double)(int64_t)v->valuedouble)
+		return 0;
+	return (int64_t)v->valuedouble;
+}
+
+/* Inserts the event unless its id exists; *created tells which. */
+static enum sb_err
+events_insert(struct sb_db *db, const char *id, const char *name,
+    const cJSON *payload, bool *created)
+{
+	char now[SB_EVENTS_TIME_MAX], *text;
+	int64_t project_id = events_project_id(payload);
+	sqlite3_stmt *stmt;
+	int bound, step;
+
+	if ((text = cJSON_PrintUnformatted(payload)) == NULL)
+		return SB_ERR_NOMEM;
+	sb_db_now_iso(now, sizeof(now));
+	step = SQLITE_ERROR;
+	if ((stmt = sb_db_stmt(db, events_sql[EVENTS_SQL_INSERT])) == NULL)
+		goto out;
+	bound = sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) |
+	    sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC) |
+	    sqlite3_bind_text(stmt, 4, text, -1, SQLITE_STATIC) |
+	    sqlite3_bind_text(stmt, 5, now, -1, SQLITE_STATIC);
+	if (project_id > 0)
+		bound |= sqlite3_bind_int64(stmt, 3, project_id);
+	if (bound != SQLITE_OK)
+		goto out;
+	step = sqlite3_step(stmt);
+	*created =
+	    step == SQLITE_DONE && sqlite3_changes(sb_db_handle(db)) == 1;
+	sqlite3_reset(stmt);
+out:
+	cJSON_free(text);
+	if (step != SQLITE_DONE)
+		sb_log(SB_LOG_ERROR, EVENTS_COMPONENT, NULL, "insert: %s",
+		    sb_db_errmsg(db));
+	return step == SQLITE_DONE ? SB_OK : events_rc(step);
+}
+
+enum sb_err
+sb_events_store(struct sb_db *db, const char *id, const char *name,
+    const cJSON *payload, bool *created, cJSON **out)
+{
+	sqlite3_stmt *stmt = NULL;
+	enum sb_err rc;
+
+	*out = NULL;
+	if (!sb_events_id_valid(id) || name == NULL || name[0] == '\0' ||
+	    payload == NULL)
+		return SB_ERR_INVALID;
+	if ((rc = sb_db_begin(db)) != SB_OK)
+		return rc;
+	if ((rc = events_insert(db, id, name, payload, created)) != SB_OK)
+		goto out;
+	rc = SB_ERR_DB;
+	if ((stmt = sb_db_stmt(db, events_sql[EVENTS_SQL_GET])) == NULL ||
+	    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_ROW)
+		goto out;
+	rc = SB_ERR_NOMEM;
+	if ((*out = events_row_json(stmt)) == NULL)
+		goto out;
+	sqlite3_reset(stmt);
+	stmt = NULL;
+	rc = sb_db_commit(db);
+out:
+	if (stmt != NULL)
+		sqlite3_reset(stmt);
+	if (rc != SB_OK) {
+		sb_db_rollback(db);
+		cJSON_Delete(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* Binds the filters ?1 to ?3 (NULL when not given). */
+static int
+events_bind_filter(sqlite3_stmt *stmt, const struct sb_events_filter *f)
+{
+	int bound = SQLITE_OK;
+
+	if (f->name != NULL)
+		bound |= sqlite3_bind_text(stmt, 1, f->name, -1, SQLITE_STATIC);
+	if (f->project_id > 0)
+		bound |= sqlite3_bind_int64(stmt, 2, f->project_id);
+	if (f->since != NULL)
+		bound |=
+		    sqlite3_bind_text(stmt, 3, f->since, -1, SQLITE_STATIC);
+	return bound;
+}
+
+/* Counts the matching events with the statement of the given index. */
+static enum sb_err
+events_count(struct sb_db *db, enum events_sql which,
+    const struct sb_events_filter *f, int64_t *total)
+{
+	sqlite3_stmt *stmt;
+	int step;
+
+	if ((stmt = sb_db_stmt(db, events_sql[which])) == NULL ||
+	    events_bind_filter(stmt, f) != SQLITE_OK)
+		return SB_ERR_DB;
+	step = sqlite3_step(stmt);
+	if (step == SQLITE_ROW)
+		*total = sqlite3_column_int64(stmt, 0);
+	sqlite3_reset(stmt);
+	return step == SQLITE_ROW ? SB_OK : events_rc(step);
+}
+
+enum sb_err
+sb_events_list(struct sb_db *db, const struct sb_events_filter *filter,
+    int64_t page, int64_t per_page, cJSON **out, int64_t *total)
+{
+	int offset = filter->project_id > 0 ? 0 : filter->name != NULL ? 1 : 2;
+	sqlite3_stmt *stmt = NULL;
+	enum sb_err rc;
+	cJSON *item;
+	int step = SQLITE_DONE;
+
+	*out = NULL;
+	if (page < 1 || per_page < 1 || per_page > SB_EVENTS_PER_PAGE_MAX ||
+	    page > INT64_MAX / per_page)
+		return SB_ERR_INVALID;
+	if ((rc = events_count(db, EVENTS_SQL_COUNT_PROJECT + offset, filter,
+	         total)) != SB_OK)
+		return rc;
+	rc = SB_ERR_NOMEM;
+	if ((*out = cJSON_CreateArray()) == NULL)
+		goto out;
+	rc = SB_ERR_DB;
+	if ((stmt = sb_db_stmt(
+	         db, events_sql[EVENTS_SQL_LIST_PROJECT + offset])) == NULL ||
+	    (events_bind_filter(stmt, filter) |
+	        sqlite3_bind_int64(stmt, 4, per_page) |
+	        sqlite3_bind_int64(stmt, 5, (page - 1) * per_page)) !=
+	        SQLITE_OK)
+		goto out;
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		rc = SB_ERR_NOMEM;
+		if ((item = events_row_json(stmt)) == NULL)
+			goto out;
+		cJSON_AddItemToArray(*out, item);
+	}
+	rc = events_rc(step);
+out:
+	if (stmt != NULL)
+		sqlite3_reset(stmt);
+	if (rc != SB_OK) {
+		cJSON_Delete(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+bool
+sb_events_id_valid(const char *s)
+{
+	size_t n;
+
+	if (s == NULL || (n = strnlen(s, SB_EVENTS_ID_MAX + 1)) == 0 ||
+	    n > SB_EVENTS_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		        (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * True if s matches pattern, where '9' stands for a digit and any other
+ * character for itself.
+ */
+static bool
+events_shape(const char *s, const char *pattern)
+{
+	for (; *pattern != '\0'; s++, pattern++) {
+		if (*pattern == '9' ? !(*s >= '0' && *s <= '9')
+		                    : *s != *pattern)
+			return false;
+	}
+	return *s == '\0';
+}
+
+bool
+sb_events_since_parse(const char *s, char *out, size_t size)
+{
+	static const char date[] = "9999-99-99";
+	static const char seconds[] = "9999-99-99T99:99:99Z";
+	static const char millis[] = "9999-99-99T99:99:99.999Z";
+	int n = -1;
+
+	if (s == NULL || size < sizeof(millis))
+		return false;
+	if (events_shape(s, millis))
+		n = snprintf(out, size, "%s", s);
+	else if (events_shape(s, seconds))
+		n = snprintf(out, size, "%.19s.000Z", s);
+	else if (events_shape(s, date))
+		n = snprintf(out, size, "%sT00:00:00.000Z", s);
+	return n == (int)sizeof(millis) - 1;
+}
