@@ -37,6 +37,9 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 5
 
+# Keep every object: responders are rebuilt from them incrementally.
+.SECONDARY:
+
 .PHONY: all build deps run start stop test unit e2e fuzz fuzz-build lint \
 	bench format clean
 

@@ -49,6 +49,12 @@ sb_app_ctx_init(struct sb_ctx *ctx, const struct sb_app *app)
 	}
 	if (app->needs_http && (rc = sb_app_http_new(ctx)) != SB_OK)
 		return rc;
+	if (app->needs_providers &&
+	    (rc = sb_providers_load(ctx->config.providers_file,
+		 &ctx->providers, err, sizeof(err))) != SB_OK) {
+		sb_log(SB_LOG_ERROR, app->name, NULL, "providers: %s", err);
+		return rc;
+	}
 	return app->init != NULL ? app->init(ctx) : SB_OK;
 }
 
@@ -76,6 +82,8 @@ sb_app_ctx_clear(struct sb_ctx *ctx)
 {
 	if (ctx->app != NULL && ctx->app->fini != NULL)
 		ctx->app->fini(ctx);
+	sb_providers_free(ctx->providers);
+	ctx->providers = NULL;
 	sb_http_free(ctx->http);
 	sb_secrets_free(ctx->secrets);
 	sb_db_close(ctx->db);

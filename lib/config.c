@@ -57,6 +57,7 @@ static const struct config_key keys[] = {
 	STR(migrations_dir, "db/migrations"),
 	STR(sandbox_migrations_dir, "db/sandbox"),
 	STR(seed_dir, "db/seed"),
+	STR(providers_file, "etc/providers.json"),
 	STR(log_level, "info"),
 	NUM(body_max, "1048576", 1024, 64L << 20),
 	NUM(json_depth_max, "32", 2, 256),

@@ -641,3 +641,30 @@ out:
 		*applied = done;
 	return rc;
 }
+
+enum sb_err
+sb_db_write(struct sb_db *db, sqlite3_stmt *st, int *changes)
+{
+	enum sb_err rc;
+	int step;
+
+	if (changes != NULL)
+		*changes = 0;
+	if (st == NULL)
+		return SB_ERR_DB;
+	if ((rc = sb_db_begin(db)) != SB_OK) {
+		sqlite3_reset(st);
+		return rc;
+	}
+	step = sqlite3_step(st);
+	if (changes != NULL)
+		*changes = sqlite3_changes(db->handle);
+	sqlite3_reset(st);
+	if (step != SQLITE_DONE) {
+		sb_log(SB_LOG_ERROR, "db", NULL, "write failed: %s",
+		    sqlite3_errmsg(db->handle));
+		sb_db_rollback(db);
+		return step == SQLITE_BUSY ? SB_ERR_BUSY : SB_ERR_DB;
+	}
+	return sb_db_commit(db);
+}

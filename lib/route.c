@@ -1,7 +1,8 @@
 /*
  * Route matching over a responder's static table.  A path matches a pattern
  * when both have the same number of segments and every literal segment is
- * equal; ":name" segments capture one non-empty segment.  The first matching
+ * equal; ":name" segments capture one non-empty segment, and a last "*"
+ * segment captures the non-empty rest of the path (slashes included).  The first matching
  * row whose method fits wins; if rows match the path but none the method,
  * the answer is 405 with their methods in Allow.
  */
@@ -25,6 +26,17 @@ route_path_match(const char *pattern, const char *path, struct sb_request *req)
 		s++;
 		pe = p + strcspn(p, "/");
 		se = s + strcspn(s, "/");
+		if (*p == '*' && pe == p + 1 && *pe == '\0') {
+			/* A last "*" segment takes the rest of the path. */
+			if (*s == '\0' || n == SB_REQUEST_PARAMS_MAX)
+				return false;
+			req->params[n].key = "*";
+			req->params[n].value = sb_arena_strdup(req->arena, s);
+			if (req->params[n].value == NULL)
+				return false;
+			req->param_count = n + 1;
+			return true;
+		}
 		if (*p == ':') {
 			if (se == s || n == SB_REQUEST_PARAMS_MAX)
 				return false;

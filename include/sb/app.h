@@ -11,6 +11,7 @@
 #include "sb/config.h"
 #include "sb/db.h"
 #include "sb/http.h"
+#include "sb/provider.h"
 #include "sb/route.h"
 #include "sb/secrets.h"
 
@@ -30,6 +31,7 @@ struct sb_app {
 	const char *db_file; /* under var_dir; NULL: no database */
 	int needs_secrets; /* open the keyring */
 	int needs_http; /* make an outbound client */
+	int needs_providers; /* load the provider definitions */
 	/* Called once after the context is ready; non-SB_OK aborts start. */
 	enum sb_err (*init)(struct sb_ctx *ctx);
 	/* Called once at exit; may be NULL. */
@@ -43,6 +45,7 @@ struct sb_ctx {
 	struct sb_db *db;
 	struct sb_secrets *secrets;
 	struct sb_http *http;
+	struct sb_providers *providers;
 	void *user; /* the responder's own state */
 	struct {
 		sb_deferred fn;

@@ -29,6 +29,7 @@ struct sb_config {
 	char migrations_dir[SB_CONFIG_STR_MAX];
 	char sandbox_migrations_dir[SB_CONFIG_STR_MAX];
 	char seed_dir[SB_CONFIG_STR_MAX];
+	char providers_file[SB_CONFIG_STR_MAX];
 	char log_level[16];
 	long body_max;
 	long json_depth_max;

@@ -52,6 +52,13 @@ enum sb_err sb_db_begin(struct sb_db *db);
 /* COMMIT; on failure the transaction is rolled back. */
 enum sb_err sb_db_commit(struct sb_db *db);
 
+/*
+ * Runs the bound statement st as one BEGIN IMMEDIATE transaction and
+ * resets it.  *changes (if not NULL) gets the rows it changed.  A NULL st
+ * (sb_db_stmt failed) gives SB_ERR_DB.
+ */
+enum sb_err sb_db_write(struct sb_db *db, sqlite3_stmt *st, int *changes);
+
 /* ROLLBACK if a transaction is open; safe to call when none is. */
 void sb_db_rollback(struct sb_db *db);
 

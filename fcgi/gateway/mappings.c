@@ -1,0 +1,79 @@
+/*
+ * Mappings: POST /mappings checks the mapping (a syntax error is a 400 with
+ * its position) and stores it; GET and DELETE /mappings/{id}.
+ */
+#include <stdlib.h>
+
+#include "gateway.h"
+#include "sb/log.h"
+#include "sb/mapping.h"
+#include "sb/mapstore.h"
+#include "sb/response.h"
+
+static const struct sb_field create_fields[] = {
+	{ .name = "mapping", .type = SB_FIELD_OBJECT, .required = true },
+	{ .name = "root", .type = SB_FIELD_STRING, .min = 1,
+	    .max = SB_MAPPING_PATH_MAX },
+};
+
+void
+gateway_mappings_create(struct sb_ctx *ctx, struct sb_request *req)
+{
+	char id[SB_MAPSTORE_ID_MAX], err[SB_MAPPING_ERROR_MAX];
+	const cJSON *body, *mapping, *root;
+	cJSON *out;
+	enum sb_err rc;
+
+	if ((body = sb_app_body(ctx, req, create_fields, 2)) == NULL)
+		return;
+	mapping = cJSON_GetObjectItemCaseSensitive(body, "mapping");
+	root = cJSON_GetObjectItemCaseSensitive(body, "root");
+	if (sb_mapping_check(mapping, root != NULL ? root->valuestring : NULL,
+		err, sizeof(err)) != SB_OK) {
+		sb_response_error(req, 400, "invalid_mapping", err);
+		return;
+	}
+	rc = sb_mapstore_create(ctx, mapping,
+	    root != NULL ? root->valuestring : NULL, id);
+	if (rc != SB_OK) {
+		sb_log(SB_LOG_ERROR, "gateway", req->request_id,
+		    "mapping store: %s", sb_strerror(rc));
+		sb_response_error(req, 500, "internal",
+		    "the mapping could not be stored");
+		return;
+	}
+	out = cJSON_CreateObject();
+	cJSON_AddStringToObject(out, "id", id);
+	sb_response_json(req, 201, out);
+	cJSON_Delete(out);
+}
+
+void
+gateway_mappings_get(struct sb_ctx *ctx, struct sb_request *req)
+{
+	cJSON *mapping = NULL, *out;
+	char *root = NULL;
+
+	if (sb_mapstore_get(ctx, sb_request_param(req, "id"), &mapping,
+		&root) != SB_OK) {
+		sb_response_error(req, 404, "not_found", "no such mapping");
+		return;
+	}
+	out = cJSON_CreateObject();
+	cJSON_AddStringToObject(out, "id", sb_request_param(req, "id"));
+	cJSON_AddItemToObject(out, "mapping", mapping);
+	if (root != NULL)
+		cJSON_AddStringToObject(out, "root", root);
+	sb_response_json(req, 200, out);
+	cJSON_Delete(out);
+	free(root);
+}
+
+void
+gateway_mappings_delete(struct sb_ctx *ctx, struct sb_request *req)
+{
+	if (sb_mapstore_delete(ctx, sb_request_param(req, "id")) != SB_OK)
+		sb_response_error(req, 404, "not_found", "no such mapping");
+	else
+		sb_response_no_content(req);
+}

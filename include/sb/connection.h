@@ -1,0 +1,121 @@
+/*
+ * Connections: a provider, sealed credentials, config and metadata behind a
+ * reference and a token.  The token ("<id>.<secret>") is shown once; only
+ * its keyed digest is stored.  Credentials are sealed with the keyring and
+ * bound to their row, so a dump of the database holds none in the clear and
+ * a blob moved to another row does not open.
+ *
+ * Every SQL statement of the module is in lib/connection.c.
+ */
+#ifndef SB_CONNECTION_H
+#define SB_CONNECTION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cJSON.h>
+
+#include "sb/app.h"
+#include "sb/err.h"
+#include "sb/provider.h"
+
+#define SB_CONNECTION_ID_MAX 32
+#define SB_CONNECTION_TOKEN_MAX 96
+#define SB_CONNECTION_ERROR_MAX 256
+#define SB_CONNECTION_METADATA_MAX 8192    /* bytes of metadata JSON */
+#define SB_CONNECTION_REAUTH_FAILURES 3    /* refresh failures before reauth */
+
+struct sb_connection {
+	char id[SB_CONNECTION_ID_MAX];
+	const struct sb_provider *provider;
+	cJSON *credentials; /* opened; wiped and freed by clear */
+	cJSON *config;
+	cJSON *metadata;
+	int64_t access_expires_at; /* 0: unknown or never */
+	int64_t last_refresh_at;
+	char last_refresh_status[16]; /* "", "ok" or "failed" */
+	char last_refresh_error[SB_CONNECTION_ERROR_MAX];
+	int refresh_failures;
+	bool needs_reauth;
+	char created_at[32];
+	char updated_at[32];
+};
+
+/*
+ * Creates a connection for provider with credentials, config and metadata
+ * (already checked by sb_provider_check; config and metadata may be NULL).
+ * On SB_OK conn is filled (the caller clears it with sb_connection_clear())
+ * and token holds the token, which is not stored anywhere.
+ */
+enum sb_err sb_connection_create(struct sb_ctx *ctx,
+    const struct sb_provider *provider, const cJSON *credentials,
+    const cJSON *config, const cJSON *metadata, struct sb_connection *conn,
+    char token[SB_CONNECTION_TOKEN_MAX]);
+
+/*
+ * The guard's look-up: finds the connection the token names and checks the
+ * token's digest in constant time.  If id is not NULL the token must also
+ * belong to that connection.  A malformed token, an unknown connection, a
+ * wrong token and another connection's token all give SB_ERR_UNAUTHORIZED
+ * after the same work.  On SB_OK conn is filled and the caller clears it.
+ */
+enum sb_err sb_connection_authenticate(struct sb_ctx *ctx, const char *token,
+    const char *id, struct sb_connection *conn);
+
+/* Loads connection id without a token (sbctl); SB_ERR_NOT_FOUND if none. */
+enum sb_err sb_connection_load(struct sb_ctx *ctx, const char *id,
+    struct sb_connection *conn);
+
+/*
+ * Replaces the credentials (if not NULL) and the config (if not NULL) of
+ * conn, in the database and in conn.  New credentials clear needs_reauth
+ * and the failure count.
+ */
+enum sb_err sb_connection_update(struct sb_ctx *ctx,
+    struct sb_connection *conn, const cJSON *credentials,
+    const cJSON *config);
+
+/* Deletes connection id and its sealed credentials. */
+enum sb_err sb_connection_delete(struct sb_ctx *ctx, const char *id);
+
+/*
+ * Takes the refresh lease of connection id for lease_s seconds: *got is
+ * true iff no other live lease was held.  Single-flight refreshes rest on
+ * this.
+ */
+enum sb_err sb_connection_lease(struct sb_ctx *ctx, const char *id,
+    int64_t now, int lease_s, bool *got);
+
+/* Gives up this process's refresh lease of id without recording anything. */
+enum sb_err sb_connection_release(struct sb_ctx *ctx, const char *id);
+
+/*
+ * Records the outcome of a refresh attempt and releases the lease: on
+ * success stores credentials (sealed) and their expiry; on failure counts
+ * it and marks the connection as needing re-authorisation after
+ * SB_CONNECTION_REAUTH_FAILURES in a row.  error must hold no secret.
+ */
+enum sb_err sb_connection_refreshed(struct sb_ctx *ctx,
+    struct sb_connection *conn, const cJSON *credentials, const char *error,
+    int64_t now);
+
+/*
+ * Ids (up to max) of connections of providers with a refreshable scheme
+ * whose token expires before expires_before or that were not refreshed
+ * since stale_before, and that do not need re-authorisation.  ids[i] are
+ * SB_CONNECTION_ID_MAX buffers; *count gets how many.
+ */
+enum sb_err sb_connection_due(struct sb_ctx *ctx, int64_t expires_before,
+    int64_t stale_before, char (*ids)[SB_CONNECTION_ID_MAX], size_t max,
+    size_t *count);
+
+/* The public view of conn (no credentials); caller frees. */
+cJSON *sb_connection_describe(const struct sb_connection *conn);
+
+/* Wipes and frees what conn holds; safe on a zeroed conn. */
+void sb_connection_clear(struct sb_connection *conn);
+
+/* Expiry as unix seconds from credentials' expires_at / expires_in, or 0. */
+int64_t sb_connection_expiry(const cJSON *credentials, int64_t now);
+
+#endif
