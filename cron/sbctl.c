@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sb/app.h"
+#include "sb/call.h"
 #include "sb/events.h"
 #include "sb/hosting.h"
 #include "sb/log.h"
@@ -33,7 +34,8 @@ static const struct sb_app app_db = { .name = "sbctl",
 static const struct sb_app app_all = { .name = "sbctl",
 	.db_file = "switchboard.db",
 	.needs_secrets = 1,
-	.needs_http = 1 };
+	.needs_http = 1,
+	.needs_providers = 1 };
 
 static int
 cmd_config(struct sb_ctx *ctx, int argc, char **argv)
@@ -200,6 +202,21 @@ cmd_deliver(struct sb_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+static int
+cmd_refresh(struct sb_ctx *ctx, int argc, char **argv)
+{
+	int refreshed = 0, failed = 0;
+
+	(void)argc;
+	(void)argv;
+	if (sb_call_refresh_due(ctx, (int64_t)time(NULL), &refreshed,
+		&failed) != SB_OK)
+		return 1;
+	printf("refresh: %d connection(s) refreshed, %d failed\n", refreshed,
+	    failed);
+	return failed > 0 ? 1 : 0;
+}
+
 static const struct command commands[] = {
 	{ "config", "print the resolved configuration as shell variables",
 	    &app_bare, cmd_config },
@@ -209,6 +226,8 @@ static const struct command commands[] = {
 	    cmd_migrate },
 	{ "seed", "load the seed data (idempotent)", &app_db, cmd_seed },
 	{ "tick", "run every due job", &app_all, cmd_tick },
+	{ "refresh", "refresh OAuth2 tokens that expire soon or are stale",
+	    &app_all, cmd_refresh },
 	{ "deliver", "deliver the outbox's due events (--now: all pending)",
 	    &app_all, cmd_deliver },
 };

@@ -575,3 +575,32 @@ sb_call_perform(struct sb_ctx *ctx, struct sb_connection *conn,
 		return rc;
 	return call_once(ctx, conn, call, resp, err, errsize);
 }
+
+enum sb_err
+sb_call_refresh_due(struct sb_ctx *ctx, int64_t now, int *refreshed,
+    int *failed)
+{
+	char(*ids)[SB_CONNECTION_ID_MAX] = NULL, err[SB_CALL_ERROR_MAX];
+	struct sb_connection conn = { 0 };
+	size_t count = 0;
+	enum sb_err rc;
+
+	*refreshed = *failed = 0;
+	if ((ids = calloc(SB_CALL_REFRESH_BATCH, sizeof(*ids))) == NULL)
+		return SB_ERR_NOMEM;
+	rc = sb_connection_due(ctx, now + SB_CALL_REFRESH_AHEAD_S,
+	    now - SB_CALL_REFRESH_STALE_S, ids, SB_CALL_REFRESH_BATCH, &count);
+	for (size_t i = 0; rc == SB_OK && i < count; i++) {
+		if (sb_connection_load(ctx, ids[i], &conn) != SB_OK) {
+			(*failed)++;
+			continue;
+		}
+		if (call_refresh(ctx, &conn, err, sizeof(err)) == SB_OK)
+			(*refreshed)++;
+		else
+			(*failed)++;
+		sb_connection_clear(&conn);
+	}
+	free(ids);
+	return rc;
+}

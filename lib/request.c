@@ -319,9 +319,14 @@ field_check(const cJSON *v, const struct sb_field *f, char *err, size_t errsize)
 		return true;
 	len = strlen(v->valuestring);
 	if ((int64_t)len < f->min || (f->max != 0 && (int64_t)len > f->max)) {
-		snprintf(err, errsize,
-		    "field '%s' must be %lld to %lld characters", f->name,
-		    (long long)f->min, (long long)f->max);
+		if (f->max != 0)
+			snprintf(err, errsize,
+			    "field '%s' must be %lld to %lld bytes long",
+			    f->name, (long long)f->min, (long long)f->max);
+		else
+			snprintf(err, errsize,
+			    "field '%s' must be at least %lld bytes long",
+			    f->name, (long long)f->min);
 		return false;
 	}
 	if ((f->one_of != NULL && !field_one_of(v->valuestring, f->one_of)) ||

@@ -55,6 +55,19 @@ enum sb_err sb_call_perform(struct sb_ctx *ctx, struct sb_connection *conn,
 enum sb_err sb_call_refresh(struct sb_ctx *ctx, struct sb_connection *conn,
     const char *stale_token, char *err, size_t errsize);
 
+#define SB_CALL_REFRESH_AHEAD_S (15 * 60) /* refresh tokens expiring within */
+#define SB_CALL_REFRESH_STALE_S 86400     /* and any not refreshed for */
+#define SB_CALL_REFRESH_BATCH 500         /* connections per run */
+
+/*
+ * `sbctl refresh`: refreshes every OAuth2 or client-credentials connection
+ * whose token expires within SB_CALL_REFRESH_AHEAD_S of now or that was
+ * not refreshed for SB_CALL_REFRESH_STALE_S.  *refreshed and *failed count
+ * the outcomes (each recorded on its connection).
+ */
+enum sb_err sb_call_refresh_due(struct sb_ctx *ctx, int64_t now,
+    int *refreshed, int *failed);
+
 /* True if name may not be set by a caller (Authorization, Host, ...). */
 bool sb_call_header_forbidden(const char *name);
 

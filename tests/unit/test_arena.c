@@ -33,8 +33,8 @@ all_zero(const unsigned char *p, size_t n)
 static void
 test_alloc_aligned_and_zeroed(void **state)
 {
-	static const size_t sizes[] = { 0, 1, 7, 15, 16, 17, 31, 33, 100,
-		4095, SB_ARENA_CHUNK - 1, SB_ARENA_CHUNK, SB_ARENA_CHUNK + 1,
+	static const size_t sizes[] = { 0, 1, 7, 15, 16, 17, 31, 33, 100, 4095,
+		SB_ARENA_CHUNK - 1, SB_ARENA_CHUNK, SB_ARENA_CHUNK + 1,
 		3 * SB_ARENA_CHUNK };
 	struct sb_arena a;
 	unsigned char *p;
@@ -243,10 +243,8 @@ static void
 test_strndup(void **state)
 {
 	static const struct strndup_case cases[] = {
-		{ "hello", 5, "hello" },
-		{ "hello", 3, "hel" },
-		{ "hello", 0, "" },
-		{ "", 0, "" },
+		{ "hello", 5, "hello" }, { "hello", 3, "hel" },
+		{ "hello", 0, "" }, { "", 0, "" },
 		{ "a\0b", 3, "a" }, /* bytes copied, string stops at NUL */
 	};
 	struct sb_arena a;

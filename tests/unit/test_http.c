@@ -637,6 +637,7 @@ struct transfer_case {
 	bool retry_unsafe;
 	size_t response_max;   /* 0: test_limits' */
 	long total_timeout_ms; /* 0: test_limits' */
+	int max_attempts;      /* 0: test_limits' */
 	const char *steps[STEPS_MAX + 1];
 	enum sb_err rc;
 	long status;
@@ -648,6 +649,7 @@ struct transfer_case {
 	const char *absent;        /* a header that must not be kept */
 	const char *request_has[5]; /* in the last request seen */
 	const char *request_lacks;  /* not in the last request seen */
+	long elapsed_min_ms, elapsed_max_ms; /* both 0: not checked */
 };
 
 static const struct transfer_case transfer_cases[] = {
@@ -685,7 +687,34 @@ static const struct transfer_case transfer_cases[] = {
 	    .requests = 2,
 	    .resp_body = "hello",
 	    .content_type = "text/plain",
-	    .absent = "Retry-After" },
+	    .absent = "Retry-After",
+	    .elapsed_max_ms = 900 },
+	{ .name = "Retry-After over the cap sleeps the cap",
+	    .method = "GET",
+	    .path = "/",
+	    .steps = { "HTTP/1.1 503 Busy\r\nRetry-After: 1\r\n"
+		       "Content-Length: 0\r\nConnection: close\r\n\r\n",
+		R200 },
+	    .rc = SB_OK,
+	    .status = 200,
+	    .attempts = 2,
+	    .requests = 2,
+	    .resp_body = "hello",
+	    .content_type = "text/plain",
+	    .elapsed_min_ms = 50,
+	    .elapsed_max_ms = 900 },
+	{ .name = "interim 1xx headers are not kept",
+	    .method = "GET",
+	    .path = "/",
+	    .steps = { "HTTP/1.1 100 Continue\r\nX-Interim: 1\r\n\r\n" R200 },
+	    .rc = SB_OK,
+	    .status = 200,
+	    .attempts = 1,
+	    .requests = 1,
+	    .resp_body = "hello",
+	    .content_type = "text/plain",
+	    .kept = { "X-Kept", "yes" },
+	    .absent = "X-Interim" },
 	{ .name = "GET 502 retried up to max_attempts",
 	    .method = "GET",
 	    .path = "/",
@@ -747,6 +776,26 @@ static const struct transfer_case transfer_cases[] = {
 	    .status = 200,
 	    .attempts = 1,
 	    .requests = 1 },
+	{ .name = "announced length over cap fails before the body",
+	    .method = "GET",
+	    .path = "/",
+	    .response_max = 64,
+	    .steps = { "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n"
+		       "Connection: close\r\n\r\nabc" },
+	    .rc = SB_ERR_TOO_LARGE,
+	    .status = 200,
+	    .attempts = 1,
+	    .requests = 1 },
+	{ .name = "failed last attempt keeps no earlier headers",
+	    .method = "GET",
+	    .path = "/",
+	    .steps = { R503, "", R200 },
+	    .max_attempts = 2,
+	    .rc = SB_ERR_UPSTREAM,
+	    .status = 0,
+	    .attempts = 2,
+	    .requests = 2,
+	    .absent = "X-First" },
 	{ .name = "body of exactly response_max",
 	    .method = "GET",
 	    .path = "/",
@@ -896,6 +945,9 @@ transfer_check(const struct transfer_case *c,
 			    last);
 	if (c->request_lacks != NULL)
 		assert_null(strstr(last, c->request_lacks));
+	if (c->elapsed_max_ms != 0)
+		assert_in_range(resp->elapsed_ms, c->elapsed_min_ms,
+		    c->elapsed_max_ms);
 }
 
 static void
@@ -915,6 +967,8 @@ test_transfer(void **state)
 		limits.response_max = c->response_max;
 	if (c->total_timeout_ms != 0)
 		limits.total_timeout_ms = c->total_timeout_ms;
+	if (c->max_attempts != 0)
+		limits.max_attempts = c->max_attempts;
 	assert_int_equal(sb_http_new(&limits, &http), SB_OK);
 	memset(&req, 0, sizeof(req));
 	req.method = c->method;

@@ -1,0 +1,564 @@
+/*
+ * Unit tests for lib/work.c over lib/jobs.c and a fresh database migrated
+ * with the real db/migrations (run from the repository root): running due
+ * jobs through a queue table, failures rescheduled or dead, jobs of a queue
+ * with no worker failed, one job run by id, the batch cap and the owner
+ * name.  The context is built by hand with only what work.c reads.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sb/app.h"
+#include "sb/db.h"
+#include "sb/jobs.h"
+#include "sb/work.h"
+
+#define TEST_PATH_MAX 256
+#define TEST_MIGRATIONS "db/migrations"
+#define TEST_LEASE_S 60
+#define TEST_HINT_S 600
+#define TEST_TEXT_MAX 512
+
+struct fixture {
+	char dir[TEST_PATH_MAX];
+	char path[TEST_PATH_MAX];
+	struct sb_ctx ctx;
+};
+
+/* What the workers saw. */
+static struct {
+	int ok_calls;
+	int bad_calls;
+	int hint_calls;
+	char payload[TEST_TEXT_MAX];
+	char queue[SB_JOBS_QUEUE_MAX];
+	char owner[SB_JOBS_OWNER_MAX];
+	int attempts;
+	struct sb_ctx *ctx;
+} seen;
+
+static void
+remember(struct sb_ctx *ctx, const struct sb_job *job)
+{
+	snprintf(seen.payload, sizeof(seen.payload), "%s",
+	    job->payload != NULL ? job->payload : "(null)");
+	snprintf(seen.queue, sizeof(seen.queue), "%s", job->queue);
+	snprintf(seen.owner, sizeof(seen.owner), "%s", job->owner);
+	seen.attempts = job->attempts;
+	seen.ctx = ctx;
+}
+
+static enum sb_err
+work_ok(struct sb_ctx *ctx, const struct sb_job *job, char *err, size_t errsize,
+    int64_t *retry_after_s)
+{
+	(void)err;
+	(void)errsize;
+	(void)retry_after_s;
+	seen.ok_calls++;
+	remember(ctx, job);
+	return SB_OK;
+}
+
+static enum sb_err
+work_bad(struct sb_ctx *ctx, const struct sb_job *job, char *err,
+    size_t errsize, int64_t *retry_after_s)
+{
+	(void)retry_after_s;
+	seen.bad_calls++;
+	remember(ctx, job);
+	snprintf(err, errsize, "worker said no");
+	return SB_ERR_UPSTREAM;
+}
+
+/* Fails without a message and asks for a long wait. */
+static enum sb_err
+work_hint(struct sb_ctx *ctx, const struct sb_job *job, char *err,
+    size_t errsize, int64_t *retry_after_s)
+{
+	(void)err;
+	(void)errsize;
+	seen.hint_calls++;
+	remember(ctx, job);
+	*retry_after_s = TEST_HINT_S;
+	return SB_ERR_TIMEOUT;
+}
+
+static const struct sb_work_queue queues[] = {
+	{ "ok", work_ok },
+	{ "bad", work_bad },
+	{ "hint", work_hint },
+};
+
+#define QUEUE_COUNT (sizeof(queues) / sizeof(queues[0]))
+
+static void
+remove_dir(const char *path)
+{
+	char child[TEST_PATH_MAX * 2];
+	struct dirent *entry;
+	DIR *d;
+
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((entry = readdir(d)) != NULL)
+		if (snprintf(child, sizeof(child), "%s/%s", path,
+		        entry->d_name) < (int)sizeof(child))
+			unlink(child);
+	closedir(d);
+	rmdir(path);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	int applied = 0, n;
+
+	if (f == NULL)
+		return -1;
+	memset(&seen, 0, sizeof(seen));
+	memset(&f->ctx, 0, sizeof(f->ctx));
+	f->ctx.config.job_lease_s = TEST_LEASE_S;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/sb_test_work.XXXXXX");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	n = snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
+	if (n < 0 || (size_t)n >= sizeof(f->path) ||
+	    sb_db_open(f->path, 100, &f->ctx.db) != SB_OK ||
+	    sb_db_migrate(f->ctx.db, TEST_MIGRATIONS, &applied) != SB_OK ||
+	    applied < 1) {
+		sb_db_close(f->ctx.db);
+		remove_dir(f->dir);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	sb_db_close(f->ctx.db);
+	remove_dir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Enqueues in its own committed transaction and returns the id. */
+static int64_t
+enqueue(struct sb_db *db, const char *queue, const char *payload,
+    int max_attempts, int64_t run_at)
+{
+	int64_t id = -1;
+
+	assert_int_equal(sb_db_begin(db), SB_OK);
+	assert_int_equal(
+	    sb_jobs_enqueue(db, queue, payload, max_attempts, run_at, &id),
+	    SB_OK);
+	assert_int_equal(sb_db_commit(db), SB_OK);
+	assert_true(id > 0);
+	return id;
+}
+
+/* One integer column of job id, read with plain SQL. */
+static int64_t
+job_int(struct sb_db *db, const char *column, int64_t id)
+{
+	char sql[128];
+	sqlite3_stmt *stmt = NULL;
+	int64_t value;
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM jobs WHERE id = ?1", column);
+	assert_int_equal(
+	    sqlite3_prepare_v2(sb_db_handle(db), sql, -1, &stmt, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_int64(stmt, 1, id);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	value = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return value;
+}
+
+/* last_error of job id into out ("" when NULL). */
+static void
+job_error(struct sb_db *db, int64_t id, char *out, size_t size)
+{
+	sqlite3_stmt *stmt = NULL;
+	const unsigned char *text;
+
+	assert_int_equal(
+	    sqlite3_prepare_v2(sb_db_handle(db),
+	        "SELECT last_error FROM jobs WHERE id = ?1", -1, &stmt, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_int64(stmt, 1, id);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	text = sqlite3_column_text(stmt, 0);
+	snprintf(out, size, "%s", text != NULL ? (const char *)text : "");
+	sqlite3_finalize(stmt);
+}
+
+static void
+assert_state(struct sb_db *db, int64_t id, enum sb_job_state want)
+{
+	enum sb_job_state got = SB_JOB__MAX;
+
+	assert_int_equal(sb_jobs_state(db, id, &got), SB_OK);
+	assert_int_equal(got, want);
+}
+
+static int64_t
+count(struct sb_db *db, const char *queue, enum sb_job_state state)
+{
+	int64_t n = -1;
+
+	assert_int_equal(sb_jobs_count(db, queue, state, &n), SB_OK);
+	return n;
+}
+
+/* Due jobs of every queue run once each; outcomes are counted both ways. */
+static void
+test_run_due_counts(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	int64_t now = (int64_t)time(NULL), bad[2], later;
+	int done = -1, failed = -1;
+
+	for (int i = 0; i < 3; i++)
+		enqueue(db, "ok", "{\"n\":1}", 3, now - 10);
+	bad[0] = enqueue(db, "bad", "{}", 3, now - 5);
+	bad[1] = enqueue(db, "bad", "{}", 3, now);
+	later = enqueue(db, "ok", "{}", 3, now + 3600);
+
+	assert_int_equal(
+	    sb_work_run_due(&f->ctx, queues, QUEUE_COUNT, &done, &failed),
+	    SB_OK);
+	assert_int_equal(done, 3);
+	assert_int_equal(failed, 2);
+	assert_int_equal(seen.ok_calls, 3);
+	assert_int_equal(seen.bad_calls, 2);
+	assert_ptr_equal(seen.ctx, &f->ctx);
+
+	assert_int_equal(count(db, "ok", SB_JOB_DONE), 3);
+	assert_int_equal(count(db, "ok", SB_JOB_PENDING), 1);
+	assert_int_equal(count(db, "bad", SB_JOB_PENDING), 2);
+	assert_int_equal(count(db, NULL, SB_JOB_LEASED), 0);
+	assert_int_equal(count(db, NULL, SB_JOB_DEAD), 0);
+	assert_state(db, later, SB_JOB_PENDING);
+	assert_int_equal(job_int(db, "attempts", later), 0);
+
+	/* Nothing is due any more: a second pass runs nothing. */
+	assert_int_equal(
+	    sb_work_run_due(&f->ctx, queues, QUEUE_COUNT, &done, &failed),
+	    SB_OK);
+	assert_int_equal(done, 0);
+	assert_int_equal(failed, 0);
+	assert_int_equal(seen.bad_calls, 2);
+	(void)bad;
+}
+
+/* A failed attempt puts the job back to pending, later, with the error. */
+static void
+test_failure_reschedules(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	int64_t now = (int64_t)time(NULL), id;
+	char err[TEST_TEXT_MAX];
+	int done = -1, failed = -1;
+
+	id = enqueue(db, "bad", "{\"to\":\"x\"}", 3, now - 1);
+	assert_int_equal(
+	    sb_work_run_due(&f->ctx, queues, QUEUE_COUNT, &done, &failed),
+	    SB_OK);
+	assert_int_equal(done, 0);
+	assert_int_equal(failed, 1);
+	assert_state(db, id, SB_JOB_PENDING);
+	assert_int_equal(job_int(db, "attempts", id), 1);
+	assert_true(job_int(db, "run_at", id) >= now + sb_jobs_backoff_s(1));
+	job_error(db, id, err, sizeof(err));
+	assert_string_equal(err, "worker said no");
+	/* The worker saw its job. */
+	assert_string_equal(seen.queue, "bad");
+	assert_string_equal(seen.payload, "{\"to\":\"x\"}");
+	assert_int_equal(seen.attempts, 1);
+	assert_string_equal(seen.owner, sb_work_owner());
+}
+
+/* The worker's retry hint wins over a shorter backoff; without a message
+ * the error's name is recorded. */
+static void
+test_failure_hint(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	int64_t now = (int64_t)time(NULL), id;
+	char err[TEST_TEXT_MAX];
+	int failed = -1;
+
+	id = enqueue(db, "hint", "{}", 3, now - 1);
+	assert_int_equal(
+	    sb_work_run_due(&f->ctx, queues, QUEUE_COUNT, NULL, &failed),
+	    SB_OK);
+	assert_int_equal(failed, 1);
+	assert_int_equal(seen.hint_calls, 1);
+	assert_state(db, id, SB_JOB_PENDING);
+	assert_true(job_int(db, "run_at", id) >= now + TEST_HINT_S);
+	job_error(db, id, err, sizeof(err));
+	assert_string_equal(err, sb_strerror(SB_ERR_TIMEOUT));
+}
+
+/* The last allowed attempt failing leaves the job dead. */
+static void
+test_failure_dead(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	int64_t id;
+	int failed = -1;
+
+	id = enqueue(db, "bad", "{}", 1, (int64_t)time(NULL) - 1);
+	assert_int_equal(
+	    sb_work_run_due(&f->ctx, queues, QUEUE_COUNT, NULL, &failed),
+	    SB_OK);
+	assert_int_equal(failed, 1);
+	assert_state(db, id, SB_JOB_DEAD);
+	assert_int_equal(count(db, "bad", SB_JOB_DEAD), 1);
+}
+
+/* A job whose queue has no row in the table fails with a message saying
+ * so; no worker runs. */
+static void
+test_unknown_queue(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	int64_t now = (int64_t)time(NULL), id, last;
+	char err[TEST_TEXT_MAX];
+	int done = -1, failed = -1;
+
+	id = enqueue(db, "mystery", "{}", 3, now - 1);
+	last = enqueue(db, "mystery", "{}", 1, now - 1);
+	assert_int_equal(
+	    sb_work_run_due(&f->ctx, queues, QUEUE_COUNT, &done, &failed),
+	    SB_OK);
+	assert_int_equal(done, 0);
+	assert_int_equal(failed, 2);
+	assert_int_equal(seen.ok_calls + seen.bad_calls + seen.hint_calls, 0);
+	assert_state(db, id, SB_JOB_PENDING);
+	assert_int_equal(job_int(db, "attempts", id), 1);
+	job_error(db, id, err, sizeof(err));
+	assert_non_null(strstr(err, "mystery"));
+	assert_state(db, last, SB_JOB_DEAD);
+	/* An empty table fails everything the same way. */
+	enqueue(db, "ok", "{}", 3, now - 1);
+	assert_int_equal(
+	    sb_work_run_due(&f->ctx, queues, 0, &done, &failed), SB_OK);
+	assert_int_equal(done, 0);
+	assert_int_equal(failed, 1);
+	assert_int_equal(seen.ok_calls, 0);
+}
+
+static void
+test_run_due_empty(void **state)
+{
+	struct fixture *f = *state;
+	int done = -1, failed = -1;
+
+	assert_int_equal(
+	    sb_work_run_due(&f->ctx, queues, QUEUE_COUNT, &done, &failed),
+	    SB_OK);
+	assert_int_equal(done, 0);
+	assert_int_equal(failed, 0);
+	assert_int_equal(
+	    sb_work_run_due(&f->ctx, queues, QUEUE_COUNT, NULL, NULL), SB_OK);
+}
+
+/* A job whose lease ran out (its worker died) is run again; one whose
+ * lease is live is left to its holder. */
+static void
+test_run_due_leases(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	int64_t now = (int64_t)time(NULL), expired, live;
+	struct sb_job job = { 0 };
+	int done = -1, failed = -1;
+
+	expired = enqueue(db, "ok", "{\"lease\":\"expired\"}", 3, now - 100);
+	assert_int_equal(
+	    sb_jobs_lease(db, "ok", "dead-worker:1", now - 100, 10, &job),
+	    SB_OK);
+	assert_int_equal(job.id, expired);
+	sb_job_clear(&job);
+	live = enqueue(db, "ok", "{\"lease\":\"live\"}", 3, now - 50);
+	assert_int_equal(
+	    sb_jobs_lease_id(db, live, "other-worker:2", now, 3600, &job),
+	    SB_OK);
+	sb_job_clear(&job);
+
+	assert_int_equal(
+	    sb_work_run_due(&f->ctx, queues, QUEUE_COUNT, &done, &failed),
+	    SB_OK);
+	assert_int_equal(done, 1);
+	assert_int_equal(failed, 0);
+	assert_string_equal(seen.payload, "{\"lease\":\"expired\"}");
+	assert_int_equal(seen.attempts, 2);
+	assert_state(db, expired, SB_JOB_DONE);
+	assert_state(db, live, SB_JOB_LEASED);
+}
+
+/* One pass runs at most SB_WORK_BATCH_MAX jobs. */
+static void
+test_run_due_batch_cap(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	int64_t now = (int64_t)time(NULL);
+	int done = -1, failed = -1;
+
+	assert_int_equal(sb_db_begin(db), SB_OK);
+	for (int i = 0; i < SB_WORK_BATCH_MAX + 1; i++)
+		assert_int_equal(
+		    sb_jobs_enqueue(db, "ok", "{}", 3, now - 1, NULL), SB_OK);
+	assert_int_equal(sb_db_commit(db), SB_OK);
+	assert_int_equal(
+	    sb_work_run_due(&f->ctx, queues, QUEUE_COUNT, &done, &failed),
+	    SB_OK);
+	assert_int_equal(done, SB_WORK_BATCH_MAX);
+	assert_int_equal(failed, 0);
+	assert_int_equal(count(db, "ok", SB_JOB_PENDING), 1);
+	assert_int_equal(
+	    sb_work_run_due(&f->ctx, queues, QUEUE_COUNT, &done, &failed),
+	    SB_OK);
+	assert_int_equal(done, 1);
+	assert_int_equal(count(db, "ok", SB_JOB_DONE), SB_WORK_BATCH_MAX + 1);
+}
+
+static void
+test_run_id(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	int64_t now = (int64_t)time(NULL), due, other, future, bad;
+
+	due = enqueue(db, "ok", "{\"id\":\"due\"}", 3, now - 1);
+	other = enqueue(db, "ok", "{\"id\":\"other\"}", 3, now - 1);
+	future = enqueue(db, "ok", "{}", 3, now + 3600);
+	bad = enqueue(db, "bad", "{}", 3, now - 1);
+
+	/* Only the job asked for runs. */
+	assert_int_equal(
+	    sb_work_run_id(&f->ctx, queues, QUEUE_COUNT, due), SB_OK);
+	assert_int_equal(seen.ok_calls, 1);
+	assert_string_equal(seen.payload, "{\"id\":\"due\"}");
+	assert_state(db, due, SB_JOB_DONE);
+	assert_state(db, other, SB_JOB_PENDING);
+
+	/* Done, not yet due, or no such job: not found, nothing runs. */
+	assert_int_equal(sb_work_run_id(&f->ctx, queues, QUEUE_COUNT, due),
+	    SB_ERR_NOT_FOUND);
+	assert_int_equal(sb_work_run_id(&f->ctx, queues, QUEUE_COUNT, future),
+	    SB_ERR_NOT_FOUND);
+	assert_int_equal(sb_work_run_id(&f->ctx, queues, QUEUE_COUNT, 999999),
+	    SB_ERR_NOT_FOUND);
+	assert_int_equal(seen.ok_calls, 1);
+	assert_state(db, future, SB_JOB_PENDING);
+	assert_int_equal(job_int(db, "attempts", future), 0);
+
+	/* A failing worker: reported, and the job is rescheduled. */
+	assert_int_equal(
+	    sb_work_run_id(&f->ctx, queues, QUEUE_COUNT, bad), SB_ERR_UPSTREAM);
+	assert_int_equal(seen.bad_calls, 1);
+	assert_state(db, bad, SB_JOB_PENDING);
+	assert_int_equal(job_int(db, "attempts", bad), 1);
+	assert_int_equal(sb_work_run_id(&f->ctx, queues, QUEUE_COUNT, bad),
+	    SB_ERR_NOT_FOUND);
+}
+
+/* A job another worker holds is not run by id. */
+static void
+test_run_id_leased_elsewhere(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	int64_t now = (int64_t)time(NULL), id;
+	struct sb_job job = { 0 };
+
+	id = enqueue(db, "ok", "{}", 3, now - 1);
+	assert_int_equal(
+	    sb_jobs_lease_id(db, id, "other-worker:2", now, 3600, &job), SB_OK);
+	sb_job_clear(&job);
+	assert_int_equal(
+	    sb_work_run_id(&f->ctx, queues, QUEUE_COUNT, id), SB_ERR_NOT_FOUND);
+	assert_int_equal(seen.ok_calls, 0);
+	assert_state(db, id, SB_JOB_LEASED);
+}
+
+static void
+test_owner(void **state)
+{
+	char host[256] = "", want[SB_JOBS_OWNER_MAX + 300];
+	const char *owner = sb_work_owner(), *colon;
+
+	(void)state;
+	assert_non_null(owner);
+	assert_ptr_equal(sb_work_owner(), owner);
+	colon = strrchr(owner, ':');
+	assert_non_null(colon);
+	assert_true(colon > owner);
+	snprintf(want, sizeof(want), ":%ld", (long)getpid());
+	assert_string_equal(colon, want);
+	/* The host part is the host name (work.c keeps up to 31 bytes). */
+	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
+	host[31] = '\0';
+	assert_int_equal((size_t)(colon - owner), strlen(host));
+	assert_memory_equal(owner, host, strlen(host));
+	assert_true(strlen(owner) < SB_JOBS_OWNER_MAX);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_run_due_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_failure_reschedules, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_failure_hint, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_failure_dead, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_unknown_queue, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_due_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_due_leases, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_due_batch_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_id_leased_elsewhere, setup, teardown),
+		cmocka_unit_test(test_owner),
+	};
+
+	return cmocka_run_group_tests_name("work", tests, NULL, NULL);
+}
