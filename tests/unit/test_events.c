@@ -1,0 +1,318 @@
+/*
+ * Unit tests for lib/events.c: id and ?since= validation (table-driven),
+ * the store's once-per-id rule, listing with filters and pages, and the
+ * outbox (written in the caller's transaction, released for --now).  Run
+ * from the repository root; each test gets a fresh database.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sb/app.h"
+#include "sb/events.h"
+
+#define TEST_PATH_MAX 256
+#define TEST_MIGRATIONS "db/migrations"
+
+struct fixture {
+	char dir[TEST_PATH_MAX];
+	char path[TEST_PATH_MAX + 16];
+	struct sb_db *db;
+};
+
+static void
+remove_dir(const char *path)
+{
+	char child[TEST_PATH_MAX + 256];
+	struct dirent *entry;
+	DIR *d;
+
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((entry = readdir(d)) != NULL)
+		if (snprintf(child, sizeof(child), "%s/%s", path,
+		        entry->d_name) < (int)sizeof(child))
+			unlink(child);
+	closedir(d);
+	rmdir(path);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/sb_test_events.XXXXXX");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
+	if (sb_db_open(f->path, 100, &f->db) != SB_OK ||
+	    sb_db_migrate(f->db, TEST_MIGRATIONS, NULL) != SB_OK) {
+		sb_db_close(f->db);
+		remove_dir(f->dir);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	sb_db_close(f->db);
+	remove_dir(f->dir);
+	free(f);
+	return 0;
+}
+
+static int64_t
+query_int(struct sb_db *db, const char *sql)
+{
+	sqlite3_stmt *stmt = NULL;
+	int64_t value;
+
+	assert_int_equal(
+	    sqlite3_prepare_v2(sb_db_handle(db), sql, -1, &stmt, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	value = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return value;
+}
+
+static void
+test_id_valid(void **state)
+{
+	static const struct {
+		const char *id;
+		bool ok;
+	} cases[] = {
+		{ "a", true },
+		{ "0123456789abcdef0123456789abcdef", true },
+		{ "e2e-1_X", true },
+		{ "", false },
+		{ NULL, false },
+		{ "a b", false },
+		{ "a/b", false },
+		{ "é", false },
+		{ "012345678901234567890123456789012345678901234567890123456789"
+		  "0123",
+		    true },
+		{ "012345678901234567890123456789012345678901234567890123456789"
+		  "01234",
+		    false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(sb_events_id_valid(cases[i].id), cases[i].ok);
+}
+
+static void
+test_since_parse(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *want; /* NULL: refused */
+	} cases[] = {
+		{ "2024-01-31", "2024-01-31T00:00:00.000Z" },
+		{ "2024-01-31T10:20:30Z", "2024-01-31T10:20:30.000Z" },
+		{ "2024-01-31T10:20:30.123Z", "2024-01-31T10:20:30.123Z" },
+		{ "2024-1-31", NULL },
+		{ "2024-01-31T10:20:30", NULL },
+		{ "2024-01-31T10:20:30.1Z", NULL },
+		{ "2024-01-31 10:20:30Z", NULL },
+		{ "yesterday", NULL },
+		{ "", NULL },
+		{ "2024-01-31x", NULL },
+	};
+	char out[SB_EVENTS_TIME_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool ok = sb_events_since_parse(cases[i].in, out, sizeof(out));
+
+		assert_int_equal(ok, cases[i].want != NULL);
+		if (ok)
+			assert_string_equal(out, cases[i].want);
+	}
+	assert_false(sb_events_since_parse("2024-01-31", out, 10));
+}
+
+/* Stores an event with payload text; returns whether it was new. */
+static bool
+store(struct sb_db *db, const char *id, const char *name, const char *payload)
+{
+	cJSON *p = cJSON_Parse(payload), *out = NULL;
+	bool created = false;
+
+	assert_non_null(p);
+	assert_int_equal(
+	    sb_events_store(db, id, name, p, &created, &out), SB_OK);
+	assert_string_equal(cJSON_GetObjectItem(out, "id")->valuestring, id);
+	assert_non_null(cJSON_GetObjectItem(out, "createdAt"));
+	cJSON_Delete(out);
+	cJSON_Delete(p);
+	return created;
+}
+
+static void
+test_store_once(void **state)
+{
+	struct fixture *f = *state;
+	cJSON *p = cJSON_CreateObject(), *out = NULL;
+	bool created;
+
+	assert_true(store(f->db, "e1", "a.b", "{\"projectId\": 7}"));
+	assert_false(store(f->db, "e1", "a.b", "{\"projectId\": 7}"));
+	/* A redelivery keeps the first version. */
+	assert_false(store(f->db, "e1", "other", "{}"));
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events"), 1);
+	assert_int_equal(
+	    query_int(f->db, "SELECT project_id FROM events WHERE id = 'e1'"),
+	    7);
+	assert_true(store(f->db, "e2", "a.b", "{\"projectId\": \"7\"}"));
+	assert_int_equal(query_int(f->db,
+	                     "SELECT count(*) FROM events"
+	                     " WHERE project_id IS NULL"),
+	    1);
+	assert_int_equal(
+	    sb_events_store(f->db, "bad id", "a", p, &created, &out),
+	    SB_ERR_INVALID);
+	assert_null(out);
+	cJSON_Delete(p);
+}
+
+static void
+test_list(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_events_filter filter = { 0 };
+	char id[16];
+	int64_t total;
+	cJSON *out;
+
+	for (int i = 1; i <= 7; i++) {
+		snprintf(id, sizeof(id), "e%d", i);
+		store(f->db, id, i % 2 ? "odd" : "even",
+		    i <= 4 ? "{\"projectId\": 1}" : "{\"projectId\": 2}");
+	}
+	assert_int_equal(
+	    sb_events_list(f->db, &filter, 1, 3, &out, &total), SB_OK);
+	assert_int_equal(total, 7);
+	assert_int_equal(cJSON_GetArraySize(out), 3);
+	assert_string_equal(
+	    cJSON_GetObjectItem(cJSON_GetArrayItem(out, 0), "id")->valuestring,
+	    "e7");
+	cJSON_Delete(out);
+	filter.project_id = 1;
+	filter.name = "odd";
+	assert_int_equal(
+	    sb_events_list(f->db, &filter, 1, 20, &out, &total), SB_OK);
+	assert_int_equal(total, 2); /* e1, e3 */
+	assert_string_equal(
+	    cJSON_GetObjectItem(cJSON_GetArrayItem(out, 1), "id")->valuestring,
+	    "e1");
+	cJSON_Delete(out);
+	filter.project_id = 0;
+	filter.since = "2999-01-01T00:00:00.000Z";
+	assert_int_equal(
+	    sb_events_list(f->db, &filter, 1, 20, &out, &total), SB_OK);
+	assert_int_equal(total, 0);
+	assert_int_equal(cJSON_GetArraySize(out), 0);
+	cJSON_Delete(out);
+	assert_int_equal(sb_events_list(f->db, &filter, 0, 20, &out, &total),
+	    SB_ERR_INVALID);
+	assert_int_equal(sb_events_list(f->db, &filter, 1, 101, &out, &total),
+	    SB_ERR_INVALID);
+}
+
+static void
+test_outbox(void **state)
+{
+	struct fixture *f = *state;
+	cJSON *payload = cJSON_Parse("{\"projectId\": 3}");
+	int64_t job = 0, moved = 0;
+
+	/* Rolled back with the caller's transaction. */
+	assert_int_equal(sb_db_begin(f->db), SB_OK);
+	assert_int_equal(
+	    sb_events_outbox_add(f->db, "x.y", payload, 3, &job), SB_OK);
+	sb_db_rollback(f->db);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM jobs"), 0);
+	assert_int_equal(sb_db_begin(f->db), SB_OK);
+	assert_int_equal(
+	    sb_events_outbox_add(f->db, "x.y", payload, 3, &job), SB_OK);
+	assert_int_equal(sb_db_commit(f->db), SB_OK);
+	assert_int_equal(query_int(f->db,
+	                     "SELECT json_extract(payload, '$.id') ="
+	                     " json_extract(payload, '$.payload.eventId')"
+	                     " AND length(json_extract(payload, '$.id')) = 32"
+	                     " AND json_extract(payload, '$.payload.projectId')"
+	                     " = 3 AND queue = 'events' FROM jobs"),
+	    1);
+	/* The caller's payload is left as it was. */
+	assert_null(cJSON_GetObjectItem(payload, "eventId"));
+	cJSON_Delete(payload);
+	assert_int_equal(
+	    sqlite3_exec(sb_db_handle(f->db),
+	        "UPDATE jobs SET run_at = run_at + 3600", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(
+	    sb_events_outbox_release(f->db, (int64_t)time(NULL), &moved),
+	    SB_OK);
+	assert_int_equal(moved, 1);
+	assert_int_equal(query_int(f->db,
+	                     "SELECT run_at <= strftime('%s')"
+	                     " FROM jobs"),
+	    1);
+}
+
+static void
+test_deliver_unconfigured(void **state)
+{
+	struct sb_job job = { .id = 1, .payload = (char *)"{}" };
+	char err[128] = "";
+	int64_t retry = 0;
+	struct sb_ctx ctx;
+
+	(void)state;
+	memset(&ctx, 0, sizeof(ctx));
+	assert_int_equal(
+	    sb_events_deliver(&ctx, &job, err, sizeof(err), &retry),
+	    SB_ERR_CONFIG);
+	assert_true(err[0] != '\0');
+}
+
+#define EVENTS_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_id_valid),
+		cmocka_unit_test(test_since_parse),
+		EVENTS_TEST(test_store_once),
+		EVENTS_TEST(test_list),
+		EVENTS_TEST(test_outbox),
+		cmocka_unit_test(test_deliver_unconfigured),
+	};
+
+	return cmocka_run_group_tests_name("events", tests, NULL, NULL);
+}
