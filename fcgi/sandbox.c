@@ -2,13 +2,108 @@
  * The sandbox responder (port 8081): the outside world for tests and demos,
  * with its own database: OAuth2 provider, mock CRM, Okta tenants,
  * JSONPlaceholder posts, and switches that make responses fail.
+ *
+ * Every request but /health passes one gate before its handler: the gate
+ * counts it for /_sandbox/stats and takes the failure switch set for its
+ * path (neither for the paths under /_sandbox/), then dispatches through
+ * sandbox_routes.  The library matches the app's table first, so that
+ * table is a catch-all of one to SB_REQUEST_PARAMS_MAX segments for every
+ * method, all leading to the gate; 404 and 405 come from sandbox_routes.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "sb/app.h"
+#include "sb/log.h"
 #include "sb/response.h"
+#include "sandbox/sandbox.h"
+
+/* The sandbox's own routes, behind the gate.  Add new ones here. */
+static const struct sb_route sandbox_routes[] = {
+	{ "POST", "/oauth/grant", sandbox_oauth_grant },
+	{ "POST", "/oauth/token", sandbox_oauth_token },
+	{ "GET", "/api/me", sandbox_api_me },
+	{ "GET", "/api/users", sandbox_api_users },
+	{ "GET", "/api/echo", sandbox_api_echo },
+	{ "POST", "/api/echo", sandbox_api_echo },
+	{ "PUT", "/api/echo", sandbox_api_echo },
+	{ "PATCH", "/api/echo", sandbox_api_echo },
+	{ "DELETE", "/api/echo", sandbox_api_echo },
+	{ "GET", "/_sandbox/stats", sandbox_stats_get },
+	{ "DELETE", "/_sandbox/stats", sandbox_stats_reset },
+	{ "GET", "/_sandbox/faults", sandbox_faults_list },
+	{ "POST", "/_sandbox/faults", sandbox_faults_add },
+	{ "DELETE", "/_sandbox/faults", sandbox_faults_clear },
+};
+
+/* True iff path is the sandbox's own control surface, never counted or
+ * switched. */
+static bool
+sandbox_is_control(const char *path)
+{
+	return strcmp(path, "/_sandbox") == 0 ||
+	    strncmp(path, "/_sandbox/", strlen("/_sandbox/")) == 0;
+}
+
+/* Counts the request, takes its switch, acts it out or dispatches. */
+static void
+sandbox_gate(struct sb_ctx *ctx, struct sb_request *req)
+{
+	struct sandbox_state *state = ctx->user;
+	struct sandbox_fault fault = { .present = false };
+
+	state->no_refresh_token = false;
+	if (!sandbox_is_control(req->path) &&
+	    (sandbox_stats_hit(ctx, req->path) != SB_OK ||
+	        sandbox_fault_take(ctx, req->path, &fault) != SB_OK)) {
+		sandbox_internal(req, "the gate");
+		return;
+	}
+	if (fault.present)
+		sb_log(SB_LOG_DEBUG, SANDBOX_COMPONENT, req->request_id,
+		    "switch %d taken on %.200s", (int)fault.kind, req->path);
+	if (!sandbox_fault_apply(ctx, req, &fault))
+		sb_route_dispatch(ctx, sandbox_routes,
+		    sizeof(sandbox_routes) / sizeof(sandbox_routes[0]), req);
+	state->no_refresh_token = false;
+}
+
+/* One catch-all row, and the rows of every method the gate takes. */
+#define SANDBOX_GATE(method, pattern) \
+	{ \
+		method, pattern, sandbox_gate \
+	}
+#define SANDBOX_ANY(pattern) \
+	SANDBOX_GATE("GET", pattern), SANDBOX_GATE("POST", pattern), \
+	    SANDBOX_GATE("PUT", pattern), SANDBOX_GATE("PATCH", pattern), \
+	    SANDBOX_GATE("DELETE", pattern)
 
 static const struct sb_route routes[] = {
 	{ "GET", "/health", sb_app_health },
+	SANDBOX_ANY("/:1"),
+	SANDBOX_ANY("/:1/:2"),
+	SANDBOX_ANY("/:1/:2/:3"),
+	SANDBOX_ANY("/:1/:2/:3/:4"),
+	SANDBOX_ANY("/:1/:2/:3/:4/:5"),
+	SANDBOX_ANY("/:1/:2/:3/:4/:5/:6"),
+	SANDBOX_ANY("/:1/:2/:3/:4/:5/:6/:7"),
+	SANDBOX_ANY("/:1/:2/:3/:4/:5/:6/:7/:8"),
 };
+
+static enum sb_err
+sandbox_init(struct sb_ctx *ctx)
+{
+	if ((ctx->user = calloc(1, sizeof(struct sandbox_state))) == NULL)
+		return SB_ERR_NOMEM;
+	return SB_OK;
+}
+
+static void
+sandbox_fini(struct sb_ctx *ctx)
+{
+	free(ctx->user);
+	ctx->user = NULL;
+}
 
 static const struct sb_app app = {
 	.name = "sandbox",
@@ -18,6 +113,8 @@ static const struct sb_app app = {
 	.db_file = "sandbox.db",
 	.needs_secrets = 0,
 	.needs_http = 0,
+	.init = sandbox_init,
+	.fini = sandbox_fini,
 };
 
 int

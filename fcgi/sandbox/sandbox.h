@@ -1,0 +1,127 @@
+/*
+ * The sandbox responder's parts (fcgi/sandbox.c and the files of
+ * fcgi/sandbox/). Every request passes the gate in fcgi/sandbox.c first: it
+ * counts the hit (stats.c), takes the next failure switch set for the path
+ * (faults.c), and only then dispatches to the sandbox's own route table.  The
+ * OAuth2 provider (oauth.c) issues the tokens that the protected API (api.c)
+ * checks.  All state is in the sandbox's own database, so the processes
+ * that run side by side agree on it.
+ */
+#ifndef SANDBOX_H
+#define SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sb/app.h"
+#include "sb/request.h"
+
+#define SANDBOX_COMPONENT "sandbox"
+#define SANDBOX_PATH_MAX 512 /* bytes of a path counted or switched */
+#define SANDBOX_PARAMS_MAX 32 /* fields of a form or JSON body */
+
+/* Failure switches (faults.c); the names are the API's "kind" values. */
+enum sandbox_fault_kind {
+	SANDBOX_FAULT_STATUS,
+	SANDBOX_FAULT_429,
+	SANDBOX_FAULT_SLOW,
+	SANDBOX_FAULT_MALFORMED,
+	SANDBOX_FAULT_OVERSIZED,
+	SANDBOX_FAULT_REDIRECT,
+	SANDBOX_FAULT_NO_REFRESH_TOKEN,
+	SANDBOX_FAULT__MAX
+};
+
+/* One switch taken for the request in hand. */
+struct sandbox_fault {
+	bool present;
+	enum sandbox_fault_kind kind;
+	int64_t arg;
+};
+
+/* Per-process state in ctx->user, made by the responder's init hook. */
+struct sandbox_state {
+	/* The request in hand took a no_refresh_token switch. */
+	bool no_refresh_token;
+};
+
+/* common.c */
+
+/* Current time in unix seconds. */
+int64_t sandbox_now(void);
+
+/*
+ * Steps a write statement to its end and resets it; SB_ERR_DB (logged)
+ * if SQLite failed.  *changes (if not NULL) gets the rows it changed.
+ */
+enum sb_err sandbox_step_write(
+    struct sb_db *db, sqlite3_stmt *stmt, int *changes);
+
+/* Answers 500 "internal" after logging what failed (no request data). */
+void sandbox_internal(struct sb_request *req, const char *what);
+
+/*
+ * Reads req's body as a flat set of fields: application/json (an object of
+ * strings, numbers and booleans; numbers and booleans become their text)
+ * or, for any other or no content type, application/x-www-form-urlencoded.
+ * An empty body gives no fields.  On SB_OK *out (arena) holds *count
+ * pairs; otherwise err (errsize bytes) says what was wrong.
+ */
+enum sb_err sandbox_params_read(struct sb_request *req, struct sb_kv **out,
+    size_t *count, char *err, size_t errsize);
+
+/* Value of key among count pairs (first occurrence), or NULL. */
+const char *sandbox_params_get(
+    const struct sb_kv *kv, size_t count, const char *key);
+
+/* stats.c */
+
+/* Counts one request to path; paths longer than SANDBOX_PATH_MAX are not
+ * counted. */
+enum sb_err sandbox_stats_hit(struct sb_ctx *ctx, const char *path);
+void sandbox_stats_get(struct sb_ctx *ctx, struct sb_request *req);
+void sandbox_stats_reset(struct sb_ctx *ctx, struct sb_request *req);
+
+/* faults.c */
+
+/*
+ * Takes the oldest switch set for path, atomically across processes
+ * (BEGIN IMMEDIATE): its remaining count goes down by one and it is
+ * deleted at zero.  On SB_OK out->present tells whether there was one.
+ */
+enum sb_err sandbox_fault_take(
+    struct sb_ctx *ctx, const char *path, struct sandbox_fault *out);
+
+/*
+ * Acts out fault on req.  Returns true if it sent the response (the
+ * request ends there); false if the request goes on to its handler
+ * (nothing set, "slow" after its sleep, "no_refresh_token" after marking
+ * the state).
+ */
+bool sandbox_fault_apply(struct sb_ctx *ctx, struct sb_request *req,
+    const struct sandbox_fault *fault);
+
+void sandbox_faults_add(struct sb_ctx *ctx, struct sb_request *req);
+void sandbox_faults_list(struct sb_ctx *ctx, struct sb_request *req);
+void sandbox_faults_clear(struct sb_ctx *ctx, struct sb_request *req);
+
+/* oauth.c */
+
+void sandbox_oauth_grant(struct sb_ctx *ctx, struct sb_request *req);
+void sandbox_oauth_token(struct sb_ctx *ctx, struct sb_request *req);
+
+/*
+ * True iff req carries "Authorization: Bearer <token>" naming an access
+ * token that has not expired.  Otherwise answers 401 invalid_token with
+ * WWW-Authenticate and returns false.
+ */
+bool sandbox_oauth_bearer(struct sb_ctx *ctx, struct sb_request *req);
+
+/* api.c */
+
+void sandbox_api_me(struct sb_ctx *ctx, struct sb_request *req);
+void sandbox_api_users(struct sb_ctx *ctx, struct sb_request *req);
+void sandbox_api_echo(struct sb_ctx *ctx, struct sb_request *req);
+
+#endif
