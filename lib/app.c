@@ -124,7 +124,7 @@ sb_app_body(struct sb_ctx *ctx, struct sb_request *req,
 	if (req->body_len > 0 && req->content_type != NULL &&
 	    !app_is_json(req->content_type)) {
 		sb_response_error(req, 415, "unsupported_media_type",
-		    "send the body as application/json");
+		    "send the body as JSON with Content-Type: application/json");
 		return NULL;
 	}
 	rc = sb_request_parse_json(req->body, req->body_len,
