@@ -209,8 +209,8 @@ cmd_refresh(struct sb_ctx *ctx, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (sb_call_refresh_due(ctx, (int64_t)time(NULL), &refreshed,
-		&failed) != SB_OK)
+	if (sb_call_refresh_due(
+	        ctx, (int64_t)time(NULL), &refreshed, &failed) != SB_OK)
 		return 1;
 	printf("refresh: %d connection(s) refreshed, %d failed\n", refreshed,
 	    failed);

@@ -50,8 +50,8 @@ sb_app_ctx_init(struct sb_ctx *ctx, const struct sb_app *app)
 	if (app->needs_http && (rc = sb_app_http_new(ctx)) != SB_OK)
 		return rc;
 	if (app->needs_providers &&
-	    (rc = sb_providers_load(ctx->config.providers_file,
-		 &ctx->providers, err, sizeof(err))) != SB_OK) {
+	    (rc = sb_providers_load(ctx->config.providers_file, &ctx->providers,
+	         err, sizeof(err))) != SB_OK) {
 		sb_log(SB_LOG_ERROR, app->name, NULL, "providers: %s", err);
 		return rc;
 	}
@@ -124,7 +124,8 @@ sb_app_body(struct sb_ctx *ctx, struct sb_request *req,
 	if (req->body_len > 0 && req->content_type != NULL &&
 	    !app_is_json(req->content_type)) {
 		sb_response_error(req, 415, "unsupported_media_type",
-		    "send the body as JSON with Content-Type: application/json");
+		    "send the body as JSON with Content-Type: "
+		    "application/json");
 		return NULL;
 	}
 	rc = sb_request_parse_json(req->body, req->body_len,

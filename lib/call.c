@@ -26,10 +26,10 @@ static const char *const forbidden_headers[] = { "authorization", "cookie",
 
 /* Response headers passed back; everything else (Set-Cookie, hop-by-hop)
  * stays behind. */
-static const char *const passed_headers[] = { "link", "etag",
-	"last-modified", "retry-after", "x-ratelimit-remaining",
-	"x-ratelimit-reset", "x-ratelimit-limit", "x-rate-limit-remaining",
-	"x-rate-limit-reset", "x-rate-limit-limit", "x-total-count", NULL };
+static const char *const passed_headers[] = { "link", "etag", "last-modified",
+	"retry-after", "x-ratelimit-remaining", "x-ratelimit-reset",
+	"x-ratelimit-limit", "x-rate-limit-remaining", "x-rate-limit-reset",
+	"x-rate-limit-limit", "x-total-count", NULL };
 
 static bool
 listed(const char *const *names, const char *name)
@@ -51,9 +51,9 @@ sb_call_header_passed(const struct sb_provider *provider, const char *name)
 {
 	return listed(passed_headers, name) ||
 	    (provider->rate_limit_remaining != NULL &&
-		strcasecmp(provider->rate_limit_remaining, name) == 0) ||
+	        strcasecmp(provider->rate_limit_remaining, name) == 0) ||
 	    (provider->rate_limit_reset != NULL &&
-		strcasecmp(provider->rate_limit_reset, name) == 0);
+	        strcasecmp(provider->rate_limit_reset, name) == 0);
 }
 
 static const char *
@@ -75,8 +75,8 @@ struct headers {
 
 /* Adds "name: prefix value"; false if the pool or list is full. */
 static bool
-headers_add(struct headers *h, const char *name, const char *prefix,
-    const char *value)
+headers_add(
+    struct headers *h, const char *name, const char *prefix, const char *value)
 {
 	size_t nlen = strlen(name) + 1, vlen;
 	int n;
@@ -108,8 +108,8 @@ form_add(char *buf, size_t size, const char *key, const char *value)
 		return true;
 	if ((esc = curl_easy_escape(NULL, value, 0)) == NULL)
 		return false;
-	n = snprintf(buf + len, size - len, "%s%s=%s", len > 0 ? "&" : "",
-	    key, esc);
+	n = snprintf(
+	    buf + len, size - len, "%s%s=%s", len > 0 ? "&" : "", key, esc);
 	curl_free(esc);
 	return n > 0 && (size_t)n < size - len;
 }
@@ -121,13 +121,13 @@ refresh_form(const struct sb_connection *conn, char *form, size_t size)
 
 	form[0] = '\0';
 	return form_add(form, size, "grant_type",
-		   refresh ? "refresh_token" : "client_credentials") &&
+	           refresh ? "refresh_token" : "client_credentials") &&
 	    (!refresh ||
-		form_add(form, size, "refresh_token",
-		    credential(conn, "refresh_token"))) &&
+	        form_add(form, size, "refresh_token",
+	            credential(conn, "refresh_token"))) &&
 	    form_add(form, size, "client_id", credential(conn, "client_id")) &&
 	    form_add(form, size, "client_secret",
-		credential(conn, "client_secret")) &&
+	        credential(conn, "client_secret")) &&
 	    form_add(form, size, "scope", conn->provider->scope);
 }
 
@@ -145,8 +145,9 @@ refresh_parse(const struct sb_connection *conn,
 	expires = cJSON_GetObjectItemCaseSensitive(body, "expires_in");
 	code = cJSON_GetObjectItemCaseSensitive(body, "error");
 	if (resp->status != 200 || !cJSON_IsString(access)) {
-		snprintf(err, errsize, "the token endpoint answered %ld%s%.64s%s",
-		    resp->status, cJSON_IsString(code) ? " (" : "",
+		snprintf(err, errsize,
+		    "the token endpoint answered %ld%s%.64s%s", resp->status,
+		    cJSON_IsString(code) ? " (" : "",
 		    cJSON_IsString(code) ? code->valuestring : "",
 		    cJSON_IsString(code) ? ")" : " without an access token");
 		goto out;
@@ -155,18 +156,18 @@ refresh_parse(const struct sb_connection *conn,
 		goto out;
 	cJSON_DeleteItemFromObjectCaseSensitive(creds, "expires_at");
 	cJSON_DeleteItemFromObjectCaseSensitive(creds, "expires_in");
-	cJSON_ReplaceItemInObjectCaseSensitive(creds, "access_token",
-	    cJSON_CreateString(access->valuestring));
+	cJSON_ReplaceItemInObjectCaseSensitive(
+	    creds, "access_token", cJSON_CreateString(access->valuestring));
 	if (cJSON_GetObjectItemCaseSensitive(creds, "access_token") == NULL)
-		cJSON_AddStringToObject(creds, "access_token",
-		    access->valuestring);
+		cJSON_AddStringToObject(
+		    creds, "access_token", access->valuestring);
 	/* A provider that returns no refresh token keeps the old one. */
 	if (cJSON_IsString(refresh))
 		cJSON_ReplaceItemInObjectCaseSensitive(creds, "refresh_token",
 		    cJSON_CreateString(refresh->valuestring));
 	if (cJSON_IsNumber(expires))
-		cJSON_AddNumberToObject(creds, "expires_in",
-		    expires->valuedouble);
+		cJSON_AddNumberToObject(
+		    creds, "expires_in", expires->valuedouble);
 out:
 	cJSON_Delete(body);
 	return creds;
@@ -181,15 +182,16 @@ refresh_request(struct sb_ctx *ctx, const struct sb_connection *conn,
 		{ "Content-Type", "application/x-www-form-urlencoded" },
 		{ "Accept", "application/json" },
 	};
-	struct sb_http_request req = { .method = "POST", .headers = headers,
-		.header_count = 2 };
+	struct sb_http_request req = {
+		.method = "POST", .headers = headers, .header_count = 2
+	};
 	struct sb_http_response resp = { 0 };
 	char url[SB_HTTP_URL_MAX], form[8192];
 	enum sb_err rc;
 
 	*creds = NULL;
 	if (sb_provider_render(conn->provider, conn->provider->token_url,
-		&ctx->config, conn->config, url, sizeof(url)) != SB_OK ||
+	        &ctx->config, conn->config, url, sizeof(url)) != SB_OK ||
 	    !sb_provider_url_allowed(conn->provider, &ctx->config, url) ||
 	    !refresh_form(conn, form, sizeof(form))) {
 		snprintf(err, errsize, "the token endpoint is not allowed");
@@ -232,8 +234,8 @@ sleep_ms(long ms)
 
 /* Waits for the refresh lease; *done when someone else refreshed. */
 static enum sb_err
-refresh_lease(struct sb_ctx *ctx, struct sb_connection *conn,
-    const char *stale, bool *done)
+refresh_lease(struct sb_ctx *ctx, struct sb_connection *conn, const char *stale,
+    bool *done)
 {
 	char id[SB_CONNECTION_ID_MAX];
 	bool got = false;
@@ -242,8 +244,8 @@ refresh_lease(struct sb_ctx *ctx, struct sb_connection *conn,
 	*done = false;
 	memcpy(id, conn->id, sizeof(id));
 	for (long waited = 0;; waited += 50) {
-		rc = sb_connection_lease(ctx, id, (int64_t)time(NULL),
-		    SB_CALL_LEASE_S, &got);
+		rc = sb_connection_lease(
+		    ctx, id, (int64_t)time(NULL), SB_CALL_LEASE_S, &got);
 		if (rc != SB_OK || got)
 			break;
 		if (waited >= SB_CALL_WAIT_MS)
@@ -281,8 +283,9 @@ sb_call_refresh(struct sb_ctx *ctx, struct sb_connection *conn,
 	rc = refresh_request(ctx, conn, &creds, err, errsize);
 	sb_log(rc == SB_OK ? SB_LOG_INFO : SB_LOG_WARN, "refresh", NULL,
 	    "connection %s: %s", conn->id, rc == SB_OK ? "refreshed" : err);
-	if (sb_connection_refreshed(ctx, conn, creds, err,
-		(int64_t)time(NULL)) != SB_OK && rc == SB_OK)
+	if (sb_connection_refreshed(
+	        ctx, conn, creds, err, (int64_t)time(NULL)) != SB_OK &&
+	    rc == SB_OK)
 		rc = SB_ERR_DB;
 	if (rc != SB_OK && rc != SB_ERR_DB)
 		rc = SB_ERR_UNAUTHORIZED;
@@ -344,8 +347,8 @@ query_scalar(const cJSON *v, char *buf, size_t size)
 }
 
 static bool
-url_add_query(char *url, size_t size, const cJSON *query, char *err,
-    size_t errsize)
+url_add_query(
+    char *url, size_t size, const cJSON *query, char *err, size_t errsize)
 {
 	const cJSON *v, *item;
 	const char *text;
@@ -354,12 +357,15 @@ url_add_query(char *url, size_t size, const cJSON *query, char *err,
 	cJSON_ArrayForEach(v, query)
 	{
 		item = cJSON_IsArray(v) ? v->child : v;
-		for (; item != NULL; item = cJSON_IsArray(v) ? item->next : NULL) {
+		for (; item != NULL;
+		     item = cJSON_IsArray(v) ? item->next : NULL) {
 			if ((text = query_scalar(item, num, sizeof(num))) ==
 			    NULL) {
-				snprintf(err, errsize, "query '%.64s' must be "
-						       "a scalar or an array of "
-						       "scalars", v->string);
+				snprintf(err, errsize,
+				    "query '%.64s' must be "
+				    "a scalar or an array of "
+				    "scalars",
+				    v->string);
 				return false;
 			}
 			if (!url_add_pair(url, size, v->string, text)) {
@@ -393,14 +399,15 @@ call_url(struct sb_ctx *ctx, const struct sb_connection *conn,
 	    SB_OK)
 		return SB_ERR_INVALID;
 	if (sb_provider_render(conn->provider, conn->provider->base_url,
-		&ctx->config, conn->config, url, size) != SB_OK ||
+	        &ctx->config, conn->config, url, size) != SB_OK ||
 	    !url_add(url, size, call->path, strlen(call->path))) {
 		snprintf(err, errsize, "the provider URL cannot be built");
 		return SB_ERR_INVALID;
 	}
 	if (call->raw_query != NULL && call->raw_query[0] != '\0' &&
 	    (!raw_query_safe(call->raw_query) || !url_add(url, size, "?", 1) ||
-		!url_add(url, size, call->raw_query, strlen(call->raw_query)))) {
+	        !url_add(
+	            url, size, call->raw_query, strlen(call->raw_query)))) {
 		snprintf(err, errsize, "the query string is not allowed");
 		return SB_ERR_INVALID;
 	}
@@ -437,7 +444,7 @@ call_auth(const struct sb_connection *conn, struct headers *h)
 		pass = credential(conn, "password");
 		if (user == NULL || pass == NULL ||
 		    (size_t)snprintf(pair, sizeof(pair), "%s:%s", user, pass) >=
-			sizeof(pair))
+		        sizeof(pair))
 			return false;
 		sodium_bin2base64(b64, sizeof(b64), (unsigned char *)pair,
 		    strlen(pair), sodium_base64_VARIANT_ORIGINAL);
@@ -446,10 +453,10 @@ call_auth(const struct sb_connection *conn, struct headers *h)
 	case SB_AUTH_API_KEY_HEADER:
 		return credential(conn, "api_key") == NULL ||
 		    headers_add(h,
-			p->auth_header != NULL ? p->auth_header
-					       : "Authorization",
-			p->auth_prefix != NULL ? p->auth_prefix : "",
-			credential(conn, "api_key"));
+		        p->auth_header != NULL ? p->auth_header
+		                               : "Authorization",
+		        p->auth_prefix != NULL ? p->auth_prefix : "",
+		        credential(conn, "api_key"));
 	default:
 		return true;
 	}
@@ -464,8 +471,8 @@ call_headers(const struct sb_connection *conn, const struct sb_call *call,
 
 	cJSON_ArrayForEach(v, conn->provider->headers)
 	{
-		if (cJSON_IsString(v) && !headers_add(h, v->string, "",
-					     v->valuestring))
+		if (cJSON_IsString(v) &&
+		    !headers_add(h, v->string, "", v->valuestring))
 			goto full;
 	}
 	cJSON_ArrayForEach(v, call->headers)
@@ -507,17 +514,16 @@ call_once(struct sb_ctx *ctx, const struct sb_connection *conn,
 	sb_http_response_clear(resp);
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return SB_ERR_NOMEM;
-	if ((rc = call_url(ctx, conn, call, url, sizeof(url), err,
-		 errsize)) != SB_OK ||
+	if ((rc = call_url(ctx, conn, call, url, sizeof(url), err, errsize)) !=
+	        SB_OK ||
 	    (rc = call_headers(conn, call, h, err, errsize)) != SB_OK)
 		goto out;
 	req.url = url;
 	req.headers = h->list;
 	req.header_count = h->count;
 	if ((rc = sb_http_perform(ctx->http, &req, resp)) != SB_OK)
-		snprintf(err, errsize, "%s", resp->error[0] != '\0'
-						 ? resp->error
-						 : sb_strerror(rc));
+		snprintf(err, errsize, "%s",
+		    resp->error[0] != '\0' ? resp->error : sb_strerror(rc));
 out:
 	sodium_memzero(h, sizeof(*h));
 	free(h);
@@ -537,17 +543,17 @@ token_expired(const struct sb_connection *conn)
 {
 	return credential(conn, "access_token") == NULL ||
 	    (conn->access_expires_at > 0 &&
-		conn->access_expires_at <=
-		    (int64_t)time(NULL) + SB_CALL_EXPIRY_SKEW_S);
+	        conn->access_expires_at <=
+	            (int64_t)time(NULL) + SB_CALL_EXPIRY_SKEW_S);
 }
 
 /* Refreshes conn, its current token being the stale one. */
 static enum sb_err
-call_refresh(struct sb_ctx *ctx, struct sb_connection *conn, char *err,
-    size_t errsize)
+call_refresh(
+    struct sb_ctx *ctx, struct sb_connection *conn, char *err, size_t errsize)
 {
-	return sb_call_refresh(ctx, conn, credential(conn, "access_token"),
-	    err, errsize);
+	return sb_call_refresh(
+	    ctx, conn, credential(conn, "access_token"), err, errsize);
 }
 
 enum sb_err
@@ -559,9 +565,10 @@ sb_call_perform(struct sb_ctx *ctx, struct sb_connection *conn,
 
 	err[0] = '\0';
 	if (conn->needs_reauth) {
-		snprintf(err, errsize, "the connection needs to be "
-				       "re-authorised: its token could not be "
-				       "refreshed (PATCH new credentials)");
+		snprintf(err, errsize,
+		    "the connection needs to be "
+		    "re-authorised: its token could not be "
+		    "refreshed (PATCH new credentials)");
 		return SB_ERR_CONFLICT;
 	}
 	if (refreshable(conn) && token_expired(conn) &&
@@ -577,8 +584,8 @@ sb_call_perform(struct sb_ctx *ctx, struct sb_connection *conn,
 }
 
 enum sb_err
-sb_call_refresh_due(struct sb_ctx *ctx, int64_t now, int *refreshed,
-    int *failed)
+sb_call_refresh_due(
+    struct sb_ctx *ctx, int64_t now, int *refreshed, int *failed)
 {
 	char(*ids)[SB_CONNECTION_ID_MAX] = NULL, err[SB_CALL_ERROR_MAX];
 	struct sb_connection conn = { 0 };

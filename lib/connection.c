@@ -32,45 +32,45 @@ enum {
 
 static const char *const sql[Q__MAX] = {
 	[Q_INSERT] = "INSERT INTO connections (id, provider, token_digest, "
-		     "credentials, config, metadata, access_expires_at, "
-		     "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, "
-		     "?6, ?7, ?8, ?8)",
+	             "credentials, config, metadata, access_expires_at, "
+	             "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+	             "?6, ?7, ?8, ?8)",
 	[Q_GET] = "SELECT provider, token_digest, credentials, config, "
-		  "metadata, access_expires_at, last_refresh_at, "
-		  "last_refresh_status, last_refresh_error, refresh_failures, "
-		  "needs_reauth, created_at, updated_at FROM connections "
-		  "WHERE id = ?1",
+	          "metadata, access_expires_at, last_refresh_at, "
+	          "last_refresh_status, last_refresh_error, refresh_failures, "
+	          "needs_reauth, created_at, updated_at FROM connections "
+	          "WHERE id = ?1",
 	[Q_SET_CREDENTIALS] = "UPDATE connections SET credentials = ?2, "
-			      "access_expires_at = ?3, needs_reauth = 0, "
-			      "refresh_failures = 0, updated_at = ?4 "
-			      "WHERE id = ?1",
+	                      "access_expires_at = ?3, needs_reauth = 0, "
+	                      "refresh_failures = 0, updated_at = ?4 "
+	                      "WHERE id = ?1",
 	[Q_SET_CONFIG] = "UPDATE connections SET config = ?2, updated_at = ?3 "
-			 "WHERE id = ?1",
+	                 "WHERE id = ?1",
 	[Q_DELETE] = "DELETE FROM connections WHERE id = ?1",
 	[Q_LEASE] = "UPDATE connections SET refresh_lease_owner = ?2, "
-		    "refresh_lease_until = ?3 + ?4 WHERE id = ?1 AND "
-		    "(refresh_lease_until IS NULL OR refresh_lease_until < ?3)",
+	            "refresh_lease_until = ?3 + ?4 WHERE id = ?1 AND "
+	            "(refresh_lease_until IS NULL OR refresh_lease_until < ?3)",
 	[Q_REFRESH_OK] = "UPDATE connections SET credentials = ?2, "
-			 "access_expires_at = ?3, last_refresh_at = ?4, "
-			 "last_refresh_status = 'ok', last_refresh_error = "
-			 "NULL, refresh_failures = 0, needs_reauth = 0, "
-			 "refresh_lease_owner = NULL, refresh_lease_until = "
-			 "NULL, updated_at = ?5 WHERE id = ?1",
+	                 "access_expires_at = ?3, last_refresh_at = ?4, "
+	                 "last_refresh_status = 'ok', last_refresh_error = "
+	                 "NULL, refresh_failures = 0, needs_reauth = 0, "
+	                 "refresh_lease_owner = NULL, refresh_lease_until = "
+	                 "NULL, updated_at = ?5 WHERE id = ?1",
 	[Q_REFRESH_FAILED] = "UPDATE connections SET last_refresh_at = ?2, "
-			     "last_refresh_status = 'failed', "
-			     "last_refresh_error = ?3, refresh_failures = "
-			     "refresh_failures + 1, needs_reauth = "
-			     "(refresh_failures + 1 >= ?4), "
-			     "refresh_lease_owner = NULL, refresh_lease_until "
-			     "= NULL, updated_at = ?5 WHERE id = ?1",
+	                     "last_refresh_status = 'failed', "
+	                     "last_refresh_error = ?3, refresh_failures = "
+	                     "refresh_failures + 1, needs_reauth = "
+	                     "(refresh_failures + 1 >= ?4), "
+	                     "refresh_lease_owner = NULL, refresh_lease_until "
+	                     "= NULL, updated_at = ?5 WHERE id = ?1",
 	[Q_DUE] = "SELECT id, provider FROM connections WHERE needs_reauth = 0 "
-		  "AND ((access_expires_at IS NOT NULL AND access_expires_at "
-		  "< ?1) OR COALESCE(last_refresh_at, CAST(strftime('%s', "
-		  "created_at) AS INTEGER)) < ?2) ORDER BY access_expires_at "
-		  "LIMIT ?3",
+	          "AND ((access_expires_at IS NOT NULL AND access_expires_at "
+	          "< ?1) OR COALESCE(last_refresh_at, CAST(strftime('%s', "
+	          "created_at) AS INTEGER)) < ?2) ORDER BY access_expires_at "
+	          "LIMIT ?3",
 	[Q_RELEASE] = "UPDATE connections SET refresh_lease_owner = NULL, "
-		      "refresh_lease_until = NULL WHERE id = ?1 AND "
-		      "refresh_lease_owner = ?2",
+	              "refresh_lease_until = NULL WHERE id = ?1 AND "
+	              "refresh_lease_owner = ?2",
 };
 
 #define AD_MAX (SB_CONNECTION_ID_MAX + 32)
@@ -125,13 +125,13 @@ connection_seal(struct sb_ctx *ctx, const char *id, const cJSON *credentials,
 	cJSON_DeleteItemFromObjectCaseSensitive(copy, "expires_at");
 	if (*expires > 0 &&
 	    cJSON_AddNumberToObject(copy, "expires_at", (double)*expires) ==
-		NULL)
+	        NULL)
 		goto out;
 	if ((text = cJSON_PrintUnformatted(copy)) == NULL)
 		goto out;
 	connection_ad(id, ad, sizeof(ad));
-	rc = sb_secrets_seal(ctx->secrets, text, strlen(text), ad, blob,
-	    blob_len);
+	rc = sb_secrets_seal(
+	    ctx->secrets, text, strlen(text), ad, blob, blob_len);
 out:
 	if (text != NULL)
 		sodium_memzero(text, strlen(text));
@@ -174,13 +174,12 @@ sb_connection_create(struct sb_ctx *ctx, const struct sb_provider *provider,
 
 	memset(conn, 0, sizeof(*conn));
 	if ((rc = connection_new_id(conn->id, sizeof(conn->id))) != SB_OK ||
-	    (rc = sb_secrets_token_new("sbc", secret, sizeof(secret))) !=
-		SB_OK)
+	    (rc = sb_secrets_token_new("sbc", secret, sizeof(secret))) != SB_OK)
 		goto out;
 	snprintf(token, SB_CONNECTION_TOKEN_MAX, "%s.%s", conn->id, secret);
 	sb_secrets_token_digest(ctx->secrets, token, digest);
 	if ((rc = connection_seal(ctx, conn->id, credentials, &blob, &blob_len,
-		 &expires)) != SB_OK)
+	         &expires)) != SB_OK)
 		goto out;
 	rc = SB_ERR_NOMEM;
 	if ((config_text = json_text(config)) == NULL ||
@@ -221,8 +220,8 @@ column_copy(sqlite3_stmt *st, int col, char *out, size_t size)
 
 /* Opens the credentials blob of the current row into conn. */
 static enum sb_err
-connection_open(struct sb_ctx *ctx, sqlite3_stmt *st,
-    struct sb_connection *conn)
+connection_open(
+    struct sb_ctx *ctx, sqlite3_stmt *st, struct sb_connection *conn)
 {
 	const void *blob = sqlite3_column_blob(st, 2);
 	int blob_len = sqlite3_column_bytes(st, 2);
@@ -231,8 +230,8 @@ connection_open(struct sb_ctx *ctx, sqlite3_stmt *st,
 	enum sb_err rc;
 
 	connection_ad(conn->id, ad, sizeof(ad));
-	rc = sb_secrets_unseal(ctx->secrets, blob, (size_t)blob_len, ad,
-	    &plain, &len);
+	rc = sb_secrets_unseal(
+	    ctx->secrets, blob, (size_t)blob_len, ad, &plain, &len);
 	if (rc != SB_OK) {
 		sb_log(SB_LOG_ERROR, "connection", NULL,
 		    "credentials of %s do not open: %s", conn->id,
@@ -246,8 +245,8 @@ connection_open(struct sb_ctx *ctx, sqlite3_stmt *st,
 
 /* Fills conn from the current row of Q_GET (id already set). */
 static enum sb_err
-connection_from_row(struct sb_ctx *ctx, sqlite3_stmt *st,
-    struct sb_connection *conn)
+connection_from_row(
+    struct sb_ctx *ctx, sqlite3_stmt *st, struct sb_connection *conn)
 {
 	const char *provider = (const char *)sqlite3_column_text(st, 0);
 
@@ -259,14 +258,13 @@ connection_from_row(struct sb_ctx *ctx, sqlite3_stmt *st,
 		return SB_ERR_CONFIG;
 	}
 	conn->config = cJSON_Parse((const char *)sqlite3_column_text(st, 3));
-	conn->metadata =
-	    cJSON_Parse((const char *)sqlite3_column_text(st, 4));
+	conn->metadata = cJSON_Parse((const char *)sqlite3_column_text(st, 4));
 	conn->access_expires_at = sqlite3_column_int64(st, 5);
 	conn->last_refresh_at = sqlite3_column_int64(st, 6);
 	column_copy(st, 7, conn->last_refresh_status,
 	    sizeof(conn->last_refresh_status));
-	column_copy(st, 8, conn->last_refresh_error,
-	    sizeof(conn->last_refresh_error));
+	column_copy(
+	    st, 8, conn->last_refresh_error, sizeof(conn->last_refresh_error));
 	conn->refresh_failures = sqlite3_column_int(st, 9);
 	conn->needs_reauth = sqlite3_column_int(st, 10) != 0;
 	column_copy(st, 11, conn->created_at, sizeof(conn->created_at));
@@ -277,8 +275,8 @@ connection_from_row(struct sb_ctx *ctx, sqlite3_stmt *st,
 }
 
 enum sb_err
-sb_connection_load(struct sb_ctx *ctx, const char *id,
-    struct sb_connection *conn)
+sb_connection_load(
+    struct sb_ctx *ctx, const char *id, struct sb_connection *conn)
 {
 	sqlite3_stmt *st = sb_db_stmt(ctx->db, sql[Q_GET]);
 	enum sb_err rc = SB_ERR_NOT_FOUND;
@@ -310,15 +308,15 @@ connection_id_valid(const char *s, size_t len)
 		return false;
 	for (size_t i = 3; i < len; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') ||
-			(s[i] >= 'a' && s[i] <= 'f')))
+		        (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return true;
 }
 
 /* Reads the stored digest of id into digest; false if there is none. */
 static bool
-connection_digest(struct sb_ctx *ctx, const char *id,
-    char digest[SB_SECRETS_DIGEST_HEX])
+connection_digest(
+    struct sb_ctx *ctx, const char *id, char digest[SB_SECRETS_DIGEST_HEX])
 {
 	sqlite3_stmt *st = sb_db_stmt(ctx->db, sql[Q_GET]);
 	bool found = false;
@@ -328,8 +326,8 @@ connection_digest(struct sb_ctx *ctx, const char *id,
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    sqlite3_column_bytes(st, 1) == SB_SECRETS_DIGEST_HEX - 1) {
-		memcpy(digest, sqlite3_column_text(st, 1),
-		    SB_SECRETS_DIGEST_HEX);
+		memcpy(
+		    digest, sqlite3_column_text(st, 1), SB_SECRETS_DIGEST_HEX);
 		found = true;
 	}
 	sqlite3_reset(st);
@@ -353,8 +351,8 @@ sb_connection_authenticate(struct sb_ctx *ctx, const char *token,
 	    connection_id_valid(token, (size_t)(dot - token));
 	if (ok)
 		memcpy(token_id, token, (size_t)(dot - token));
-	sb_secrets_token_digest(ctx->secrets, token != NULL ? token : "",
-	    given);
+	sb_secrets_token_digest(
+	    ctx->secrets, token != NULL ? token : "", given);
 	ok = connection_digest(ctx, token_id, stored) && ok;
 	ok = sb_secrets_equal(given, stored, sizeof(given)) && ok;
 	ok = ok && (id == NULL || strcmp(id, token_id) == 0);
@@ -374,8 +372,8 @@ connection_set_credentials(struct sb_ctx *ctx, struct sb_connection *conn,
 	sqlite3_stmt *st;
 	enum sb_err rc;
 
-	if ((rc = connection_seal(ctx, conn->id, credentials, &blob,
-		 &blob_len, &expires)) != SB_OK)
+	if ((rc = connection_seal(ctx, conn->id, credentials, &blob, &blob_len,
+	         &expires)) != SB_OK)
 		return rc;
 	if ((st = sb_db_stmt(ctx->db, sql[Q_SET_CREDENTIALS])) != NULL) {
 		sqlite3_bind_text(st, 1, conn->id, -1, SQLITE_STATIC);
@@ -400,7 +398,7 @@ sb_connection_update(struct sb_ctx *ctx, struct sb_connection *conn,
 	sb_db_now_iso(now, sizeof(now));
 	if (credentials != NULL &&
 	    (rc = connection_set_credentials(ctx, conn, credentials, now)) !=
-		SB_OK)
+	        SB_OK)
 		return rc;
 	if (config != NULL) {
 		if ((text = cJSON_PrintUnformatted(config)) == NULL)
@@ -434,8 +432,8 @@ sb_connection_delete(struct sb_ctx *ctx, const char *id)
 }
 
 enum sb_err
-sb_connection_lease(struct sb_ctx *ctx, const char *id, int64_t now,
-    int lease_s, bool *got)
+sb_connection_lease(
+    struct sb_ctx *ctx, const char *id, int64_t now, int lease_s, bool *got)
 {
 	sqlite3_stmt *st = sb_db_stmt(ctx->db, sql[Q_LEASE]);
 	int changes = 0;
@@ -498,11 +496,11 @@ sb_connection_refreshed(struct sb_ctx *ctx, struct sb_connection *conn,
 		rc = connection_refresh_failed(ctx, conn,
 		    error != NULL ? error : "refresh failed", now, now_iso);
 	else if ((rc = connection_seal(ctx, conn->id, credentials, &blob,
-		      &blob_len, &expires)) == SB_OK) {
+	              &blob_len, &expires)) == SB_OK) {
 		if ((st = sb_db_stmt(ctx->db, sql[Q_REFRESH_OK])) != NULL) {
 			sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-			sqlite3_bind_blob(st, 2, blob, (int)blob_len,
-			    SQLITE_STATIC);
+			sqlite3_bind_blob(
+			    st, 2, blob, (int)blob_len, SQLITE_STATIC);
 			if (expires > 0)
 				sqlite3_bind_int64(st, 3, expires);
 			sqlite3_bind_int64(st, 4, now);
@@ -538,8 +536,8 @@ sb_connection_due(struct sb_ctx *ctx, int64_t expires_before,
 	sqlite3_bind_int64(st, 2, stale_before);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)max * 4);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW && *count < max) {
-		p = sb_providers_find(ctx->providers,
-		    (const char *)sqlite3_column_text(st, 1));
+		p = sb_providers_find(
+		    ctx->providers, (const char *)sqlite3_column_text(st, 1));
 		if (p == NULL || !scheme_refreshable(p->scheme))
 			continue;
 		column_copy(st, 0, ids[*count], SB_CONNECTION_ID_MAX);
@@ -574,25 +572,25 @@ sb_connection_describe(const struct sb_connection *conn)
 		return NULL;
 	cJSON_AddStringToObject(j, "id", conn->id);
 	cJSON_AddStringToObject(j, "provider", conn->provider->name);
-	cJSON_AddStringToObject(j, "auth_scheme",
-	    sb_provider_scheme_name(conn->provider->scheme));
+	cJSON_AddStringToObject(
+	    j, "auth_scheme", sb_provider_scheme_name(conn->provider->scheme));
 	cJSON_AddItemToObject(j, "config", cJSON_Duplicate(conn->config, 1));
-	cJSON_AddItemToObject(j, "metadata",
-	    cJSON_Duplicate(conn->metadata, 1));
+	cJSON_AddItemToObject(
+	    j, "metadata", cJSON_Duplicate(conn->metadata, 1));
 	describe_time(j, "token_expires_at", conn->access_expires_at);
 	cJSON_AddBoolToObject(j, "needs_reauthorization", conn->needs_reauth);
 	if ((refresh = cJSON_AddObjectToObject(j, "last_refresh")) != NULL) {
 		describe_time(refresh, "at", conn->last_refresh_at);
 		if (conn->last_refresh_status[0] != '\0')
-			cJSON_AddStringToObject(refresh, "result",
-			    conn->last_refresh_status);
+			cJSON_AddStringToObject(
+			    refresh, "result", conn->last_refresh_status);
 		else
 			cJSON_AddNullToObject(refresh, "result");
 		if (conn->last_refresh_error[0] != '\0')
-			cJSON_AddStringToObject(refresh, "error",
-			    conn->last_refresh_error);
-		cJSON_AddNumberToObject(refresh, "consecutive_failures",
-		    conn->refresh_failures);
+			cJSON_AddStringToObject(
+			    refresh, "error", conn->last_refresh_error);
+		cJSON_AddNumberToObject(
+		    refresh, "consecutive_failures", conn->refresh_failures);
 	}
 	cJSON_AddStringToObject(j, "created_at", conn->created_at);
 	cJSON_AddStringToObject(j, "updated_at", conn->updated_at);

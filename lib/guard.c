@@ -22,13 +22,13 @@ sb_guard_bearer(const char *authorization)
 }
 
 bool
-sb_guard_connection(struct sb_ctx *ctx, struct sb_request *req,
-    const char *id, struct sb_connection *conn)
+sb_guard_connection(struct sb_ctx *ctx, struct sb_request *req, const char *id,
+    struct sb_connection *conn)
 {
 	enum sb_err rc;
 
-	rc = sb_connection_authenticate(ctx,
-	    sb_guard_bearer(req->authorization), id, conn);
+	rc = sb_connection_authenticate(
+	    ctx, sb_guard_bearer(req->authorization), id, conn);
 	if (rc == SB_OK)
 		return true;
 	if (rc == SB_ERR_UNAUTHORIZED || rc == SB_ERR_NOT_FOUND) {
@@ -39,8 +39,8 @@ sb_guard_connection(struct sb_ctx *ctx, struct sb_request *req,
 	} else {
 		sb_log(SB_LOG_ERROR, "guard", req->request_id,
 		    "connection look-up failed: %s", sb_strerror(rc));
-		sb_response_error(req, 500, "internal",
-		    "the connection could not be loaded");
+		sb_response_error(
+		    req, 500, "internal", "the connection could not be loaded");
 	}
 	return false;
 }

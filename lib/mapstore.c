@@ -15,8 +15,8 @@
 enum { Q_INSERT, Q_GET, Q_DELETE, Q__MAX };
 
 static const char *const sql[Q__MAX] = {
-	[Q_INSERT] = "INSERT INTO mappings (id, spec, root, created_at) "
-		     "VALUES (?1, ?2, ?3, ?4)",
+	[Q_INSERT] = ("INSERT INTO mappings (id, spec, root, created_at) "
+	              "VALUES (?1, ?2, ?3, ?4)"),
 	[Q_GET] = "SELECT spec, root FROM mappings WHERE id = ?1",
 	[Q_DELETE] = "DELETE FROM mappings WHERE id = ?1",
 };
@@ -51,8 +51,8 @@ out:
 }
 
 enum sb_err
-sb_mapstore_get(struct sb_ctx *ctx, const char *id, cJSON **mapping,
-    char **root)
+sb_mapstore_get(
+    struct sb_ctx *ctx, const char *id, cJSON **mapping, char **root)
 {
 	sqlite3_stmt *st = sb_db_stmt(ctx->db, sql[Q_GET]);
 	const unsigned char *r;
@@ -65,7 +65,8 @@ sb_mapstore_get(struct sb_ctx *ctx, const char *id, cJSON **mapping,
 		return SB_ERR_DB;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		*mapping = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
+		*mapping =
+		    cJSON_Parse((const char *)sqlite3_column_text(st, 0));
 		r = sqlite3_column_text(st, 1);
 		if (r != NULL)
 			*root = strdup((const char *)r);

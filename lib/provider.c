@@ -40,10 +40,9 @@ static const char *const pagination_names[SB_PAGINATION__MAX] = {
 };
 
 /* Credential names every part agrees on (DESIGN.md). */
-static const char *const credential_names[] = { "access_token",
-	"refresh_token", "expires_at", "expires_in", "client_id",
-	"client_secret", "username", "password", "api_key", "private_key",
-	"key_id", NULL };
+static const char *const credential_names[] = { "access_token", "refresh_token",
+	"expires_at", "expires_in", "client_id", "client_secret", "username",
+	"password", "api_key", "private_key", "key_id", NULL };
 
 /* Config names every part agrees on (DESIGN.md). */
 static const char *const config_names[] = { "subdomain", "domain",
@@ -84,8 +83,7 @@ json_str(const cJSON *obj, const char *key)
 /* Reads one "credentials" or "config" object into fields. */
 static bool
 load_fields(const cJSON *obj, const char *const *allowed,
-    struct sb_provider_field *fields, size_t *count, char *err,
-    size_t errsize)
+    struct sb_provider_field *fields, size_t *count, char *err, size_t errsize)
 {
 	const cJSON *f;
 	regex_t *re;
@@ -106,7 +104,7 @@ load_fields(const cJSON *obj, const char *const *allowed,
 		if (fields[*count].pattern != NULL) {
 			if ((re = calloc(1, sizeof(*re))) == NULL ||
 			    regcomp(re, fields[*count].pattern,
-				REG_EXTENDED | REG_NOSUB) != 0) {
+			        REG_EXTENDED | REG_NOSUB) != 0) {
 				free(re);
 				snprintf(err, errsize,
 				    "field '%.64s' has a bad pattern",
@@ -148,11 +146,13 @@ load_one(const cJSON *j, struct sb_provider *p, char *err, size_t errsize)
 	p->base_url = json_str(j, "base_url");
 	if (p->name == NULL || p->base_url == NULL || !cJSON_IsObject(auth) ||
 	    !load_enum(json_str(auth, "scheme"), scheme_names, SB_AUTH__MAX,
-		&scheme) ||
-	    (pag != NULL && !load_enum(pag, pagination_names,
-				SB_PAGINATION__MAX, &pagination))) {
-		snprintf(err, errsize, "needs name, base_url and a known "
-				       "auth.scheme and pagination");
+	        &scheme) ||
+	    (pag != NULL &&
+	        !load_enum(
+	            pag, pagination_names, SB_PAGINATION__MAX, &pagination))) {
+		snprintf(err, errsize,
+		    "needs name, base_url and a known "
+		    "auth.scheme and pagination");
 		return false;
 	}
 	p->scheme = (enum sb_auth_scheme)scheme;
@@ -163,7 +163,7 @@ load_one(const cJSON *j, struct sb_provider *p, char *err, size_t errsize)
 	p->auth_query = json_str(auth, "query");
 	p->scope = json_str(auth, "scope");
 	if ((p->scheme == SB_AUTH_OAUTH2 ||
-		p->scheme == SB_AUTH_CLIENT_CREDENTIALS) &&
+	        p->scheme == SB_AUTH_CLIENT_CREDENTIALS) &&
 	    p->token_url == NULL) {
 		snprintf(err, errsize, "auth.token_url is required");
 		return false;
@@ -174,7 +174,8 @@ load_one(const cJSON *j, struct sb_provider *p, char *err, size_t errsize)
 	}
 	cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(j, "hosts"))
 	{
-		if (!cJSON_IsString(h) || p->host_count == SB_PROVIDER_HOSTS_MAX) {
+		if (!cJSON_IsString(h) ||
+		    p->host_count == SB_PROVIDER_HOSTS_MAX) {
 			snprintf(err, errsize, "hosts must be strings");
 			return false;
 		}
@@ -186,10 +187,10 @@ load_one(const cJSON *j, struct sb_provider *p, char *err, size_t errsize)
 	p->rate_limit_remaining = json_str(rate, "remaining");
 	p->rate_limit_reset = json_str(rate, "reset");
 	return load_fields(cJSON_GetObjectItemCaseSensitive(j, "credentials"),
-		   credential_names, p->credentials, &p->credential_count, err,
-		   errsize) &&
+	           credential_names, p->credentials, &p->credential_count, err,
+	           errsize) &&
 	    load_fields(cJSON_GetObjectItemCaseSensitive(j, "config"),
-		config_names, p->config, &p->config_count, err, errsize);
+	        config_names, p->config, &p->config_count, err, errsize);
 }
 
 static char *
@@ -216,8 +217,8 @@ read_file(const char *path, size_t max, size_t *len)
 }
 
 enum sb_err
-sb_providers_load(const char *path, struct sb_providers **out, char *err,
-    size_t errsize)
+sb_providers_load(
+    const char *path, struct sb_providers **out, char *err, size_t errsize)
 {
 	struct sb_providers *p = NULL;
 	const cJSON *j;
@@ -239,8 +240,8 @@ sb_providers_load(const char *path, struct sb_providers **out, char *err,
 		snprintf(err, errsize, "%s: not valid JSON", path);
 		goto out;
 	}
-	cJSON_ArrayForEach(j,
-	    cJSON_GetObjectItemCaseSensitive(p->root, "providers"))
+	cJSON_ArrayForEach(
+	    j, cJSON_GetObjectItemCaseSensitive(p->root, "providers"))
 	{
 		if (p->count == SB_PROVIDER_MAX ||
 		    !load_one(j, &p->items[p->count], why, sizeof(why))) {
@@ -276,8 +277,8 @@ sb_providers_free(struct sb_providers *p)
 	if (p == NULL)
 		return;
 	for (size_t i = 0; i < p->count && i < SB_PROVIDER_MAX; i++) {
-		free_fields(p->items[i].credentials,
-		    p->items[i].credential_count);
+		free_fields(
+		    p->items[i].credentials, p->items[i].credential_count);
 		free_fields(p->items[i].config, p->items[i].config_count);
 	}
 	cJSON_Delete(p->root);
@@ -315,8 +316,8 @@ describe_fields(const struct sb_provider_field *fields, size_t count)
 			break;
 		cJSON_AddBoolToObject(f, "required", fields[i].required);
 		if (fields[i].pattern != NULL)
-			cJSON_AddStringToObject(f, "pattern",
-			    fields[i].pattern);
+			cJSON_AddStringToObject(
+			    f, "pattern", fields[i].pattern);
 	}
 	return obj;
 }
@@ -332,15 +333,14 @@ sb_provider_describe(const struct sb_provider *provider)
 	if (provider->title != NULL)
 		cJSON_AddStringToObject(j, "title", provider->title);
 	cJSON_AddStringToObject(j, "base_url", provider->base_url);
-	cJSON_AddStringToObject(j, "auth_scheme",
-	    sb_provider_scheme_name(provider->scheme));
+	cJSON_AddStringToObject(
+	    j, "auth_scheme", sb_provider_scheme_name(provider->scheme));
 	cJSON_AddItemToObject(j, "credentials",
-	    describe_fields(provider->credentials,
-		provider->credential_count));
+	    describe_fields(provider->credentials, provider->credential_count));
 	cJSON_AddItemToObject(j, "config",
 	    describe_fields(provider->config, provider->config_count));
-	cJSON_AddStringToObject(j, "pagination",
-	    pagination_names[provider->pagination]);
+	cJSON_AddStringToObject(
+	    j, "pagination", pagination_names[provider->pagination]);
 	return j;
 }
 
@@ -375,8 +375,8 @@ render_value_safe(const char *name, const char *v)
 /* As sb_provider_render(), naming a missing placeholder in missing. */
 static enum sb_err
 render(const struct sb_provider *provider, const char *tmpl,
-    const struct sb_config *cfg, const cJSON *config, char *out,
-    size_t outsize, char *missing, size_t missing_size)
+    const struct sb_config *cfg, const cJSON *config, char *out, size_t outsize,
+    char *missing, size_t missing_size)
 {
 	const char *p = tmpl, *close, *v;
 	char name[64], num[32];
@@ -391,8 +391,8 @@ render(const struct sb_provider *provider, const char *tmpl,
 		    (size_t)(close - p - 1) < sizeof(name)) {
 			memcpy(name, p + 1, (size_t)(close - p - 1));
 			name[close - p - 1] = '\0';
-			v = render_value(provider, cfg, config, name, num,
-			    sizeof(num));
+			v = render_value(
+			    provider, cfg, config, name, num, sizeof(num));
 			if (v == NULL || !render_value_safe(name, v)) {
 				snprintf(missing, missing_size, "%s", name);
 				return SB_ERR_INVALID;
@@ -411,8 +411,7 @@ render(const struct sb_provider *provider, const char *tmpl,
 
 enum sb_err
 sb_provider_render(const struct sb_provider *provider, const char *tmpl,
-    const struct sb_config *cfg, const cJSON *config, char *out,
-    size_t outsize)
+    const struct sb_config *cfg, const cJSON *config, char *out, size_t outsize)
 {
 	char missing[64];
 
@@ -422,8 +421,8 @@ sb_provider_render(const struct sb_provider *provider, const char *tmpl,
 
 /* True if host:port matches one "host:port" or "*.suffix:port" entry. */
 static bool
-host_matches(const char *entry, size_t entry_len, const char *host,
-    const char *port)
+host_matches(
+    const char *entry, size_t entry_len, const char *host, const char *port)
 {
 	const char *colon = memchr(entry, ':', entry_len);
 	size_t hlen, plen, host_len = strlen(host);
@@ -436,8 +435,8 @@ host_matches(const char *entry, size_t entry_len, const char *host,
 		return false;
 	if (hlen > 2 && entry[0] == '*' && entry[1] == '.')
 		return host_len > hlen - 1 &&
-		    strncasecmp(host + host_len - (hlen - 1), entry + 1,
-			hlen - 1) == 0;
+		    strncasecmp(
+		        host + host_len - (hlen - 1), entry + 1, hlen - 1) == 0;
 	return hlen == host_len && strncasecmp(entry, host, hlen) == 0;
 }
 
@@ -448,8 +447,8 @@ host_allowed(const struct sb_provider *provider, const struct sb_config *cfg,
 	const char *p = cfg->allowed_hosts, *comma;
 
 	for (size_t i = 0; i < provider->host_count; i++)
-		if (host_matches(provider->hosts[i],
-			strlen(provider->hosts[i]), host, port))
+		if (host_matches(provider->hosts[i], strlen(provider->hosts[i]),
+		        host, port))
 			return true;
 	while (*p != '\0') {
 		comma = strchr(p, ',');
@@ -475,7 +474,7 @@ sb_provider_url_allowed(const struct sb_provider *provider,
 	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
-		CURLUE_OK)
+	        CURLUE_OK)
 		goto out;
 	/* No user information: "https://api.example@evil" is refused. */
 	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
@@ -493,8 +492,8 @@ out:
 }
 
 static const struct sb_provider_field *
-field_find(const struct sb_provider_field *fields, size_t count,
-    const char *name)
+field_find(
+    const struct sb_provider_field *fields, size_t count, const char *name)
 {
 	for (size_t i = 0; i < count; i++)
 		if (strcmp(fields[i].name, name) == 0)
@@ -504,8 +503,8 @@ field_find(const struct sb_provider_field *fields, size_t count,
 
 /* Checks one value against its field; numbers only for expiries. */
 static bool
-check_value(const struct sb_provider_field *f, const cJSON *v,
-    const char *what, char *err, size_t errsize)
+check_value(const struct sb_provider_field *f, const cJSON *v, const char *what,
+    char *err, size_t errsize)
 {
 	bool numeric = strncmp(f->name, "expires_", 8) == 0;
 
@@ -514,8 +513,9 @@ check_value(const struct sb_provider_field *f, const cJSON *v,
 		return true;
 	if (!cJSON_IsString(v) || v->valuestring[0] == '\0' ||
 	    strlen(v->valuestring) > SB_PROVIDER_VALUE_MAX) {
-		snprintf(err, errsize, "%s field '%s' must be a non-empty "
-				       "string of at most %d bytes%s",
+		snprintf(err, errsize,
+		    "%s field '%s' must be a non-empty "
+		    "string of at most %d bytes%s",
 		    what, f->name, SB_PROVIDER_VALUE_MAX,
 		    numeric ? " or a number" : "");
 		return false;
@@ -555,10 +555,10 @@ check_object(const struct sb_provider *provider,
 	for (size_t i = 0; !partial && i < count; i++) {
 		if (fields[i].required &&
 		    cJSON_GetObjectItemCaseSensitive(obj, fields[i].name) ==
-			NULL) {
+		        NULL) {
 			snprintf(err, errsize,
-			    "%s field '%s' is required by provider '%s'",
-			    what, fields[i].name, provider->name);
+			    "%s field '%s' is required by provider '%s'", what,
+			    fields[i].name, provider->name);
 			return false;
 		}
 	}
@@ -567,29 +567,31 @@ check_object(const struct sb_provider *provider,
 
 enum sb_err
 sb_provider_check(const struct sb_provider *provider,
-    const struct sb_config *cfg, const cJSON *credentials,
-    const cJSON *config, bool partial, char *err, size_t errsize)
+    const struct sb_config *cfg, const cJSON *credentials, const cJSON *config,
+    bool partial, char *err, size_t errsize)
 {
 	char url[2048], missing[64];
 	enum sb_err rc;
 
 	if (!check_object(provider, provider->credentials,
-		provider->credential_count, credentials, partial, "credentials",
-		err, errsize) ||
+	        provider->credential_count, credentials, partial, "credentials",
+	        err, errsize) ||
 	    !check_object(provider, provider->config, provider->config_count,
-		config, false, "config", err, errsize))
+	        config, false, "config", err, errsize))
 		return SB_ERR_INVALID;
-	rc = render(provider, provider->base_url, cfg, config, url,
-	    sizeof(url), missing, sizeof(missing));
+	rc = render(provider, provider->base_url, cfg, config, url, sizeof(url),
+	    missing, sizeof(missing));
 	if (rc != SB_OK) {
-		snprintf(err, errsize, "config field '%s' is missing or "
-				       "holds characters a host cannot",
+		snprintf(err, errsize,
+		    "config field '%s' is missing or "
+		    "holds characters a host cannot",
 		    missing);
 		return SB_ERR_INVALID;
 	}
 	if (!sb_provider_url_allowed(provider, cfg, url)) {
-		snprintf(err, errsize, "the base URL's host is not one "
-				       "provider '%s' allows",
+		snprintf(err, errsize,
+		    "the base URL's host is not one "
+		    "provider '%s' allows",
 		    provider->name);
 		return SB_ERR_INVALID;
 	}

@@ -2,9 +2,9 @@
  * Route matching over a responder's static table.  A path matches a pattern
  * when both have the same number of segments and every literal segment is
  * equal; ":name" segments capture one non-empty segment, and a last "*"
- * segment captures the non-empty rest of the path (slashes included).  The first matching
- * row whose method fits wins; if rows match the path but none the method,
- * the answer is 405 with their methods in Allow.
+ * segment captures the non-empty rest of the path (slashes included).  The
+ * first matching row whose method fits wins; if rows match the path but none
+ * the method, the answer is 405 with their methods in Allow.
  */
 #include <stdio.h>
 #include <string.h>

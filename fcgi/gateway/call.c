@@ -18,12 +18,15 @@
 #include "sb/mapstore.h"
 #include "sb/response.h"
 
-static const char *const methods[] = { "GET", "POST", "PUT", "PATCH",
-	"DELETE", "HEAD", NULL };
+static const char *const methods[] = { "GET", "POST", "PUT", "PATCH", "DELETE",
+	"HEAD", NULL };
 
 static const struct sb_field call_fields[] = {
 	{ .name = "method", .type = SB_FIELD_STRING, .one_of = methods },
-	{ .name = "path", .type = SB_FIELD_STRING, .required = true, .min = 1,
+	{ .name = "path",
+	    .type = SB_FIELD_STRING,
+	    .required = true,
+	    .min = 1,
 	    .max = 2048 },
 	{ .name = "query", .type = SB_FIELD_OBJECT },
 	{ .name = "headers", .type = SB_FIELD_OBJECT },
@@ -61,8 +64,8 @@ call_failed(struct sb_request *req, enum sb_err rc, const char *err)
 {
 	for (size_t i = 0; i < sizeof(failures) / sizeof(failures[0]); i++) {
 		if (failures[i].rc == rc) {
-			sb_response_error(req, failures[i].status,
-			    failures[i].code, err);
+			sb_response_error(
+			    req, failures[i].status, failures[i].code, err);
 			return;
 		}
 	}
@@ -82,12 +85,13 @@ respond_mapped(struct sb_request *req, const struct sb_http_response *resp,
 	if (doc == NULL) {
 		sb_response_errorf(req, 502, "upstream_malformed",
 		    "the provider answered %ld with a body that is not JSON; "
-		    "it cannot be mapped", resp->status);
+		    "it cannot be mapped",
+		    resp->status);
 		return;
 	}
 	if (sb_mapping_apply(mapping, root, doc, &out) != SB_OK)
-		sb_response_error(req, 500, "internal",
-		    "the mapping could not be applied");
+		sb_response_error(
+		    req, 500, "internal", "the mapping could not be applied");
 	else
 		sb_response_json(req, (int)resp->status, out);
 	cJSON_Delete(out);
@@ -97,20 +101,19 @@ respond_mapped(struct sb_request *req, const struct sb_http_response *resp,
 /* Answers with the provider's status, content type, body and safe headers. */
 static void
 respond_upstream(struct sb_request *req, const struct sb_provider *provider,
-    const struct sb_http_response *resp, const cJSON *mapping,
-    const char *root)
+    const struct sb_http_response *resp, const cJSON *mapping, const char *root)
 {
 	for (size_t i = 0; i < resp->header_count; i++)
 		if (sb_call_header_passed(provider, resp->headers[i].name))
-			sb_response_header(req, resp->headers[i].name,
-			    resp->headers[i].value);
+			sb_response_header(
+			    req, resp->headers[i].name, resp->headers[i].value);
 	if (mapping != NULL && resp->status >= 200 && resp->status < 300) {
 		respond_mapped(req, resp, mapping, root);
 		return;
 	}
 	sb_response_send(req, (int)resp->status,
 	    resp->content_type != NULL ? resp->content_type
-				       : "application/octet-stream",
+	                               : "application/octet-stream",
 	    resp->body != NULL ? resp->body : "", resp->body_len);
 }
 
@@ -167,21 +170,21 @@ gateway_call(struct sb_ctx *ctx, struct sb_request *req)
 	if (!sb_guard_connection(ctx, req, sb_request_param(req, "id"), &conn))
 		return;
 	if ((body = sb_app_body(ctx, req, call_fields,
-		 sizeof(call_fields) / sizeof(call_fields[0]))) == NULL)
+	         sizeof(call_fields) / sizeof(call_fields[0]))) == NULL)
 		goto out;
 	if ((m = cJSON_GetObjectItemCaseSensitive(body, "method")) != NULL)
 		call.method = m->valuestring;
 	call.path = cJSON_GetObjectItemCaseSensitive(body, "path")->valuestring;
 	call.query = cJSON_GetObjectItemCaseSensitive(body, "query");
 	call.headers = cJSON_GetObjectItemCaseSensitive(body, "headers");
-	if (!call_body(req, cJSON_GetObjectItemCaseSensitive(body, "body"),
-		&call)) {
+	if (!call_body(
+	        req, cJSON_GetObjectItemCaseSensitive(body, "body"), &call)) {
 		sb_response_error(req, 500, "internal", "out of memory");
 		goto out;
 	}
 	m = cJSON_GetObjectItemCaseSensitive(body, "mapping");
-	if (m != NULL && sb_mapstore_get(ctx, m->valuestring, &mapping,
-			     &root) != SB_OK) {
+	if (m != NULL &&
+	    sb_mapstore_get(ctx, m->valuestring, &mapping, &root) != SB_OK) {
 		sb_response_error(req, 400, "unknown_mapping",
 		    "field 'mapping' names no stored mapping");
 		goto out;
@@ -217,8 +220,8 @@ proxy_headers_json(const struct sb_request *req)
 	for (size_t i = 0; h != NULL && req->fcgi != NULL &&
 	     i < sizeof(proxy_headers) / sizeof(proxy_headers[0]);
 	     i++)
-		if ((v = FCGX_GetParam(proxy_headers[i][0],
-			 req->fcgi->envp)) != NULL)
+		if ((v = FCGX_GetParam(proxy_headers[i][0], req->fcgi->envp)) !=
+		    NULL)
 			cJSON_AddStringToObject(h, proxy_headers[i][1], v);
 	return h;
 }
@@ -237,8 +240,8 @@ gateway_proxy(struct sb_ctx *ctx, struct sb_request *req)
 	if (!sb_guard_connection(ctx, req, NULL, &conn))
 		return;
 	if ((call.path = proxy_path(req)) == NULL) {
-		sb_response_error(req, 400, "invalid_call",
-		    "the proxied path is missing");
+		sb_response_error(
+		    req, 400, "invalid_call", "the proxied path is missing");
 		goto out;
 	}
 	call.headers = headers = proxy_headers_json(req);

@@ -12,8 +12,11 @@
 #include "sb/response.h"
 
 static const struct sb_field create_fields[] = {
-	{ .name = "provider", .type = SB_FIELD_STRING, .required = true,
-	    .min = 1, .max = 64 },
+	{ .name = "provider",
+	    .type = SB_FIELD_STRING,
+	    .required = true,
+	    .min = 1,
+	    .max = 64 },
 	{ .name = "credentials", .type = SB_FIELD_OBJECT, .required = true },
 	{ .name = "config", .type = SB_FIELD_OBJECT },
 	{ .name = "metadata", .type = SB_FIELD_OBJECT },
@@ -32,8 +35,8 @@ gateway_providers_list(struct sb_ctx *ctx, struct sb_request *req)
 	cJSON *root = cJSON_CreateObject(), *list;
 
 	list = cJSON_AddArrayToObject(root, "providers");
-	for (size_t i = 0; list != NULL && i < sb_providers_count(ctx->providers);
-	     i++)
+	for (size_t i = 0;
+	     list != NULL && i < sb_providers_count(ctx->providers); i++)
 		cJSON_AddItemToArray(list,
 		    sb_provider_describe(sb_providers_at(ctx->providers, i)));
 	sb_response_json(req, 200, root);
@@ -88,8 +91,8 @@ gateway_connections_create(struct sb_ctx *ctx, struct sb_request *req)
 	cJSON *out = NULL;
 	enum sb_err rc;
 
-	if ((body = sb_app_body(ctx, req, create_fields,
-		 COUNT(create_fields))) == NULL)
+	if ((body = sb_app_body(
+	         ctx, req, create_fields, COUNT(create_fields))) == NULL)
 		return;
 	p = sb_providers_find(ctx->providers,
 	    cJSON_GetObjectItemCaseSensitive(body, "provider")->valuestring);
@@ -103,7 +106,7 @@ gateway_connections_create(struct sb_ctx *ctx, struct sb_request *req)
 		return;
 	}
 	if (sb_provider_check(p, &ctx->config, credentials, config, false, err,
-		sizeof(err)) != SB_OK) {
+	        sizeof(err)) != SB_OK) {
 		sb_response_error(req, 400, "invalid_request", err);
 		return;
 	}
@@ -112,8 +115,8 @@ gateway_connections_create(struct sb_ctx *ctx, struct sb_request *req)
 		    "field 'metadata' is larger than 8192 bytes");
 		return;
 	}
-	rc = sb_connection_create(ctx, p, credentials, config, metadata, &conn,
-	    token);
+	rc = sb_connection_create(
+	    ctx, p, credentials, config, metadata, &conn, token);
 	if (rc != SB_OK) {
 		store_failed(req, rc);
 		return;
@@ -155,8 +158,8 @@ gateway_connections_patch(struct sb_ctx *ctx, struct sb_request *req)
 
 	if (!sb_guard_connection(ctx, req, sb_request_param(req, "id"), &conn))
 		return;
-	if ((body = sb_app_body(ctx, req, patch_fields,
-		 COUNT(patch_fields))) == NULL)
+	if ((body = sb_app_body(ctx, req, patch_fields, COUNT(patch_fields))) ==
+	    NULL)
 		goto out;
 	credentials = cJSON_GetObjectItemCaseSensitive(body, "credentials");
 	config = cJSON_GetObjectItemCaseSensitive(body, "config");
@@ -166,9 +169,9 @@ gateway_connections_patch(struct sb_ctx *ctx, struct sb_request *req)
 		goto out;
 	}
 	if (sb_provider_check(conn.provider, &ctx->config,
-		credentials != NULL ? credentials : conn.credentials,
-		config != NULL ? config : conn.config, false, err,
-		sizeof(err)) != SB_OK) {
+	        credentials != NULL ? credentials : conn.credentials,
+	        config != NULL ? config : conn.config, false, err,
+	        sizeof(err)) != SB_OK) {
 		sb_response_error(req, 400, "invalid_request", err);
 		goto out;
 	}

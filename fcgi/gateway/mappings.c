@@ -12,7 +12,9 @@
 
 static const struct sb_field create_fields[] = {
 	{ .name = "mapping", .type = SB_FIELD_OBJECT, .required = true },
-	{ .name = "root", .type = SB_FIELD_STRING, .min = 1,
+	{ .name = "root",
+	    .type = SB_FIELD_STRING,
+	    .min = 1,
 	    .max = SB_MAPPING_PATH_MAX },
 };
 
@@ -29,17 +31,17 @@ gateway_mappings_create(struct sb_ctx *ctx, struct sb_request *req)
 	mapping = cJSON_GetObjectItemCaseSensitive(body, "mapping");
 	root = cJSON_GetObjectItemCaseSensitive(body, "root");
 	if (sb_mapping_check(mapping, root != NULL ? root->valuestring : NULL,
-		err, sizeof(err)) != SB_OK) {
+	        err, sizeof(err)) != SB_OK) {
 		sb_response_error(req, 400, "invalid_mapping", err);
 		return;
 	}
-	rc = sb_mapstore_create(ctx, mapping,
-	    root != NULL ? root->valuestring : NULL, id);
+	rc = sb_mapstore_create(
+	    ctx, mapping, root != NULL ? root->valuestring : NULL, id);
 	if (rc != SB_OK) {
 		sb_log(SB_LOG_ERROR, "gateway", req->request_id,
 		    "mapping store: %s", sb_strerror(rc));
-		sb_response_error(req, 500, "internal",
-		    "the mapping could not be stored");
+		sb_response_error(
+		    req, 500, "internal", "the mapping could not be stored");
 		return;
 	}
 	out = cJSON_CreateObject();
@@ -54,8 +56,8 @@ gateway_mappings_get(struct sb_ctx *ctx, struct sb_request *req)
 	cJSON *mapping = NULL, *out;
 	char *root = NULL;
 
-	if (sb_mapstore_get(ctx, sb_request_param(req, "id"), &mapping,
-		&root) != SB_OK) {
+	if (sb_mapstore_get(
+	        ctx, sb_request_param(req, "id"), &mapping, &root) != SB_OK) {
 		sb_response_error(req, 404, "not_found", "no such mapping");
 		return;
 	}

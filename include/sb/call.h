@@ -15,18 +15,18 @@
 #include "sb/http.h"
 
 #define SB_CALL_ERROR_MAX 256
-#define SB_CALL_EXPIRY_SKEW_S 30      /* refresh this long before expiry */
-#define SB_CALL_LEASE_S 30            /* refresh lease */
-#define SB_CALL_WAIT_MS 10000         /* wait for another refresher */
-#define SB_CALL_HEADER_POOL 16384     /* bytes of outbound header text */
+#define SB_CALL_EXPIRY_SKEW_S 30 /* refresh this long before expiry */
+#define SB_CALL_LEASE_S 30 /* refresh lease */
+#define SB_CALL_WAIT_MS 10000 /* wait for another refresher */
+#define SB_CALL_HEADER_POOL 16384 /* bytes of outbound header text */
 
 struct sb_call {
 	const char *method;
-	const char *path;        /* validated here */
-	const char *raw_query;   /* already encoded, or NULL */
-	const cJSON *query;      /* object of scalars (arrays repeat), or NULL */
-	const cJSON *headers;    /* object of strings, or NULL */
-	const char *body;        /* or NULL */
+	const char *path; /* validated here */
+	const char *raw_query; /* already encoded, or NULL */
+	const cJSON *query; /* object of scalars (arrays repeat), or NULL */
+	const cJSON *headers; /* object of strings, or NULL */
+	const char *body; /* or NULL */
 	size_t body_len;
 	const char *content_type; /* of body, or NULL */
 };
@@ -56,8 +56,8 @@ enum sb_err sb_call_refresh(struct sb_ctx *ctx, struct sb_connection *conn,
     const char *stale_token, char *err, size_t errsize);
 
 #define SB_CALL_REFRESH_AHEAD_S (15 * 60) /* refresh tokens expiring within */
-#define SB_CALL_REFRESH_STALE_S 86400     /* and any not refreshed for */
-#define SB_CALL_REFRESH_BATCH 500         /* connections per run */
+#define SB_CALL_REFRESH_STALE_S 86400 /* and any not refreshed for */
+#define SB_CALL_REFRESH_BATCH 500 /* connections per run */
 
 /*
  * `sbctl refresh`: refreshes every OAuth2 or client-credentials connection
@@ -65,14 +65,14 @@ enum sb_err sb_call_refresh(struct sb_ctx *ctx, struct sb_connection *conn,
  * not refreshed for SB_CALL_REFRESH_STALE_S.  *refreshed and *failed count
  * the outcomes (each recorded on its connection).
  */
-enum sb_err sb_call_refresh_due(struct sb_ctx *ctx, int64_t now,
-    int *refreshed, int *failed);
+enum sb_err sb_call_refresh_due(
+    struct sb_ctx *ctx, int64_t now, int *refreshed, int *failed);
 
 /* True if name may not be set by a caller (Authorization, Host, ...). */
 bool sb_call_header_forbidden(const char *name);
 
 /* True if a provider's response header may be passed back to the caller. */
-bool sb_call_header_passed(const struct sb_provider *provider,
-    const char *name);
+bool sb_call_header_passed(
+    const struct sb_provider *provider, const char *name);
 
 #endif

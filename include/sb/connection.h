@@ -22,8 +22,8 @@
 #define SB_CONNECTION_ID_MAX 32
 #define SB_CONNECTION_TOKEN_MAX 96
 #define SB_CONNECTION_ERROR_MAX 256
-#define SB_CONNECTION_METADATA_MAX 8192    /* bytes of metadata JSON */
-#define SB_CONNECTION_REAUTH_FAILURES 3    /* refresh failures before reauth */
+#define SB_CONNECTION_METADATA_MAX 8192 /* bytes of metadata JSON */
+#define SB_CONNECTION_REAUTH_FAILURES 3 /* refresh failures before reauth */
 
 struct sb_connection {
 	char id[SB_CONNECTION_ID_MAX];
@@ -63,17 +63,16 @@ enum sb_err sb_connection_authenticate(struct sb_ctx *ctx, const char *token,
     const char *id, struct sb_connection *conn);
 
 /* Loads connection id without a token (sbctl); SB_ERR_NOT_FOUND if none. */
-enum sb_err sb_connection_load(struct sb_ctx *ctx, const char *id,
-    struct sb_connection *conn);
+enum sb_err sb_connection_load(
+    struct sb_ctx *ctx, const char *id, struct sb_connection *conn);
 
 /*
  * Replaces the credentials (if not NULL) and the config (if not NULL) of
  * conn, in the database and in conn.  New credentials clear needs_reauth
  * and the failure count.
  */
-enum sb_err sb_connection_update(struct sb_ctx *ctx,
-    struct sb_connection *conn, const cJSON *credentials,
-    const cJSON *config);
+enum sb_err sb_connection_update(struct sb_ctx *ctx, struct sb_connection *conn,
+    const cJSON *credentials, const cJSON *config);
 
 /* Deletes connection id and its sealed credentials. */
 enum sb_err sb_connection_delete(struct sb_ctx *ctx, const char *id);
@@ -83,8 +82,8 @@ enum sb_err sb_connection_delete(struct sb_ctx *ctx, const char *id);
  * true iff no other live lease was held.  Single-flight refreshes rest on
  * this.
  */
-enum sb_err sb_connection_lease(struct sb_ctx *ctx, const char *id,
-    int64_t now, int lease_s, bool *got);
+enum sb_err sb_connection_lease(
+    struct sb_ctx *ctx, const char *id, int64_t now, int lease_s, bool *got);
 
 /* Gives up this process's refresh lease of id without recording anything. */
 enum sb_err sb_connection_release(struct sb_ctx *ctx, const char *id);

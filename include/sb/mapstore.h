@@ -21,8 +21,8 @@ enum sb_err sb_mapstore_create(struct sb_ctx *ctx, const cJSON *mapping,
  * *root (malloc'ed or NULL; caller frees with free()) are set;
  * SB_ERR_NOT_FOUND if there is none.
  */
-enum sb_err sb_mapstore_get(struct sb_ctx *ctx, const char *id,
-    cJSON **mapping, char **root);
+enum sb_err sb_mapstore_get(
+    struct sb_ctx *ctx, const char *id, cJSON **mapping, char **root);
 
 /* Deletes mapping id; SB_ERR_NOT_FOUND if there is none. */
 enum sb_err sb_mapstore_delete(struct sb_ctx *ctx, const char *id);

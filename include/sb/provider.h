@@ -18,29 +18,29 @@
 #include "sb/config.h"
 #include "sb/err.h"
 
-#define SB_PROVIDER_MAX 64         /* providers in the file */
-#define SB_PROVIDER_FIELDS_MAX 16  /* credential or config fields each */
-#define SB_PROVIDER_HOSTS_MAX 8    /* allowed host patterns each */
+#define SB_PROVIDER_MAX 64 /* providers in the file */
+#define SB_PROVIDER_FIELDS_MAX 16 /* credential or config fields each */
+#define SB_PROVIDER_HOSTS_MAX 8 /* allowed host patterns each */
 #define SB_PROVIDER_FILE_MAX (256 * 1024)
 #define SB_PROVIDER_VALUE_MAX 4096 /* one credential or config value */
 #define SB_PROVIDER_ERROR_MAX 256
 
 enum sb_auth_scheme {
 	SB_AUTH_NONE,
-	SB_AUTH_BEARER,             /* static access token */
-	SB_AUTH_OAUTH2,             /* access + refresh token, refresh grant */
+	SB_AUTH_BEARER, /* static access token */
+	SB_AUTH_OAUTH2, /* access + refresh token, refresh grant */
 	SB_AUTH_CLIENT_CREDENTIALS, /* client id + secret for a token */
-	SB_AUTH_BASIC,              /* username + password */
-	SB_AUTH_API_KEY_HEADER,     /* api_key in a header, with a prefix */
-	SB_AUTH_API_KEY_QUERY,      /* api_key as a query parameter */
+	SB_AUTH_BASIC, /* username + password */
+	SB_AUTH_API_KEY_HEADER, /* api_key in a header, with a prefix */
+	SB_AUTH_API_KEY_QUERY, /* api_key as a query parameter */
 	SB_AUTH__MAX
 };
 
 enum sb_pagination {
 	SB_PAGINATION_NONE,
-	SB_PAGINATION_LINK,   /* RFC 8288 Link: rel="next" */
+	SB_PAGINATION_LINK, /* RFC 8288 Link: rel="next" */
 	SB_PAGINATION_CURSOR, /* a cursor field in the body */
-	SB_PAGINATION_PAGE,   /* ?page=N */
+	SB_PAGINATION_PAGE, /* ?page=N */
 	SB_PAGINATION__MAX
 };
 
@@ -48,26 +48,29 @@ struct sb_provider_field {
 	const char *name;
 	bool required;
 	const char *pattern; /* POSIX extended regex, or NULL */
-	void *compiled;      /* regex_t, private */
+	void *compiled; /* regex_t, private */
 };
 
 struct sb_provider {
 	const char *name;
 	const char *title;
-	const char *base_url;  /* template: {subdomain} {domain} {instance_url} {sandbox_port} */
+	const char *base_url; /* template: {subdomain} {domain} {instance_url}
+	                         {sandbox_port} */
 	const char *token_url; /* template, or NULL */
-	const char *hosts[SB_PROVIDER_HOSTS_MAX]; /* "host:port" or "*.suffix:port" */
+	const char
+	    *hosts[SB_PROVIDER_HOSTS_MAX]; /* "host:port" or "*.suffix:port" */
 	size_t host_count;
 	enum sb_auth_scheme scheme;
-	const char *auth_header; /* API key header name (default Authorization) */
+	const char
+	    *auth_header; /* API key header name (default Authorization) */
 	const char *auth_prefix; /* e.g. "SSWS " or "Bearer " */
-	const char *auth_query;  /* API key query parameter name */
-	const char *scope;       /* sent with token requests, or NULL */
+	const char *auth_query; /* API key query parameter name */
+	const char *scope; /* sent with token requests, or NULL */
 	struct sb_provider_field credentials[SB_PROVIDER_FIELDS_MAX];
 	size_t credential_count;
 	struct sb_provider_field config[SB_PROVIDER_FIELDS_MAX];
 	size_t config_count;
-	const cJSON *headers;  /* extra headers sent on every call, or NULL */
+	const cJSON *headers; /* extra headers sent on every call, or NULL */
 	const cJSON *config_defaults; /* template values, or NULL */
 	const char *rate_limit_remaining; /* header names, or NULL */
 	const char *rate_limit_reset;
@@ -81,20 +84,20 @@ struct sb_providers;
  * caller frees it with sb_providers_free(); otherwise *out is NULL and err
  * names the provider and field at fault.
  */
-enum sb_err sb_providers_load(const char *path, struct sb_providers **out,
-    char *err, size_t errsize);
+enum sb_err sb_providers_load(
+    const char *path, struct sb_providers **out, char *err, size_t errsize);
 
 /* Frees what sb_providers_load made; NULL is a no-op. */
 void sb_providers_free(struct sb_providers *p);
 
 /* The provider called name, borrowed, or NULL. */
-const struct sb_provider *sb_providers_find(const struct sb_providers *p,
-    const char *name);
+const struct sb_provider *sb_providers_find(
+    const struct sb_providers *p, const char *name);
 
 /* Number of providers and the i-th one, borrowed. */
 size_t sb_providers_count(const struct sb_providers *p);
-const struct sb_provider *sb_providers_at(const struct sb_providers *p,
-    size_t i);
+const struct sb_provider *sb_providers_at(
+    const struct sb_providers *p, size_t i);
 
 /* A JSON description of provider (no secrets exist in it); caller frees. */
 cJSON *sb_provider_describe(const struct sb_provider *provider);
@@ -112,8 +115,8 @@ const char *sb_provider_scheme_name(enum sb_auth_scheme scheme);
  * On failure returns SB_ERR_INVALID with a message naming the field in err.
  */
 enum sb_err sb_provider_check(const struct sb_provider *provider,
-    const struct sb_config *cfg, const cJSON *credentials,
-    const cJSON *config, bool partial, char *err, size_t errsize);
+    const struct sb_config *cfg, const cJSON *credentials, const cJSON *config,
+    bool partial, char *err, size_t errsize);
 
 /*
  * Renders the template tmpl (base_url or token_url) with the connection's

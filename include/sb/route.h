@@ -2,9 +2,9 @@
  * Routing: each responder has one static table of routes.  A pattern is a
  * path whose segments are literal or ":name" (one non-empty segment, given
  * to the handler as a path parameter); a last segment "*" takes the rest of
- * the path, slashes included, as the parameter "*".  Whether an unmatched request is a
- * 404 or a 405 (with Allow listing the methods the path does have) is
- * decided here and nowhere else.
+ * the path, slashes included, as the parameter "*".  Whether an unmatched
+ * request is a 404 or a 405 (with Allow listing the methods the path does have)
+ * is decided here and nowhere else.
  */
 #ifndef SB_ROUTE_H
 #define SB_ROUTE_H
