@@ -17,9 +17,9 @@
 
 #include "sb/err.h"
 
-#define SB_MAPPING_FIELDS_MAX 128   /* output fields per mapping */
-#define SB_MAPPING_PATH_MAX 256     /* bytes per source path */
-#define SB_MAPPING_SEGMENTS_MAX 32  /* keys and indexes per path */
+#define SB_MAPPING_FIELDS_MAX 128 /* output fields per mapping */
+#define SB_MAPPING_PATH_MAX 256 /* bytes per source path */
+#define SB_MAPPING_SEGMENTS_MAX 32 /* keys and indexes per path */
 #define SB_MAPPING_INDEX_MAX 100000 /* largest [n] */
 #define SB_MAPPING_ERROR_MAX 160
 
@@ -52,12 +52,12 @@ enum sb_err sb_mapping_path_parse(const char *text, size_t len,
  * that all parse.  On failure writes a message naming the field and the
  * position into err and returns SB_ERR_INVALID or SB_ERR_TOO_LARGE.
  */
-enum sb_err sb_mapping_check(const cJSON *mapping, const char *root,
-    char *err, size_t errsize);
+enum sb_err sb_mapping_check(
+    const cJSON *mapping, const char *root, char *err, size_t errsize);
 
 /* The value at path in doc, borrowed, or NULL if the path leads nowhere. */
-const cJSON *sb_mapping_lookup(const cJSON *doc,
-    const struct sb_mapping_path *path);
+const cJSON *sb_mapping_lookup(
+    const cJSON *doc, const struct sb_mapping_path *path);
 
 /*
  * Applies a checked mapping (and root, may be NULL) to doc.  On SB_OK *out
@@ -65,7 +65,7 @@ const cJSON *sb_mapping_lookup(const cJSON *doc,
  * otherwise *out is NULL (SB_ERR_NOMEM, or SB_ERR_INVALID for an unchecked
  * mapping).
  */
-enum sb_err sb_mapping_apply(const cJSON *mapping, const char *root,
-    const cJSON *doc, cJSON **out);
+enum sb_err sb_mapping_apply(
+    const cJSON *mapping, const char *root, const cJSON *doc, cJSON **out);
 
 #endif

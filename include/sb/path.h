@@ -24,7 +24,7 @@
  * returns SB_ERR_INVALID (SB_ERR_TOO_LARGE past SB_PATH_MAX) and writes the
  * reason with the byte offset into err.
  */
-enum sb_err sb_path_validate(const char *path, size_t len, char *err,
-    size_t errsize);
+enum sb_err sb_path_validate(
+    const char *path, size_t len, char *err, size_t errsize);
 
 #endif
