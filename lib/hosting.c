@@ -6,12 +6,14 @@
  * tests can walk every table row without a database.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <sodium.h>
 
 #include "sb/hosting.h"
+#include "sb/log.h"
 #include "sb/request.h"
 
 #define HOSTING_WEEK_MS (7LL * 24 * 3600 * 1000)
@@ -286,4 +288,40 @@ sb_hosting_stats_json(int64_t user_id, const struct sb_hosting_stats *s)
 		return NULL;
 	}
 	return o;
+}
+
+enum sb_err
+sb_hosting_seed_file(const char *dir, const char *name, cJSON **out)
+{
+	char path[1024], *text = NULL;
+	enum sb_err rc = SB_ERR_IO;
+	FILE *f = NULL;
+	size_t n;
+
+	*out = NULL;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	        (int)sizeof(path) ||
+	    (f = fopen(path, "rb")) == NULL ||
+	    (text = malloc(SB_HOSTING_SEED_FILE_MAX + 1)) == NULL)
+		goto out;
+	n = fread(text, 1, SB_HOSTING_SEED_FILE_MAX + 1, f);
+	rc = SB_ERR_TOO_LARGE;
+	if (ferror(f) || n > SB_HOSTING_SEED_FILE_MAX)
+		goto out;
+	rc = SB_ERR_INVALID;
+	if ((*out = cJSON_ParseWithLength(text, n)) == NULL ||
+	    !cJSON_IsArray(*out))
+		goto out;
+	rc = SB_OK;
+out:
+	if (rc != SB_OK) {
+		sb_log(SB_LOG_ERROR, "hosting", NULL, "seed %s: %s", name,
+		    sb_strerror(rc));
+		cJSON_Delete(*out);
+		*out = NULL;
+	}
+	if (f != NULL)
+		fclose(f);
+	free(text);
+	return rc;
 }

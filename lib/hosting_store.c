@@ -8,7 +8,6 @@
  * the same query as the project.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -683,43 +682,6 @@ out:
 	return rc;
 }
 
-/* Reads dir/name (at most SB_HOSTING_SEED_FILE_MAX bytes) as JSON. */
-static enum sb_err
-hosting_seed_read(const char *dir, const char *name, cJSON **out)
-{
-	char path[1024], *text = NULL;
-	enum sb_err rc = SB_ERR_IO;
-	FILE *f = NULL;
-	size_t n;
-
-	*out = NULL;
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-	        (int)sizeof(path) ||
-	    (f = fopen(path, "rb")) == NULL ||
-	    (text = malloc(SB_HOSTING_SEED_FILE_MAX + 1)) == NULL)
-		goto out;
-	n = fread(text, 1, SB_HOSTING_SEED_FILE_MAX + 1, f);
-	rc = SB_ERR_TOO_LARGE;
-	if (ferror(f) || n > SB_HOSTING_SEED_FILE_MAX)
-		goto out;
-	rc = SB_ERR_INVALID;
-	if ((*out = cJSON_ParseWithLength(text, n)) == NULL ||
-	    !cJSON_IsArray(*out))
-		goto out;
-	rc = SB_OK;
-out:
-	if (rc != SB_OK) {
-		sb_log(SB_LOG_ERROR, HOSTING_COMPONENT, NULL, "seed %s: %s",
-		    name, sb_strerror(rc));
-		cJSON_Delete(*out);
-		*out = NULL;
-	}
-	if (f != NULL)
-		fclose(f);
-	free(text);
-	return rc;
-}
-
 /* Binds obj[key], a string, at index (NULL allowed if nullable). */
 static bool
 hosting_seed_text(sqlite3_stmt *stmt, int index, const cJSON *obj,
@@ -797,8 +759,9 @@ sb_hosting_seed(struct sb_db *db, const char *dir, int *users, int *projects)
 	enum sb_err rc;
 
 	*users = *projects = 0;
-	if ((rc = hosting_seed_read(dir, "users.json", &user_rows)) != SB_OK ||
-	    (rc = hosting_seed_read(dir, "projects.json", &project_rows)) !=
+	if ((rc = sb_hosting_seed_file(dir, "users.json", &user_rows)) !=
+	        SB_OK ||
+	    (rc = sb_hosting_seed_file(dir, "projects.json", &project_rows)) !=
 	        SB_OK)
 		goto out;
 	if ((rc = sb_db_begin(db)) != SB_OK)

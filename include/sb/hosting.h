@@ -236,6 +236,15 @@ enum sb_err sb_hosting_user_stats(
     struct sb_db *db, int64_t id, int64_t now_ms, struct sb_hosting_stats *out);
 
 /*
+ * Reads dir/name (at most SB_HOSTING_SEED_FILE_MAX bytes) and parses it as
+ * a JSON array.  On SB_OK *out is set and the caller frees it with
+ * cJSON_Delete(); otherwise *out is NULL and the result is SB_ERR_IO
+ * (unreadable), SB_ERR_TOO_LARGE or SB_ERR_INVALID (not a JSON array).
+ */
+enum sb_err sb_hosting_seed_file(
+    const char *dir, const char *name, cJSON **out);
+
+/*
  * Loads dir/users.json and dir/projects.json (the brief's seed files) in
  * one transaction, inserting rows by id and updating those that exist (a
  * project's assigned url is kept).  On SB_OK *users and *projects hold the
