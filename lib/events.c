@@ -80,6 +80,10 @@ events_rc(int step)
 	}
 }
 
+/*
+ * Enqueues the event in the caller's transaction; payload stays the
+ * caller's.  On SB_OK *job_id is the job.
+ */
 enum sb_err
 sb_events_outbox_add(struct sb_db *db, const char *name, cJSON *payload,
     int max_attempts, int64_t *job_id)
@@ -112,6 +116,10 @@ out:
 	return rc;
 }
 
+/*
+ * Makes the pending events due at now in its own transaction; *count gets
+ * how many moved.
+ */
 enum sb_err
 sb_events_outbox_release(struct sb_db *db, int64_t now, int64_t *count)
 {
@@ -150,6 +158,10 @@ events_retry_after(const struct sb_http_response *resp)
 	return seconds;
 }
 
+/*
+ * POSTs the job's event; SB_OK on 200 or 201, otherwise err says why and
+ * *retry_after_s may be set.
+ */
 enum sb_err
 sb_events_deliver(struct sb_ctx *ctx, const struct sb_job *job, char *err,
     size_t errsize, int64_t *retry_after_s)
@@ -271,6 +283,10 @@ out:
 	return step == SQLITE_DONE ? SB_OK : events_rc(step);
 }
 
+/*
+ * Stores the event unless its id exists, in one transaction; on SB_OK *out
+ * (caller frees with cJSON_Delete) is the stored event.
+ */
 enum sb_err
 sb_events_store(struct sb_db *db, const char *id, const char *name,
     const cJSON *payload, bool *created, cJSON **out)
@@ -342,6 +358,10 @@ events_count(struct sb_db *db, enum events_sql which,
 	return step == SQLITE_ROW ? SB_OK : events_rc(step);
 }
 
+/*
+ * On SB_OK *out is a new array (caller frees with cJSON_Delete) of page
+ * page of the matching events, newest first, and *total their number.
+ */
 enum sb_err
 sb_events_list(struct sb_db *db, const struct sb_events_filter *filter,
     int64_t page, int64_t per_page, cJSON **out, int64_t *total)
@@ -387,6 +407,7 @@ out:
 	return rc;
 }
 
+/* True for 1 to SB_EVENTS_ID_MAX of [A-Za-z0-9_-]. */
 bool
 sb_events_id_valid(const char *s)
 {
@@ -420,6 +441,7 @@ events_shape(const char *s, const char *pattern)
 	return *s == '\0';
 }
 
+/* Writes s in the stored time form into out; false for any other shape. */
 bool
 sb_events_since_parse(const char *s, char *out, size_t size)
 {

@@ -55,6 +55,7 @@ static const enum sb_transition transitions[SB_DEPLOY__MAX][SB_DEPLOY__MAX] = {
 #undef S
 #undef F
 
+/* The status's name, or NULL for a value out of range. */
 const char *
 sb_hosting_status_name(enum sb_deploy_status status)
 {
@@ -63,6 +64,7 @@ sb_hosting_status_name(enum sb_deploy_status status)
 	return status_names[status];
 }
 
+/* Sets *out to the status named name; false if it is none of the six. */
 bool
 sb_hosting_status_parse(const char *name, enum sb_deploy_status *out)
 {
@@ -75,6 +77,7 @@ sb_hosting_status_parse(const char *name, enum sb_deploy_status *out)
 	return false;
 }
 
+/* True for pending, building and deploying: the hasOngoingDeployment set. */
 bool
 sb_hosting_status_ongoing(enum sb_deploy_status status)
 {
@@ -82,6 +85,7 @@ sb_hosting_status_ongoing(enum sb_deploy_status status)
 	    status == SB_DEPLOY_DEPLOYING;
 }
 
+/* Looks the move up in transitions[]; out-of-range values are forbidden. */
 enum sb_transition
 sb_hosting_transition(enum sb_deploy_status from, enum sb_deploy_status to)
 {
@@ -90,6 +94,10 @@ sb_hosting_transition(enum sb_deploy_status from, enum sb_deploy_status to)
 	return transitions[from][to];
 }
 
+/*
+ * *page = the ?page= value (1 when absent); false unless
+ * 1..SB_HOSTING_PAGE_MAX.
+ */
 bool
 sb_hosting_page_parse(const char *text, int64_t *page)
 {
@@ -100,6 +108,7 @@ sb_hosting_page_parse(const char *text, int64_t *page)
 	return sb_request_parse_int(text, 1, SB_HOSTING_PAGE_MAX, page);
 }
 
+/* The last page for total items, per_page a page; 1 for an empty list. */
 int64_t
 sb_hosting_page_last(int64_t total, int64_t per_page)
 {
@@ -123,6 +132,10 @@ link_item(char *out, size_t size, size_t *off, const char *base,
 	return true;
 }
 
+/*
+ * Writes the Link value into out; SB_ERR_TOO_LARGE if it does not fit,
+ * SB_ERR_INVALID for a page or last below 1.
+ */
 enum sb_err
 sb_hosting_link(char *out, size_t size, const char *scheme, const char *host,
     const char *path, const char *query, int64_t page, int64_t last)
@@ -151,6 +164,10 @@ sb_hosting_link(char *out, size_t size, const char *scheme, const char *host,
 	return SB_OK;
 }
 
+/*
+ * Fills out (caller storage) from the counts and the window; zeros when
+ * there is no deployment.
+ */
 void
 sb_hosting_stats_compute(int64_t deployments, int64_t successful,
     int64_t first_ms, int64_t now_ms, struct sb_hosting_stats *out)
@@ -170,6 +187,10 @@ sb_hosting_stats_compute(int64_t deployments, int64_t successful,
 	out->weekly_successful = HOSTING_ROUND2((double)successful / weeks);
 }
 
+/*
+ * Writes a new random project URL into out; SB_ERR_TOO_LARGE if it does not
+ * fit.
+ */
 enum sb_err
 sb_hosting_url_new(const char *name, const char *domain, char *out, size_t size)
 {
@@ -197,6 +218,7 @@ sb_hosting_url_new(const char *name, const char *domain, char *out, size_t size)
 	return SB_OK;
 }
 
+/* The wall clock in unix milliseconds. */
 int64_t
 sb_hosting_now_ms(void)
 {
@@ -219,6 +241,10 @@ hosting_owner_json(cJSON *project, const struct sb_user *owner)
 	    cJSON_AddStringToObject(o, "email", owner->email) != NULL;
 }
 
+/*
+ * A new Project object the caller frees with cJSON_Delete(); NULL when
+ * memory ran out.
+ */
 cJSON *
 sb_hosting_project_json(const struct sb_project *p)
 {
@@ -244,6 +270,10 @@ sb_hosting_project_json(const struct sb_project *p)
 	return o;
 }
 
+/*
+ * A new Deployment object the caller frees with cJSON_Delete(); NULL when
+ * memory ran out.
+ */
 cJSON *
 sb_hosting_deployment_json(const struct sb_deployment *d)
 {
@@ -267,6 +297,10 @@ sb_hosting_deployment_json(const struct sb_deployment *d)
 	return o;
 }
 
+/*
+ * A new statistics object the caller frees with cJSON_Delete(); NULL when
+ * memory ran out.
+ */
 cJSON *
 sb_hosting_stats_json(int64_t user_id, const struct sb_hosting_stats *s)
 {
@@ -290,6 +324,10 @@ sb_hosting_stats_json(int64_t user_id, const struct sb_hosting_stats *s)
 	return o;
 }
 
+/*
+ * On SB_OK *out is the parsed array, freed by the caller with
+ * cJSON_Delete(); otherwise *out is NULL and the reason is logged.
+ */
 enum sb_err
 sb_hosting_seed_file(const char *dir, const char *name, cJSON **out)
 {

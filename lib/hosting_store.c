@@ -203,6 +203,10 @@ hosting_deployment_row(sqlite3_stmt *stmt, struct sb_deployment *d)
 	hosting_column(stmt, 5, d->updated_at, sizeof(d->updated_at));
 }
 
+/*
+ * Fills *out with project id, its owner and flags; SB_ERR_NOT_FOUND if
+ * there is none.
+ */
 enum sb_err
 sb_hosting_project_get(struct sb_db *db, int64_t id, struct sb_project *out)
 {
@@ -267,6 +271,10 @@ hosting_deployment_slot(sqlite3_stmt *stmt, void *array, size_t i)
 	hosting_deployment_row(stmt, &((struct sb_deployment *)array)[i]);
 }
 
+/*
+ * Fills out[0..*count) with page page of the projects and *total;
+ * SB_ERR_INVALID for a page out of range.
+ */
 enum sb_err
 sb_hosting_project_page(struct sb_db *db, int64_t page,
     struct sb_project out[SB_HOSTING_PAGE_SIZE], size_t *count, int64_t *total)
@@ -284,6 +292,7 @@ sb_hosting_project_page(struct sb_db *db, int64_t page,
 	    db, SQL_PROJECT_PAGE, 0, page, hosting_project_slot, out, count);
 }
 
+/* Fills *out with deployment id; SB_ERR_NOT_FOUND if there is none. */
 enum sb_err
 sb_hosting_deployment_get(
     struct sb_db *db, int64_t id, struct sb_deployment *out)
@@ -307,6 +316,10 @@ out:
 	return rc;
 }
 
+/*
+ * Fills out[0..*count) with page page of the deployments (of project_id, or
+ * all when 0), newest first, and *total.
+ */
 enum sb_err
 sb_hosting_deployment_page(struct sb_db *db, int64_t project_id, int64_t page,
     struct sb_deployment out[SB_HOSTING_PAGE_SIZE], size_t *count,
@@ -460,6 +473,10 @@ hosting_insert(struct sb_db *db, struct hosting_change *c)
 	return SB_OK;
 }
 
+/*
+ * Creates the deployment and its event in one transaction; on SB_OK *out
+ * and outbox are set, otherwise nothing was written and outbox is empty.
+ */
 enum sb_err
 sb_hosting_deployment_create(struct sb_db *db, int64_t project_id,
     int max_attempts, struct sb_deployment *out,
@@ -510,6 +527,10 @@ hosting_update(struct sb_db *db, struct hosting_change *c)
 	return hosting_write(db, stmt);
 }
 
+/*
+ * Cancels an ongoing deployment with its event in one transaction;
+ * SB_ERR_CONFLICT (nothing written, *out the current row) otherwise.
+ */
 enum sb_err
 sb_hosting_deployment_cancel(struct sb_db *db, int64_t id, int max_attempts,
     struct sb_deployment *out, struct sb_hosting_outbox *outbox)
@@ -605,6 +626,10 @@ hosting_webhook_change(struct sb_db *db, struct hosting_change *c,
 	return rc;
 }
 
+/*
+ * Authenticates and applies the webhook in one transaction;
+ * SB_ERR_UNAUTHORIZED or SB_ERR_CONFLICT leave everything as it was.
+ */
 enum sb_err
 sb_hosting_webhook_apply(struct sb_db *db,
     const struct sb_hosting_webhook *hook, struct sb_deployment *out,
@@ -645,6 +670,7 @@ out:
 	return rc;
 }
 
+/* SB_OK if user id exists, SB_ERR_NOT_FOUND if not. */
 enum sb_err
 sb_hosting_user_exists(struct sb_db *db, int64_t id)
 {
@@ -657,6 +683,7 @@ sb_hosting_user_exists(struct sb_db *db, int64_t id)
 	return hosting_int(db, stmt, &found);
 }
 
+/* Fills *out with the statistics of user id at now_ms (zeros on error). */
 enum sb_err
 sb_hosting_user_stats(
     struct sb_db *db, int64_t id, int64_t now_ms, struct sb_hosting_stats *out)
@@ -752,6 +779,10 @@ hosting_seed_rows(struct sb_db *db, const cJSON *rows, bool users, int *count)
 	return SB_OK;
 }
 
+/*
+ * Upserts both seed files in one transaction; on failure nothing is written
+ * and the counts are 0.
+ */
 enum sb_err
 sb_hosting_seed(struct sb_db *db, const char *dir, int *users, int *projects)
 {
