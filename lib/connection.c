@@ -63,9 +63,10 @@ static const char *const sql[Q__MAX] = {
 	                     "(refresh_failures + 1 >= ?4), "
 	                     "refresh_lease_owner = NULL, refresh_lease_until "
 	                     "= NULL, updated_at = ?5 WHERE id = ?1",
-	[Q_DUE] = "SELECT id, provider FROM connections WHERE needs_reauth = 0 "
-	          "AND ((access_expires_at IS NOT NULL AND access_expires_at "
-	          "< ?1) OR COALESCE(last_refresh_at, CAST(strftime('%s', "
+	[Q_DUE] = "SELECT id FROM connections WHERE needs_reauth = 0 AND "
+	          "provider IN (SELECT value FROM json_each(?4)) AND "
+	          "((access_expires_at IS NOT NULL AND access_expires_at < ?1) "
+	          "OR COALESCE(last_refresh_at, CAST(strftime('%s', "
 	          "created_at) AS INTEGER)) < ?2) ORDER BY access_expires_at "
 	          "LIMIT ?3",
 	[Q_RELEASE] = "UPDATE connections SET refresh_lease_owner = NULL, "
@@ -96,10 +97,13 @@ sb_connection_expiry(const cJSON *credentials, int64_t now)
 	at = at != NULL ? at : in;
 	if (cJSON_IsNumber(at))
 		v = at->valuedouble;
-	else if (cJSON_IsString(at))
+	else if (cJSON_IsString(at)) {
 		v = strtod(at->valuestring, &end);
-	else
+		if (end == at->valuestring || *end != '\0')
+			return 0;
+	} else {
 		return 0;
+	}
 	if (v <= 0 || v > 1e12)
 		return 0;
 	return at == in ? now + (int64_t)v : (int64_t)v;
@@ -520,30 +524,47 @@ scheme_refreshable(enum sb_auth_scheme scheme)
 	return scheme == SB_AUTH_OAUTH2 || scheme == SB_AUTH_CLIENT_CREDENTIALS;
 }
 
+/* The names of providers whose tokens are refreshed, as a JSON array. */
+static char *
+refreshable_providers(const struct sb_providers *providers)
+{
+	cJSON *names = cJSON_CreateArray();
+	const struct sb_provider *p;
+	char *text;
+
+	for (size_t i = 0; names != NULL && i < sb_providers_count(providers);
+	     i++) {
+		p = sb_providers_at(providers, i);
+		if (scheme_refreshable(p->scheme))
+			cJSON_AddItemToArray(
+			    names, cJSON_CreateString(p->name));
+	}
+	text = names != NULL ? cJSON_PrintUnformatted(names) : NULL;
+	cJSON_Delete(names);
+	return text;
+}
+
 enum sb_err
 sb_connection_due(struct sb_ctx *ctx, int64_t expires_before,
     int64_t stale_before, char (*ids)[SB_CONNECTION_ID_MAX], size_t max,
     size_t *count)
 {
 	sqlite3_stmt *st = sb_db_stmt(ctx->db, sql[Q_DUE]);
-	const struct sb_provider *p;
-	int step;
+	char *names = refreshable_providers(ctx->providers);
+	int step = SQLITE_ERROR;
 
 	*count = 0;
-	if (st == NULL)
-		return SB_ERR_DB;
+	if (st == NULL || names == NULL)
+		goto out;
 	sqlite3_bind_int64(st, 1, expires_before);
 	sqlite3_bind_int64(st, 2, stale_before);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)max * 4);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW && *count < max) {
-		p = sb_providers_find(
-		    ctx->providers, (const char *)sqlite3_column_text(st, 1));
-		if (p == NULL || !scheme_refreshable(p->scheme))
-			continue;
-		column_copy(st, 0, ids[*count], SB_CONNECTION_ID_MAX);
-		(*count)++;
-	}
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	sqlite3_bind_text(st, 4, names, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW && *count < max)
+		column_copy(st, 0, ids[(*count)++], SB_CONNECTION_ID_MAX);
 	sqlite3_reset(st);
+out:
+	cJSON_free(names);
 	return step == SQLITE_ROW || step == SQLITE_DONE ? SB_OK : SB_ERR_DB;
 }
 

@@ -36,11 +36,12 @@
 #error "libcurl 7.85 or later is needed for CURLOPT_PROTOCOLS_STR"
 #endif
 
-#define HTTP_ATTEMPTS_MAX 10          /* max_attempts above this is refused */
-#define HTTP_BODY_ALLOC_MIN 1024      /* first body buffer */
-#define HTTP_EPOCH_MIN 1e9            /* reset values above are epoch secs */
-#define HTTP_JITTER_MAX_MS 86400000L  /* one day: keeps the draw in 32 bits */
-#define HTTP_ORIGIN_MAX 512           /* scheme://host:port for logs */
+#define HTTP_ATTEMPTS_MAX 10 /* max_attempts above this is refused */
+#define HTTP_BODY_ALLOC_MIN 1024 /* first body buffer */
+#define HTTP_EPOCH_MIN 1e9 /* reset values above are epoch secs */
+#define HTTP_JITTER_MAX_MS 86400000L /* one day: keeps the draw in 32 bits */
+#define HTTP_ORIGIN_MAX 512 /* scheme://host:port for logs */
+#define LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define HTTP_TOKEN_EXTRA "!#$%&'*+-.^_`|~" /* RFC 9110 tchar besides alnum */
 
 struct sb_http {
@@ -61,11 +62,11 @@ struct transfer {
 
 static const struct method {
 	const char *name;
-	bool idempotent;   /* every retryable failure may be retried */
-	bool nobody;       /* HEAD: no body in the answer */
-	bool custom;       /* curl needs CURLOPT_CUSTOMREQUEST for it */
+	bool idempotent; /* every retryable failure may be retried */
+	bool nobody; /* HEAD: no body in the answer */
+	bool custom; /* curl needs CURLOPT_CUSTOMREQUEST for it */
 	bool body_allowed; /* a request body may be sent */
-	bool body_always;  /* send Content-Length: 0 when body is NULL */
+	bool body_always; /* send Content-Length: 0 when body is NULL */
 } methods[] = {
 	{ "GET", true, false, false, false, false },
 	{ "HEAD", true, true, false, false, false },
@@ -111,6 +112,27 @@ static const struct curl_failure {
 	{ CURLE_OUT_OF_MEMORY, SB_ERR_NOMEM, false },
 	{ CURLE_URL_MALFORMAT, SB_ERR_INVALID, false },
 };
+
+/* Options with fixed values, set before every request. */
+static const struct {
+	CURLoption option;
+	long value;
+} fixed_long_options[] = {
+	{ CURLOPT_FOLLOWLOCATION, 0L },
+	{ CURLOPT_NOSIGNAL, 1L },
+};
+
+static const struct {
+	CURLoption option;
+	const char *value;
+} fixed_string_options[] = {
+	{ CURLOPT_PROTOCOLS_STR, "http,https" },
+	{ CURLOPT_REDIR_PROTOCOLS_STR, "http,https" },
+};
+
+/* Where the callbacks find their struct transfer. */
+static const CURLoption data_options[] = { CURLOPT_WRITEDATA,
+	CURLOPT_HEADERDATA };
 
 static const char *const url_prefixes[] = { "http://", "https://" };
 
@@ -250,8 +272,7 @@ sb_http_response_clear(struct sb_http_response *resp)
 
 /* The value of the first kept header called name, any case; or NULL. */
 const char *
-sb_http_response_header(const struct sb_http_response *resp,
-    const char *name)
+sb_http_response_header(const struct sb_http_response *resp, const char *name)
 {
 	if (resp == NULL || name == NULL)
 		return NULL;
@@ -325,8 +346,7 @@ rate_reset_ms(const struct sb_http_response *prev, time_t now, long cap)
 	const char *value;
 	double seconds;
 
-	for (size_t i = 0; i < sizeof(reset_headers) / sizeof(*reset_headers);
-	    i++) {
+	for (size_t i = 0; i < LEN(reset_headers); i++) {
 		value = sb_http_response_header(prev, reset_headers[i]);
 		if (value == NULL || !seconds_parse(value, &seconds))
 			continue;
@@ -386,8 +406,7 @@ sb_http_retry_delay_ms(const struct sb_http_response *prev, int attempt,
 static const struct method *
 method_find(const char *name)
 {
-	for (size_t i = 0; name != NULL && i < sizeof(methods) / sizeof(*methods);
-	    i++)
+	for (size_t i = 0; name != NULL && i < LEN(methods); i++)
 		if (strcmp(methods[i].name, name) == 0)
 			return &methods[i];
 	return NULL;
@@ -401,16 +420,16 @@ header_name_valid(const char *name)
 		return false;
 	for (const char *p = name; *p != '\0'; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			(*p >= '0' && *p <= '9') ||
-			strchr(HTTP_TOKEN_EXTRA, *p) != NULL))
+		        (*p >= '0' && *p <= '9') ||
+		        strchr(HTTP_TOKEN_EXTRA, *p) != NULL))
 			return false;
 	return true;
 }
 
 /* Checks the caller's headers; messages name the index, never a value. */
 static enum sb_err
-headers_validate(const struct sb_http_request *req,
-    struct sb_http_response *resp)
+headers_validate(
+    const struct sb_http_request *req, struct sb_http_response *resp)
 {
 	const struct sb_http_header *h;
 
@@ -418,10 +437,12 @@ headers_validate(const struct sb_http_request *req,
 		return fail(resp, SB_ERR_INVALID, "more than %d headers",
 		    SB_HTTP_HEADERS_MAX);
 	if (req->header_count > 0 && req->headers == NULL)
-		return fail(resp, SB_ERR_INVALID, "header count without headers");
+		return fail(
+		    resp, SB_ERR_INVALID, "header count without headers");
 	for (size_t i = 0; i < req->header_count; i++) {
 		h = &req->headers[i];
-		if (!sb_http_header_safe(h->name) || !header_name_valid(h->name))
+		if (!sb_http_header_safe(h->name) ||
+		    !header_name_valid(h->name))
 			return fail(resp, SB_ERR_INVALID,
 			    "header %zu: name is not a token", i);
 		if (!sb_http_header_safe(h->value))
@@ -439,10 +460,9 @@ headers_validate(const struct sb_http_request *req,
 static bool
 url_prefix_allowed(const char *url)
 {
-	for (size_t i = 0; i < sizeof(url_prefixes) / sizeof(*url_prefixes);
-	    i++)
-		if (strncasecmp(url, url_prefixes[i], strlen(url_prefixes[i])) ==
-		    0)
+	for (size_t i = 0; i < LEN(url_prefixes); i++)
+		if (strncasecmp(
+		        url, url_prefixes[i], strlen(url_prefixes[i])) == 0)
 			return true;
 	return false;
 }
@@ -468,7 +488,7 @@ url_validate(const char *url, CURLU **out, struct sb_http_response *resp)
 		goto out;
 	}
 	for (const unsigned char *p = (const unsigned char *)url; *p != '\0';
-	    p++) {
+	     p++) {
 		if (*p <= ' ' || *p == 0x7f) {
 			rc = fail(resp, SB_ERR_INVALID,
 			    "URL holds a space or control character");
@@ -625,8 +645,8 @@ length_too_large(const struct transfer *xfer, const char *value)
 
 /* Keeps one "name: value" line; false aborts the transfer. */
 static bool
-header_keep(struct transfer *xfer, const char *line, size_t name_len,
-    size_t len)
+header_keep(
+    struct transfer *xfer, const char *line, size_t name_len, size_t len)
 {
 	struct sb_http_response *resp = xfer->resp;
 	size_t start = name_len + 1, end = len;
@@ -688,27 +708,26 @@ handle_setup_common(struct call *call)
 	CURL *curl = call->http->curl;
 	bool bad = false;
 
-	bad |= curl_easy_setopt(curl, CURLOPT_CURLU, call->url) != CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https") !=
-	    CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR,
-		   "http,https") != CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	for (size_t i = 0; i < LEN(fixed_long_options); i++)
+		bad |= curl_easy_setopt(curl, fixed_long_options[i].option,
+		           fixed_long_options[i].value) != CURLE_OK;
+	for (size_t i = 0; i < LEN(fixed_string_options); i++)
+		bad |= curl_easy_setopt(curl, fixed_string_options[i].option,
+		           fixed_string_options[i].value) != CURLE_OK;
 	bad |= curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-		   limits->connect_timeout_ms) != CURLE_OK;
+	           limits->connect_timeout_ms) != CURLE_OK;
 	bad |= curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-		   limits->total_timeout_ms) != CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_write) !=
+	           limits->total_timeout_ms) != CURLE_OK;
+	bad |= curl_easy_setopt(curl, CURLOPT_CURLU, call->url) != CURLE_OK;
+	bad |= curl_easy_setopt(curl, CURLOPT_HTTPHEADER, call->headers) !=
 	    CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_WRITEDATA, &call->xfer) !=
+	bad |= curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_write) !=
 	    CURLE_OK;
 	bad |= curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, header_write) !=
 	    CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_HEADERDATA, &call->xfer) !=
-	    CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_HTTPHEADER, call->headers) !=
-	    CURLE_OK;
+	for (size_t i = 0; i < LEN(data_options); i++)
+		bad |= curl_easy_setopt(curl, data_options[i], &call->xfer) !=
+		    CURLE_OK;
 	return !bad;
 }
 
@@ -725,21 +744,20 @@ handle_setup_method(struct call *call)
 		bad |= curl_easy_setopt(curl, CURLOPT_NOBODY, 1L) != CURLE_OK;
 	if (req->body != NULL || method->body_always) {
 		bad |= curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
-			   (curl_off_t)req->body_len) != CURLE_OK;
+		           (curl_off_t)req->body_len) != CURLE_OK;
 		bad |= curl_easy_setopt(curl, CURLOPT_POSTFIELDS,
-			   req->body != NULL ? req->body : "") != CURLE_OK;
+		           req->body != NULL ? req->body : "") != CURLE_OK;
 	}
 	if (method->custom)
 		bad |= curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST,
-			   method->name) != CURLE_OK;
+		           method->name) != CURLE_OK;
 	return !bad;
 }
 
 static const struct curl_failure *
 curl_failure_find(CURLcode code)
 {
-	for (size_t i = 0; i < sizeof(curl_failures) / sizeof(*curl_failures);
-	    i++)
+	for (size_t i = 0; i < LEN(curl_failures); i++)
 		if (curl_failures[i].code == code)
 			return &curl_failures[i];
 	return NULL;
@@ -803,7 +821,7 @@ attempt_run(struct call *call, CURLcode *code)
 		goto out;
 	}
 	if (curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &content_type) ==
-		CURLE_OK &&
+	        CURLE_OK &&
 	    content_type != NULL &&
 	    (resp->content_type = strdup(content_type)) == NULL)
 		rc = fail(resp, SB_ERR_NOMEM, "out of memory");
@@ -813,15 +831,14 @@ out:
 
 /* Whether the policy in sb/http.h allows another attempt after this one. */
 static bool
-retry_wanted(const struct call *call, enum sb_err rc, CURLcode code,
-    long status)
+retry_wanted(
+    const struct call *call, enum sb_err rc, CURLcode code, long status)
 {
 	bool safe = call->method->idempotent || call->req->retry_unsafe;
 	const struct curl_failure *failure;
 
 	if (rc == SB_OK) {
-		for (size_t i = 0;
-		    i < sizeof(retry_statuses) / sizeof(*retry_statuses); i++)
+		for (size_t i = 0; i < LEN(retry_statuses); i++)
 			if (retry_statuses[i].status == status)
 				return safe || retry_statuses[i].unsafe_too;
 		return false;
@@ -841,7 +858,7 @@ origin_format(CURLU *url, char *buf, size_t size)
 	if (curl_url_get(url, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
 	    curl_url_get(url, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
 	    curl_url_get(url, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
-		CURLUE_OK)
+	        CURLUE_OK)
 		(void)snprintf(buf, size, "%s://%s:%s", scheme, host, port);
 	else
 		(void)snprintf(buf, size, "-");
@@ -895,8 +912,8 @@ attempts_run(struct call *call)
 		if (attempt >= limits->max_attempts ||
 		    !retry_wanted(call, rc, code, resp->status))
 			break;
-		delay = sb_http_retry_delay_ms(resp, attempt, limits,
-		    time(NULL));
+		delay =
+		    sb_http_retry_delay_ms(resp, attempt, limits, time(NULL));
 		retry_log(call, attempt, code, delay);
 		sleep_ms(delay);
 	}

@@ -243,6 +243,8 @@ sb_providers_load(
 	cJSON_ArrayForEach(
 	    j, cJSON_GetObjectItemCaseSensitive(p->root, "providers"))
 	{
+		snprintf(why, sizeof(why), "more than %d providers",
+		    SB_PROVIDER_MAX);
 		if (p->count == SB_PROVIDER_MAX ||
 		    !load_one(j, &p->items[p->count], why, sizeof(why))) {
 			snprintf(err, errsize, "%s: provider %zu: %s", path,

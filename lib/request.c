@@ -188,6 +188,26 @@ json_within(const cJSON *j, int depth, int depth_max, size_t *items)
 	return true;
 }
 
+/*
+ * True if text holds the escape \u0000.  cJSON would turn it into a NUL
+ * that silently ends the C string ("/echo\u0000x" read as "/echo"), so such
+ * bodies are refused rather than half-read.  Backslash pairs are skipped so
+ * that "\\u0000" (a backslash, then text) is not mistaken for it.
+ */
+static bool
+json_has_nul_escape(const char *text, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (text[i] != '\\')
+			continue;
+		if (text[i + 1] == 'u' && len - i >= 6 &&
+		    memcmp(text + i + 2, "0000", 4) == 0)
+			return true;
+		i++;
+	}
+	return false;
+}
+
 enum sb_err
 sb_request_parse_json(const char *text, size_t len, int depth_max, cJSON **out,
     size_t *error_offset)
@@ -199,6 +219,8 @@ sb_request_parse_json(const char *text, size_t len, int depth_max, cJSON **out,
 	*out = NULL;
 	if (error_offset != NULL)
 		*error_offset = 0;
+	if (json_has_nul_escape(text, len))
+		return SB_ERR_INVALID;
 	j = cJSON_ParseWithLengthOpts(text, len, &end, false);
 	if (j != NULL && end != NULL) {
 		/* Only white space may follow the value. */

@@ -103,7 +103,8 @@ request_read(int fd, char *buf, size_t size)
 	ssize_t n;
 
 	buf[0] = '\0';
-	while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0) {
+	while (
+	    len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0) {
 		len += (size_t)n;
 		buf[len] = '\0';
 		if ((end = strstr(buf, "\r\n\r\n")) == NULL)
@@ -155,8 +156,8 @@ server_start(struct server *server, const char *const *steps)
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	listener = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(listener >= 0);
-	assert_int_equal(bind(listener, (struct sockaddr *)&addr, sizeof(addr)),
-	    0);
+	assert_int_equal(
+	    bind(listener, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	assert_int_equal(listen(listener, 8), 0);
 	assert_int_equal(
 	    getsockname(listener, (struct sockaddr *)&addr, &addr_len), 0);
@@ -246,22 +247,22 @@ static const struct delay_case delay_cases[] = {
 	    10000, 3000, 3000 },
 	{ "Retry-After seconds, 503", 503, { { "retry-after", "2" } }, 1, 1,
 	    10000, 2000, 2000 },
-	{ "Retry-After clamped to cap", 429, { { "Retry-After", "100" } }, 1,
-	    1, 5000, 5000, 5000 },
+	{ "Retry-After clamped to cap", 429, { { "Retry-After", "100" } }, 1, 1,
+	    5000, 5000, 5000 },
 	{ "Retry-After HTTP date", 429,
-	    { { "Retry-After", "Tue, 14 Nov 2023 22:13:27 GMT" } }, 1, 1,
-	    10000, 7000, 7000 },
+	    { { "Retry-After", "Tue, 14 Nov 2023 22:13:27 GMT" } }, 1, 1, 10000,
+	    7000, 7000 },
 	{ "Retry-After date in the past", 503,
-	    { { "Retry-After", "Tue, 14 Nov 2023 22:13:10 GMT" } }, 1, 1,
-	    10000, 0, 0 },
+	    { { "Retry-After", "Tue, 14 Nov 2023 22:13:10 GMT" } }, 1, 1, 10000,
+	    0, 0 },
 	{ "Retry-After before reset header", 429,
 	    { { "X-RateLimit-Reset", "9" }, { "Retry-After", "1" } }, 1, 1,
 	    10000, 1000, 1000 },
 	{ "X-RateLimit-Reset epoch", 429,
 	    { { "X-RateLimit-Reset", "1700000004" } }, 1, 1, 10000, 4000,
 	    4000 },
-	{ "X-Rate-Limit-Reset delta", 429, { { "X-Rate-Limit-Reset", "2" } },
-	    1, 1, 10000, 2000, 2000 },
+	{ "X-Rate-Limit-Reset delta", 429, { { "X-Rate-Limit-Reset", "2" } }, 1,
+	    1, 10000, 2000, 2000 },
 	{ "RateLimit-Reset delta", 429, { { "RateLimit-Reset", "6" } }, 1, 1,
 	    10000, 6000, 6000 },
 	{ "reset epoch with fraction", 429,
@@ -269,27 +270,27 @@ static const struct delay_case delay_cases[] = {
 	    1500 },
 	{ "reset epoch in the past", 429,
 	    { { "X-RateLimit-Reset", "1699999990" } }, 1, 1, 10000, 0, 0 },
-	{ "reset clamped to cap", 429, { { "RateLimit-Reset", "3600" } }, 1,
-	    1, 10000, 10000, 10000 },
+	{ "reset clamped to cap", 429, { { "RateLimit-Reset", "3600" } }, 1, 1,
+	    10000, 10000, 10000 },
 	{ "garbage Retry-After falls to reset", 429,
 	    { { "Retry-After", "soon" }, { "RateLimit-Reset", "3" } }, 1, 1,
 	    10000, 3000, 3000 },
-	{ "negative Retry-After is jitter", 429, { { "Retry-After", "-5" } },
+	{ "negative Retry-After is jitter", 429, { { "Retry-After", "-5" } }, 1,
+	    1, 10000, 0, 1 },
+	{ "reset header ignored on 503", 503, { { "X-RateLimit-Reset", "5" } },
 	    1, 1, 10000, 0, 1 },
-	{ "reset header ignored on 503", 503,
-	    { { "X-RateLimit-Reset", "5" } }, 1, 1, 10000, 0, 1 },
 	{ "Retry-After ignored on 502", 502, { { "Retry-After", "5" } }, 1, 1,
 	    10000, 0, 1 },
-	{ "no answer: jitter, third retry", 0, { { NULL, NULL } }, 3, 10,
-	    10000, 0, 40 },
-	{ "cap 0 wins over Retry-After", 429, { { "Retry-After", "5" } }, 1,
-	    1, 0, 0, 0 },
+	{ "no answer: jitter, third retry", 0, { { NULL, NULL } }, 3, 10, 10000,
+	    0, 40 },
+	{ "cap 0 wins over Retry-After", 429, { { "Retry-After", "5" } }, 1, 1,
+	    0, 0, 0 },
 	{ "huge attempt stays under cap", 500, { { NULL, NULL } }, 1000, 1000,
 	    50, 0, 50 },
 	{ "huge shift does not overflow", 500, { { NULL, NULL } }, 70, 1,
 	    LONG_MAX, 0, LONG_MAX },
-	{ "attempt 0 treated as first", 500, { { NULL, NULL } }, 0, 7, 10000,
-	    0, 7 },
+	{ "attempt 0 treated as first", 500, { { NULL, NULL } }, 0, 7, 10000, 0,
+	    7 },
 };
 
 static void
@@ -308,11 +309,11 @@ test_retry_delay_table(void **state)
 		limits.backoff_cap_ms = c->cap_ms;
 		/* Jittered cases are drawn often enough to hit a bad bound. */
 		for (int draw = 0; draw < 200; draw++) {
-			ms = sb_http_retry_delay_ms(&resp, c->attempt, &limits,
-			    NOW);
+			ms = sb_http_retry_delay_ms(
+			    &resp, c->attempt, &limits, NOW);
 			if (ms < c->min_ms || ms > c->max_ms)
-				fail_msg("%s: %ld ms not in [%ld, %ld]", c->name,
-				    ms, c->min_ms, c->max_ms);
+				fail_msg("%s: %ld ms not in [%ld, %ld]",
+				    c->name, ms, c->min_ms, c->max_ms);
 		}
 		sb_http_response_clear(&resp);
 	}
@@ -341,8 +342,8 @@ test_retry_delay_jitter_bounds(void **state)
 		low = LONG_MAX;
 		high = -1;
 		for (int draw = 0; draw < 3000; draw++) {
-			ms = sb_http_retry_delay_ms(NULL, cases[i].attempt,
-			    &limits, NOW);
+			ms = sb_http_retry_delay_ms(
+			    NULL, cases[i].attempt, &limits, NOW);
 			assert_in_range(ms, 0, cases[i].bound_ms);
 			low = ms < low ? ms : low;
 			high = ms > high ? ms : high;
@@ -391,10 +392,10 @@ test_response_header_and_clear(void **state)
 	response_fake(&resp, 200, headers, LEN(headers));
 	resp.body = strdup("body");
 	resp.content_type = strdup("text/html");
-	assert_string_equal(sb_http_response_header(&resp, "content-type"),
-	    "text/html");
-	assert_string_equal(sb_http_response_header(&resp, "X-REQUEST-ID"),
-	    "abc");
+	assert_string_equal(
+	    sb_http_response_header(&resp, "content-type"), "text/html");
+	assert_string_equal(
+	    sb_http_response_header(&resp, "X-REQUEST-ID"), "abc");
 	assert_null(sb_http_response_header(&resp, "X-Missing"));
 	assert_null(sb_http_response_header(&resp, NULL));
 	assert_null(sb_http_response_header(NULL, "X-Request-Id"));
@@ -420,8 +421,8 @@ test_new_rejects_bad_limits(void **state)
 	limits[4].backoff_base_ms = -1;
 	limits[5].backoff_cap_ms = -1;
 	for (size_t i = 0; i < LEN(limits); i++) {
-		assert_int_equal(sb_http_new(&limits[i], &http),
-		    SB_ERR_INVALID);
+		assert_int_equal(
+		    sb_http_new(&limits[i], &http), SB_ERR_INVALID);
 		assert_null(http);
 	}
 	assert_int_equal(sb_http_new(NULL, &http), SB_ERR_INVALID);
@@ -468,8 +469,8 @@ static const struct invalid_case invalid_cases[] = {
 
 /* Sends one invalid request; checks the verdict and the error text. */
 static void
-invalid_send(struct sb_http *http, const struct invalid_case *c,
-    const char *server_url)
+invalid_send(
+    struct sb_http *http, const struct invalid_case *c, const char *server_url)
 {
 	struct sb_http_request req;
 	struct sb_http_response resp;
@@ -559,11 +560,11 @@ test_nothing_listening(void **state)
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &addr_len),
-	    0);
+	assert_int_equal(
+	    getsockname(fd, (struct sockaddr *)&addr, &addr_len), 0);
 	close(fd);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/",
-	    ntohs(addr.sin_port));
+	snprintf(
+	    url, sizeof(url), "http://127.0.0.1:%d/", ntohs(addr.sin_port));
 	req.url = url;
 	limits.max_attempts = 2;
 	assert_int_equal(sb_http_new(&limits, &http), SB_OK);
@@ -585,8 +586,9 @@ test_retry_log_hides_secrets(void **state)
 	static const char *const steps[] = { R503, R200, NULL };
 	static const struct sb_http_header header = { "Authorization",
 		"Bearer hdrsecret" };
-	struct sb_http_request req = { .method = "GET", .headers = &header,
-		.header_count = 1 };
+	struct sb_http_request req = {
+		.method = "GET", .headers = &header, .header_count = 1
+	};
 	char path[] = "/tmp/test_http_log_XXXXXX";
 	char url[128], logged[4096], origin[64];
 	struct sb_http_response resp;
@@ -605,8 +607,8 @@ test_retry_log_hides_secrets(void **state)
 	server_start(&server, steps);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/pathsecret?q=qsecret",
 	    server.port);
-	snprintf(origin, sizeof(origin), "GET http://127.0.0.1:%d ",
-	    server.port);
+	snprintf(
+	    origin, sizeof(origin), "GET http://127.0.0.1:%d ", server.port);
 	req.url = url;
 	saved = dup(STDERR_FILENO);
 	dup2(fd, STDERR_FILENO);
@@ -635,20 +637,20 @@ struct transfer_case {
 	struct sb_http_header headers[3];
 	const char *body;
 	bool retry_unsafe;
-	size_t response_max;   /* 0: test_limits' */
+	size_t response_max; /* 0: test_limits' */
 	long total_timeout_ms; /* 0: test_limits' */
-	int max_attempts;      /* 0: test_limits' */
+	int max_attempts; /* 0: test_limits' */
 	const char *steps[STEPS_MAX + 1];
 	enum sb_err rc;
 	long status;
 	int attempts;
 	int requests; /* seen by the server */
-	const char *resp_body;     /* NULL: none */
-	const char *content_type;  /* NULL: none */
-	const char *kept[2];       /* a kept header and its value */
-	const char *absent;        /* a header that must not be kept */
+	const char *resp_body; /* NULL: none */
+	const char *content_type; /* NULL: none */
+	const char *kept[2]; /* a kept header and its value */
+	const char *absent; /* a header that must not be kept */
 	const char *request_has[5]; /* in the last request seen */
-	const char *request_lacks;  /* not in the last request seen */
+	const char *request_lacks; /* not in the last request seen */
 	long elapsed_min_ms, elapsed_max_ms; /* both 0: not checked */
 };
 
@@ -693,8 +695,8 @@ static const struct transfer_case transfer_cases[] = {
 	    .method = "GET",
 	    .path = "/",
 	    .steps = { "HTTP/1.1 503 Busy\r\nRetry-After: 1\r\n"
-		       "Content-Length: 0\r\nConnection: close\r\n\r\n",
-		R200 },
+	               "Content-Length: 0\r\nConnection: close\r\n\r\n",
+	        R200 },
 	    .rc = SB_OK,
 	    .status = 200,
 	    .attempts = 2,
@@ -770,8 +772,8 @@ static const struct transfer_case transfer_cases[] = {
 	    .path = "/",
 	    .response_max = 8,
 	    .steps = { "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"
-		       "0123456789abcdef",
-		R200 },
+	               "0123456789abcdef",
+	        R200 },
 	    .rc = SB_ERR_TOO_LARGE,
 	    .status = 200,
 	    .attempts = 1,
@@ -781,7 +783,7 @@ static const struct transfer_case transfer_cases[] = {
 	    .path = "/",
 	    .response_max = 64,
 	    .steps = { "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n"
-		       "Connection: close\r\n\r\nabc" },
+	               "Connection: close\r\n\r\nabc" },
 	    .rc = SB_ERR_TOO_LARGE,
 	    .status = 200,
 	    .attempts = 1,
@@ -812,7 +814,7 @@ static const struct transfer_case transfer_cases[] = {
 	    .path = "/",
 	    .response_max = 4,
 	    .steps = { "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n"
-		       "Connection: close\r\n\r\n" },
+	               "Connection: close\r\n\r\n" },
 	    .rc = SB_OK,
 	    .status = 200,
 	    .attempts = 1,
@@ -842,8 +844,8 @@ static const struct transfer_case transfer_cases[] = {
 	    .method = "GET",
 	    .path = "/",
 	    .steps = { "HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\n"
-		       "Content-Length: 0\r\nConnection: close\r\n\r\n",
-		R200 },
+	               "Content-Length: 0\r\nConnection: close\r\n\r\n",
+	        R200 },
 	    .rc = SB_OK,
 	    .status = 302,
 	    .attempts = 1,
@@ -871,7 +873,7 @@ static const struct transfer_case transfer_cases[] = {
 	    .method = "POST",
 	    .path = "/submit",
 	    .headers = { { "Content-Type", "application/json" },
-		{ "X-Test", "hello" }, { "X-Empty", "" } },
+	        { "X-Test", "hello" }, { "X-Empty", "" } },
 	    .body = "{\"a\":1}",
 	    .steps = { R200 },
 	    .rc = SB_OK,
@@ -881,8 +883,8 @@ static const struct transfer_case transfer_cases[] = {
 	    .resp_body = "hello",
 	    .content_type = "text/plain",
 	    .request_has = { "POST /submit HTTP/1.1\r\n",
-		"\r\nX-Test: hello\r\n", "\r\nContent-Length: 7\r\n",
-		"\r\n\r\n{\"a\":1}", "\r\nX-Empty:" },
+	        "\r\nX-Test: hello\r\n", "\r\nContent-Length: 7\r\n",
+	        "\r\n\r\n{\"a\":1}", "\r\nX-Empty:" },
 	    .request_lacks = "Expect" },
 	{ .name = "PUT without body sends Content-Length 0",
 	    .method = "PUT",
@@ -895,7 +897,7 @@ static const struct transfer_case transfer_cases[] = {
 	    .resp_body = "hello",
 	    .content_type = "text/plain",
 	    .request_has = { "PUT /thing HTTP/1.1\r\n",
-		"\r\nContent-Length: 0\r\n" } },
+	        "\r\nContent-Length: 0\r\n" } },
 	{ .name = "DELETE sent as DELETE",
 	    .method = "DELETE",
 	    .path = "/thing/1",
@@ -932,8 +934,8 @@ transfer_check(const struct transfer_case *c,
 	else
 		assert_null(resp->content_type);
 	if (c->kept[0] != NULL)
-		assert_string_equal(sb_http_response_header(resp, c->kept[0]),
-		    c->kept[1]);
+		assert_string_equal(
+		    sb_http_response_header(resp, c->kept[0]), c->kept[1]);
 	if (c->absent != NULL)
 		assert_null(sb_http_response_header(resp, c->absent));
 	last = seen->count > 0 && seen->count <= SEEN_MAX
@@ -946,8 +948,8 @@ transfer_check(const struct transfer_case *c,
 	if (c->request_lacks != NULL)
 		assert_null(strstr(last, c->request_lacks));
 	if (c->elapsed_max_ms != 0)
-		assert_in_range(resp->elapsed_ms, c->elapsed_min_ms,
-		    c->elapsed_max_ms);
+		assert_in_range(
+		    resp->elapsed_ms, c->elapsed_min_ms, c->elapsed_max_ms);
 }
 
 static void
@@ -980,15 +982,15 @@ test_transfer(void **state)
 	req.body_len = c->body != NULL ? strlen(c->body) : 0;
 	req.retry_unsafe = c->retry_unsafe;
 	server_start(&server, c->steps);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", server.port,
-	    c->path);
+	snprintf(
+	    url, sizeof(url), "http://127.0.0.1:%d%s", server.port, c->path);
 	req.url = url;
 	rc = sb_http_perform(http, &req, &resp);
 	server_stop(&server, &seen);
 	sb_http_free(http);
 	if (rc != c->rc)
-		fail_msg("%s: rc %d (%s), want %d", c->name, rc, resp.error,
-		    c->rc);
+		fail_msg(
+		    "%s: rc %d (%s), want %d", c->name, rc, resp.error, c->rc);
 	transfer_check(c, &resp, &seen);
 	sb_http_response_clear(&resp);
 	seen_clear(&seen);
@@ -1025,8 +1027,8 @@ test_large_post_no_expect(void **state)
 	assert_int_equal(rc, SB_OK);
 	assert_int_equal(resp.status, 200);
 	assert_int_equal(seen.count, 1);
-	snprintf(length, sizeof(length), "\r\nContent-Length: %d\r\n",
-	    LARGE_BODY);
+	snprintf(
+	    length, sizeof(length), "\r\nContent-Length: %d\r\n", LARGE_BODY);
 	assert_non_null(strstr(seen.requests[0], length));
 	assert_null(strstr(seen.requests[0], "Expect:"));
 	assert_true(resp.elapsed_ms < 900); /* no wait for a 100 */

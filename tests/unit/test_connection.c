@@ -1,0 +1,1016 @@
+/*
+ * Unit tests for lib/connection.c: tokens and the guard's look-up, what
+ * the database file holds (never a credential or a token in the clear),
+ * sealed blobs bound to their row, updates, deletes, the refresh lease,
+ * refresh outcomes, the selection of connections due for a refresh, expiry
+ * parsing and the public description.  Each test gets a mkdtemp var
+ * directory with a migrated database and a fresh keyring; run from the
+ * repository root.
+ */
+/* memmem(3) */
+#define _GNU_SOURCE
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sb/connection.h"
+
+#define TEST_PATH_MAX 256
+#define TEST_MIGRATIONS "db/migrations"
+#define TEST_PROVIDERS "etc/providers.json"
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#define ACCESS "PLAIN-access-7f3c9a1b2d4e6f80"
+#define REFRESH "PLAIN-refresh-0a1b2c3d4e5f6789"
+#define CLIENT_SECRET "PLAIN-client-secret-deadbeef42"
+
+struct fixture {
+	char dir[TEST_PATH_MAX];
+	char db_path[TEST_PATH_MAX + 32];
+	char keys[TEST_PATH_MAX + 32];
+	struct sb_ctx ctx;
+};
+
+/* Removes path and everything below it. */
+static void
+remove_tree(const char *path)
+{
+	char child[TEST_PATH_MAX * 2];
+	struct dirent *entry;
+	struct stat st;
+	DIR *d;
+
+	if (lstat(path, &st) != 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		unlink(path);
+		return;
+	}
+	if ((d = opendir(path)) != NULL) {
+		while ((entry = readdir(d)) != NULL) {
+			if (strcmp(entry->d_name, ".") == 0 ||
+			    strcmp(entry->d_name, "..") == 0)
+				continue;
+			if (snprintf(child, sizeof(child), "%s/%s", path,
+			        entry->d_name) < (int)sizeof(child))
+				remove_tree(child);
+		}
+		closedir(d);
+	}
+	rmdir(path);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[SB_PROVIDER_ERROR_MAX];
+	struct sb_ctx *ctx;
+
+	if (f == NULL)
+		return -1;
+	ctx = &f->ctx;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/sb_test_connection.XXXXXX");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->db_path, sizeof(f->db_path), "%s/switchboard.db", f->dir);
+	snprintf(f->keys, sizeof(f->keys), "%s/secrets", f->dir);
+	memset(ctx, 0, sizeof(*ctx));
+	snprintf(
+	    ctx->config.var_dir, sizeof(ctx->config.var_dir), "%s", f->dir);
+	ctx->config.sandbox_port = 8081;
+	snprintf(ctx->config.allowed_hosts, sizeof(ctx->config.allowed_hosts),
+	    "127.0.0.1:8081");
+	if (sb_db_open(f->db_path, 1000, &ctx->db) != SB_OK ||
+	    sb_db_migrate(ctx->db, TEST_MIGRATIONS, NULL) != SB_OK ||
+	    sb_secrets_keygen(f->keys, NULL) != SB_OK ||
+	    sb_secrets_open(f->keys, NULL, &ctx->secrets) != SB_OK ||
+	    sb_providers_load(
+	        TEST_PROVIDERS, &ctx->providers, err, sizeof(err)) != SB_OK) {
+		sb_providers_free(ctx->providers);
+		sb_secrets_free(ctx->secrets);
+		sb_db_close(ctx->db);
+		remove_tree(f->dir);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	sb_providers_free(f->ctx.providers);
+	sb_secrets_free(f->ctx.secrets);
+	sb_db_close(f->ctx.db);
+	remove_tree(f->dir);
+	free(f);
+	return 0;
+}
+
+static const struct sb_provider *
+provider(struct fixture *f, const char *name)
+{
+	const struct sb_provider *p = sb_providers_find(f->ctx.providers, name);
+
+	assert_non_null(p);
+	return p;
+}
+
+static cJSON *
+parse(const char *text)
+{
+	cJSON *j = cJSON_Parse(text);
+
+	if (j == NULL)
+		fail_msg("test JSON does not parse: %s", text);
+	return j;
+}
+
+/* Creates a connection of provider with the credentials' JSON text. */
+static void
+create(struct fixture *f, const char *name, const char *credentials,
+    const char *config, struct sb_connection *conn,
+    char token[SB_CONNECTION_TOKEN_MAX])
+{
+	cJSON *creds = parse(credentials);
+	cJSON *cfg = config != NULL ? parse(config) : NULL;
+	cJSON *metadata = parse("{\"customer\": \"acme\"}");
+
+	assert_int_equal(sb_connection_create(&f->ctx, provider(f, name), creds,
+	                     cfg, metadata, conn, token),
+	    SB_OK);
+	cJSON_Delete(creds);
+	cJSON_Delete(cfg);
+	cJSON_Delete(metadata);
+}
+
+static void
+create_sandbox(struct fixture *f, struct sb_connection *conn,
+    char token[SB_CONNECTION_TOKEN_MAX])
+{
+	create(f, "sandbox",
+	    "{\"access_token\": \"" ACCESS "\", \"refresh_token\": \"" REFRESH
+	    "\", \"client_secret\": \"" CLIENT_SECRET "\"}",
+	    NULL, conn, token);
+}
+
+static const char *
+cred(const struct sb_connection *conn, const char *name)
+{
+	const cJSON *v =
+	    cJSON_GetObjectItemCaseSensitive(conn->credentials, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Runs one statement with up to two text parameters; returns changes. */
+static int
+exec_sql(struct fixture *f, const char *sql, const char *a, const char *b)
+{
+	sqlite3 *h = sb_db_handle(f->ctx.db);
+	sqlite3_stmt *st = NULL;
+
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	if (a != NULL)
+		sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
+	if (b != NULL)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	return sqlite3_changes(h);
+}
+
+static int64_t
+query_int(struct fixture *f, const char *sql, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v;
+
+	assert_int_equal(
+	    sqlite3_prepare_v2(sb_db_handle(f->ctx.db), sql, -1, &st, NULL),
+	    SQLITE_OK);
+	if (id != NULL)
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Reads the whole file at path; *len gets its size.  Caller frees. */
+static unsigned char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	unsigned char *buf;
+	long size;
+
+	*len = 0;
+	if (fp == NULL)
+		return NULL;
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	assert_true((size = ftell(fp)) >= 0);
+	rewind(fp);
+	assert_non_null(buf = malloc((size_t)size + 1));
+	assert_int_equal(fread(buf, 1, (size_t)size, fp), (size_t)size);
+	fclose(fp);
+	*len = (size_t)size;
+	return buf;
+}
+
+/* True if needle occurs in the database file or its WAL. */
+static bool
+db_holds(struct fixture *f, const char *needle)
+{
+	char wal[TEST_PATH_MAX + 64];
+	const char *paths[] = { f->db_path, wal };
+	unsigned char *buf;
+	bool found = false;
+	size_t len;
+
+	snprintf(wal, sizeof(wal), "%s-wal", f->db_path);
+	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
+		if ((buf = slurp(paths[i], &len)) == NULL)
+			continue;
+		if (memmem(buf, len, needle, strlen(needle)) != NULL)
+			found = true;
+		free(buf);
+	}
+	return found;
+}
+
+static void
+checkpoint(struct fixture *f)
+{
+	assert_int_equal(
+	    sqlite3_exec(sb_db_handle(f->ctx.db),
+	        "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL),
+	    SQLITE_OK);
+}
+
+static void
+test_create_token(void **state)
+{
+	struct fixture *f = *state;
+	char token[SB_CONNECTION_TOKEN_MAX], *dot;
+	struct sb_connection conn;
+	size_t idlen;
+
+	create_sandbox(f, &conn, token);
+	/* "<id>.<secret>": the id is "cn_" and 20 hex digits. */
+	assert_non_null(dot = strchr(token, '.'));
+	idlen = (size_t)(dot - token);
+	assert_int_equal(idlen, strlen(conn.id));
+	assert_memory_equal(token, conn.id, idlen);
+	assert_int_equal(strlen(conn.id), 23);
+	assert_memory_equal(conn.id, "cn_", 3);
+	assert_int_equal(strspn(conn.id + 3, "0123456789abcdef"), 20);
+	assert_true(strlen(dot + 1) >= 32);
+	assert_null(strchr(dot + 1, '.'));
+	assert_ptr_equal(conn.provider, provider(f, "sandbox"));
+	assert_string_equal(cred(&conn, "access_token"), ACCESS);
+	assert_string_equal(
+	    cJSON_GetObjectItemCaseSensitive(conn.metadata, "customer")
+	        ->valuestring,
+	    "acme");
+	assert_true(cJSON_IsObject(conn.config));
+	assert_false(conn.needs_reauth);
+	assert_int_equal(conn.refresh_failures, 0);
+	assert_true(conn.created_at[0] != '\0');
+	assert_int_equal(query_int(f,
+	                     "SELECT count(*) FROM connections WHERE "
+	                     "id = ?1",
+	                     conn.id),
+	    1);
+	sb_connection_clear(&conn);
+	/* A zeroed connection clears without harm, twice. */
+	sb_connection_clear(&conn);
+	sb_connection_clear(NULL);
+}
+
+static void
+test_authenticate(void **state)
+{
+	struct fixture *f = *state;
+	char token[SB_CONNECTION_TOKEN_MAX], other[SB_CONNECTION_TOKEN_MAX];
+	char wrong[SB_CONNECTION_TOKEN_MAX + 8], mixed[SB_CONNECTION_TOKEN_MAX];
+	char truncated[SB_CONNECTION_TOKEN_MAX],
+	    longer[SB_CONNECTION_TOKEN_MAX + 8];
+	char upper[SB_CONNECTION_TOKEN_MAX], unknown[SB_CONNECTION_TOKEN_MAX];
+	char huge[512];
+	struct sb_connection a, b, conn;
+	const char *dot;
+
+	create_sandbox(f, &a, token);
+	create(f, "github",
+	    "{\"access_token\": \"ghp_abcdefghijklmnopqrstuvwxyz0123\"}", NULL,
+	    &b, other);
+	dot = strchr(token, '.');
+	/* a's id with b's secret */
+	snprintf(mixed, sizeof(mixed), "%.*s%s", (int)(dot - token), token,
+	    strchr(other, '.'));
+	/* one character of the secret changed */
+	snprintf(wrong, sizeof(wrong), "%s", token);
+	wrong[strlen(wrong) - 1] = wrong[strlen(wrong) - 1] == 'A' ? 'B' : 'A';
+	snprintf(truncated, sizeof(truncated), "%.*s", (int)strlen(token) - 1,
+	    token);
+	snprintf(longer, sizeof(longer), "%sx", token);
+	snprintf(upper, sizeof(upper), "%s", token);
+	for (size_t i = 3; i < (size_t)(dot - token); i++)
+		if (upper[i] >= 'a' && upper[i] <= 'f')
+			upper[i] = (char)(upper[i] - 'a' + 'A');
+	snprintf(unknown, sizeof(unknown), "cn_00000000000000000000%s", dot);
+	memset(huge, 'a', sizeof(huge) - 1);
+	huge[sizeof(huge) - 1] = '\0';
+	memcpy(huge, token, strlen(token));
+
+	struct {
+		const char *token;
+		const char *id;
+		enum sb_err want;
+		const char *want_id;
+	} cases[] = {
+		{ token, NULL, SB_OK, a.id },
+		{ token, a.id, SB_OK, a.id },
+		{ other, NULL, SB_OK, b.id },
+		{ other, b.id, SB_OK, b.id },
+		{ token, b.id, SB_ERR_UNAUTHORIZED, NULL },
+		{ other, a.id, SB_ERR_UNAUTHORIZED, NULL },
+		{ token, "cn_00000000000000000000", SB_ERR_UNAUTHORIZED, NULL },
+		{ mixed, NULL, SB_ERR_UNAUTHORIZED, NULL },
+		{ mixed, a.id, SB_ERR_UNAUTHORIZED, NULL },
+		{ wrong, NULL, SB_ERR_UNAUTHORIZED, NULL },
+		{ truncated, NULL, SB_ERR_UNAUTHORIZED, NULL },
+		{ longer, NULL, SB_ERR_UNAUTHORIZED, NULL },
+		{ upper, NULL, SB_ERR_UNAUTHORIZED, NULL },
+		{ unknown, NULL, SB_ERR_UNAUTHORIZED, NULL },
+		{ huge, NULL, SB_ERR_UNAUTHORIZED, NULL },
+		{ a.id, NULL, SB_ERR_UNAUTHORIZED, NULL },
+		{ dot, NULL, SB_ERR_UNAUTHORIZED, NULL },
+		{ "", NULL, SB_ERR_UNAUTHORIZED, NULL },
+		{ ".", NULL, SB_ERR_UNAUTHORIZED, NULL },
+		{ "garbage", NULL, SB_ERR_UNAUTHORIZED, NULL },
+		{ "cn_zz.x", NULL, SB_ERR_UNAUTHORIZED, NULL },
+		{ NULL, NULL, SB_ERR_UNAUTHORIZED, NULL },
+		{ NULL, a.id, SB_ERR_UNAUTHORIZED, NULL },
+	};
+	enum sb_err rc;
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		memset(&conn, 0x5a, sizeof(conn));
+		rc = sb_connection_authenticate(
+		    &f->ctx, cases[i].token, cases[i].id, &conn);
+		if (rc != cases[i].want)
+			fail_msg("case %zu: got %s, want %s", i,
+			    sb_strerror(rc), sb_strerror(cases[i].want));
+		if (rc == SB_OK) {
+			assert_string_equal(conn.id, cases[i].want_id);
+			assert_non_null(conn.credentials);
+		} else {
+			assert_null(conn.credentials);
+			assert_null(conn.provider);
+		}
+		sb_connection_clear(&conn);
+	}
+	sb_connection_clear(&a);
+	sb_connection_clear(&b);
+}
+
+static void
+test_db_holds_no_secrets(void **state)
+{
+	struct fixture *f = *state;
+	char token[SB_CONNECTION_TOKEN_MAX];
+	const char *secret_part;
+	struct sb_connection conn;
+	cJSON *creds;
+
+	create_sandbox(f, &conn, token);
+	secret_part = strchr(token, '.') + 1;
+	creds = parse("{\"access_token\": \"PLAIN-updated-access-55aa\", "
+	              "\"refresh_token\": \"" REFRESH "\"}");
+	assert_int_equal(
+	    sb_connection_update(&f->ctx, &conn, creds, NULL), SB_OK);
+	cJSON_Delete(creds);
+	checkpoint(f);
+	/* The test's own probe works: ids and metadata are in the clear. */
+	assert_true(db_holds(f, conn.id));
+	assert_true(db_holds(f, "acme"));
+	assert_false(db_holds(f, ACCESS));
+	assert_false(db_holds(f, REFRESH));
+	assert_false(db_holds(f, CLIENT_SECRET));
+	assert_false(db_holds(f, "PLAIN-updated-access-55aa"));
+	assert_false(db_holds(f, "PLAIN-"));
+	assert_false(db_holds(f, token));
+	assert_false(db_holds(f, secret_part));
+	/* and no key material either */
+	assert_int_equal(query_int(f,
+	                     "SELECT length(token_digest) FROM "
+	                     "connections WHERE id = ?1",
+	                     conn.id),
+	    64);
+	sb_connection_clear(&conn);
+}
+
+/* Flips one byte of the sealed blob of id, inside the ciphertext. */
+static void
+tamper(struct fixture *f, const char *id, int offset)
+{
+	sqlite3 *h = sb_db_handle(f->ctx.db);
+	sqlite3_stmt *st = NULL;
+	unsigned char *blob;
+	int len;
+
+	assert_int_equal(
+	    sqlite3_prepare_v2(h,
+	        "SELECT credentials FROM connections WHERE id = ?1", -1, &st,
+	        NULL),
+	    SQLITE_OK);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	len = sqlite3_column_bytes(st, 0);
+	assert_true(len > offset);
+	assert_non_null(blob = malloc((size_t)len));
+	memcpy(blob, sqlite3_column_blob(st, 0), (size_t)len);
+	sqlite3_finalize(st);
+	blob[offset < 0 ? len + offset : offset] ^= 0x01;
+	assert_int_equal(sqlite3_prepare_v2(h,
+	                     "UPDATE connections SET credentials = ?2 WHERE "
+	                     "id = ?1",
+	                     -1, &st, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 2, blob, len, SQLITE_TRANSIENT);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	assert_int_equal(sqlite3_changes(h), 1);
+	sqlite3_finalize(st);
+	free(blob);
+}
+
+static void
+test_tampered_blob(void **state)
+{
+	static const int offsets[] = { 0, 1, 5, 20, 29, 40, -1 };
+	struct fixture *f = *state;
+	char token[SB_CONNECTION_TOKEN_MAX], id[SB_CONNECTION_ID_MAX];
+	struct sb_connection conn, loaded = { 0 };
+
+	for (size_t i = 0; i < ARRAY_LEN(offsets); i++) {
+		create_sandbox(f, &conn, token);
+		snprintf(id, sizeof(id), "%s", conn.id);
+		sb_connection_clear(&conn);
+		assert_int_equal(
+		    sb_connection_load(&f->ctx, id, &loaded), SB_OK);
+		sb_connection_clear(&loaded);
+		tamper(f, id, offsets[i]);
+		if (sb_connection_load(&f->ctx, id, &loaded) != SB_ERR_CRYPTO)
+			fail_msg(
+			    "offset %d: a tampered blob opened", offsets[i]);
+		assert_null(loaded.credentials);
+		/* The right token no longer yields the credentials. */
+		assert_int_equal(
+		    sb_connection_authenticate(&f->ctx, token, id, &loaded),
+		    SB_ERR_CRYPTO);
+		assert_null(loaded.credentials);
+	}
+}
+
+static void
+test_blob_bound_to_row(void **state)
+{
+	struct fixture *f = *state;
+	char ta[SB_CONNECTION_TOKEN_MAX], tb[SB_CONNECTION_TOKEN_MAX];
+	struct sb_connection a, b, loaded = { 0 };
+
+	create_sandbox(f, &a, ta);
+	create(f, "sandbox",
+	    "{\"access_token\": \"b-access\", \"refresh_token\": \"b-r\"}",
+	    NULL, &b, tb);
+	assert_int_equal(exec_sql(f,
+	                     "UPDATE connections SET credentials = (SELECT "
+	                     "credentials FROM connections WHERE id = ?1) "
+	                     "WHERE id = ?2",
+	                     a.id, b.id),
+	    1);
+	assert_int_equal(
+	    sb_connection_load(&f->ctx, b.id, &loaded), SB_ERR_CRYPTO);
+	assert_null(loaded.credentials);
+	assert_int_equal(sb_connection_authenticate(&f->ctx, tb, NULL, &loaded),
+	    SB_ERR_CRYPTO);
+	/* The original row still opens. */
+	assert_int_equal(sb_connection_load(&f->ctx, a.id, &loaded), SB_OK);
+	assert_string_equal(cred(&loaded, "access_token"), ACCESS);
+	sb_connection_clear(&loaded);
+	sb_connection_clear(&a);
+	sb_connection_clear(&b);
+}
+
+static void
+test_update(void **state)
+{
+	struct fixture *f = *state;
+	char token[SB_CONNECTION_TOKEN_MAX];
+	struct sb_connection conn, loaded = { 0 };
+	cJSON *creds, *config;
+
+	create(f, "okta", "{\"api_key\": \"abcdefghijklmnopqrstuvwxyz\"}",
+	    "{\"subdomain\": \"acme\"}", &conn, token);
+	assert_string_equal(
+	    cJSON_GetObjectItemCaseSensitive(conn.config, "subdomain")
+	        ->valuestring,
+	    "acme");
+
+	/* config alone: credentials stay */
+	config = parse("{\"subdomain\": \"globex\"}");
+	assert_int_equal(
+	    sb_connection_update(&f->ctx, &conn, NULL, config), SB_OK);
+	cJSON_Delete(config);
+	assert_string_equal(
+	    cJSON_GetObjectItemCaseSensitive(conn.config, "subdomain")
+	        ->valuestring,
+	    "globex");
+	assert_string_equal(
+	    cred(&conn, "api_key"), "abcdefghijklmnopqrstuvwxyz");
+
+	/* credentials alone: config stays */
+	creds = parse("{\"api_key\": \"zyxwvutsrqponmlkjihgfedcba\"}");
+	assert_int_equal(
+	    sb_connection_update(&f->ctx, &conn, creds, NULL), SB_OK);
+	cJSON_Delete(creds);
+	assert_string_equal(
+	    cred(&conn, "api_key"), "zyxwvutsrqponmlkjihgfedcba");
+
+	/* what is stored, read back in a fresh load */
+	assert_int_equal(sb_connection_load(&f->ctx, conn.id, &loaded), SB_OK);
+	assert_string_equal(
+	    cred(&loaded, "api_key"), "zyxwvutsrqponmlkjihgfedcba");
+	assert_string_equal(
+	    cJSON_GetObjectItemCaseSensitive(loaded.config, "subdomain")
+	        ->valuestring,
+	    "globex");
+	sb_connection_clear(&loaded);
+
+	/* the token still authenticates after updates */
+	assert_int_equal(
+	    sb_connection_authenticate(&f->ctx, token, conn.id, &loaded),
+	    SB_OK);
+	sb_connection_clear(&loaded);
+	sb_connection_clear(&conn);
+}
+
+static void
+test_update_clears_reauth(void **state)
+{
+	struct fixture *f = *state;
+	char token[SB_CONNECTION_TOKEN_MAX];
+	struct sb_connection conn;
+	cJSON *creds;
+
+	create_sandbox(f, &conn, token);
+	for (int i = 0; i < SB_CONNECTION_REAUTH_FAILURES; i++)
+		assert_int_equal(sb_connection_refreshed(&f->ctx, &conn, NULL,
+		                     "invalid_grant", 1000 + i),
+		    SB_OK);
+	assert_true(conn.needs_reauth);
+	creds = parse("{\"access_token\": \"n\", \"refresh_token\": \"m\", "
+	              "\"expires_in\": 3600}");
+	assert_int_equal(
+	    sb_connection_update(&f->ctx, &conn, creds, NULL), SB_OK);
+	cJSON_Delete(creds);
+	assert_false(conn.needs_reauth);
+	assert_int_equal(conn.refresh_failures, 0);
+	assert_true(conn.access_expires_at > (int64_t)time(NULL) + 3500);
+	/* expires_in is stored as expires_at */
+	assert_null(
+	    cJSON_GetObjectItemCaseSensitive(conn.credentials, "expires_in"));
+	assert_non_null(
+	    cJSON_GetObjectItemCaseSensitive(conn.credentials, "expires_at"));
+	sb_connection_clear(&conn);
+}
+
+static void
+test_delete(void **state)
+{
+	struct fixture *f = *state;
+	char token[SB_CONNECTION_TOKEN_MAX],
+	    keep_token[SB_CONNECTION_TOKEN_MAX];
+	char id[SB_CONNECTION_ID_MAX];
+	struct sb_connection conn, keep, loaded = { 0 };
+
+	create_sandbox(f, &conn, token);
+	create_sandbox(f, &keep, keep_token);
+	snprintf(id, sizeof(id), "%s", conn.id);
+	sb_connection_clear(&conn);
+	assert_int_equal(sb_connection_delete(&f->ctx, id), SB_OK);
+	assert_int_equal(
+	    sb_connection_load(&f->ctx, id, &loaded), SB_ERR_NOT_FOUND);
+	assert_int_equal(
+	    sb_connection_authenticate(&f->ctx, token, NULL, &loaded),
+	    SB_ERR_UNAUTHORIZED);
+	assert_int_equal(sb_connection_delete(&f->ctx, id), SB_ERR_NOT_FOUND);
+	assert_int_equal(
+	    sb_connection_delete(&f->ctx, "cn_nope"), SB_ERR_NOT_FOUND);
+	assert_int_equal(query_int(f,
+	                     "SELECT count(*) FROM connections "
+	                     "WHERE id = ?1",
+	                     id),
+	    0);
+	/* the other connection is untouched */
+	assert_int_equal(sb_connection_load(&f->ctx, keep.id, &loaded), SB_OK);
+	sb_connection_clear(&loaded);
+	sb_connection_clear(&keep);
+}
+
+static void
+test_lease(void **state)
+{
+	static const struct {
+		int64_t now;
+		bool release_first;
+		bool want;
+	} steps[] = {
+		{ 1000, false, true }, /* first taker */
+		{ 1000, false, false }, /* single flight */
+		{ 1010, false, false },
+		{ 1030, false, false }, /* until = 1030, still held */
+		{ 1031, false, true }, /* expired: taken over */
+		{ 1032, false, false },
+		{ 1032, true, true }, /* released: free again */
+	};
+	struct fixture *f = *state;
+	char token[SB_CONNECTION_TOKEN_MAX];
+	struct sb_connection conn;
+	bool got;
+
+	create_sandbox(f, &conn, token);
+	for (size_t i = 0; i < ARRAY_LEN(steps); i++) {
+		if (steps[i].release_first)
+			assert_int_equal(
+			    sb_connection_release(&f->ctx, conn.id), SB_OK);
+		got = !steps[i].want;
+		assert_int_equal(sb_connection_lease(
+		                     &f->ctx, conn.id, steps[i].now, 30, &got),
+		    SB_OK);
+		if (got != steps[i].want)
+			fail_msg("step %zu (now %lld): got %d", i,
+			    (long long)steps[i].now, got);
+	}
+	/* An unknown connection has no lease to take. */
+	got = true;
+	assert_int_equal(
+	    sb_connection_lease(&f->ctx, "cn_nope", 1000, 30, &got), SB_OK);
+	assert_false(got);
+	sb_connection_clear(&conn);
+}
+
+static void
+test_refreshed(void **state)
+{
+	struct fixture *f = *state;
+	char token[SB_CONNECTION_TOKEN_MAX];
+	struct sb_connection conn;
+	cJSON *creds;
+	bool got;
+
+	create_sandbox(f, &conn, token);
+
+	/* Failures count up; the lease is released each time. */
+	for (int i = 1; i <= SB_CONNECTION_REAUTH_FAILURES; i++) {
+		assert_int_equal(
+		    sb_connection_lease(&f->ctx, conn.id, 2000, 30, &got),
+		    SB_OK);
+		assert_true(got);
+		assert_int_equal(
+		    sb_connection_refreshed(&f->ctx, &conn, NULL,
+		        "the token endpoint answered 400", 2000 + i),
+		    SB_OK);
+		assert_int_equal(conn.refresh_failures, i);
+		assert_string_equal(conn.last_refresh_status, "failed");
+		assert_string_equal(
+		    conn.last_refresh_error, "the token endpoint answered 400");
+		assert_int_equal(conn.last_refresh_at, 2000 + i);
+		assert_int_equal(
+		    conn.needs_reauth, i >= SB_CONNECTION_REAUTH_FAILURES);
+		/* the old credentials are kept */
+		assert_string_equal(cred(&conn, "access_token"), ACCESS);
+	}
+	assert_true(conn.needs_reauth);
+
+	/* A success stores the new credentials and resets everything. */
+	assert_int_equal(
+	    sb_connection_lease(&f->ctx, conn.id, 3000, 30, &got), SB_OK);
+	assert_true(got);
+	creds = parse("{\"access_token\": \"new-access\", \"refresh_token\": "
+	              "\"new-refresh\", \"expires_in\": 600}");
+	assert_int_equal(
+	    sb_connection_refreshed(&f->ctx, &conn, creds, NULL, 3000), SB_OK);
+	cJSON_Delete(creds);
+	assert_string_equal(cred(&conn, "access_token"), "new-access");
+	assert_string_equal(cred(&conn, "refresh_token"), "new-refresh");
+	assert_int_equal(conn.refresh_failures, 0);
+	assert_false(conn.needs_reauth);
+	assert_string_equal(conn.last_refresh_status, "ok");
+	assert_string_equal(conn.last_refresh_error, "");
+	assert_int_equal(conn.last_refresh_at, 3000);
+	assert_true(conn.access_expires_at > 0);
+	/* the lease was released with the success */
+	assert_int_equal(
+	    sb_connection_lease(&f->ctx, conn.id, 3000, 30, &got), SB_OK);
+	assert_true(got);
+
+	/* A failure after a success starts counting from one again. */
+	assert_int_equal(
+	    sb_connection_refreshed(&f->ctx, &conn, NULL, NULL, 3100), SB_OK);
+	assert_int_equal(conn.refresh_failures, 1);
+	assert_false(conn.needs_reauth);
+	assert_string_equal(conn.last_refresh_error, "refresh failed");
+	sb_connection_clear(&conn);
+}
+
+static bool
+ids_have(char (*ids)[SB_CONNECTION_ID_MAX], size_t count, const char *id)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(ids[i], id) == 0)
+			return true;
+	return false;
+}
+
+static void
+test_due(void **state)
+{
+	struct fixture *f = *state;
+	char token[SB_CONNECTION_TOKEN_MAX], ids[8][SB_CONNECTION_ID_MAX];
+	struct sb_connection soon, later, crm, github, okta, reauth;
+	int64_t now = (int64_t)time(NULL);
+	size_t count = 0;
+	char creds[256];
+
+	snprintf(creds, sizeof(creds),
+	    "{\"access_token\": \"a\", \"refresh_token\": \"r\", "
+	    "\"expires_at\": %lld}",
+	    (long long)(now + 300));
+	create(f, "sandbox", creds, NULL, &soon, token);
+	snprintf(creds, sizeof(creds),
+	    "{\"access_token\": \"a\", \"refresh_token\": \"r\", "
+	    "\"expires_at\": %lld}",
+	    (long long)(now + 86400));
+	create(f, "sandbox", creds, NULL, &later, token);
+	create(f, "sandbox-crm",
+	    "{\"client_id\": \"c\", \"client_secret\": \"s\"}", NULL, &crm,
+	    token);
+	/* a bearer connection with an expiry: never refreshable */
+	snprintf(creds, sizeof(creds),
+	    "{\"access_token\": \"ghp_abcdefghijklmnopqrstuvwxyz\", "
+	    "\"expires_at\": %lld}",
+	    (long long)(now + 300));
+	create(f, "github", creds, NULL, &github, token);
+	create(f, "okta", "{\"api_key\": \"abcdefghijklmnopqrstuvwxyz\"}",
+	    "{\"subdomain\": \"acme\"}", &okta, token);
+	snprintf(creds, sizeof(creds),
+	    "{\"access_token\": \"a\", \"refresh_token\": \"r\", "
+	    "\"expires_at\": %lld}",
+	    (long long)(now + 300));
+	create(f, "sandbox", creds, NULL, &reauth, token);
+	for (int i = 0; i < SB_CONNECTION_REAUTH_FAILURES; i++)
+		assert_int_equal(
+		    sb_connection_refreshed(&f->ctx, &reauth, NULL, "x", now),
+		    SB_OK);
+	assert_true(reauth.needs_reauth);
+
+	/* Expiring within the hour, none stale. */
+	assert_int_equal(sb_connection_due(&f->ctx, now + 3600, 0, ids,
+	                     ARRAY_LEN(ids), &count),
+	    SB_OK);
+	assert_int_equal(count, 1);
+	assert_string_equal(ids[0], soon.id);
+
+	/* Expiring within two days. */
+	assert_int_equal(sb_connection_due(&f->ctx, now + 2 * 86400, 0, ids,
+	                     ARRAY_LEN(ids), &count),
+	    SB_OK);
+	assert_int_equal(count, 2);
+	assert_true(ids_have(ids, count, soon.id));
+	assert_true(ids_have(ids, count, later.id));
+
+	/* Stale: everything not refreshed since "now + 1h", i.e. all of them,
+	 * but only the refreshable ones that do not need re-authorisation. */
+	assert_int_equal(sb_connection_due(&f->ctx, 0, now + 3600, ids,
+	                     ARRAY_LEN(ids), &count),
+	    SB_OK);
+	assert_int_equal(count, 3);
+	assert_true(ids_have(ids, count, soon.id));
+	assert_true(ids_have(ids, count, later.id));
+	assert_true(ids_have(ids, count, crm.id));
+	assert_false(ids_have(ids, count, github.id));
+	assert_false(ids_have(ids, count, okta.id));
+	assert_false(ids_have(ids, count, reauth.id));
+
+	/* Nothing due. */
+	assert_int_equal(sb_connection_due(&f->ctx, now, now - 3600, ids,
+	                     ARRAY_LEN(ids), &count),
+	    SB_OK);
+	assert_int_equal(count, 0);
+
+	/* max caps the answer. */
+	assert_int_equal(
+	    sb_connection_due(&f->ctx, 0, now + 3600, ids, 1, &count), SB_OK);
+	assert_int_equal(count, 1);
+
+	sb_connection_clear(&soon);
+	sb_connection_clear(&later);
+	sb_connection_clear(&crm);
+	sb_connection_clear(&github);
+	sb_connection_clear(&okta);
+	sb_connection_clear(&reauth);
+}
+
+/*
+ * Connections that can never be refreshed (bearer, API key) must not keep
+ * refreshable ones from being selected: they are stale forever (never
+ * refreshed) and sort first (no expiry), so a batch filled with them would
+ * starve every OAuth2 connection of its scheduled refresh.
+ */
+static void
+test_due_not_starved(void **state)
+{
+	struct fixture *f = *state;
+	char token[SB_CONNECTION_TOKEN_MAX], ids[2][SB_CONNECTION_ID_MAX];
+	char oauth_id[SB_CONNECTION_ID_MAX];
+	struct sb_connection conn;
+	int64_t now = (int64_t)time(NULL);
+	size_t count = 0;
+	char creds[256];
+
+	for (int i = 0; i < 8; i++) {
+		create(f, "github",
+		    "{\"access_token\": \"ghp_abcdefghijklmnopqrstuvwxyz\"}",
+		    NULL, &conn, token);
+		sb_connection_clear(&conn);
+	}
+	snprintf(creds, sizeof(creds),
+	    "{\"access_token\": \"a\", \"refresh_token\": \"r\", "
+	    "\"expires_at\": %lld}",
+	    (long long)(now + 60));
+	create(f, "sandbox", creds, NULL, &conn, token);
+	snprintf(oauth_id, sizeof(oauth_id), "%s", conn.id);
+	sb_connection_clear(&conn);
+	assert_int_equal(
+	    sb_connection_due(&f->ctx, now + 900, now + 3600, ids, 1, &count),
+	    SB_OK);
+	assert_int_equal(count, 1);
+	assert_string_equal(ids[0], oauth_id);
+}
+
+static void
+test_expiry(void **state)
+{
+	static const struct {
+		const char *credentials;
+		int64_t want;
+	} cases[] = {
+		{ "{}", 0 },
+		{ "{\"access_token\": \"a\"}", 0 },
+		{ "{\"expires_at\": 2000000000}", 2000000000 },
+		{ "{\"expires_at\": \"2000000000\"}", 2000000000 },
+		{ "{\"expires_in\": 3600}", 1000 + 3600 },
+		{ "{\"expires_in\": \"3600\"}", 1000 + 3600 },
+		{ "{\"expires_in\": 1.9}", 1000 + 1 },
+		{ "{\"expires_at\": 2000000000, \"expires_in\": 60}",
+		    2000000000 },
+		{ "{\"expires_at\": 0}", 0 },
+		{ "{\"expires_in\": 0}", 0 },
+		{ "{\"expires_at\": -5}", 0 },
+		{ "{\"expires_in\": -5}", 0 },
+		{ "{\"expires_at\": 1e13}", 0 },
+		{ "{\"expires_at\": true}", 0 },
+		{ "{\"expires_at\": null}", 0 },
+		{ "{\"expires_at\": {}}", 0 },
+		{ "{\"expires_at\": \"\"}", 0 },
+		{ "{\"expires_at\": \"soon\"}", 0 },
+		/* trailing junk is not a number (strtod's end is unchecked) */
+		{ "{\"expires_in\": \"3600abc\"}", 0 },
+		{ "{\"expires_at\": \"2000000000 or so\"}", 0 },
+	};
+	cJSON *j;
+	int64_t got;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		j = parse(cases[i].credentials);
+		got = sb_connection_expiry(j, 1000);
+		cJSON_Delete(j);
+		if (got != cases[i].want)
+			fail_msg("case %zu (%s): got %lld, want %lld", i,
+			    cases[i].credentials, (long long)got,
+			    (long long)cases[i].want);
+	}
+	assert_int_equal(sb_connection_expiry(NULL, 1000), 0);
+}
+
+static void
+test_describe(void **state)
+{
+	struct fixture *f = *state;
+	char token[SB_CONNECTION_TOKEN_MAX], *text;
+	const cJSON *refresh;
+	struct sb_connection conn;
+	cJSON *j;
+
+	create_sandbox(f, &conn, token);
+	assert_non_null(j = sb_connection_describe(&conn));
+	assert_non_null(text = cJSON_PrintUnformatted(j));
+	assert_null(strstr(text, ACCESS));
+	assert_null(strstr(text, REFRESH));
+	assert_null(strstr(text, CLIENT_SECRET));
+	assert_null(strstr(text, strchr(token, '.') + 1));
+	assert_null(cJSON_GetObjectItemCaseSensitive(j, "credentials"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(j, "token"));
+	assert_string_equal(
+	    cJSON_GetObjectItemCaseSensitive(j, "id")->valuestring, conn.id);
+	assert_string_equal(
+	    cJSON_GetObjectItemCaseSensitive(j, "provider")->valuestring,
+	    "sandbox");
+	assert_string_equal(
+	    cJSON_GetObjectItemCaseSensitive(j, "auth_scheme")->valuestring,
+	    "oauth2");
+	assert_true(cJSON_IsFalse(
+	    cJSON_GetObjectItemCaseSensitive(j, "needs_reauthorization")));
+	assert_true(cJSON_IsNull(
+	    cJSON_GetObjectItemCaseSensitive(j, "token_expires_at")));
+	assert_string_equal(
+	    cJSON_GetObjectItemCaseSensitive(
+	        cJSON_GetObjectItemCaseSensitive(j, "metadata"), "customer")
+	        ->valuestring,
+	    "acme");
+	refresh = cJSON_GetObjectItemCaseSensitive(j, "last_refresh");
+	assert_true(cJSON_IsObject(refresh));
+	assert_true(
+	    cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(refresh, "result")));
+	assert_int_equal(
+	    cJSON_GetObjectItemCaseSensitive(refresh, "consecutive_failures")
+	        ->valueint,
+	    0);
+	cJSON_free(text);
+	cJSON_Delete(j);
+
+	/* An expiry is shown as an ISO time. */
+	conn.access_expires_at = 2000000000;
+	j = sb_connection_describe(&conn);
+	assert_string_equal(
+	    cJSON_GetObjectItemCaseSensitive(j, "token_expires_at")
+	        ->valuestring,
+	    "2033-05-18T03:33:20Z");
+	cJSON_Delete(j);
+	sb_connection_clear(&conn);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_create_token, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_authenticate, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_db_holds_no_secrets, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_tampered_blob, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_blob_bound_to_row, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_update_clears_reauth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lease, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_refreshed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_due, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_due_not_starved, setup, teardown),
+		cmocka_unit_test(test_expiry),
+		cmocka_unit_test_setup_teardown(test_describe, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("connection", tests, NULL, NULL);
+}
