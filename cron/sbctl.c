@@ -92,7 +92,7 @@ cmd_init(struct sb_ctx *ctx, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (!make_dir(ctx->config.var_dir, 0755))
+	if (!make_dir(ctx->config.var_dir, 0700))
 		return 1;
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		snprintf(

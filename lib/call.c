@@ -232,6 +232,21 @@ sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/*
+ * The refresh lease outlives the longest token request the HTTP limits
+ * allow (every attempt timing out, every backoff at its cap), so it cannot
+ * expire while its holder is still asking.
+ */
+static int
+refresh_lease_s(const struct sb_config *c)
+{
+	long ms = c->http_max_attempts *
+	        (c->http_connect_timeout_ms + c->http_timeout_ms) +
+	    (c->http_max_attempts - 1) * c->http_backoff_cap_ms;
+
+	return (int)(ms / 1000) + SB_CALL_LEASE_S;
+}
+
 /* Waits for the refresh lease; *done when someone else refreshed. */
 static enum sb_err
 refresh_lease(struct sb_ctx *ctx, struct sb_connection *conn, const char *stale,
@@ -244,8 +259,8 @@ refresh_lease(struct sb_ctx *ctx, struct sb_connection *conn, const char *stale,
 	*done = false;
 	memcpy(id, conn->id, sizeof(id));
 	for (long waited = 0;; waited += 50) {
-		rc = sb_connection_lease(
-		    ctx, id, (int64_t)time(NULL), SB_CALL_LEASE_S, &got);
+		rc = sb_connection_lease(ctx, id, (int64_t)time(NULL),
+		    refresh_lease_s(&ctx->config), &got);
 		if (rc != SB_OK || got)
 			break;
 		if (waited >= SB_CALL_WAIT_MS)
@@ -294,9 +309,8 @@ out:
 		sodium_memzero(stale, strlen(stale));
 		free(stale);
 	}
-	if (creds != NULL) {
-		cJSON_Delete(creds);
-	}
+	sb_connection_json_wipe(creds);
+	cJSON_Delete(creds);
 	return rc;
 }
 
@@ -339,7 +353,10 @@ query_scalar(const cJSON *v, char *buf, size_t size)
 		return cJSON_IsTrue(v) ? "true" : "false";
 	if (!cJSON_IsNumber(v))
 		return NULL;
-	if (v->valuedouble == (double)(long long)v->valuedouble)
+	/* Range first: casting an out-of-range double is undefined. */
+	if (v->valuedouble >= -9007199254740992.0 &&
+	    v->valuedouble <= 9007199254740992.0 &&
+	    v->valuedouble == (double)(long long)v->valuedouble)
 		snprintf(buf, size, "%lld", (long long)v->valuedouble);
 	else
 		snprintf(buf, size, "%.17g", v->valuedouble);
@@ -432,6 +449,7 @@ call_auth(const struct sb_connection *conn, struct headers *h)
 	const struct sb_provider *p = conn->provider;
 	const char *user, *pass, *token = credential(conn, "access_token");
 	char pair[1024], b64[1400];
+	bool ok;
 
 	switch (p->scheme) {
 	case SB_AUTH_BEARER:
@@ -449,7 +467,9 @@ call_auth(const struct sb_connection *conn, struct headers *h)
 		sodium_bin2base64(b64, sizeof(b64), (unsigned char *)pair,
 		    strlen(pair), sodium_base64_VARIANT_ORIGINAL);
 		sodium_memzero(pair, sizeof(pair));
-		return headers_add(h, "Authorization", "Basic ", b64);
+		ok = headers_add(h, "Authorization", "Basic ", b64);
+		sodium_memzero(b64, sizeof(b64));
+		return ok;
 	case SB_AUTH_API_KEY_HEADER:
 		return credential(conn, "api_key") == NULL ||
 		    headers_add(h,

@@ -55,14 +55,16 @@ static const char *const sql[Q__MAX] = {
 	                 "last_refresh_status = 'ok', last_refresh_error = "
 	                 "NULL, refresh_failures = 0, needs_reauth = 0, "
 	                 "refresh_lease_owner = NULL, refresh_lease_until = "
-	                 "NULL, updated_at = ?5 WHERE id = ?1",
+	                 "NULL, updated_at = ?5 WHERE id = ?1 AND "
+	                 "refresh_lease_owner = ?6",
 	[Q_REFRESH_FAILED] = "UPDATE connections SET last_refresh_at = ?2, "
 	                     "last_refresh_status = 'failed', "
 	                     "last_refresh_error = ?3, refresh_failures = "
 	                     "refresh_failures + 1, needs_reauth = "
 	                     "(refresh_failures + 1 >= ?4), "
 	                     "refresh_lease_owner = NULL, refresh_lease_until "
-	                     "= NULL, updated_at = ?5 WHERE id = ?1",
+	                     "= NULL, updated_at = ?5 WHERE id = ?1 AND "
+	                     "refresh_lease_owner = ?6",
 	[Q_DUE] = "SELECT id FROM connections WHERE needs_reauth = 0 AND "
 	          "provider IN (SELECT value FROM json_each(?4)) AND "
 	          "((access_expires_at IS NOT NULL AND access_expires_at < ?1) "
@@ -140,6 +142,7 @@ out:
 	if (text != NULL)
 		sodium_memzero(text, strlen(text));
 	cJSON_free(text);
+	sb_connection_json_wipe(copy);
 	cJSON_Delete(copy);
 	return rc;
 }
@@ -479,6 +482,7 @@ connection_refresh_failed(struct sb_ctx *ctx, struct sb_connection *conn,
 		sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 4, SB_CONNECTION_REAUTH_FAILURES);
 		sqlite3_bind_text(st, 5, now_iso, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, sb_work_owner(), -1, SQLITE_STATIC);
 	}
 	return sb_db_write(ctx->db, st, NULL);
 }
@@ -509,6 +513,8 @@ sb_connection_refreshed(struct sb_ctx *ctx, struct sb_connection *conn,
 				sqlite3_bind_int64(st, 3, expires);
 			sqlite3_bind_int64(st, 4, now);
 			sqlite3_bind_text(st, 5, now_iso, -1, SQLITE_STATIC);
+			sqlite3_bind_text(
+			    st, 6, sb_work_owner(), -1, SQLITE_STATIC);
 		}
 		rc = sb_db_write(ctx->db, st, NULL);
 	}
@@ -618,14 +624,13 @@ sb_connection_describe(const struct sb_connection *conn)
 	return j;
 }
 
-/* Overwrites every string of j before it is freed. */
-static void
-wipe_json(cJSON *j)
+void
+sb_connection_json_wipe(cJSON *j)
 {
 	for (cJSON *c = j; c != NULL; c = c->next) {
 		if (cJSON_IsString(c) && c->valuestring != NULL)
 			sodium_memzero(c->valuestring, strlen(c->valuestring));
-		wipe_json(c->child);
+		sb_connection_json_wipe(c->child);
 	}
 }
 
@@ -634,7 +639,7 @@ sb_connection_clear(struct sb_connection *conn)
 {
 	if (conn == NULL)
 		return;
-	wipe_json(conn->credentials);
+	sb_connection_json_wipe(conn->credentials);
 	cJSON_Delete(conn->credentials);
 	cJSON_Delete(conn->config);
 	cJSON_Delete(conn->metadata);

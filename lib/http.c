@@ -243,7 +243,13 @@ out:
 bool
 sb_http_header_safe(const char *s)
 {
-	return s != NULL && strpbrk(s, "\r\n") == NULL;
+	if (s == NULL)
+		return false;
+	/* CR and LF would split the header; other controls have no place. */
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return false;
+	return true;
 }
 
 static void

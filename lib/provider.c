@@ -442,7 +442,12 @@ host_matches(
 	return hlen == host_len && strncasecmp(entry, host, hlen) == 0;
 }
 
-static bool
+/*
+ * Where host:port is allowed: 2 if by the provider's own hosts (which are
+ * reached over https only), 1 if by the operator's allowed_hosts (test
+ * servers and sandboxes, http allowed), 0 if not at all.
+ */
+static int
 host_allowed(const struct sb_provider *provider, const struct sb_config *cfg,
     const char *host, const char *port)
 {
@@ -451,16 +456,16 @@ host_allowed(const struct sb_provider *provider, const struct sb_config *cfg,
 	for (size_t i = 0; i < provider->host_count; i++)
 		if (host_matches(provider->hosts[i], strlen(provider->hosts[i]),
 		        host, port))
-			return true;
+			return 2;
 	while (*p != '\0') {
 		comma = strchr(p, ',');
 		if (comma == NULL)
 			comma = p + strlen(p);
 		if (host_matches(p, (size_t)(comma - p), host, port))
-			return true;
+			return 1;
 		p = *comma == ',' ? comma + 1 : comma;
 	}
-	return false;
+	return 0;
 }
 
 bool
@@ -481,9 +486,17 @@ sb_provider_url_allowed(const struct sb_provider *provider,
 	/* No user information: "https://api.example@evil" is refused. */
 	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
 		goto out;
-	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
-		goto out;
-	ok = host_allowed(provider, cfg, host, port);
+	switch (host_allowed(provider, cfg, host, port)) {
+	case 2:
+		ok = strcmp(scheme, "https") == 0;
+		break;
+	case 1:
+		ok =
+		    strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0;
+		break;
+	default:
+		ok = false;
+	}
 out:
 	curl_free(scheme);
 	curl_free(host);

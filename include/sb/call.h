@@ -16,7 +16,7 @@
 
 #define SB_CALL_ERROR_MAX 256
 #define SB_CALL_EXPIRY_SKEW_S 30 /* refresh this long before expiry */
-#define SB_CALL_LEASE_S 30 /* refresh lease */
+#define SB_CALL_LEASE_S 30 /* lease beyond the HTTP limits */
 #define SB_CALL_WAIT_MS 10000 /* wait for another refresher */
 #define SB_CALL_HEADER_POOL 16384 /* bytes of outbound header text */
 

@@ -111,6 +111,9 @@ enum sb_err sb_connection_due(struct sb_ctx *ctx, int64_t expires_before,
 /* The public view of conn (no credentials); caller frees. */
 cJSON *sb_connection_describe(const struct sb_connection *conn);
 
+/* Overwrites every string in j (credentials about to be freed); NULL ok. */
+void sb_connection_json_wipe(cJSON *j);
+
 /* Wipes and frees what conn holds; safe on a zeroed conn. */
 void sb_connection_clear(struct sb_connection *conn);
 

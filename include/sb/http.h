@@ -112,7 +112,7 @@ const char *sb_http_response_header(
 long sb_http_retry_delay_ms(const struct sb_http_response *prev, int attempt,
     const struct sb_http_limits *limits, time_t now);
 
-/* True if s holds no CR, LF or NUL within its length (header safety). */
+/* True if s holds no control byte but tab (CR and LF above all). */
 bool sb_http_header_safe(const char *s);
 
 #endif

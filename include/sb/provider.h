@@ -129,8 +129,9 @@ enum sb_err sb_provider_render(const struct sb_provider *provider,
     char *out, size_t outsize);
 
 /*
- * True if url's scheme is http or https and its host and port match one of
- * provider's hosts or an entry of cfg->allowed_hosts ("host:port,...").
+ * True if url's host and port match one of provider's hosts and its scheme
+ * is https, or match an entry of cfg->allowed_hosts ("host:port,...", the
+ * operator's test servers and sandboxes) and its scheme is http or https.
  */
 bool sb_provider_url_allowed(const struct sb_provider *provider,
     const struct sb_config *cfg, const char *url);
