@@ -93,8 +93,8 @@ enum sb_err sb_request_decode(struct sb_arena *arena, const char *s, size_t len,
  * Parses len bytes of JSON.  Rejects text nested deeper than depth_max or
  * with more than SB_REQUEST_JSON_ITEMS_MAX values (SB_ERR_TOO_LARGE) and
  * malformed text or text holding the escape \u0000 (SB_ERR_INVALID, with
- * the byte offset in *error_offset if not NULL).  On SB_OK *out is set and the caller frees it with
- * cJSON_Delete(); otherwise *out is NULL.
+ * the byte offset in *error_offset if not NULL).  On SB_OK *out is set and
+ * the caller frees it with cJSON_Delete(); otherwise *out is NULL.
  */
 enum sb_err sb_request_parse_json(const char *text, size_t len, int depth_max,
     cJSON **out, size_t *error_offset);
