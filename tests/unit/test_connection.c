@@ -577,6 +577,20 @@ test_update(void **state)
 	sb_connection_clear(&conn);
 }
 
+/* Takes the refresh lease, as a refresher must, and records a failure. */
+static void
+fail_refresh(struct fixture *f, struct sb_connection *conn, const char *error,
+    int64_t now)
+{
+	bool got = false;
+
+	assert_int_equal(
+	    sb_connection_lease(&f->ctx, conn->id, now, 30, &got), SB_OK);
+	assert_true(got);
+	assert_int_equal(
+	    sb_connection_refreshed(&f->ctx, conn, NULL, error, now), SB_OK);
+}
+
 static void
 test_update_clears_reauth(void **state)
 {
@@ -587,9 +601,7 @@ test_update_clears_reauth(void **state)
 
 	create_sandbox(f, &conn, token);
 	for (int i = 0; i < SB_CONNECTION_REAUTH_FAILURES; i++)
-		assert_int_equal(sb_connection_refreshed(&f->ctx, &conn, NULL,
-		                     "invalid_grant", 1000 + i),
-		    SB_OK);
+		fail_refresh(f, &conn, "invalid_grant", 1000 + i);
 	assert_true(conn.needs_reauth);
 	creds = parse("{\"access_token\": \"n\", \"refresh_token\": \"m\", "
 	              "\"expires_in\": 3600}");
@@ -792,9 +804,7 @@ test_due(void **state)
 	    (long long)(now + 300));
 	create(f, "sandbox", creds, NULL, &reauth, token);
 	for (int i = 0; i < SB_CONNECTION_REAUTH_FAILURES; i++)
-		assert_int_equal(
-		    sb_connection_refreshed(&f->ctx, &reauth, NULL, "x", now),
-		    SB_OK);
+		fail_refresh(f, &reauth, "x", now);
 	assert_true(reauth.needs_reauth);
 
 	/* Expiring within the hour, none stale. */
