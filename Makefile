@@ -27,7 +27,7 @@ LDFLAGS_ALL := $(LDOPT) $(LDFLAGS)
 LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 LIB := $(B)/libswitchboard.a
-RESPONDERS := gateway projects events sandbox bare
+RESPONDERS := gateway projects events sandbox bare bare_insert
 BINS := $(RESPONDERS:%=$(B)/bin/%) $(B)/bin/sbctl
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNITS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
