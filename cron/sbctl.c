@@ -179,7 +179,8 @@ cmd_tick(struct sb_ctx *ctx, int argc, char **argv)
 
 /*
  * Delivers the events left in the outbox: those due, or with --now every
- * pending one at once, whatever its backoff.
+ * pending one at once, whatever its backoff.  They go a batch (one POST of
+ * up to SB_EVENTS_BATCH_MAX) at a time until none is due.
  */
 static int
 cmd_deliver(struct sb_ctx *ctx, int argc, char **argv)

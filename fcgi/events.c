@@ -2,7 +2,9 @@
  * The events responder (port 3001): the data aggregation service that
  * stores the hosting panel's events for analytics and activity feeds.
  * POST /events stores an event once per id (201 the first time, 200 for a
- * redelivery, since delivery is at least once); GET /events lists them
+ * redelivery, since delivery is at least once), or an array of up to
+ * SB_EVENTS_BATCH_MAX events in one transaction with a result per item
+ * (the outbox delivers in batches); GET /events lists them
  * newest first with name, projectId and since filters, in pages with Link
  * and X-Total-Count.  The static bearer token is checked by nginx.
  */
@@ -44,17 +46,14 @@ store_failed(struct sb_request *req, enum sb_err rc)
 		    req, 500, "internal", "the request could not be completed");
 }
 
+/* Stores the one event of a validated object body. */
 static void
-event_create(struct sb_ctx *ctx, struct sb_request *req)
+event_create_one(struct sb_ctx *ctx, struct sb_request *req, const cJSON *body)
 {
-	const cJSON *body;
 	cJSON *event = NULL;
 	bool created = false;
 	enum sb_err rc;
 
-	if ((body = sb_app_body(ctx, req, event_fields,
-	         sizeof(event_fields) / sizeof(event_fields[0]))) == NULL)
-		return;
 	rc = sb_events_store(ctx->db,
 	    cJSON_GetObjectItemCaseSensitive(body, "id")->valuestring,
 	    cJSON_GetObjectItemCaseSensitive(body, "name")->valuestring,
@@ -65,6 +64,145 @@ event_create(struct sb_ctx *ctx, struct sb_request *req)
 	else
 		sb_response_json(req, created ? 201 : 200, event);
 	cJSON_Delete(event);
+}
+
+/*
+ * Fills item from element of a batch, checked against event_fields; a bad
+ * element gets status 400 and *error (arena text) says why.
+ */
+static void
+batch_item(struct sb_request *req, const cJSON *element,
+    struct sb_events_item *item, const char **error)
+{
+	char err[256];
+
+	memset(item, 0, sizeof(*item));
+	*error = NULL;
+	if (sb_request_validate(element, event_fields,
+	        sizeof(event_fields) / sizeof(event_fields[0]), err,
+	        sizeof(err)) != SB_OK) {
+		item->status = 400;
+		*error = sb_arena_strdup(req->arena, err);
+		return;
+	}
+	item->id = cJSON_GetObjectItemCaseSensitive(element, "id")->valuestring;
+	item->name =
+	    cJSON_GetObjectItemCaseSensitive(element, "name")->valuestring;
+	item->payload = cJSON_GetObjectItemCaseSensitive(element, "payload");
+}
+
+/* {"id", "status"} for item (id null if the element had none usable). */
+static cJSON *
+batch_result(
+    const cJSON *element, const struct sb_events_item *item, const char *error)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(element, "id");
+	cJSON *o, *e;
+
+	if ((o = cJSON_CreateObject()) == NULL)
+		return NULL;
+	if ((cJSON_IsString(id)
+	            ? cJSON_AddStringToObject(o, "id", id->valuestring)
+	            : cJSON_AddNullToObject(o, "id")) == NULL ||
+	    cJSON_AddNumberToObject(o, "status", item->status) == NULL)
+		goto fail;
+	if (item->status == 400 &&
+	    ((e = cJSON_AddObjectToObject(o, "error")) == NULL ||
+	        cJSON_AddStringToObject(e, "code", "invalid_request") == NULL ||
+	        cJSON_AddStringToObject(e, "message",
+	            error != NULL ? error : "invalid event") == NULL))
+		goto fail;
+	return o;
+fail:
+	cJSON_Delete(o);
+	return NULL;
+}
+
+/* The answer to a stored batch: one result per element, in order. */
+static cJSON *
+batch_results(const cJSON *body, const struct sb_events_item *items,
+    const char *const *errors)
+{
+	cJSON *array = cJSON_CreateArray(), *result;
+	const cJSON *element;
+	size_t i = 0;
+
+	cJSON_ArrayForEach(element, body)
+	{
+		if (array == NULL)
+			break;
+		result = batch_result(element, &items[i], errors[i]);
+		if (result == NULL || !cJSON_AddItemToArray(array, result)) {
+			cJSON_Delete(result);
+			cJSON_Delete(array);
+			array = NULL;
+		}
+		i++;
+	}
+	return array;
+}
+
+/*
+ * POST /events with an array: 1 to SB_EVENTS_BATCH_MAX events stored in one
+ * transaction, answered 200 with a result per element.  A bad element is
+ * refused alone (its result says 400); the others are stored.
+ */
+static void
+event_create_batch(
+    struct sb_ctx *ctx, struct sb_request *req, const cJSON *body)
+{
+	struct sb_events_item items[SB_EVENTS_BATCH_MAX];
+	const char *errors[SB_EVENTS_BATCH_MAX];
+	int count = cJSON_GetArraySize(body);
+	const cJSON *element;
+	cJSON *results;
+	enum sb_err rc;
+	size_t i = 0;
+
+	if (count < 1 || count > SB_EVENTS_BATCH_MAX) {
+		sb_response_errorf(req, count < 1 ? 400 : 413,
+		    count < 1 ? "invalid_request" : "too_large",
+		    "an array of events holds 1 to %d of them",
+		    SB_EVENTS_BATCH_MAX);
+		return;
+	}
+	cJSON_ArrayForEach(element, body)
+	{
+		batch_item(req, element, &items[i], &errors[i]);
+		i++;
+	}
+	if ((rc = sb_events_store_batch(ctx->db, items, i)) != SB_OK) {
+		store_failed(req, rc);
+		return;
+	}
+	if ((results = batch_results(body, items, errors)) == NULL)
+		sb_response_error(
+		    req, 500, "internal", "the response could not be built");
+	else
+		sb_response_json(req, 200, results);
+	cJSON_Delete(results);
+}
+
+/* POST /events: one event object, or an array of them. */
+static void
+event_create(struct sb_ctx *ctx, struct sb_request *req)
+{
+	const cJSON *body;
+	char err[256];
+
+	if ((body = sb_app_body(ctx, req, NULL, 0)) == NULL)
+		return;
+	if (cJSON_IsArray(body)) {
+		event_create_batch(ctx, req, body);
+		return;
+	}
+	if (sb_request_validate(body, event_fields,
+	        sizeof(event_fields) / sizeof(event_fields[0]), err,
+	        sizeof(err)) != SB_OK) {
+		sb_response_error(req, 400, "invalid_request", err);
+		return;
+	}
+	event_create_one(ctx, req, body);
 }
 
 /* Reads the list's query into filter, page and per_page; 400 if bad. */

@@ -7,18 +7,42 @@
  * bearer token is checked by nginx; the webhook by this responder against
  * the deployment's project secret.  Every change writes its events to the
  * outbox in its own transaction; they are delivered after the response.
+ *
+ * Delivery is batched and adapts to load.  After every response (of any
+ * route, so that a skipped check always has a successor) a process
+ * delivers the due events a batch at a time until none is due, but stops
+ * (or does not start) while another request waits on the listening socket
+ * and this process looked less than OUTBOX_LINGER_MS ago, unless its last
+ * batch was full.  Under load each process so sends about one batch per
+ * linger, of what came due meanwhile; a backlog drains in full batches;
+ * when the load stops, the last response delivers what is left at once.
  */
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <fastcgi.h>
 
 #include "sb/app.h"
+#include "sb/events.h"
 #include "sb/hosting.h"
 #include "sb/log.h"
 #include "sb/queues.h"
 #include "sb/response.h"
 
 #define PROJECTS_ACTIVITY_PAGE_MAX 1000000
+#define OUTBOX_LINGER_MS 20 /* least time between busy outbox checks */
+
+/* The responder's own state (ctx->user). */
+struct projects_state {
+	bool listening; /* fd 0 is FastCGI's listening socket */
+	int64_t outbox_checked_ms; /* monotonic time of the last check */
+	bool outbox_backlog; /* the last batch was full */
+};
 
 static const char *const status_values[] = { "pending", "building", "deploying",
 	"done", "failed", "cancelled", NULL };
@@ -97,28 +121,75 @@ page_headers(struct sb_request *req, const char *path, const char *query,
 	return true;
 }
 
-/* Runs after the response: one delivery attempt of an outbox job. */
-static void
-deliver_later(struct sb_ctx *ctx, void *arg)
+/* Monotonic milliseconds. */
+static int64_t
+monotonic_ms(void)
 {
-	sb_work_run_id(ctx, sb_queues, sb_queue_count, *(const int64_t *)arg);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Queues the delivery of the change's events for after the response. */
-static void
-defer_outbox(struct sb_ctx *ctx, struct sb_request *req,
-    const struct sb_hosting_outbox *outbox)
+/* True if a connection waits to be accepted on the listening socket. */
+static bool
+request_waiting(const struct projects_state *state)
 {
-	int64_t *id;
+	struct pollfd pfd = { .fd = FCGI_LISTENSOCK_FILENO, .events = POLLIN };
 
-	for (size_t i = 0; i < outbox->count; i++) {
-		/* Left to `sbctl deliver` if either step fails. */
-		if ((id = sb_arena_alloc(req->arena, sizeof(*id))) == NULL)
-			return;
-		*id = outbox->job_ids[i];
-		if (sb_app_defer(ctx, deliver_later, id) != SB_OK)
-			return;
+	return state->listening && poll(&pfd, 1, 0) == 1 &&
+	    (pfd.revents & POLLIN) != 0;
+}
+
+/* Whether the outbox is to be looked at now (see the top of the file). */
+static bool
+outbox_check_now(const struct projects_state *state, int64_t now)
+{
+	return state->outbox_backlog ||
+	    now - state->outbox_checked_ms >= OUTBOX_LINGER_MS ||
+	    !request_waiting(state);
+}
+
+/*
+ * Runs after every response: the due outbox events, a batch (one POST) at
+ * a time, for as long as outbox_check_now() allows.  A failed batch is
+ * retried with backoff.
+ */
+static void
+deliver_due(struct sb_ctx *ctx, void *arg)
+{
+	struct projects_state *state = ctx->user;
+	int64_t now = monotonic_ms();
+	int done, failed;
+
+	(void)arg;
+	while (outbox_check_now(state, now)) {
+		state->outbox_checked_ms = now;
+		state->outbox_backlog = false;
+		if (sb_work_run_if_due(ctx, sb_queues, sb_queue_count,
+		        SB_EVENTS_QUEUE, &done, &failed) != SB_OK)
+			break;
+		state->outbox_backlog = done + failed >= SB_EVENTS_BATCH_MAX;
+		now = monotonic_ms();
 	}
+}
+
+/*
+ * Queues the outbox check for after the response.  Every handler calls it
+ * first; if queueing fails the events wait for the next response or
+ * `sbctl deliver`.
+ */
+static void
+outbox_check_later(struct sb_ctx *ctx)
+{
+	sb_app_defer(ctx, deliver_due, NULL);
+}
+
+static void
+health(struct sb_ctx *ctx, struct sb_request *req)
+{
+	outbox_check_later(ctx);
+	sb_app_health(ctx, req);
 }
 
 static void
@@ -130,6 +201,7 @@ projects_list(struct sb_ctx *ctx, struct sb_request *req)
 	size_t n = 0;
 	enum sb_err rc;
 
+	outbox_check_later(ctx);
 	if (!page_param(req, &page))
 		return;
 	if ((rc = sb_hosting_project_page(ctx->db, page, rows, &n, &total)) !=
@@ -159,6 +231,7 @@ project_get(struct sb_ctx *ctx, struct sb_request *req)
 	int64_t id;
 	enum sb_err rc;
 
+	outbox_check_later(ctx);
 	if (!path_id(req, "id", "project", &id))
 		return;
 	rc = sb_hosting_project_get(ctx->db, id, &project);
@@ -179,6 +252,7 @@ deployment_create(struct sb_ctx *ctx, struct sb_request *req)
 	int64_t id;
 	enum sb_err rc;
 
+	outbox_check_later(ctx);
 	if (!path_id(req, "id", "project", &id))
 		return;
 	rc = sb_hosting_deployment_create(
@@ -193,7 +267,6 @@ deployment_create(struct sb_ctx *ctx, struct sb_request *req)
 		return;
 	}
 	send_json(req, 201, sb_hosting_deployment_json(&d));
-	defer_outbox(ctx, req, &outbox);
 }
 
 static void
@@ -207,6 +280,7 @@ deployments_list(struct sb_ctx *ctx, struct sb_request *req)
 	size_t n = 0;
 	enum sb_err rc;
 
+	outbox_check_later(ctx);
 	if (filter != NULL &&
 	    !sb_request_parse_int(filter, 1, INT64_MAX, &project_id)) {
 		sb_response_error(req, 400, "invalid_request",
@@ -245,6 +319,7 @@ deployment_get(struct sb_ctx *ctx, struct sb_request *req)
 	int64_t id;
 	enum sb_err rc;
 
+	outbox_check_later(ctx);
 	if (!path_id(req, "id", "deployment", &id))
 		return;
 	rc = sb_hosting_deployment_get(ctx->db, id, &d);
@@ -265,6 +340,7 @@ deployment_cancel(struct sb_ctx *ctx, struct sb_request *req)
 	int64_t id;
 	enum sb_err rc;
 
+	outbox_check_later(ctx);
 	if (!path_id(req, "id", "deployment", &id))
 		return;
 	rc = sb_hosting_deployment_cancel(
@@ -281,8 +357,6 @@ deployment_cancel(struct sb_ctx *ctx, struct sb_request *req)
 		store_failed(req, rc);
 	else
 		send_json(req, 200, sb_hosting_deployment_json(&d));
-	if (rc == SB_OK)
-		defer_outbox(ctx, req, &outbox);
 }
 
 /* The token of "Authorization: Bearer <token>", or NULL. */
@@ -338,6 +412,7 @@ deployment_webhook(struct sb_ctx *ctx, struct sb_request *req)
 	const cJSON *body;
 	enum sb_err rc;
 
+	outbox_check_later(ctx);
 	if ((hook.secret = bearer_token(req)) == NULL) {
 		webhook_unauthorized(req);
 		return;
@@ -352,8 +427,6 @@ deployment_webhook(struct sb_ctx *ctx, struct sb_request *req)
 	    &hook.status);
 	rc = sb_hosting_webhook_apply(ctx->db, &hook, &d, &outbox);
 	webhook_answer(req, rc, &hook, &d);
-	if (rc == SB_OK)
-		defer_outbox(ctx, req, &outbox);
 }
 
 static void
@@ -363,6 +436,7 @@ user_stats(struct sb_ctx *ctx, struct sb_request *req)
 	int64_t id;
 	enum sb_err rc;
 
+	outbox_check_later(ctx);
 	if (!path_id(req, "id", "user", &id))
 		return;
 	rc = sb_hosting_user_exists(ctx->db, id);
@@ -407,6 +481,7 @@ project_activity(struct sb_ctx *ctx, struct sb_request *req)
 	int64_t id, page;
 	enum sb_err rc;
 
+	outbox_check_later(ctx);
 	if (!path_id(req, "id", "project", &id) || !page_param(req, &page))
 		return;
 	if ((rc = sb_hosting_project_get(ctx->db, id, &project)) != SB_OK) {
@@ -440,7 +515,7 @@ project_activity(struct sb_ctx *ctx, struct sb_request *req)
 }
 
 static const struct sb_route routes[] = {
-	{ "GET", "/health", sb_app_health },
+	{ "GET", "/health", health },
 	{ "GET", "/projects", projects_list },
 	{ "GET", "/projects/:id", project_get },
 	{ "POST", "/projects/:id/deployment", deployment_create },
@@ -452,6 +527,29 @@ static const struct sb_route routes[] = {
 	{ "GET", "/users/:id/stats", user_stats },
 };
 
+static enum sb_err
+projects_init(struct sb_ctx *ctx)
+{
+	struct projects_state *state;
+	socklen_t len = sizeof(int);
+	int accepting = 0;
+
+	if ((state = calloc(1, sizeof(*state))) == NULL)
+		return SB_ERR_NOMEM;
+	state->listening = getsockopt(FCGI_LISTENSOCK_FILENO, SOL_SOCKET,
+	                       SO_ACCEPTCONN, &accepting, &len) == 0 &&
+	    accepting != 0;
+	ctx->user = state;
+	return SB_OK;
+}
+
+static void
+projects_fini(struct sb_ctx *ctx)
+{
+	free(ctx->user);
+	ctx->user = NULL;
+}
+
 static const struct sb_app app = {
 	.name = "projects",
 	.routes = routes,
@@ -460,6 +558,8 @@ static const struct sb_app app = {
 	.db_file = "switchboard.db",
 	.needs_secrets = 0,
 	.needs_http = 1,
+	.init = projects_init,
+	.fini = projects_fini,
 };
 
 int

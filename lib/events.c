@@ -4,6 +4,11 @@
  * stores them once per id and lists them.  Every SQL statement of the
  * module is in the table below; listing picks the statement whose index
  * fits the filters given (project, else name, else none).
+ *
+ * A batch is sent as the jobs' payload texts joined into one array, so
+ * each event goes out byte for byte as it was written to the outbox; the
+ * service answers one {"id", "status"} per item, in order, and only the
+ * items answered 201 or 200 under their own id count as delivered.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,12 +164,14 @@ events_retry_after(const struct sb_http_response *resp)
 }
 
 /*
- * POSTs the job's event; SB_OK on 200 or 201, otherwise err says why and
- * *retry_after_s may be set.
+ * POSTs body (len bytes of JSON) to the events service with token B; resp
+ * gets the answer, which the caller clears.  SB_OK on 200 or 201,
+ * otherwise err says why and *retry_after_s may be set.
  */
-enum sb_err
-sb_events_deliver(struct sb_ctx *ctx, const struct sb_job *job, char *err,
-    size_t errsize, int64_t *retry_after_s)
+static enum sb_err
+events_post(struct sb_ctx *ctx, const char *body, size_t len,
+    struct sb_http_response *resp, char *err, size_t errsize,
+    int64_t *retry_after_s)
 {
 	char url[SB_HTTP_URL_MAX], auth[sizeof(ctx->config.events_token) + 16];
 	struct sb_http_header headers[2] = {
@@ -175,9 +182,8 @@ sb_events_deliver(struct sb_ctx *ctx, const struct sb_job *job, char *err,
 		.url = url,
 		.headers = headers,
 		.header_count = 2,
-		.body = job->payload,
-		.body_len = strlen(job->payload) };
-	struct sb_http_response resp = { 0 };
+		.body = body,
+		.body_len = len };
 	enum sb_err rc = SB_ERR_CONFIG;
 
 	if (ctx->http == NULL || ctx->config.events_token[0] == '\0') {
@@ -187,21 +193,185 @@ sb_events_deliver(struct sb_ctx *ctx, const struct sb_job *job, char *err,
 	snprintf(url, sizeof(url), "http://%s:%ld/events",
 	    ctx->config.listen_address, ctx->config.events_port);
 	snprintf(auth, sizeof(auth), "Bearer %s", ctx->config.events_token);
-	if ((rc = sb_http_perform(ctx->http, &req, &resp)) != SB_OK) {
+	if ((rc = sb_http_perform(ctx->http, &req, resp)) != SB_OK) {
 		snprintf(err, errsize, "events service: %s",
-		    resp.error[0] != '\0' ? resp.error : sb_strerror(rc));
+		    resp->error[0] != '\0' ? resp->error : sb_strerror(rc));
 		goto out;
 	}
-	if (resp.status != 200 && resp.status != 201) {
+	if (resp->status != 200 && resp->status != 201) {
 		snprintf(
-		    err, errsize, "events service answered %ld", resp.status);
-		*retry_after_s = events_retry_after(&resp);
+		    err, errsize, "events service answered %ld", resp->status);
+		*retry_after_s = events_retry_after(resp);
 		rc = SB_ERR_UPSTREAM;
 	}
 out:
 	sodium_memzero(auth, sizeof(auth));
+	return rc;
+}
+
+/*
+ * POSTs the job's event; SB_OK on 200 or 201, otherwise err says why and
+ * *retry_after_s may be set.
+ */
+enum sb_err
+sb_events_deliver(struct sb_ctx *ctx, const struct sb_job *job, char *err,
+    size_t errsize, int64_t *retry_after_s)
+{
+	struct sb_http_response resp = { 0 };
+	enum sb_err rc;
+
+	rc = events_post(ctx, job->payload, strlen(job->payload), &resp, err,
+	    errsize, retry_after_s);
 	sb_http_response_clear(&resp);
 	return rc;
+}
+
+/*
+ * How many of the n jobs (at least one) go in the next POST: at most
+ * SB_EVENTS_BATCH_MAX, and no more than fit body_max once joined.
+ */
+static size_t
+events_chunk(const struct sb_ctx *ctx, const struct sb_job *jobs, size_t n)
+{
+	size_t size = 1 + strlen(jobs[0].payload) + 1, i;
+
+	for (i = 1; i < n && i < SB_EVENTS_BATCH_MAX; i++) {
+		size += strlen(jobs[i].payload) + 1;
+		if (size > (size_t)ctx->config.body_max)
+			break;
+	}
+	return i;
+}
+
+/* "[p0,p1,...]" from the n jobs' payloads; NULL when memory runs out. */
+static char *
+events_batch_body(const struct sb_job *jobs, size_t n, size_t *len)
+{
+	size_t size = 3, off = 0, i, l; /* "[", "]", NUL; a comma each */
+	char *body;
+
+	for (i = 0; i < n; i++)
+		size += strlen(jobs[i].payload) + 1;
+	if ((body = malloc(size)) == NULL)
+		return NULL;
+	body[off++] = '[';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			body[off++] = ',';
+		l = strlen(jobs[i].payload);
+		memcpy(body + off, jobs[i].payload, l);
+		off += l;
+	}
+	body[off++] = ']';
+	body[off] = '\0';
+	*len = off;
+	return body;
+}
+
+/* True if the job's event id (its payload's "id") is id. */
+static bool
+events_job_is(const struct sb_job *job, const char *id)
+{
+	cJSON *event = cJSON_Parse(job->payload);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(event, "id");
+	bool same = cJSON_IsString(v) && strcmp(v->valuestring, id) == 0;
+
+	cJSON_Delete(event);
+	return same;
+}
+
+/* Sets result from the service's answer item for job. */
+static void
+events_item_result(
+    const cJSON *item, const struct sb_job *job, struct sb_work_result *result)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+	const cJSON *status = cJSON_GetObjectItemCaseSensitive(item, "status");
+	int code = cJSON_IsNumber(status) ? status->valueint : 0;
+
+	if (!cJSON_IsString(id) || !events_job_is(job, id->valuestring))
+		snprintf(result->err, sizeof(result->err),
+		    "events service answered for another event");
+	else if (code != 201 && code != 200)
+		snprintf(result->err, sizeof(result->err),
+		    "events service answered %d for the event", code);
+	else
+		result->rc = SB_OK;
+}
+
+/*
+ * Reads a batch answer: SB_OK with results set item by item if it is a 200
+ * with an array of one result per job; otherwise err says why.
+ */
+static enum sb_err
+events_batch_answer(const struct sb_http_response *resp,
+    const struct sb_job *jobs, size_t n, struct sb_work_result *results,
+    char *err, size_t errsize)
+{
+	const cJSON *item;
+	cJSON *answer = NULL;
+	enum sb_err rc = SB_ERR_UPSTREAM;
+	size_t i = 0;
+
+	if (resp->status == 200 && resp->body != NULL)
+		answer = cJSON_ParseWithLength(resp->body, resp->body_len);
+	if (!cJSON_IsArray(answer) || (size_t)cJSON_GetArraySize(answer) != n) {
+		snprintf(err, errsize,
+		    "events service answered %ld without a result per event",
+		    resp->status);
+		goto out;
+	}
+	cJSON_ArrayForEach(item, answer)
+	{
+		events_item_result(item, &jobs[i], &results[i]);
+		i++;
+	}
+	rc = SB_OK;
+out:
+	cJSON_Delete(answer);
+	return rc;
+}
+
+/* One POST of n jobs; on a failure of the whole, every result says so. */
+static void
+events_deliver_chunk(struct sb_ctx *ctx, const struct sb_job *jobs, size_t n,
+    struct sb_work_result *results)
+{
+	struct sb_http_response resp = { 0 };
+	char err[SB_WORK_ERROR_MAX] = "out of memory";
+	int64_t retry_after = 0;
+	enum sb_err rc = SB_ERR_NOMEM;
+	size_t len;
+	char *body;
+
+	if ((body = events_batch_body(jobs, n, &len)) == NULL)
+		goto out;
+	rc = events_post(ctx, body, len, &resp, err, sizeof(err), &retry_after);
+	if (rc == SB_OK)
+		rc = events_batch_answer(
+		    &resp, jobs, n, results, err, sizeof(err));
+out:
+	for (size_t i = 0; rc != SB_OK && i < n; i++) {
+		results[i].rc = rc;
+		results[i].retry_after_s = retry_after;
+		snprintf(results[i].err, sizeof(results[i].err), "%s", err);
+	}
+	free(body);
+	sb_http_response_clear(&resp);
+}
+
+/* POSTs the jobs' events in as few arrays as the caps allow. */
+void
+sb_events_deliver_batch(struct sb_ctx *ctx, const struct sb_job *jobs,
+    size_t count, struct sb_work_result *results)
+{
+	size_t start = 0, n;
+
+	while (start < count) {
+		n = events_chunk(ctx, jobs + start, count - start);
+		events_deliver_chunk(ctx, jobs + start, n, results + start);
+		start += n;
+	}
 }
 
 /* The stored event in the API's shape from a row of EVENTS_COLUMNS. */
@@ -321,6 +491,49 @@ out:
 		cJSON_Delete(*out);
 		*out = NULL;
 	}
+	return rc;
+}
+
+/* True if item has a usable id, a name and a payload. */
+static bool
+events_item_valid(const struct sb_events_item *item)
+{
+	return sb_events_id_valid(item->id) && item->name != NULL &&
+	    item->name[0] != '\0' && item->payload != NULL;
+}
+
+/*
+ * Stores the items whose status is 0 in one transaction, each once per
+ * id; status becomes 201, 200 or 400.  On an error nothing is stored.
+ */
+enum sb_err
+sb_events_store_batch(
+    struct sb_db *db, struct sb_events_item *items, size_t count)
+{
+	enum sb_err rc;
+	bool created;
+
+	if (items == NULL || count < 1 || count > SB_EVENTS_BATCH_MAX)
+		return SB_ERR_INVALID;
+	if ((rc = sb_db_begin(db)) != SB_OK)
+		return rc;
+	for (size_t i = 0; i < count; i++) {
+		if (items[i].status != 0)
+			continue;
+		if (!events_item_valid(&items[i])) {
+			items[i].status = 400;
+			continue;
+		}
+		created = false;
+		if ((rc = events_insert(db, items[i].id, items[i].name,
+		         items[i].payload, &created)) != SB_OK)
+			goto out;
+		items[i].status = created ? 201 : 200;
+	}
+	rc = sb_db_commit(db);
+out:
+	if (rc != SB_OK)
+		sb_db_rollback(db);
 	return rc;
 }
 

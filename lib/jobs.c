@@ -5,8 +5,11 @@
  * attempts): the attempt counter goes up on every lease, so a worker whose
  * lease expired and was taken over cannot complete or fail the job, even if
  * the new holder has the same owner name.  Leasing, completing and failing
- * are each one short write transaction; enqueueing joins the caller's.
+ * are each one short write transaction; enqueueing joins the caller's.  The
+ * batch forms lease or complete many jobs in one transaction, so that a
+ * busy outbox pays for one commit per batch rather than one per job.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,8 @@ enum jobs_sql {
 	JOBS_SQL_DUE_ANY,
 	JOBS_SQL_DUE_QUEUE,
 	JOBS_SQL_DUE_ID,
+	JOBS_SQL_DUE_BATCH,
+	JOBS_SQL_DUE_EXISTS,
 	JOBS_SQL_LEASE,
 	JOBS_SQL_LOAD,
 	JOBS_SQL_COMPLETE,
@@ -37,11 +42,16 @@ enum jobs_sql {
 
 /*
  * A job is due when it is pending and its time has come, or when it is
- * leased and the lease has run out.  ?1 is always "now".
+ * leased and the lease has run out.  ?1 is always "now".  The due
+ * statements name the queue as "+queue" or behind "?2 IS NULL OR": either
+ * way the planner cannot take the jobs_queue index, which would walk every
+ * job the queue ever had (done ones included), and searches
+ * jobs_state_run_at for the few due rows instead.
  */
 #define JOBS_DUE \
 	"((state = 'pending' AND run_at <= ?1) OR" \
 	" (state = 'leased' AND lease_until < ?1))"
+#define JOBS_DUE_IN_QUEUE " AND (?2 IS NULL OR queue = ?2)"
 
 static const char *const jobs_sql[JOBS_SQL__MAX] = {
 	[JOBS_SQL_INSERT] = "INSERT INTO jobs (queue, payload, state,"
@@ -50,9 +60,14 @@ static const char *const jobs_sql[JOBS_SQL__MAX] = {
 	[JOBS_SQL_DUE_ANY] = "SELECT id FROM jobs WHERE " JOBS_DUE
 	                     " ORDER BY run_at, id LIMIT 1",
 	[JOBS_SQL_DUE_QUEUE] = "SELECT id FROM jobs WHERE " JOBS_DUE
-	                       " AND queue = ?2 ORDER BY run_at, id LIMIT 1",
+	                       " AND +queue = ?2 ORDER BY run_at, id LIMIT 1",
 	[JOBS_SQL_DUE_ID] =
 	    "SELECT id FROM jobs WHERE " JOBS_DUE " AND id = ?2",
+	[JOBS_SQL_DUE_BATCH] =
+	    "SELECT id FROM jobs WHERE " JOBS_DUE JOBS_DUE_IN_QUEUE
+	    " ORDER BY run_at, id LIMIT ?3",
+	[JOBS_SQL_DUE_EXISTS] =
+	    "SELECT 1 FROM jobs WHERE " JOBS_DUE JOBS_DUE_IN_QUEUE " LIMIT 1",
 	[JOBS_SQL_LEASE] = "UPDATE jobs SET state = 'leased',"
 	                   " lease_owner = ?3, lease_until = ?4,"
 	                   " attempts = attempts + 1, updated_at = ?5"
@@ -113,6 +128,24 @@ static int
 jobs_bind_text(sqlite3_stmt *stmt, int index, const char *text)
 {
 	return sqlite3_bind_text(stmt, index, text, -1, SQLITE_STATIC);
+}
+
+/* Binds a queue name, or NULL for "any queue". */
+static int
+jobs_bind_queue(sqlite3_stmt *stmt, int index, const char *queue)
+{
+	return queue != NULL ? jobs_bind_text(stmt, index, queue)
+	                     : sqlite3_bind_null(stmt, index);
+}
+
+/* True if the arguments every lease takes are usable. */
+static bool
+jobs_lease_args_valid(
+    const char *queue, const char *owner, int64_t now, int lease_s)
+{
+	return (queue == NULL || jobs_name_valid(queue, SB_JOBS_QUEUE_MAX)) &&
+	    jobs_name_valid(owner, SB_JOBS_OWNER_MAX) && lease_s > 0 &&
+	    now <= INT64_MAX - lease_s;
 }
 
 /*
@@ -312,9 +345,7 @@ jobs_lease(struct sb_db *db, const char *queue, int64_t which,
 	if (job == NULL)
 		return rc;
 	memset(job, 0, sizeof(*job));
-	if ((queue != NULL && !jobs_name_valid(queue, SB_JOBS_QUEUE_MAX)) ||
-	    !jobs_name_valid(owner, SB_JOBS_OWNER_MAX) || lease_s <= 0 ||
-	    now > INT64_MAX - lease_s)
+	if (!jobs_lease_args_valid(queue, owner, now, lease_s))
 		goto out;
 	if ((rc = sb_db_begin(db)) != SB_OK)
 		goto out;
@@ -360,6 +391,106 @@ sb_jobs_lease_id(struct sb_db *db, int64_t id, const char *owner, int64_t now,
 		return SB_ERR_NOT_FOUND;
 	}
 	return jobs_lease(db, NULL, id, owner, now, lease_s, job);
+}
+
+/*
+ * Collects the ids of up to max due jobs of queue (NULL: any), oldest
+ * first, into jobs[i].id; *found gets how many.  The statement is read to
+ * its end (or max) and reset before any row is changed.
+ */
+static enum sb_err
+jobs_find_due_batch(struct sb_db *db, const char *queue, int64_t now,
+    size_t max, struct sb_job *jobs, size_t *found)
+{
+	sqlite3_stmt *stmt;
+	int step = SQLITE_DONE;
+
+	*found = 0;
+	if ((stmt = sb_db_stmt(db, jobs_sql[JOBS_SQL_DUE_BATCH])) == NULL)
+		return SB_ERR_DB;
+	if ((sqlite3_bind_int64(stmt, 1, now) |
+	        jobs_bind_queue(stmt, 2, queue) |
+	        sqlite3_bind_int64(stmt, 3, (sqlite3_int64)max)) != SQLITE_OK)
+		return SB_ERR_DB;
+	while (*found < max && (step = sqlite3_step(stmt)) == SQLITE_ROW)
+		jobs[(*found)++].id = sqlite3_column_int64(stmt, 0);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		sb_log(SB_LOG_ERROR, JOBS_COMPONENT, NULL, "read: %s",
+		    sb_db_errmsg(db));
+	sqlite3_reset(stmt);
+	return step == SQLITE_ROW ? SB_OK : jobs_rc_to_err(step);
+}
+
+/*
+ * Leases up to max of the oldest due jobs in one transaction: find them,
+ * take each (checking it is still due), load each.  On SB_OK *count >= 1
+ * and the caller clears the jobs; otherwise *count is 0 and they are zeroed.
+ */
+enum sb_err
+sb_jobs_lease_batch(struct sb_db *db, const char *queue, const char *owner,
+    int64_t now, int lease_s, size_t max, struct sb_job *jobs, size_t *count)
+{
+	enum sb_err rc = SB_ERR_INVALID;
+	size_t found = 0, i;
+
+	if (jobs == NULL || count == NULL || max < 1 || max > SB_JOBS_BATCH_MAX)
+		return rc;
+	*count = 0;
+	memset(jobs, 0, max * sizeof(*jobs));
+	if (!jobs_lease_args_valid(queue, owner, now, lease_s))
+		goto out;
+	if ((rc = sb_db_begin(db)) != SB_OK)
+		goto out;
+	if ((rc = jobs_find_due_batch(db, queue, now, max, jobs, &found)) !=
+	    SB_OK)
+		goto out;
+	rc = SB_ERR_NOT_FOUND;
+	for (i = 0; i < found; i++) {
+		if ((rc = jobs_take(
+		         db, jobs[i].id, owner, now, now + lease_s)) != SB_OK ||
+		    (rc = jobs_load(db, jobs[i].id, &jobs[i])) != SB_OK)
+			goto out;
+	}
+	if (found > 0)
+		rc = sb_db_commit(db);
+out:
+	if (rc == SB_OK) {
+		*count = found;
+		return rc;
+	}
+	sb_db_rollback(db);
+	for (i = 0; i < found; i++)
+		sb_job_clear(&jobs[i]);
+	if (rc != SB_ERR_NOT_FOUND)
+		sb_log(SB_LOG_ERROR, JOBS_COMPONENT, NULL, "lease batch: %s",
+		    sb_strerror(rc));
+	return rc;
+}
+
+/*
+ * Whether a job of queue (NULL: any) is due: one row at most, read in
+ * autocommit mode, so no write lock is taken and the read ends at once.
+ */
+enum sb_err
+sb_jobs_due(struct sb_db *db, const char *queue, int64_t now, bool *any)
+{
+	sqlite3_stmt *stmt;
+	enum sb_err rc;
+	int64_t one;
+
+	if (any == NULL)
+		return SB_ERR_INVALID;
+	*any = false;
+	if (queue != NULL && !jobs_name_valid(queue, SB_JOBS_QUEUE_MAX))
+		return SB_ERR_INVALID;
+	if ((stmt = sb_db_stmt(db, jobs_sql[JOBS_SQL_DUE_EXISTS])) == NULL)
+		return SB_ERR_DB;
+	if ((sqlite3_bind_int64(stmt, 1, now) |
+	        jobs_bind_queue(stmt, 2, queue)) != SQLITE_OK)
+		return SB_ERR_DB;
+	rc = jobs_step_int64(db, stmt, &one);
+	*any = rc == SB_OK;
+	return rc == SB_ERR_NOT_FOUND ? SB_OK : rc;
 }
 
 /* Binds the lease identity (?1 id, ?2 owner, ?3 attempts, ?4 updated_at). */
@@ -422,6 +553,55 @@ sb_jobs_complete(struct sb_db *db, const struct sb_job *job, int64_t now)
 		sb_log(rc == SB_ERR_CONFLICT ? SB_LOG_WARN : SB_LOG_ERROR,
 		    JOBS_COMPONENT, NULL, "complete job %lld: %s",
 		    (long long)job->id, sb_strerror(rc));
+	return rc;
+}
+
+/*
+ * Marks the leased jobs done in one transaction; a job whose lease was lost
+ * is skipped with a warning.  *completed (if not NULL) gets how many were
+ * marked done; on an error nothing changes and it is 0.
+ */
+enum sb_err
+sb_jobs_complete_batch(struct sb_db *db, const struct sb_job *jobs,
+    size_t count, int64_t now, size_t *completed)
+{
+	char stamp[JOBS_ISO_MAX];
+	sqlite3_stmt *stmt;
+	enum sb_err rc = SB_ERR_INVALID;
+	size_t done = 0;
+	int changes;
+
+	(void)now; /* as in sb_jobs_complete() */
+	if (completed != NULL)
+		*completed = 0;
+	if (count == 0 || jobs == NULL)
+		return count == 0 ? SB_OK : rc;
+	sb_db_now_iso(stamp, sizeof(stamp));
+	if ((stmt = sb_db_stmt(db, jobs_sql[JOBS_SQL_COMPLETE])) == NULL)
+		return SB_ERR_DB;
+	if ((rc = sb_db_begin(db)) != SB_OK)
+		goto out;
+	for (size_t i = 0; i < count; i++) {
+		rc = SB_ERR_DB;
+		if (jobs_bind_lease(stmt, &jobs[i], stamp) != SQLITE_OK ||
+		    (rc = jobs_step_write(db, stmt, &changes)) != SB_OK)
+			goto out;
+		if (changes == 1)
+			done++;
+		else
+			sb_log(SB_LOG_WARN, JOBS_COMPONENT, NULL,
+			    "complete job %lld: %s", (long long)jobs[i].id,
+			    sb_strerror(SB_ERR_CONFLICT));
+	}
+	rc = sb_db_commit(db);
+out:
+	if (rc != SB_OK) {
+		sb_db_rollback(db);
+		sb_log(SB_LOG_ERROR, JOBS_COMPONENT, NULL, "complete batch: %s",
+		    sb_strerror(rc));
+	} else if (completed != NULL) {
+		*completed = done;
+	}
 	return rc;
 }
 

@@ -3,10 +3,11 @@
  *
  * The projects side writes each event to the outbox (a job of the "events"
  * queue) in the transaction of the change it reports, with an id made at
- * that moment, and sb_events_deliver() POSTs it to the aggregation service
- * after the response or from `sbctl deliver`.  Delivery is at least once;
- * the id stays the same on every attempt, so the aggregation side stores
- * it once (sb_events_store): 201 the first time, 200 after.
+ * that moment, and sb_events_deliver_batch() POSTs the due ones, up to
+ * SB_EVENTS_BATCH_MAX in one JSON array, to the aggregation service after
+ * a response or from `sbctl deliver`.  Delivery is at least once; the id
+ * stays the same on every attempt, so the aggregation side stores it once
+ * (sb_events_store, sb_events_store_batch): 201 the first time, 200 after.
  *
  * Every SQL statement of the module is in one table in lib/events.c.
  */
@@ -22,6 +23,7 @@
 #include "sb/db.h"
 #include "sb/err.h"
 #include "sb/jobs.h"
+#include "sb/work.h"
 
 #define SB_EVENTS_QUEUE "events"
 #define SB_EVENTS_ID_BYTES 16 /* random bytes of a new event id */
@@ -30,6 +32,7 @@
 #define SB_EVENTS_PAGE_SIZE 20 /* default events per page */
 #define SB_EVENTS_PER_PAGE_MAX 100
 #define SB_EVENTS_TIME_MAX 32 /* ISO-8601 with milliseconds */
+#define SB_EVENTS_BATCH_MAX 100 /* events one POST /events array holds */
 
 /* The event names the hosting panel writes. */
 #define SB_EVENT_DEPLOYMENT_CREATED "deployment.created"
@@ -67,6 +70,17 @@ enum sb_err sb_events_deliver(struct sb_ctx *ctx, const struct sb_job *job,
     char *err, size_t errsize, int64_t *retry_after_s);
 
 /*
+ * The "events" queue's batch worker (an sb_work_batch_fn): POSTs the jobs'
+ * payloads, unchanged, as one JSON array (several arrays if together they
+ * would pass the configured body_max), and sets results[i] to SB_OK for
+ * each event the service answered 201 or 200 for, under its id.  When a
+ * POST fails or is answered otherwise, every event in it gets the status
+ * or transport error and the Retry-After.
+ */
+void sb_events_deliver_batch(struct sb_ctx *ctx, const struct sb_job *jobs,
+    size_t count, struct sb_work_result *results);
+
+/*
  * Stores event id unless an event with that id exists.  payload is stored
  * as JSON text; its integer "projectId", if any, is kept for filtering.
  * On SB_OK *created tells whether it was new and *out (the caller frees it
@@ -74,6 +88,26 @@ enum sb_err sb_events_deliver(struct sb_ctx *ctx, const struct sb_job *job,
  */
 enum sb_err sb_events_store(struct sb_db *db, const char *id, const char *name,
     const cJSON *payload, bool *created, cJSON **out);
+
+/* One event of a batch (sb_events_store_batch); the strings are borrowed. */
+struct sb_events_item {
+	const char *id;
+	const char *name;
+	const cJSON *payload;
+	int status; /* in: 0 to store, or the 4xx the item was refused
+	               with; out: 201 stored, 200 an event with the id was
+	               there, 400 refused here */
+};
+
+/*
+ * Stores the count (1 to SB_EVENTS_BATCH_MAX) items whose status is 0 in
+ * one transaction, each as sb_events_store() would, an earlier item of the
+ * batch counting as stored: status becomes 201 or 200 (400 for an item
+ * without a usable id, name or payload).  Items with a status are skipped.
+ * On an error nothing is stored.
+ */
+enum sb_err sb_events_store_batch(
+    struct sb_db *db, struct sb_events_item *items, size_t count);
 
 /* Filters of sb_events_list; NULL / 0 means "any". */
 struct sb_events_filter {

@@ -12,6 +12,8 @@
 #ifndef SB_JOBS_H
 #define SB_JOBS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sb/db.h"
@@ -21,6 +23,7 @@
 #define SB_JOBS_OWNER_MAX 64
 #define SB_JOBS_BACKOFF_BASE_S 30
 #define SB_JOBS_BACKOFF_CAP_S 3600
+#define SB_JOBS_BATCH_MAX 1000 /* jobs one sb_jobs_lease_batch() leases */
 
 enum sb_job_state {
 	SB_JOB_PENDING,
@@ -63,11 +66,40 @@ enum sb_err sb_jobs_lease_id(struct sb_db *db, int64_t id, const char *owner,
     int64_t now, int lease_s, struct sb_job *job);
 
 /*
+ * Leases up to max (1 to SB_JOBS_BATCH_MAX) of the oldest due jobs of queue
+ * (NULL: any queue), oldest first, for lease_s seconds to owner, in one
+ * BEGIN IMMEDIATE transaction.  jobs must have room for max jobs.  On SB_OK
+ * jobs[0] to jobs[*count - 1] are filled (*count >= 1) and the caller clears
+ * each with sb_job_clear(); otherwise *count is 0, every job is zeroed, and
+ * SB_ERR_NOT_FOUND says nothing was due.
+ */
+enum sb_err sb_jobs_lease_batch(struct sb_db *db, const char *queue,
+    const char *owner, int64_t now, int lease_s, size_t max,
+    struct sb_job *jobs, size_t *count);
+
+/*
+ * Sets *any to whether a job of queue (NULL: any queue) is due at now.  A
+ * read of at most one row: no write lock, no transaction of its own, so it
+ * is cheap enough to ask after every response.
+ */
+enum sb_err sb_jobs_due(
+    struct sb_db *db, const char *queue, int64_t now, bool *any);
+
+/*
  * Marks the leased job done.  SB_ERR_CONFLICT if the lease was lost (another
  * owner holds it now); nothing changes then.
  */
 enum sb_err sb_jobs_complete(
     struct sb_db *db, const struct sb_job *job, int64_t now);
+
+/*
+ * Marks the count leased jobs done in one transaction.  A job whose lease
+ * was lost is left as it is (and logged), as sb_jobs_complete() would;
+ * *completed (if not NULL) gets how many were marked done.  On an error
+ * other than a lost lease nothing changes and *completed is 0.
+ */
+enum sb_err sb_jobs_complete_batch(struct sb_db *db, const struct sb_job *jobs,
+    size_t count, int64_t now, size_t *completed);
 
 /*
  * Records error (no secrets) on the leased job and reschedules it at

@@ -1,6 +1,7 @@
 # The hosting panel's events (brief 001): the aggregation service on the
-# events port (POST /events once per id, GET /events with filters and
-# pages), the outbox delivered right after each response, the activity
+# events port (POST /events once per id, one event or an array of them,
+# GET /events with filters and pages), the outbox delivered in batches
+# right after the responses, the activity
 # feed, and delivery with the aggregation service stopped: the projects
 # API stays fast, and `sbctl deliver` later brings every event exactly once.
 
@@ -55,6 +56,49 @@ for body in '{"name": "a", "payload": {}}' '{"id": "a b", "name": "a", "payload"
 	check "POST /events $body: 400" is "$STATUS" 400
 	check "events errors use {error: {code}}" jq_is '.error.code | type' string
 done
+
+# --- POST /events with an array: one transaction, a result per item -----
+b1=e2e-b1-$RANDOM$RANDOM
+b2=e2e-b2-$RANDOM$RANDOM
+batch="[{\"id\": \"$b1\", \"name\": \"e2e.batch\", \"payload\": {\"projectId\": 18, \"n\": 1}},
+ {\"id\": \"$eid\", \"name\": \"e2e.test\", \"payload\": {\"n\": 2}},
+ {\"id\": \"$b1\", \"name\": \"e2e.batch\", \"payload\": {\"n\": 3}},
+ {\"id\": \"a b\", \"name\": \"e2e.batch\", \"payload\": {}},
+ {\"id\": \"$b2\", \"name\": \"e2e.batch\", \"payload\": {\"projectId\": 18}}]"
+http POST "$EV/events" "${JSON[@]}" "${B[@]}" -d "$batch"
+check "POST /events with an array: 200" is "$STATUS" 200
+check "a result per item, in order: new 201, known or repeated 200, bad 400" \
+    jq_is '[.[].status] | join(",")' "201,200,200,400,201"
+check "the results name the items' ids" jq_is '[.[].id] | join(",")' "$b1,$eid,$b1,a b,$b2"
+check "a refused item says why, in the events error shape" \
+    jq_is '.[3].error.code + " " + (.[3].error.message | type)' "invalid_request string"
+check "the array's new events are stored once each" \
+    is "$(sql "SELECT count(*) FROM events WHERE id IN ('$b1', '$b2')")" 2
+check "an id repeated in the array keeps its first version" \
+    is "$(sql "SELECT json_extract(payload, '\$.n') FROM events WHERE id = '$b1'")" 1
+check "a known id in an array keeps the stored version" \
+    is "$(sql "SELECT json_extract(payload, '\$.n') FROM events WHERE id = '$eid'")" 1
+http POST "$EV/events" "${JSON[@]}" "${B[@]}" -d "$batch"
+check "the same array again: every stored item 200" jq_is '[.[].status] | join(",")' "200,200,200,400,200"
+check "the same array again stores nothing" \
+    is "$(sql "SELECT count(*) FROM events WHERE name = 'e2e.batch'")" 2
+http POST "$EV/events" "${JSON[@]}" "${B[@]}" -d '[]'
+check "POST /events []: 400" is "$STATUS $(printf '%s' "$BODY" | jq -r .error.code)" "400 invalid_request"
+big=$(jq -cn --arg p "e2e-big-$RANDOM$RANDOM" '[range(101) | {id: "\($p)-\(.)", name: "e2e.big", payload: {}}]')
+http POST "$EV/events" "${JSON[@]}" "${B[@]}" -d "$big"
+check "POST /events with 101 events: 413" is "$STATUS $(printf '%s' "$BODY" | jq -r .error.code)" "413 too_large"
+check "an oversized array stores nothing" is "$(sql "SELECT count(*) FROM events WHERE name = 'e2e.big'")" 0
+full=$(jq -cn --arg p "e2e-full-$RANDOM$RANDOM" '[range(100) | {id: "\($p)-\(.)", name: "e2e.full", payload: {n: .}}]')
+http POST "$EV/events" "${JSON[@]}" "${B[@]}" -d "$full"
+check "POST /events with 100 events: 200, all 201" jq_is 'length == 100 and all(.[]; .status == 201)' true
+check "100 events stored" is "$(sql "SELECT count(*) FROM events WHERE name = 'e2e.full'")" 100
+http POST "$EV/events" "${JSON[@]}" "${B[@]}" -d '[3, {"id": "x"}]'
+check "array items that are not events: 400 each, id null when none" \
+    jq_is '[.[] | "\(.status) \(.id)"] | join(",")' "400 null,400 x"
+http POST "$EV/events" "${JSON[@]}" "${A[@]}" -d "$batch"
+check "POST /events with an array refuses token A: 401" is "$STATUS" 401
+http POST "$EV/events" "${JSON[@]}" "${B[@]}" -d '[{"id": "x"'
+check "a broken array: 400" is "$STATUS" 400
 
 # --- outbox: delivered right after the response ------------------------
 P=19

@@ -1,7 +1,9 @@
 /*
  * Unit tests for lib/events.c: id and ?since= validation (table-driven),
- * the store's once-per-id rule, listing with filters and pages, and the
- * outbox (written in the caller's transaction, released for --now).  Run
+ * the store's once-per-id rule (one event, and a batch in one
+ * transaction), listing with filters and pages, the outbox (written in the
+ * caller's transaction, released for --now) and the batch worker without a
+ * client (every event failed, none lost).  Run
  * from the repository root; each test gets a fresh database.
  */
 #include <dirent.h>
@@ -300,6 +302,70 @@ test_deliver_unconfigured(void **state)
 	assert_true(err[0] != '\0');
 }
 
+/* A batch: new 201, known or repeated in the batch 200, bad 400, skipped. */
+static void
+test_store_batch(void **state)
+{
+	struct fixture *f = *state;
+	cJSON *p1 = cJSON_Parse("{\"projectId\": 4}"), *p2 = cJSON_Parse("{}");
+	struct sb_events_item items[] = {
+		{ "b1", "a.b", p1, 0 },
+		{ "old", "a.b", p2, 0 },
+		{ "b1", "other", p2, 0 },
+		{ "bad id", "a.b", p2, 0 },
+		{ "b2", "", p2, 0 },
+		{ "b3", "a.b", p2, 422 },
+		{ "b4", "a.b", p2, 0 },
+	};
+	size_t n = sizeof(items) / sizeof(items[0]);
+
+	assert_true(store(f->db, "old", "a.b", "{}"));
+	assert_int_equal(sb_events_store_batch(f->db, items, n), SB_OK);
+	assert_int_equal(items[0].status, 201);
+	assert_int_equal(items[1].status, 200);
+	assert_int_equal(items[2].status, 200);
+	assert_int_equal(items[3].status, 400);
+	assert_int_equal(items[4].status, 400);
+	assert_int_equal(items[5].status, 422);
+	assert_int_equal(items[6].status, 201);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events"), 3);
+	assert_int_equal(query_int(f->db,
+	                     "SELECT project_id = 4 AND name = 'a.b'"
+	                     " FROM events WHERE id = 'b1'"),
+	    1);
+	assert_int_equal(
+	    sb_events_store_batch(f->db, items, 0), SB_ERR_INVALID);
+	assert_int_equal(
+	    sb_events_store_batch(f->db, items, SB_EVENTS_BATCH_MAX + 1),
+	    SB_ERR_INVALID);
+	assert_int_equal(sb_events_store_batch(f->db, NULL, 1), SB_ERR_INVALID);
+	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->db)), 1);
+	cJSON_Delete(p1);
+	cJSON_Delete(p2);
+}
+
+/* Without a client every event of the batch fails, with the reason. */
+static void
+test_deliver_batch_unconfigured(void **state)
+{
+	struct sb_job jobs[2] = {
+		{ .id = 1, .payload = (char *)"{\"id\":\"a\"}" },
+		{ .id = 2, .payload = (char *)"{\"id\":\"b\"}" },
+	};
+	struct sb_work_result results[2];
+	struct sb_ctx ctx;
+
+	(void)state;
+	memset(&ctx, 0, sizeof(ctx));
+	memset(results, 0, sizeof(results));
+	ctx.config.body_max = 1 << 20;
+	sb_events_deliver_batch(&ctx, jobs, 2, results);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(results[i].rc, SB_ERR_CONFIG);
+		assert_true(results[i].err[0] != '\0');
+	}
+}
+
 #define EVENTS_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -312,6 +378,8 @@ main(void)
 		EVENTS_TEST(test_list),
 		EVENTS_TEST(test_outbox),
 		cmocka_unit_test(test_deliver_unconfigured),
+		EVENTS_TEST(test_store_batch),
+		cmocka_unit_test(test_deliver_batch_unconfigured),
 	};
 
 	return cmocka_run_group_tests_name("events", tests, NULL, NULL);

@@ -1,13 +1,16 @@
 /*
  * Unit tests for lib/jobs.c against the real db/migrations schema: enqueue
  * in the caller's transaction, leasing and lease expiry, completion,
- * failure with backoff, dead jobs and counts.  Run from the repository
+ * failure with backoff, dead jobs and counts, and the batch forms (lease
+ * and complete many in one transaction, the read-only due check).  Run
+ * from the repository
  * root; each test gets a fresh database in its own mkdtemp directory.
  */
 #include <dirent.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -556,6 +559,190 @@ test_job_clear(void **state)
 	assert_null(job.payload);
 }
 
+/* A batch lease takes the oldest due jobs of the queue, oldest first. */
+static void
+test_lease_batch_oldest_first(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_job jobs[3];
+	int64_t late, early, middle, future;
+	size_t count = 99;
+
+	late = enqueue(f->db, "mail", "{\"n\":\"late\"}", 3, 100);
+	early = enqueue(f->db, "mail", "{\"n\":\"early\"}", 3, 50);
+	enqueue(f->db, "sms", "{\"n\":\"other\"}", 3, 10);
+	middle = enqueue(f->db, "mail", "{\"n\":\"middle\"}", 3, 75);
+	future = enqueue(f->db, "mail", "{}", 3, 1000);
+
+	assert_int_equal(sb_jobs_lease_batch(f->db, "mail", "A", 200,
+	                     TEST_LEASE_S, 3, jobs, &count),
+	    SB_OK);
+	assert_int_equal(count, 3);
+	assert_int_equal(jobs[0].id, early);
+	assert_int_equal(jobs[1].id, middle);
+	assert_int_equal(jobs[2].id, late);
+	assert_string_equal(jobs[1].payload, "{\"n\":\"middle\"}");
+	for (size_t i = 0; i < count; i++) {
+		assert_string_equal(jobs[i].queue, "mail");
+		assert_string_equal(jobs[i].owner, "A");
+		assert_int_equal(jobs[i].attempts, 1);
+		assert_int_equal(jobs[i].lease_until, 200 + TEST_LEASE_S);
+		assert_state(f->db, jobs[i].id, SB_JOB_LEASED);
+		sb_job_clear(&jobs[i]);
+	}
+	assert_state(f->db, future, SB_JOB_PENDING);
+	/* The rest: nothing of mail is due; the leased ones are held. */
+	assert_int_equal(sb_jobs_lease_batch(f->db, "mail", "B", 200,
+	                     TEST_LEASE_S, 3, jobs, &count),
+	    SB_ERR_NOT_FOUND);
+	assert_int_equal(count, 0);
+	assert_null(jobs[0].payload);
+	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->db)), 1);
+}
+
+/* max caps the batch; queue NULL takes any queue; expired leases are due. */
+static void
+test_lease_batch_max_and_expiry(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_job jobs[2];
+	size_t count = 0;
+	int64_t a, b, c;
+
+	a = enqueue(f->db, "mail", "{}", 3, 10);
+	b = enqueue(f->db, "sms", "{}", 3, 20);
+	c = enqueue(f->db, "mail", "{}", 3, 30);
+	assert_int_equal(sb_jobs_lease_batch(f->db, NULL, "A", 100,
+	                     TEST_LEASE_S, 2, jobs, &count),
+	    SB_OK);
+	assert_int_equal(count, 2);
+	assert_int_equal(jobs[0].id, a);
+	assert_int_equal(jobs[1].id, b);
+	sb_job_clear(&jobs[0]);
+	sb_job_clear(&jobs[1]);
+	assert_state(f->db, c, SB_JOB_PENDING);
+	/* After the lease runs out, a and b are due again, with c. */
+	assert_int_equal(
+	    sb_jobs_lease_batch(f->db, NULL, "B", 100 + TEST_LEASE_S + 1,
+	        TEST_LEASE_S, 2, jobs, &count),
+	    SB_OK);
+	assert_int_equal(count, 2);
+	assert_int_equal(jobs[0].id, a);
+	assert_int_equal(jobs[0].attempts, 2);
+	assert_string_equal(jobs[0].owner, "B");
+	sb_job_clear(&jobs[0]);
+	sb_job_clear(&jobs[1]);
+}
+
+static void
+test_lease_batch_invalid(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_job jobs[2];
+	size_t count = 7;
+
+	enqueue(f->db, "mail", "{}", 3, 10);
+	assert_int_equal(sb_jobs_lease_batch(f->db, "mail", "A", 100,
+	                     TEST_LEASE_S, 0, jobs, &count),
+	    SB_ERR_INVALID);
+	assert_int_equal(sb_jobs_lease_batch(f->db, "mail", "A", 100,
+	                     TEST_LEASE_S, SB_JOBS_BATCH_MAX + 1, jobs, &count),
+	    SB_ERR_INVALID);
+	assert_int_equal(sb_jobs_lease_batch(f->db, "mail", "", 100,
+	                     TEST_LEASE_S, 2, jobs, &count),
+	    SB_ERR_INVALID);
+	assert_int_equal(count, 0);
+	assert_int_equal(
+	    sb_jobs_lease_batch(f->db, "mail", "A", 100, 0, 2, jobs, &count),
+	    SB_ERR_INVALID);
+	assert_int_equal(sb_jobs_lease_batch(f->db, "mail", "A", 100,
+	                     TEST_LEASE_S, 2, NULL, &count),
+	    SB_ERR_INVALID);
+	assert_int_equal(sb_jobs_lease_batch(f->db, "mail", "A", 100,
+	                     TEST_LEASE_S, 2, jobs, NULL),
+	    SB_ERR_INVALID);
+	assert_int_equal(count, 0);
+	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->db)), 1);
+}
+
+/* Completing a batch is one transaction; a lost lease is skipped. */
+static void
+test_complete_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_job jobs[3], taken = { 0 };
+	size_t count = 0, completed = 99;
+
+	for (int i = 0; i < 3; i++)
+		enqueue(f->db, "mail", "{}", 3, 10 + i);
+	assert_int_equal(sb_jobs_lease_batch(f->db, "mail", "A", 100,
+	                     TEST_LEASE_S, 3, jobs, &count),
+	    SB_OK);
+	assert_int_equal(count, 3);
+	/* jobs[1]'s lease runs out and B takes it over. */
+	assert_int_equal(sb_jobs_lease_id(f->db, jobs[1].id, "B",
+	                     100 + TEST_LEASE_S + 1, TEST_LEASE_S, &taken),
+	    SB_OK);
+	assert_int_equal(
+	    sb_jobs_complete_batch(f->db, jobs, 3, 200, &completed), SB_OK);
+	assert_int_equal(completed, 2);
+	assert_state(f->db, jobs[0].id, SB_JOB_DONE);
+	assert_state(f->db, jobs[1].id, SB_JOB_LEASED);
+	assert_state(f->db, jobs[2].id, SB_JOB_DONE);
+	assert_int_equal(sb_jobs_complete(f->db, &taken, 200), SB_OK);
+	assert_state(f->db, taken.id, SB_JOB_DONE);
+	/* Again: nothing is leased any more, nothing changes. */
+	assert_int_equal(
+	    sb_jobs_complete_batch(f->db, jobs, 3, 200, &completed), SB_OK);
+	assert_int_equal(completed, 0);
+	assert_int_equal(
+	    sb_jobs_complete_batch(f->db, jobs, 0, 200, &completed), SB_OK);
+	assert_int_equal(
+	    sb_jobs_complete_batch(f->db, NULL, 1, 200, NULL), SB_ERR_INVALID);
+	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->db)), 1);
+	sb_job_clear(&taken);
+	for (size_t i = 0; i < count; i++)
+		sb_job_clear(&jobs[i]);
+}
+
+/* The due check: per queue or any, pending by run_at, leased by expiry. */
+static void
+test_due(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_job job = { 0 };
+	bool any = true;
+
+	assert_int_equal(sb_jobs_due(f->db, "mail", 100, &any), SB_OK);
+	assert_false(any);
+	enqueue(f->db, "mail", "{}", 3, 50);
+	enqueue(f->db, "sms", "{}", 3, 500);
+	assert_int_equal(sb_jobs_due(f->db, "mail", 49, &any), SB_OK);
+	assert_false(any);
+	assert_int_equal(sb_jobs_due(f->db, "mail", 50, &any), SB_OK);
+	assert_true(any);
+	assert_int_equal(sb_jobs_due(f->db, "sms", 100, &any), SB_OK);
+	assert_false(any);
+	assert_int_equal(sb_jobs_due(f->db, NULL, 100, &any), SB_OK);
+	assert_true(any);
+	assert_int_equal(
+	    sb_jobs_lease(f->db, "mail", "A", 100, TEST_LEASE_S, &job), SB_OK);
+	assert_int_equal(sb_jobs_due(f->db, "mail", 100, &any), SB_OK);
+	assert_false(any);
+	assert_int_equal(
+	    sb_jobs_due(f->db, "mail", 100 + TEST_LEASE_S + 1, &any), SB_OK);
+	assert_true(any);
+	assert_int_equal(sb_jobs_complete(f->db, &job, 100), SB_OK);
+	assert_int_equal(
+	    sb_jobs_due(f->db, "mail", 100 + TEST_LEASE_S + 1, &any), SB_OK);
+	assert_false(any);
+	/* A read: no transaction is left open, no write lock was taken. */
+	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->db)), 1);
+	assert_int_equal(sb_jobs_due(f->db, "", 100, &any), SB_ERR_INVALID);
+	assert_int_equal(sb_jobs_due(f->db, "mail", 100, NULL), SB_ERR_INVALID);
+	sb_job_clear(&job);
+}
+
 #define JOBS_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -574,6 +761,11 @@ main(void)
 		JOBS_TEST(test_fail_long_error),
 		JOBS_TEST(test_lease_id),
 		JOBS_TEST(test_count),
+		JOBS_TEST(test_lease_batch_oldest_first),
+		JOBS_TEST(test_lease_batch_max_and_expiry),
+		JOBS_TEST(test_lease_batch_invalid),
+		JOBS_TEST(test_complete_batch),
+		JOBS_TEST(test_due),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_job_clear),
 	};

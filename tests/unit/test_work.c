@@ -3,7 +3,10 @@
  * with the real db/migrations (run from the repository root): running due
  * jobs through a queue table, failures rescheduled or dead, jobs of a queue
  * with no worker failed, one job run by id, the batch cap and the owner
- * name.  The context is built by hand with only what work.c reads.
+ * name; batch queues (one lease, one call and one completion per round),
+ * running a queue round after round until nothing is due, and the
+ * after-response form that first asks whether anything is due.  The context is
+ * built by hand with only what work.c reads.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -41,6 +44,8 @@ static struct {
 	int ok_calls;
 	int bad_calls;
 	int hint_calls;
+	int batch_calls;
+	size_t batch_sizes[8];
 	char payload[TEST_TEXT_MAX];
 	char queue[SB_JOBS_QUEUE_MAX];
 	char owner[SB_JOBS_OWNER_MAX];
@@ -95,10 +100,38 @@ work_hint(struct sb_ctx *ctx, const struct sb_job *job, char *err,
 	return SB_ERR_TIMEOUT;
 }
 
+/*
+ * A batch worker: a job whose payload is {"ok":1} is done, {"skip":1} is
+ * left unanswered (so it counts as failed), anything else fails with a
+ * message and a wait.
+ */
+static void
+work_batch(struct sb_ctx *ctx, const struct sb_job *jobs, size_t count,
+    struct sb_work_result *results)
+{
+	(void)ctx;
+	if (seen.batch_calls < 8)
+		seen.batch_sizes[seen.batch_calls] = count;
+	seen.batch_calls++;
+	for (size_t i = 0; i < count; i++) {
+		assert_int_not_equal(results[i].rc, SB_OK);
+		if (strcmp(jobs[i].payload, "{\"ok\":1}") == 0) {
+			results[i].rc = SB_OK;
+		} else if (strcmp(jobs[i].payload, "{\"skip\":1}") != 0) {
+			results[i].rc = SB_ERR_UPSTREAM;
+			results[i].retry_after_s = TEST_HINT_S;
+			snprintf(results[i].err, sizeof(results[i].err),
+			    "batch said no");
+		}
+	}
+}
+
 static const struct sb_work_queue queues[] = {
-	{ "ok", work_ok },
-	{ "bad", work_bad },
-	{ "hint", work_hint },
+	{ "ok", work_ok, NULL, 0 },
+	{ "bad", work_bad, NULL, 0 },
+	{ "hint", work_hint, NULL, 0 },
+	{ "batch", work_ok, work_batch, 3 },
+	{ "many", work_ok, work_batch, SB_JOBS_BATCH_MAX + 5 },
 };
 
 #define QUEUE_COUNT (sizeof(queues) / sizeof(queues[0]))
@@ -534,6 +567,148 @@ test_owner(void **state)
 	assert_true(strlen(owner) < SB_JOBS_OWNER_MAX);
 }
 
+/* A batch round: one lease of up to batch_max, one call, outcomes split. */
+static void
+test_run_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	int64_t now = (int64_t)time(NULL), ok1, bad, skip, ok2, late;
+	int done = -1, failed = -1;
+	char err[SB_WORK_ERROR_MAX];
+
+	ok1 = enqueue(db, "batch", "{\"ok\":1}", 3, now - 50);
+	bad = enqueue(db, "batch", "{\"no\":1}", 3, now - 40);
+	skip = enqueue(db, "batch", "{\"skip\":1}", 3, now - 30);
+	ok2 = enqueue(db, "batch", "{\"ok\":1}", 3, now - 20);
+	late = enqueue(db, "batch", "{\"ok\":1}", 3, now + 1000);
+	assert_int_equal(sb_work_run_batch(&f->ctx, queues, QUEUE_COUNT,
+	                     "batch", &done, &failed),
+	    SB_OK);
+	assert_int_equal(seen.batch_calls, 1);
+	assert_int_equal(seen.batch_sizes[0], 3);
+	assert_int_equal(done, 1);
+	assert_int_equal(failed, 2);
+	assert_int_equal(seen.ok_calls, 0);
+	assert_state(db, ok1, SB_JOB_DONE);
+	assert_state(db, bad, SB_JOB_PENDING);
+	assert_true(job_int(db, "run_at", bad) >= now + TEST_HINT_S);
+	job_error(db, bad, err, sizeof(err));
+	assert_string_equal(err, "batch said no");
+	assert_state(db, skip, SB_JOB_PENDING);
+	assert_true(job_int(db, "run_at", skip) >= now + 30);
+	job_error(db, skip, err, sizeof(err));
+	assert_string_equal(err, sb_strerror(SB_ERR_UPSTREAM));
+	assert_state(db, ok2, SB_JOB_PENDING);
+	assert_int_equal(sb_work_run_batch(&f->ctx, queues, QUEUE_COUNT,
+	                     "batch", &done, &failed),
+	    SB_OK);
+	assert_int_equal(seen.batch_sizes[1], 1);
+	assert_int_equal(done, 1);
+	assert_state(db, ok2, SB_JOB_DONE);
+	assert_int_equal(sb_work_run_batch(&f->ctx, queues, QUEUE_COUNT,
+	                     "batch", &done, &failed),
+	    SB_ERR_NOT_FOUND);
+	assert_int_equal(done + failed, 0);
+	assert_int_equal(seen.batch_calls, 2);
+	assert_state(db, late, SB_JOB_PENDING);
+	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(db)), 1);
+}
+
+/* A queue without a batch function runs a job a round; unknown fails. */
+static void
+test_run_batch_single(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	int64_t now = (int64_t)time(NULL), lost;
+	int done = -1, failed = -1;
+	char err[SB_WORK_ERROR_MAX];
+
+	enqueue(db, "ok", "{}", 3, now - 2);
+	enqueue(db, "ok", "{}", 3, now - 1);
+	assert_int_equal(sb_work_run_batch(&f->ctx, queues, QUEUE_COUNT, "ok",
+	                     &done, &failed),
+	    SB_OK);
+	assert_int_equal(done, 1);
+	assert_int_equal(seen.ok_calls, 1);
+	assert_int_equal(count(db, "ok", SB_JOB_PENDING), 1);
+	lost = enqueue(db, "nobody", "{}", 3, now - 1);
+	assert_int_equal(sb_work_run_batch(&f->ctx, queues, QUEUE_COUNT,
+	                     "nobody", &done, &failed),
+	    SB_OK);
+	assert_int_equal(failed, 1);
+	job_error(db, lost, err, sizeof(err));
+	assert_string_equal(err, "no worker for queue 'nobody'");
+}
+
+/* sbctl deliver's loop: rounds until nothing is due, each job once. */
+static void
+test_run_queue_rounds(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	int64_t now = (int64_t)time(NULL);
+	int done = -1, failed = -1, n = SB_JOBS_BATCH_MAX + 20;
+
+	assert_int_equal(sb_db_begin(db), SB_OK);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(sb_jobs_enqueue(db, "many",
+		                     i % 10 == 0 ? "{\"no\":1}" : "{\"ok\":1}",
+		                     3, now - 1, NULL),
+		    SB_OK);
+	assert_int_equal(
+	    sb_jobs_enqueue(db, "batch", "{\"ok\":1}", 3, now - 1, NULL),
+	    SB_OK);
+	assert_int_equal(sb_db_commit(db), SB_OK);
+	assert_int_equal(sb_work_run_queue(&f->ctx, queues, QUEUE_COUNT, "many",
+	                     &done, &failed),
+	    SB_OK);
+	/* batch_max past SB_JOBS_BATCH_MAX is held to it. */
+	assert_int_equal(seen.batch_calls, 2);
+	assert_int_equal(seen.batch_sizes[0], SB_JOBS_BATCH_MAX);
+	assert_int_equal(seen.batch_sizes[1], 20);
+	assert_int_equal(failed, n / 10);
+	assert_int_equal(done, n - n / 10);
+	assert_int_equal(count(db, "many", SB_JOB_DONE), n - n / 10);
+	assert_int_equal(count(db, "many", SB_JOB_PENDING), n / 10);
+	assert_int_equal(count(db, "batch", SB_JOB_PENDING), 1);
+	/* The failed ones are backed off: a second call finds nothing. */
+	assert_int_equal(sb_work_run_queue(&f->ctx, queues, QUEUE_COUNT, "many",
+	                     &done, &failed),
+	    SB_OK);
+	assert_int_equal(done + failed, 0);
+	assert_int_equal(seen.batch_calls, 2);
+}
+
+/* After a response: a read first, and one round only if something is due. */
+static void
+test_run_if_due(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	int64_t now = (int64_t)time(NULL);
+	int done = -1, failed = -1;
+
+	assert_int_equal(sb_work_run_if_due(&f->ctx, queues, QUEUE_COUNT,
+	                     "batch", &done, &failed),
+	    SB_ERR_NOT_FOUND);
+	assert_int_equal(done + failed, 0);
+	enqueue(db, "batch", "{\"ok\":1}", 3, now + 1000);
+	assert_int_equal(sb_work_run_if_due(
+	                     &f->ctx, queues, QUEUE_COUNT, "batch", NULL, NULL),
+	    SB_ERR_NOT_FOUND);
+	assert_int_equal(seen.batch_calls, 0);
+	for (int i = 0; i < 4; i++)
+		enqueue(db, "batch", "{\"ok\":1}", 3, now - 1);
+	assert_int_equal(sb_work_run_if_due(&f->ctx, queues, QUEUE_COUNT,
+	                     "batch", &done, &failed),
+	    SB_OK);
+	assert_int_equal(seen.batch_calls, 1);
+	assert_int_equal(done, 3);
+	assert_int_equal(count(db, "batch", SB_JOB_PENDING), 2);
+}
+
 int
 main(void)
 {
@@ -557,6 +732,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_run_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_run_id_leased_elsewhere, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_batch_single, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_queue_rounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_if_due, setup, teardown),
 		cmocka_unit_test(test_owner),
 	};
 
