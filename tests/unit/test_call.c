@@ -258,10 +258,16 @@ test_needs_reauth(void **state)
 
 	/* Expired as well: even so, no refresh is tried. */
 	create(f, (int64_t)time(NULL) - 3600, &conn);
-	for (int i = 0; i < SB_CONNECTION_REAUTH_FAILURES; i++)
+	/* Each failure is recorded by the lease's holder, as refreshers do. */
+	for (int i = 0; i < SB_CONNECTION_REAUTH_FAILURES; i++) {
+		assert_int_equal(sb_connection_lease(&f->ctx, conn.id,
+		                     (int64_t)time(NULL), 30, &got),
+		    SB_OK);
+		assert_true(got);
 		assert_int_equal(sb_connection_refreshed(&f->ctx, &conn, NULL,
 		                     "invalid_grant", (int64_t)time(NULL)),
 		    SB_OK);
+	}
 	assert_true(conn.needs_reauth);
 	resp.status = 999;
 	assert_int_equal(
