@@ -29,8 +29,9 @@ struct command {
 };
 
 static const struct sb_app app_bare = { .name = "sbctl" };
-static const struct sb_app app_db = { .name = "sbctl",
-	.db_file = "switchboard.db" };
+static const struct sb_app app_db = {
+	.name = "sbctl", .db_file = "switchboard.db", .needs_secrets = 1
+};
 static const struct sb_app app_all = { .name = "sbctl",
 	.db_file = "switchboard.db",
 	.needs_secrets = 1,
@@ -153,7 +154,8 @@ cmd_seed(struct sb_ctx *ctx, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	rc = sb_hosting_seed(ctx->db, ctx->config.seed_dir, &users, &projects);
+	rc = sb_hosting_seed(
+	    ctx->db, ctx->secrets, ctx->config.seed_dir, &users, &projects);
 	if (rc != SB_OK) {
 		fprintf(stderr, "seed: %s/{users,projects}.json: %s\n",
 		    ctx->config.seed_dir, sb_strerror(rc));

@@ -425,7 +425,8 @@ deployment_webhook(struct sb_ctx *ctx, struct sb_request *req)
 	sb_hosting_status_parse(
 	    cJSON_GetObjectItemCaseSensitive(body, "status")->valuestring,
 	    &hook.status);
-	rc = sb_hosting_webhook_apply(ctx->db, &hook, &d, &outbox);
+	rc =
+	    sb_hosting_webhook_apply(ctx->db, ctx->secrets, &hook, &d, &outbox);
 	webhook_answer(req, rc, &hook, &d);
 }
 
@@ -556,7 +557,7 @@ static const struct sb_app app = {
 	.route_count = sizeof(routes) / sizeof(routes[0]),
 	.error_style = SB_RESPONSE_STYLE_NAME,
 	.db_file = "switchboard.db",
-	.needs_secrets = 0,
+	.needs_secrets = 1, /* app secrets are kept as keyed digests */
 	.needs_http = 1,
 	.init = projects_init,
 	.fini = projects_fini,

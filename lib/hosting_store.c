@@ -78,7 +78,7 @@ static const char *const hosting_sql[SQL__MAX] = {
 	[SQL_DEPLOY_CONTEXT] =
 	    "SELECT d.id, d.project_id, d.status, coalesce(d.deployed_in, -1),"
 	    " d.created_at, d.updated_at, d.created_ms, p.name, p.user_id,"
-	    " p.app_secret FROM deployments d"
+	    " p.app_secret_digest FROM deployments d"
 	    " JOIN projects p ON p.id = d.project_id WHERE d.id = ?1",
 	[SQL_DEPLOY_UPDATE] = "UPDATE deployments SET status = ?2,"
 	                      " deployed_in = ?3, updated_at = ?4"
@@ -94,11 +94,12 @@ static const char *const hosting_sql[SQL__MAX] = {
 	                  " username = excluded.username,"
 	                  " created_at = excluded.created_at",
 	[SQL_SEED_PROJECT] =
-	    "INSERT INTO projects (id, name, url, user_id, app_secret,"
+	    "INSERT INTO projects (id, name, url, user_id, app_secret_digest,"
 	    " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 	    " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
 	    " url = coalesce(projects.url, excluded.url),"
-	    " user_id = excluded.user_id, app_secret = excluded.app_secret,"
+	    " user_id = excluded.user_id, app_secret_digest = "
+	    "excluded.app_secret_digest,"
 	    " created_at = excluded.created_at",
 };
 
@@ -631,10 +632,11 @@ hosting_webhook_change(struct sb_db *db, struct hosting_change *c,
  * SB_ERR_UNAUTHORIZED or SB_ERR_CONFLICT leave everything as it was.
  */
 enum sb_err
-sb_hosting_webhook_apply(struct sb_db *db,
+sb_hosting_webhook_apply(struct sb_db *db, const struct sb_secrets *secrets,
     const struct sb_hosting_webhook *hook, struct sb_deployment *out,
     struct sb_hosting_outbox *outbox)
 {
+	char given[SB_SECRETS_DIGEST_HEX];
 	struct hosting_change c;
 	enum sb_err rc;
 
@@ -643,8 +645,12 @@ sb_hosting_webhook_apply(struct sb_db *db,
 	if ((rc = sb_db_begin(db)) != SB_OK)
 		return rc;
 	rc = hosting_change_load(db, hook->id, &c);
-	if (rc == SB_ERR_NOT_FOUND ||
-	    (rc == SB_OK && !sb_secrets_equal_str(hook->secret, c.secret)))
+	/* The same digest and compare whether the deployment exists or not. */
+	sb_secrets_token_digest(secrets, hook->secret, given);
+	if (rc == SB_ERR_NOT_FOUND || strlen(c.secret) != sizeof(given) - 1)
+		memset(c.secret, '0', sizeof(given));
+	if (!sb_secrets_equal(given, c.secret, sizeof(given)) ||
+	    rc == SB_ERR_NOT_FOUND)
 		rc = SB_ERR_UNAUTHORIZED;
 	if (rc != SB_OK)
 		goto out;
@@ -738,8 +744,24 @@ hosting_seed_id(
 }
 
 /* Upserts every row of users (which) or projects into the database. */
+/* Binds the keyed digest of obj's string key (the secret is not kept). */
+static bool
+hosting_seed_digest(sqlite3_stmt *stmt, int index, const cJSON *obj,
+    const char *key, const struct sb_secrets *secrets)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char digest[SB_SECRETS_DIGEST_HEX];
+
+	if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
+		return false;
+	sb_secrets_token_digest(secrets, v->valuestring, digest);
+	return sqlite3_bind_text(stmt, index, digest, -1, SQLITE_TRANSIENT) ==
+	    SQLITE_OK;
+}
+
 static enum sb_err
-hosting_seed_rows(struct sb_db *db, const cJSON *rows, bool users, int *count)
+hosting_seed_rows(struct sb_db *db, const struct sb_secrets *secrets,
+    const cJSON *rows, bool users, int *count)
 {
 	const cJSON *row;
 	sqlite3_stmt *stmt;
@@ -762,8 +784,8 @@ hosting_seed_rows(struct sb_db *db, const cJSON *rows, bool users, int *count)
 		           : hosting_seed_text(stmt, 2, row, "name", false) &&
 		                hosting_seed_text(stmt, 3, row, "url", true) &&
 		                hosting_seed_id(stmt, 4, row, "user_id") &&
-		                hosting_seed_text(
-		                    stmt, 5, row, "app_secret", false) &&
+		                hosting_seed_digest(
+		                    stmt, 5, row, "app_secret", secrets) &&
 		                hosting_seed_text(
 		                    stmt, 6, row, "created_at", false));
 		if (!ok) {
@@ -784,7 +806,8 @@ hosting_seed_rows(struct sb_db *db, const cJSON *rows, bool users, int *count)
  * and the counts are 0.
  */
 enum sb_err
-sb_hosting_seed(struct sb_db *db, const char *dir, int *users, int *projects)
+sb_hosting_seed(struct sb_db *db, const struct sb_secrets *secrets,
+    const char *dir, int *users, int *projects)
 {
 	cJSON *user_rows = NULL, *project_rows = NULL;
 	enum sb_err rc;
@@ -797,9 +820,10 @@ sb_hosting_seed(struct sb_db *db, const char *dir, int *users, int *projects)
 		goto out;
 	if ((rc = sb_db_begin(db)) != SB_OK)
 		goto out;
-	if ((rc = hosting_seed_rows(db, user_rows, true, users)) != SB_OK ||
-	    (rc = hosting_seed_rows(db, project_rows, false, projects)) !=
-	        SB_OK)
+	if ((rc = hosting_seed_rows(db, secrets, user_rows, true, users)) !=
+	        SB_OK ||
+	    (rc = hosting_seed_rows(
+	         db, secrets, project_rows, false, projects)) != SB_OK)
 		goto out;
 	rc = sb_db_commit(db);
 out:

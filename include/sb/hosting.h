@@ -21,6 +21,7 @@
 #include <cJSON.h>
 
 #include "sb/db.h"
+#include "sb/secrets.h"
 #include "sb/err.h"
 
 #define SB_HOSTING_PAGE_SIZE 8 /* projects and deployments per page */
@@ -216,17 +217,18 @@ struct sb_hosting_webhook {
 
 /*
  * Applies the webhook's status change in one transaction: reads the
- * deployment with its project's app secret, compares the secret in
- * constant time, checks the transition, updates, fills deployedIn and the
- * project's first URL on done, and writes the events.  Returns
+ * deployment with its project's app-secret digest, compares the keyed
+ * digest of hook->secret with it in constant time (the same work when the
+ * deployment does not exist), checks the transition, updates, fills deployedIn
+ * and the project's first URL on done, and writes the events.  Returns
  * SB_ERR_UNAUTHORIZED when the deployment does not exist or the secret is
  * not its project's, SB_ERR_CONFLICT for a forbidden transition (nothing
  * changes in either case), SB_OK otherwise with *out the row (unchanged
  * when the status was already the one asked for).
  */
 enum sb_err sb_hosting_webhook_apply(struct sb_db *db,
-    const struct sb_hosting_webhook *hook, struct sb_deployment *out,
-    struct sb_hosting_outbox *outbox);
+    const struct sb_secrets *secrets, const struct sb_hosting_webhook *hook,
+    struct sb_deployment *out, struct sb_hosting_outbox *outbox);
 
 /* True if user id exists; SB_ERR_NOT_FOUND otherwise. */
 enum sb_err sb_hosting_user_exists(struct sb_db *db, int64_t id);
@@ -247,12 +249,13 @@ enum sb_err sb_hosting_seed_file(
 /*
  * Loads dir/users.json and dir/projects.json (the brief's seed files) in
  * one transaction, inserting rows by id and updating those that exist (a
- * project's assigned url is kept).  On SB_OK *users and *projects hold the
- * numbers of rows read.  SB_ERR_IO if a file cannot be read,
+ * project's assigned url is kept).  App secrets are stored as keyed
+ * digests made with secrets, never as given.  On SB_OK *users and *projects
+ * hold the numbers of rows read.  SB_ERR_IO if a file cannot be read,
  * SB_ERR_INVALID if one is not an array of well-formed rows; nothing is
  * written then.
  */
-enum sb_err sb_hosting_seed(
-    struct sb_db *db, const char *dir, int *users, int *projects);
+enum sb_err sb_hosting_seed(struct sb_db *db, const struct sb_secrets *secrets,
+    const char *dir, int *users, int *projects);
 
 #endif

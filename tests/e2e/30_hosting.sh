@@ -51,8 +51,12 @@ check "seed: 4 users loaded" is "$(sql 'SELECT count(*) FROM users')" 4
 out=$("$SBCTL" seed 2>&1)
 check "seed again reports the rows" is "$out" "seed: 4 user(s), 20 project(s) loaded"
 check "seed is idempotent" is "$(sql 'SELECT count(*) FROM projects')" 20
-check "seed keeps the app secrets" is \
-    "$(sql 'SELECT app_secret FROM projects WHERE id = 7')" "$(secret 7)"
+check "seed stores app secrets only as 64-hex digests" is \
+    "$(sql "SELECT count(*) FROM projects WHERE length(app_secret_digest) = 64 AND app_secret_digest GLOB '[0-9a-f]*'")" 20
+no_secret_in_dump() {
+	! sqlite3 "$SB_VAR_DIR/switchboard.db" .dump | grep -qF "$(secret 7)"
+}
+check "no app secret is in a dump of the database" no_secret_in_dump
 
 # --- projects ----------------------------------------------------------
 http GET "$PJ/projects/1" "${A[@]}"

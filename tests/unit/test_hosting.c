@@ -262,7 +262,12 @@ struct fixture {
 	char dir[TEST_PATH_MAX];
 	char path[TEST_PATH_MAX + 16];
 	struct sb_db *db;
+	struct sb_secrets *secrets;
 };
+
+/* A fixed test key: app secrets are stored as digests made with it. */
+#define TEST_KEY_HEX \
+	"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 
 static void
 remove_dir(const char *path)
@@ -296,11 +301,14 @@ setup(void **state)
 		return -1;
 	}
 	snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
-	if (sb_db_open(f->path, 100, &f->db) != SB_OK ||
+	if (sb_secrets_open(NULL, TEST_KEY_HEX, &f->secrets) != SB_OK ||
+	    sb_db_open(f->path, 100, &f->db) != SB_OK ||
 	    sb_db_migrate(f->db, TEST_MIGRATIONS, NULL) != SB_OK ||
-	    sb_hosting_seed(f->db, TEST_SEED, &users, &projects) != SB_OK ||
+	    sb_hosting_seed(f->db, f->secrets, TEST_SEED, &users, &projects) !=
+	        SB_OK ||
 	    users != 4 || projects != 20) {
 		sb_db_close(f->db);
+		sb_secrets_free(f->secrets);
 		remove_dir(f->dir);
 		free(f);
 		return -1;
@@ -315,6 +323,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	sb_db_close(f->db);
+	sb_secrets_free(f->secrets);
 	remove_dir(f->dir);
 	free(f);
 	return 0;
@@ -346,7 +355,8 @@ test_seed(void **state)
 	int users, projects;
 
 	assert_int_equal(
-	    sb_hosting_seed(f->db, TEST_SEED, &users, &projects), SB_OK);
+	    sb_hosting_seed(f->db, f->secrets, TEST_SEED, &users, &projects),
+	    SB_OK);
 	assert_int_equal(query_int(f->db, "SELECT count(*) FROM projects"), 20);
 	assert_int_equal(query_int(f->db, "SELECT count(*) FROM users"), 4);
 	assert_int_equal(sb_hosting_project_get(f->db, 6, &p), SB_OK);
@@ -356,8 +366,8 @@ test_seed(void **state)
 	assert_string_equal(p.url, "");
 	assert_int_equal(
 	    sb_hosting_project_get(f->db, 999, &p), SB_ERR_NOT_FOUND);
-	assert_int_equal(
-	    sb_hosting_seed(f->db, "/nonexistent", &users, &projects),
+	assert_int_equal(sb_hosting_seed(f->db, f->secrets, "/nonexistent",
+	                     &users, &projects),
 	    SB_ERR_IO);
 	assert_int_equal(users, 0);
 }
@@ -408,7 +418,7 @@ test_flags_and_cancel(void **state)
 
 /* Runs the webhook for deployment id with secret and status. */
 static enum sb_err
-hook(struct sb_db *db, int64_t id, const char *secret,
+hook(struct fixture *f, int64_t id, const char *secret,
     enum sb_deploy_status status, struct sb_deployment *d,
     struct sb_hosting_outbox *outbox)
 {
@@ -418,7 +428,7 @@ hook(struct sb_db *db, int64_t id, const char *secret,
 		.url_domain = "example.org",
 		.max_attempts = 3 };
 
-	return sb_hosting_webhook_apply(db, &w, d, outbox);
+	return sb_hosting_webhook_apply(f->db, f->secrets, &w, d, outbox);
 }
 
 static void
@@ -431,12 +441,12 @@ test_webhook_auth(void **state)
 	assert_int_equal(
 	    sb_hosting_deployment_create(f->db, 1, 3, &d, &outbox), SB_OK);
 	assert_int_equal(
-	    hook(f->db, d.id, TEST_SECRET_2, SB_DEPLOY_BUILDING, &d, &outbox),
+	    hook(f, d.id, TEST_SECRET_2, SB_DEPLOY_BUILDING, &d, &outbox),
 	    SB_ERR_UNAUTHORIZED);
-	assert_int_equal(hook(f->db, d.id, "", SB_DEPLOY_BUILDING, &d, &outbox),
+	assert_int_equal(hook(f, d.id, "", SB_DEPLOY_BUILDING, &d, &outbox),
 	    SB_ERR_UNAUTHORIZED);
 	assert_int_equal(
-	    hook(f->db, 999, TEST_SECRET_1, SB_DEPLOY_BUILDING, &d, &outbox),
+	    hook(f, 999, TEST_SECRET_1, SB_DEPLOY_BUILDING, &d, &outbox),
 	    SB_ERR_UNAUTHORIZED);
 	assert_int_equal(outbox.count, 0);
 	assert_int_equal(query_int(f->db,
@@ -459,19 +469,18 @@ test_webhook_flow(void **state)
 	    sb_hosting_deployment_create(f->db, 1, 3, &d, &outbox), SB_OK);
 	id = d.id;
 	assert_int_equal(
-	    hook(f->db, id, TEST_SECRET_1, SB_DEPLOY_PENDING, &x, &outbox),
-	    SB_OK);
+	    hook(f, id, TEST_SECRET_1, SB_DEPLOY_PENDING, &x, &outbox), SB_OK);
 	assert_int_equal(outbox.count, 0);
 	assert_int_equal(
-	    hook(f->db, id, TEST_SECRET_1, SB_DEPLOY_DEPLOYING, &x, &outbox),
+	    hook(f, id, TEST_SECRET_1, SB_DEPLOY_DEPLOYING, &x, &outbox),
 	    SB_OK);
 	assert_int_equal(outbox.count, 1);
 	assert_int_equal(
-	    hook(f->db, id, TEST_SECRET_1, SB_DEPLOY_BUILDING, &x, &outbox),
+	    hook(f, id, TEST_SECRET_1, SB_DEPLOY_BUILDING, &x, &outbox),
 	    SB_ERR_CONFLICT);
 	assert_int_equal(x.status, SB_DEPLOY_DEPLOYING);
 	assert_int_equal(
-	    hook(f->db, id, TEST_SECRET_1, SB_DEPLOY_DONE, &x, &outbox), SB_OK);
+	    hook(f, id, TEST_SECRET_1, SB_DEPLOY_DONE, &x, &outbox), SB_OK);
 	assert_int_equal(x.status, SB_DEPLOY_DONE);
 	assert_true(x.deployed_in >= 0 && x.deployed_in < 5);
 	assert_int_equal(outbox.count, 2); /* status, then URL */
@@ -480,14 +489,13 @@ test_webhook_flow(void **state)
 	assert_memory_equal(p.url, "https://striking-wealth-64e07b9b92-", 35);
 	assert_true(p.has_live);
 	assert_int_equal(
-	    hook(f->db, id, TEST_SECRET_1, SB_DEPLOY_FAILED, &x, &outbox),
+	    hook(f, id, TEST_SECRET_1, SB_DEPLOY_FAILED, &x, &outbox),
 	    SB_ERR_CONFLICT);
 	/* A second done keeps the URL and writes no URL event. */
 	assert_int_equal(
 	    sb_hosting_deployment_create(f->db, 1, 3, &d, &outbox), SB_OK);
 	assert_int_equal(
-	    hook(f->db, d.id, TEST_SECRET_1, SB_DEPLOY_DONE, &x, &outbox),
-	    SB_OK);
+	    hook(f, d.id, TEST_SECRET_1, SB_DEPLOY_DONE, &x, &outbox), SB_OK);
 	assert_int_equal(outbox.count, 1);
 	assert_int_equal(sb_hosting_project_get(f->db, 1, &p), SB_OK);
 	assert_memory_equal(p.url, "https://striking-wealth-64e07b9b92-", 35);
@@ -547,8 +555,7 @@ test_user_stats(void **state)
 	assert_int_equal(
 	    sb_hosting_deployment_create(f->db, 1, 3, &d, &outbox), SB_OK);
 	assert_int_equal(
-	    hook(f->db, d.id, TEST_SECRET_1, SB_DEPLOY_DONE, &x, &outbox),
-	    SB_OK);
+	    hook(f, d.id, TEST_SECRET_1, SB_DEPLOY_DONE, &x, &outbox), SB_OK);
 	assert_int_equal(
 	    sb_hosting_deployment_create(f->db, 2, 3, &d, &outbox), SB_OK);
 	assert_int_equal(
