@@ -15,9 +15,7 @@ CREATE TABLE projects (
 	name TEXT NOT NULL,
 	url TEXT,
 	user_id INTEGER NOT NULL REFERENCES users (id),
-	-- keyed BLAKE2b of the project's app secret; the secret itself is
-	-- never stored (the webhook compares digests in constant time)
-	app_secret_digest TEXT NOT NULL,
+	app_secret TEXT NOT NULL,
 	created_at TEXT NOT NULL
 );
 
