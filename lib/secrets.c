@@ -35,6 +35,7 @@
 #define SECRETS_ID_OFFSET 1
 #define SECRETS_NONCE_OFFSET 5
 #define SECRETS_MASTER_NAME "master.key"
+#define SECRETS_TOKEN_NAME "token.key"
 #define SECRETS_OLD_SUFFIX ".key"
 #define SECRETS_OLD_NAME_LEN 12 /* 8 lowercase hex digits and ".key" */
 #define SECRETS_KEY_HEX_LEN (SB_SECRETS_KEY_BYTES * 2)
@@ -168,44 +169,28 @@ key_file_write(int fd)
 }
 
 /*
- * Creates dir (mode 0700; only the last component) if missing, then
- * creates dir/master.key with O_CREAT|O_EXCL and mode 0600 holding a new
- * random key, unless a master.key already exists, which is left alone.
- * *created (if not NULL) tells whether a key was made.  Returns
- * SB_ERR_INVALID for a NULL or empty dir, SB_ERR_IO when the directory or
- * file cannot be made or written (a partial key file is removed).
+ * Creates dir/name with O_CREAT|O_EXCL and mode 0600 holding a new random
+ * key, unless it exists, which is left alone.  *created tells whether a
+ * key was made.  A partly written file is removed.
  */
-enum sb_err
-sb_secrets_keygen(const char *dir, bool *created)
+static enum sb_err
+key_file_create(const char *dir, const char *name, bool *created)
 {
 	char path[PATH_MAX];
-	enum sb_err rc = SB_ERR_INVALID;
+	enum sb_err rc;
 	int fd;
 
-	if (created != NULL)
-		*created = false;
-	if (dir == NULL || *dir == '\0')
-		goto out;
-	if ((rc = secrets_init()) != SB_OK)
-		goto out;
-	rc = path_join(path, sizeof(path), dir, SECRETS_MASTER_NAME);
-	if (rc != SB_OK)
-		goto out;
-	rc = SB_ERR_IO;
-	if (mkdir(dir, SECRETS_DIR_MODE) == -1 && errno != EEXIST) {
-		sb_log(SB_LOG_ERROR, SECRETS_COMPONENT, NULL, "mkdir %s: %s",
-		    dir, strerror(errno));
-		goto out;
-	}
+	*created = false;
+	if ((rc = path_join(path, sizeof(path), dir, name)) != SB_OK)
+		return rc;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    SECRETS_FILE_MODE);
 	if (fd == -1) {
 		if (errno == EEXIST)
-			rc = SB_OK;
-		else
-			sb_log(SB_LOG_ERROR, SECRETS_COMPONENT, NULL,
-			    "create %s: %s", path, strerror(errno));
-		goto out;
+			return SB_OK;
+		sb_log(SB_LOG_ERROR, SECRETS_COMPONENT, NULL, "create %s: %s",
+		    path, strerror(errno));
+		return SB_ERR_IO;
 	}
 	rc = key_file_write(fd);
 	if (close(fd) == -1)
@@ -214,10 +199,45 @@ sb_secrets_keygen(const char *dir, bool *created)
 		sb_log(SB_LOG_ERROR, SECRETS_COMPONENT, NULL,
 		    "write %s failed; removed", path);
 		(void)unlink(path);
+		return rc;
+	}
+	*created = true;
+	return SB_OK;
+}
+
+/*
+ * Creates dir (mode 0700; only the last component) if missing, then
+ * dir/master.key and dir/token.key (each mode 0600, a new random key)
+ * unless they exist, which are left alone.  token.key keys the token
+ * digests and is never rotated, so rotating master.key leaves issued
+ * tokens valid.  *created (if not NULL) tells whether master.key was made.
+ * Returns SB_ERR_INVALID for a NULL or empty dir, SB_ERR_IO when the
+ * directory or a file cannot be made or written.
+ */
+enum sb_err
+sb_secrets_keygen(const char *dir, bool *created)
+{
+	bool made = false, token_made = false;
+	enum sb_err rc = SB_ERR_INVALID;
+
+	if (created != NULL)
+		*created = false;
+	if (dir == NULL || *dir == '\0')
+		goto out;
+	if ((rc = secrets_init()) != SB_OK)
+		goto out;
+	if (mkdir(dir, SECRETS_DIR_MODE) == -1 && errno != EEXIST) {
+		sb_log(SB_LOG_ERROR, SECRETS_COMPONENT, NULL, "mkdir %s: %s",
+		    dir, strerror(errno));
+		rc = SB_ERR_IO;
 		goto out;
 	}
+	if ((rc = key_file_create(dir, SECRETS_MASTER_NAME, &made)) != SB_OK ||
+	    (rc = key_file_create(dir, SECRETS_TOKEN_NAME, &token_made)) !=
+	        SB_OK)
+		goto out;
 	if (created != NULL)
-		*created = true;
+		*created = made;
 out:
 	return rc;
 }
@@ -409,6 +429,47 @@ out:
  * On SB_OK *out is set and the caller frees it with sb_secrets_free();
  * otherwise *out is NULL.
  */
+/*
+ * Derives the token-digest key: from dir/token.key when there is one (it
+ * is never rotated, so issued tokens outlive a master key rotation), else
+ * from the current master key.
+ */
+static enum sb_err
+token_key_derive(struct sb_secrets *s, const char *dir)
+{
+	unsigned char base[SB_SECRETS_KEY_BYTES];
+	char path[PATH_MAX], hex[SECRETS_KEY_FILE_MAX];
+	const unsigned char *from = s->keys[0].key;
+	size_t len = 0, bin = 0;
+	enum sb_err rc = SB_OK;
+
+	if (dir != NULL &&
+	    path_join(path, sizeof(path), dir, SECRETS_TOKEN_NAME) == SB_OK &&
+	    access(path, F_OK) == 0) {
+		if ((rc = key_file_read(path, hex, sizeof(hex), &len)) != SB_OK)
+			goto out;
+		if (len > 0 && hex[len - 1] == '\n')
+			len--;
+		if (len != SECRETS_KEY_HEX_LEN ||
+		    sodium_hex2bin(
+		        base, sizeof(base), hex, len, NULL, &bin, NULL) != 0 ||
+		    bin != sizeof(base)) {
+			sb_log(SB_LOG_ERROR, SECRETS_COMPONENT, NULL,
+			    "%s: not 64 hex characters", path);
+			rc = SB_ERR_CONFIG;
+			goto out;
+		}
+		from = base;
+	}
+	if (crypto_kdf_derive_from_key(s->token_key, sizeof(s->token_key),
+	        SECRETS_TOKEN_SUBKEY_ID, SECRETS_TOKEN_CONTEXT, from) != 0)
+		rc = SB_ERR_CRYPTO;
+out:
+	sodium_memzero(base, sizeof(base));
+	sodium_memzero(hex, sizeof(hex));
+	return rc;
+}
+
 enum sb_err
 sb_secrets_open(
     const char *dir, const char *env_key_hex, struct sb_secrets **out)
@@ -435,12 +496,8 @@ sb_secrets_open(
 	if (rc != SB_OK ||
 	    (dir != NULL && (rc = keyring_load_old(s, dir, env)) != SB_OK))
 		goto out;
-	if (crypto_kdf_derive_from_key(s->token_key, sizeof(s->token_key),
-	        SECRETS_TOKEN_SUBKEY_ID, SECRETS_TOKEN_CONTEXT,
-	        s->keys[0].key) != 0) {
-		rc = SB_ERR_CRYPTO;
+	if ((rc = token_key_derive(s, dir)) != SB_OK)
 		goto out;
-	}
 	if (sodium_mprotect_readonly(s) != 0)
 		sb_log(SB_LOG_WARN, SECRETS_COMPONENT, NULL,
 		    "keyring could not be made read-only");

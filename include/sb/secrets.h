@@ -11,8 +11,10 @@
  * older keys still accepted for opening.  SB_MASTER_KEY (64 hex chars), when
  * given, replaces master.key.
  *
- * Token digests are keyed BLAKE2b with a subkey derived from the master key,
- * so a database dump alone cannot be used to test guesses offline.
+ * Token digests are keyed BLAKE2b with a subkey derived from token.key (made
+ * beside master.key and never rotated, so issued tokens outlive a master
+ * key rotation; without it, from the master key), so a database dump alone
+ * cannot be used to test guesses offline.
  */
 #ifndef SB_SECRETS_H
 #define SB_SECRETS_H
@@ -35,8 +37,9 @@
 struct sb_secrets;
 
 /*
- * Creates dir (0700) if missing and writes a new random master.key (0600)
- * unless one exists.  *created (if not NULL) tells whether a key was made.
+ * Creates dir (0700) if missing and writes a new random master.key and
+ * token.key (0600) unless they exist.  *created (if not NULL) tells
+ * whether master.key was made.
  */
 enum sb_err sb_secrets_keygen(const char *dir, bool *created);
 
