@@ -69,7 +69,10 @@ $(B)/bin/%: $(B)/fcgi/%.o $(LIB)
 $(foreach r,$(RESPONDERS),$(eval $(B)/bin/$(r): \
 	$(patsubst %.c,$(B)/%.o,$(wildcard fcgi/$(r)/*.c))))
 
-$(B)/tests/%: $(B)/tests/unit/%.o $(LIB)
+# A unit test is tests/unit/test_<module>.c plus the shared fixture code of
+# tests/unit/support.c (not a test itself: UNIT_SRC takes test_*.c only).
+$(UNIT_SRC:%.c=$(B)/%.o) $(B)/tests/unit/support.o: tests/unit/support.h
+$(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/support.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcmocka
 

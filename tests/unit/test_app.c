@@ -5,7 +5,6 @@
  * Requests have no FastCGI side (req.fcgi NULL), so only the status a
  * helper sent is visible, not the body.  Run from the repository root.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,38 +22,19 @@
 #include "sb/db.h"
 #include "sb/request.h"
 #include "sb/response.h"
+#include "support.h"
 
-#define TEST_PATH_MAX 256
-#define TEST_MIGRATIONS "db/migrations"
 #define TEST_ARENA_CAP (1u << 20)
 #define TEST_DEPTH_MAX 4
 
 static const struct sb_app test_app = { .name = "app-test" };
 
 struct fixture {
-	char dir[TEST_PATH_MAX];
-	char path[TEST_PATH_MAX];
+	char dir[TEST_PATH_MAX]; /* "" unless setup_db made it */
 	struct sb_ctx ctx;
 	struct sb_arena arena;
 	struct sb_request req;
 };
-
-static void
-remove_dir(const char *path)
-{
-	char child[TEST_PATH_MAX * 2];
-	struct dirent *entry;
-	DIR *d;
-
-	if ((d = opendir(path)) == NULL)
-		return;
-	while ((entry = readdir(d)) != NULL)
-		if (snprintf(child, sizeof(child), "%s/%s", path,
-		        entry->d_name) < (int)sizeof(child))
-			unlink(child);
-	closedir(d);
-	rmdir(path);
-}
 
 static int
 setup(void **state)
@@ -78,8 +58,7 @@ teardown(void **state)
 
 	sb_request_clear(&f->req);
 	sb_db_close(f->ctx.db);
-	if (f->dir[0] != '\0')
-		remove_dir(f->dir);
+	test_tmpdir_remove(f->dir);
 	sb_arena_clear(&f->arena);
 	free(f);
 	return 0;
@@ -90,22 +69,12 @@ static int
 setup_db(void **state)
 {
 	struct fixture *f;
-	int applied = 0, n;
 
 	if (setup(state) != 0)
 		return -1;
 	f = *state;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/sb_test_app.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		f->dir[0] = '\0';
-		teardown(state);
-		return -1;
-	}
-	n = snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
-	if (n < 0 || (size_t)n >= sizeof(f->path) ||
-	    sb_db_open(f->path, 100, &f->ctx.db) != SB_OK ||
-	    sb_db_migrate(f->ctx.db, TEST_MIGRATIONS, &applied) != SB_OK ||
-	    applied < 1) {
+	if (test_tmpdir_make(f->dir, sizeof(f->dir), "app") != 0 ||
+	    test_db_open_migrated(f->dir, &f->ctx.db) != SB_OK) {
 		teardown(state);
 		return -1;
 	}

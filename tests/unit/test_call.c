@@ -8,9 +8,6 @@
  * SB_ERR_UPSTREAM (connection refused) and resp.attempts counts it; a
  * refusal is told apart by its result and by no attempt made.
  */
-#include <sys/stat.h>
-
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -25,62 +22,14 @@
 #include <cmocka.h>
 
 #include "sb/call.h"
+#include "support.h"
 
-#define TEST_PATH_MAX 256
-#define TEST_MIGRATIONS "db/migrations"
-#define TEST_PROVIDERS "etc/providers.json"
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define REFRESH_TOKEN "PLAIN-refresh-31337"
 
-struct fixture {
-	char dir[TEST_PATH_MAX];
-	char db_path[TEST_PATH_MAX + 32];
-	char keys[TEST_PATH_MAX + 32];
-	struct sb_ctx ctx;
-};
-
-static void
-remove_tree(const char *path)
-{
-	char child[TEST_PATH_MAX * 2];
-	struct dirent *entry;
-	struct stat st;
-	DIR *d;
-
-	if (lstat(path, &st) != 0)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		unlink(path);
-		return;
-	}
-	if ((d = opendir(path)) != NULL) {
-		while ((entry = readdir(d)) != NULL) {
-			if (strcmp(entry->d_name, ".") == 0 ||
-			    strcmp(entry->d_name, "..") == 0)
-				continue;
-			if (snprintf(child, sizeof(child), "%s/%s", path,
-			        entry->d_name) < (int)sizeof(child))
-				remove_tree(child);
-		}
-		closedir(d);
-	}
-	rmdir(path);
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	sb_http_free(f->ctx.http);
-	sb_providers_free(f->ctx.providers);
-	sb_secrets_free(f->ctx.secrets);
-	sb_db_close(f->ctx.db);
-	remove_tree(f->dir);
-	free(f);
-	return 0;
-}
-
+/*
+ * A migrated database, a fresh keyring, the providers and an HTTP client
+ * whose single attempt to the sandbox at 127.0.0.1:1 is refused.
+ */
 static int
 setup(void **state)
 {
@@ -92,32 +41,19 @@ setup(void **state)
 		.backoff_base_ms = 0,
 		.backoff_cap_ms = 0,
 	};
-	struct fixture *f = calloc(1, sizeof(*f));
-	char err[SB_PROVIDER_ERROR_MAX];
+	struct test_fixture *f;
 
-	if (f == NULL)
+	if (test_fixture_setup(state) != 0)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/sb_test_call.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	snprintf(f->db_path, sizeof(f->db_path), "%s/switchboard.db", f->dir);
-	snprintf(f->keys, sizeof(f->keys), "%s/secrets", f->dir);
+	f = *state;
 	/* The sandbox provider's URLs become http://127.0.0.1:1/... */
 	f->ctx.config.sandbox_port = 1;
 	snprintf(f->ctx.config.allowed_hosts,
 	    sizeof(f->ctx.config.allowed_hosts), "127.0.0.1:1");
-	if (sb_db_open(f->db_path, 1000, &f->ctx.db) != SB_OK ||
-	    sb_db_migrate(f->ctx.db, TEST_MIGRATIONS, NULL) != SB_OK ||
-	    sb_secrets_keygen(f->keys, NULL) != SB_OK ||
-	    sb_secrets_open(f->keys, NULL, &f->ctx.secrets) != SB_OK ||
-	    sb_providers_load(
-	        TEST_PROVIDERS, &f->ctx.providers, err, sizeof(err)) != SB_OK ||
+	if (test_ctx_open_providers(&f->ctx, f->dir) != SB_OK ||
 	    sb_http_global_init() != SB_OK ||
 	    sb_http_new(&limits, &f->ctx.http) != SB_OK) {
-		teardown(state);
+		test_fixture_teardown(state);
 		return -1;
 	}
 	return 0;
@@ -125,7 +61,7 @@ setup(void **state)
 
 /* A sandbox (OAuth2) connection; expires_at 0 leaves the expiry unknown. */
 static void
-create(struct fixture *f, int64_t expires_at, struct sb_connection *conn)
+create(struct test_fixture *f, int64_t expires_at, struct sb_connection *conn)
 {
 	char text[256], expiry[64] = "", token[SB_CONNECTION_TOKEN_MAX];
 	cJSON *creds;
@@ -143,22 +79,6 @@ create(struct fixture *f, int64_t expires_at, struct sb_connection *conn)
 	                     creds, NULL, NULL, conn, token),
 	    SB_OK);
 	cJSON_Delete(creds);
-}
-
-static int64_t
-query_int(struct fixture *f, const char *sql, const char *id)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t v;
-
-	assert_int_equal(
-	    sqlite3_prepare_v2(sb_db_handle(f->ctx.db), sql, -1, &st, NULL),
-	    SQLITE_OK);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
 }
 
 static void
@@ -234,7 +154,7 @@ test_header_passed(void **state)
 		{ "github", "Location", false },
 		{ "github", "", false },
 	};
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	const struct sb_provider *p;
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
@@ -249,7 +169,7 @@ test_header_passed(void **state)
 static void
 test_needs_reauth(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_http_response resp = { 0 };
 	struct sb_call call = { .method = "GET", .path = "/me" };
 	struct sb_connection conn = { 0 };
@@ -276,7 +196,7 @@ test_needs_reauth(void **state)
 	assert_non_null(strstr(err, "re-authorised"));
 	assert_int_equal(resp.attempts, 0);
 	/* Nothing changed: no refresh failure recorded, no lease held. */
-	assert_int_equal(query_int(f,
+	assert_int_equal(test_query_int_text(f->ctx.db,
 	                     "SELECT refresh_failures FROM connections "
 	                     "WHERE id = ?1",
 	                     conn.id),
@@ -325,7 +245,7 @@ test_refused_before_sending(void **state)
 		{ "/me", NULL, NULL, "{\"X-A\": \"b\\r\\nHost: evil\"}" },
 		{ "/me", NULL, NULL, "{\"X-A\": 1}" },
 	};
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_http_response resp = { 0 };
 	struct sb_connection conn = { 0 };
 	char err[SB_CALL_ERROR_MAX];
@@ -360,7 +280,7 @@ test_refused_before_sending(void **state)
 		sb_http_response_clear(&resp);
 	}
 	/* Nothing was recorded on the connection either. */
-	assert_int_equal(query_int(f,
+	assert_int_equal(test_query_int_text(f->ctx.db,
 	                     "SELECT refresh_failures FROM connections "
 	                     "WHERE id = ?1",
 	                     conn.id),
@@ -372,7 +292,7 @@ test_refused_before_sending(void **state)
 static void
 test_valid_call_is_sent(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_http_response resp = { 0 };
 	struct sb_connection conn = { 0 };
 	char err[SB_CALL_ERROR_MAX];
@@ -401,7 +321,7 @@ test_valid_call_is_sent(void **state)
 static void
 test_expired_refresh_fails(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_http_response resp = { 0 };
 	struct sb_connection conn = { 0 };
 	struct sb_call call = { .method = "GET", .path = "/me" };
@@ -416,7 +336,7 @@ test_expired_refresh_fails(void **state)
 	assert_string_equal(conn.last_refresh_status, "failed");
 	assert_false(conn.needs_reauth);
 	assert_null(strstr(conn.last_refresh_error, REFRESH_TOKEN));
-	assert_int_equal(query_int(f,
+	assert_int_equal(test_query_int_text(f->ctx.db,
 	                     "SELECT refresh_failures FROM connections "
 	                     "WHERE id = ?1",
 	                     conn.id),
@@ -431,15 +351,15 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_forbidden),
 		cmocka_unit_test_setup_teardown(
-		    test_header_passed, setup, teardown),
+		    test_header_passed, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_needs_reauth, setup, teardown),
+		    test_needs_reauth, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_refused_before_sending, setup, teardown),
+		    test_refused_before_sending, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_valid_call_is_sent, setup, teardown),
+		    test_valid_call_is_sent, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_expired_refresh_fails, setup, teardown),
+		    test_expired_refresh_fails, setup, test_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests_name("call", tests, NULL, NULL);

@@ -6,7 +6,6 @@
  * before and after each test so that the caller's environment and one
  * test's variables cannot leak into another.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -21,8 +20,8 @@
 #include <cmocka.h>
 
 #include "sb/config.h"
+#include "support.h"
 
-#define TEST_PATH_MAX 256
 #define TEST_ERR_MAX 256
 
 extern char **environ;
@@ -58,33 +57,6 @@ env_clear_sb(void)
 	}
 }
 
-/* Removes dir and everything under it (two levels are enough here). */
-static void
-remove_tree(const char *path)
-{
-	char child[TEST_PATH_MAX * 2];
-	struct dirent *entry;
-	struct stat st;
-	DIR *d;
-
-	if ((d = opendir(path)) == NULL)
-		return;
-	while ((entry = readdir(d)) != NULL) {
-		if (strcmp(entry->d_name, ".") == 0 ||
-		    strcmp(entry->d_name, "..") == 0)
-			continue;
-		if (snprintf(child, sizeof(child), "%s/%s", path,
-		        entry->d_name) >= (int)sizeof(child))
-			continue;
-		if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode))
-			remove_tree(child);
-		else
-			unlink(child);
-	}
-	closedir(d);
-	rmdir(path);
-}
-
 static int
 setup(void **state)
 {
@@ -94,8 +66,7 @@ setup(void **state)
 	if (f == NULL)
 		return -1;
 	env_clear_sb();
-	snprintf(f->dir, sizeof(f->dir), "/tmp/sb_test_config.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
+	if (test_tmpdir_make(f->dir, sizeof(f->dir), "config") != 0) {
 		free(f);
 		return -1;
 	}
@@ -115,7 +86,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	env_clear_sb();
-	remove_tree(f->dir);
+	test_tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

@@ -10,9 +10,6 @@
 /* memmem(3) */
 #define _GNU_SOURCE
 
-#include <sys/stat.h>
-
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -27,107 +24,38 @@
 #include <cmocka.h>
 
 #include "sb/connection.h"
-
-#define TEST_PATH_MAX 256
-#define TEST_MIGRATIONS "db/migrations"
-#define TEST_PROVIDERS "etc/providers.json"
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#include "support.h"
 
 #define ACCESS "PLAIN-access-7f3c9a1b2d4e6f80"
 #define REFRESH "PLAIN-refresh-0a1b2c3d4e5f6789"
 #define CLIENT_SECRET "PLAIN-client-secret-deadbeef42"
 
-struct fixture {
-	char dir[TEST_PATH_MAX];
-	char db_path[TEST_PATH_MAX + 32];
-	char keys[TEST_PATH_MAX + 32];
-	struct sb_ctx ctx;
-};
-
-/* Removes path and everything below it. */
-static void
-remove_tree(const char *path)
-{
-	char child[TEST_PATH_MAX * 2];
-	struct dirent *entry;
-	struct stat st;
-	DIR *d;
-
-	if (lstat(path, &st) != 0)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		unlink(path);
-		return;
-	}
-	if ((d = opendir(path)) != NULL) {
-		while ((entry = readdir(d)) != NULL) {
-			if (strcmp(entry->d_name, ".") == 0 ||
-			    strcmp(entry->d_name, "..") == 0)
-				continue;
-			if (snprintf(child, sizeof(child), "%s/%s", path,
-			        entry->d_name) < (int)sizeof(child))
-				remove_tree(child);
-		}
-		closedir(d);
-	}
-	rmdir(path);
-}
-
+/* A migrated database, a fresh keyring and the providers; var_dir is the
+ * fixture's directory and the sandbox is allowed at 127.0.0.1:8081. */
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	char err[SB_PROVIDER_ERROR_MAX];
+	struct test_fixture *f;
 	struct sb_ctx *ctx;
 
-	if (f == NULL)
+	if (test_fixture_setup(state) != 0)
 		return -1;
+	f = *state;
 	ctx = &f->ctx;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/sb_test_connection.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->db_path, sizeof(f->db_path), "%s/switchboard.db", f->dir);
-	snprintf(f->keys, sizeof(f->keys), "%s/secrets", f->dir);
-	memset(ctx, 0, sizeof(*ctx));
 	snprintf(
 	    ctx->config.var_dir, sizeof(ctx->config.var_dir), "%s", f->dir);
 	ctx->config.sandbox_port = 8081;
 	snprintf(ctx->config.allowed_hosts, sizeof(ctx->config.allowed_hosts),
 	    "127.0.0.1:8081");
-	if (sb_db_open(f->db_path, 1000, &ctx->db) != SB_OK ||
-	    sb_db_migrate(ctx->db, TEST_MIGRATIONS, NULL) != SB_OK ||
-	    sb_secrets_keygen(f->keys, NULL) != SB_OK ||
-	    sb_secrets_open(f->keys, NULL, &ctx->secrets) != SB_OK ||
-	    sb_providers_load(
-	        TEST_PROVIDERS, &ctx->providers, err, sizeof(err)) != SB_OK) {
-		sb_providers_free(ctx->providers);
-		sb_secrets_free(ctx->secrets);
-		sb_db_close(ctx->db);
-		remove_tree(f->dir);
-		free(f);
+	if (test_ctx_open_providers(ctx, f->dir) != SB_OK) {
+		test_fixture_teardown(state);
 		return -1;
 	}
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	sb_providers_free(f->ctx.providers);
-	sb_secrets_free(f->ctx.secrets);
-	sb_db_close(f->ctx.db);
-	remove_tree(f->dir);
-	free(f);
 	return 0;
 }
 
 static const struct sb_provider *
-provider(struct fixture *f, const char *name)
+provider(struct test_fixture *f, const char *name)
 {
 	const struct sb_provider *p = sb_providers_find(f->ctx.providers, name);
 
@@ -147,7 +75,7 @@ parse(const char *text)
 
 /* Creates a connection of provider with the credentials' JSON text. */
 static void
-create(struct fixture *f, const char *name, const char *credentials,
+create(struct test_fixture *f, const char *name, const char *credentials,
     const char *config, struct sb_connection *conn,
     char token[SB_CONNECTION_TOKEN_MAX])
 {
@@ -164,7 +92,7 @@ create(struct fixture *f, const char *name, const char *credentials,
 }
 
 static void
-create_sandbox(struct fixture *f, struct sb_connection *conn,
+create_sandbox(struct test_fixture *f, struct sb_connection *conn,
     char token[SB_CONNECTION_TOKEN_MAX])
 {
 	create(f, "sandbox",
@@ -184,7 +112,7 @@ cred(const struct sb_connection *conn, const char *name)
 
 /* Runs one statement with up to two text parameters; returns changes. */
 static int
-exec_sql(struct fixture *f, const char *sql, const char *a, const char *b)
+exec_sql(struct test_fixture *f, const char *sql, const char *a, const char *b)
 {
 	sqlite3 *h = sb_db_handle(f->ctx.db);
 	sqlite3_stmt *st = NULL;
@@ -197,23 +125,6 @@ exec_sql(struct fixture *f, const char *sql, const char *a, const char *b)
 	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
 	return sqlite3_changes(h);
-}
-
-static int64_t
-query_int(struct fixture *f, const char *sql, const char *id)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t v;
-
-	assert_int_equal(
-	    sqlite3_prepare_v2(sb_db_handle(f->ctx.db), sql, -1, &st, NULL),
-	    SQLITE_OK);
-	if (id != NULL)
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
 }
 
 /* Reads the whole file at path; *len gets its size.  Caller frees. */
@@ -239,15 +150,16 @@ slurp(const char *path, size_t *len)
 
 /* True if needle occurs in the database file or its WAL. */
 static bool
-db_holds(struct fixture *f, const char *needle)
+db_holds(struct test_fixture *f, const char *needle)
 {
-	char wal[TEST_PATH_MAX + 64];
-	const char *paths[] = { f->db_path, wal };
+	char db_path[TEST_PATH_MAX + 32], wal[TEST_PATH_MAX + 64];
+	const char *paths[] = { db_path, wal };
 	unsigned char *buf;
 	bool found = false;
 	size_t len;
 
-	snprintf(wal, sizeof(wal), "%s-wal", f->db_path);
+	snprintf(db_path, sizeof(db_path), "%s/%s", f->dir, TEST_DB_NAME);
+	snprintf(wal, sizeof(wal), "%s-wal", db_path);
 	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
 		if ((buf = slurp(paths[i], &len)) == NULL)
 			continue;
@@ -259,7 +171,7 @@ db_holds(struct fixture *f, const char *needle)
 }
 
 static void
-checkpoint(struct fixture *f)
+checkpoint(struct test_fixture *f)
 {
 	assert_int_equal(
 	    sqlite3_exec(sb_db_handle(f->ctx.db),
@@ -270,7 +182,7 @@ checkpoint(struct fixture *f)
 static void
 test_create_token(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	char token[SB_CONNECTION_TOKEN_MAX], *dot;
 	struct sb_connection conn;
 	size_t idlen;
@@ -296,7 +208,7 @@ test_create_token(void **state)
 	assert_false(conn.needs_reauth);
 	assert_int_equal(conn.refresh_failures, 0);
 	assert_true(conn.created_at[0] != '\0');
-	assert_int_equal(query_int(f,
+	assert_int_equal(test_query_int_text(f->ctx.db,
 	                     "SELECT count(*) FROM connections WHERE "
 	                     "id = ?1",
 	                     conn.id),
@@ -310,7 +222,7 @@ test_create_token(void **state)
 static void
 test_authenticate(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	char token[SB_CONNECTION_TOKEN_MAX], other[SB_CONNECTION_TOKEN_MAX];
 	char wrong[SB_CONNECTION_TOKEN_MAX + 8], mixed[SB_CONNECTION_TOKEN_MAX];
 	char truncated[SB_CONNECTION_TOKEN_MAX],
@@ -398,7 +310,7 @@ test_authenticate(void **state)
 static void
 test_db_holds_no_secrets(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	char token[SB_CONNECTION_TOKEN_MAX];
 	const char *secret_part;
 	struct sb_connection conn;
@@ -423,7 +335,7 @@ test_db_holds_no_secrets(void **state)
 	assert_false(db_holds(f, token));
 	assert_false(db_holds(f, secret_part));
 	/* and no key material either */
-	assert_int_equal(query_int(f,
+	assert_int_equal(test_query_int_text(f->ctx.db,
 	                     "SELECT length(token_digest) FROM "
 	                     "connections WHERE id = ?1",
 	                     conn.id),
@@ -433,7 +345,7 @@ test_db_holds_no_secrets(void **state)
 
 /* Flips one byte of the sealed blob of id, inside the ciphertext. */
 static void
-tamper(struct fixture *f, const char *id, int offset)
+tamper(struct test_fixture *f, const char *id, int offset)
 {
 	sqlite3 *h = sb_db_handle(f->ctx.db);
 	sqlite3_stmt *st = NULL;
@@ -470,7 +382,7 @@ static void
 test_tampered_blob(void **state)
 {
 	static const int offsets[] = { 0, 1, 5, 20, 29, 40, -1 };
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	char token[SB_CONNECTION_TOKEN_MAX], id[SB_CONNECTION_ID_MAX];
 	struct sb_connection conn, loaded = { 0 };
 
@@ -497,7 +409,7 @@ test_tampered_blob(void **state)
 static void
 test_blob_bound_to_row(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	char ta[SB_CONNECTION_TOKEN_MAX], tb[SB_CONNECTION_TOKEN_MAX];
 	struct sb_connection a, b, loaded = { 0 };
 
@@ -527,7 +439,7 @@ test_blob_bound_to_row(void **state)
 static void
 test_update(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	char token[SB_CONNECTION_TOKEN_MAX];
 	struct sb_connection conn, loaded = { 0 };
 	cJSON *creds, *config;
@@ -579,8 +491,8 @@ test_update(void **state)
 
 /* Takes the refresh lease, as a refresher must, and records a failure. */
 static void
-fail_refresh(struct fixture *f, struct sb_connection *conn, const char *error,
-    int64_t now)
+fail_refresh(struct test_fixture *f, struct sb_connection *conn,
+    const char *error, int64_t now)
 {
 	bool got = false;
 
@@ -594,7 +506,7 @@ fail_refresh(struct fixture *f, struct sb_connection *conn, const char *error,
 static void
 test_update_clears_reauth(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	char token[SB_CONNECTION_TOKEN_MAX];
 	struct sb_connection conn;
 	cJSON *creds;
@@ -622,7 +534,7 @@ test_update_clears_reauth(void **state)
 static void
 test_delete(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	char token[SB_CONNECTION_TOKEN_MAX],
 	    keep_token[SB_CONNECTION_TOKEN_MAX];
 	char id[SB_CONNECTION_ID_MAX];
@@ -641,7 +553,7 @@ test_delete(void **state)
 	assert_int_equal(sb_connection_delete(&f->ctx, id), SB_ERR_NOT_FOUND);
 	assert_int_equal(
 	    sb_connection_delete(&f->ctx, "cn_nope"), SB_ERR_NOT_FOUND);
-	assert_int_equal(query_int(f,
+	assert_int_equal(test_query_int_text(f->ctx.db,
 	                     "SELECT count(*) FROM connections "
 	                     "WHERE id = ?1",
 	                     id),
@@ -668,7 +580,7 @@ test_lease(void **state)
 		{ 1032, false, false },
 		{ 1032, true, true }, /* released: free again */
 	};
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	char token[SB_CONNECTION_TOKEN_MAX];
 	struct sb_connection conn;
 	bool got;
@@ -697,7 +609,7 @@ test_lease(void **state)
 static void
 test_refreshed(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	char token[SB_CONNECTION_TOKEN_MAX];
 	struct sb_connection conn;
 	cJSON *creds;
@@ -770,7 +682,7 @@ ids_have(char (*ids)[SB_CONNECTION_ID_MAX], size_t count, const char *id)
 static void
 test_due(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	char token[SB_CONNECTION_TOKEN_MAX], ids[8][SB_CONNECTION_ID_MAX];
 	struct sb_connection soon, later, crm, github, okta, reauth;
 	int64_t now = (int64_t)time(NULL);
@@ -863,7 +775,7 @@ test_due(void **state)
 static void
 test_due_not_starved(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	char token[SB_CONNECTION_TOKEN_MAX], ids[2][SB_CONNECTION_ID_MAX];
 	char oauth_id[SB_CONNECTION_ID_MAX];
 	struct sb_connection conn;
@@ -940,7 +852,7 @@ test_expiry(void **state)
 static void
 test_describe(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	char token[SB_CONNECTION_TOKEN_MAX], *text;
 	const cJSON *refresh;
 	struct sb_connection conn;
@@ -999,27 +911,32 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-		    test_create_token, setup, teardown),
+		    test_create_token, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_authenticate, setup, teardown),
+		    test_authenticate, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_db_holds_no_secrets, setup, teardown),
+		    test_db_holds_no_secrets, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_tampered_blob, setup, teardown),
+		    test_tampered_blob, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_blob_bound_to_row, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_update, setup, teardown),
+		    test_blob_bound_to_row, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_update_clears_reauth, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lease, setup, teardown),
+		    test_update, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_refreshed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_due, setup, teardown),
+		    test_update_clears_reauth, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_due_not_starved, setup, teardown),
+		    test_delete, setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_lease, setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_refreshed, setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_due, setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_due_not_starved, setup, test_fixture_teardown),
 		cmocka_unit_test(test_expiry),
-		cmocka_unit_test_setup_teardown(test_describe, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_describe, setup, test_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests_name("connection", tests, NULL, NULL);

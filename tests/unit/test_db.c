@@ -5,7 +5,6 @@
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,8 +18,8 @@
 #include <cmocka.h>
 
 #include "sb/db.h"
+#include "support.h"
 
-#define TEST_PATH_MAX 256
 #define TEST_BUSY_MS 1 /* tiny busy timeout keeps the busy test fast */
 
 struct fixture {
@@ -45,29 +44,6 @@ path_join(char *out, size_t size, const char *a, const char *b)
 	assert_true(n > 0 && (size_t)n < size);
 }
 
-static void
-remove_tree(const char *path)
-{
-	char child[TEST_PATH_MAX];
-	struct dirent *entry;
-	DIR *d;
-
-	if ((d = opendir(path)) == NULL) {
-		unlink(path);
-		return;
-	}
-	while ((entry = readdir(d)) != NULL) {
-		if (strcmp(entry->d_name, ".") == 0 ||
-		    strcmp(entry->d_name, "..") == 0)
-			continue;
-		if (snprintf(child, sizeof(child), "%s/%s", path,
-		        entry->d_name) < (int)sizeof(child))
-			remove_tree(child);
-	}
-	closedir(d);
-	rmdir(path);
-}
-
 static int
 setup(void **state)
 {
@@ -75,14 +51,13 @@ setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/sb_test_db.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
+	if (test_tmpdir_make(f->dir, sizeof(f->dir), "db") != 0) {
 		free(f);
 		return -1;
 	}
 	path_join(f->path, sizeof(f->path), f->dir, "test.db");
 	if (sb_db_open(f->path, TEST_BUSY_MS, &f->db) != SB_OK) {
-		remove_tree(f->dir);
+		test_tmpdir_remove(f->dir);
 		free(f);
 		return -1;
 	}
@@ -97,7 +72,7 @@ teardown(void **state)
 
 	sb_db_close(f->other);
 	sb_db_close(f->db);
-	remove_tree(f->dir);
+	test_tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }
@@ -123,38 +98,13 @@ write_migrations(struct fixture *f, const char *sub, const struct migration *m,
 	return out;
 }
 
-/* The single integer answer of sql, failing the test on error. */
-static int64_t
-query_int64(struct sb_db *db, const char *sql)
-{
-	sqlite3_stmt *stmt = NULL;
-	int64_t value;
-
-	assert_int_equal(
-	    sqlite3_prepare_v2(sb_db_handle(db), sql, -1, &stmt, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	value = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return value;
-}
-
 static int64_t
 table_exists(struct sb_db *db, const char *name)
 {
-	sqlite3_stmt *stmt = NULL;
-	int64_t n;
-
-	assert_int_equal(sqlite3_prepare_v2(sb_db_handle(db),
-	                     "SELECT count(*) FROM sqlite_master"
-	                     " WHERE type = 'table' AND name = ?1",
-	                     -1, &stmt, NULL),
-	    SQLITE_OK);
-	sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	n = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return n;
+	return test_query_int_text(db,
+	    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name "
+	    "= ?1",
+	    name);
 }
 
 static void
@@ -169,10 +119,10 @@ test_open_pragmas(void **state)
 	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "wal");
 	sqlite3_finalize(stmt);
-	assert_int_equal(query_int64(f->db, "PRAGMA foreign_keys"), 1);
-	assert_int_equal(query_int64(f->db, "PRAGMA synchronous"), 1);
+	assert_int_equal(test_query_int(f->db, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(test_query_int(f->db, "PRAGMA synchronous"), 1);
 	assert_int_equal(
-	    query_int64(f->db, "PRAGMA busy_timeout"), TEST_BUSY_MS);
+	    test_query_int(f->db, "PRAGMA busy_timeout"), TEST_BUSY_MS);
 }
 
 static void
@@ -214,24 +164,24 @@ test_migrate_order(void **state)
 	    f, "m", files, sizeof(files) / sizeof(files[0]), dir, sizeof(dir));
 	assert_int_equal(sb_db_migrate(f->db, dir, &applied), SB_OK);
 	assert_int_equal(applied, 3);
-	assert_int_equal(query_int64(f->db,
+	assert_int_equal(test_query_int(f->db,
 	                     "SELECT group_concat(v, ',') = 'first,second,"
 	                     "third' FROM (SELECT v FROM t ORDER BY n)"),
 	    1);
-	assert_int_equal(query_int64(f->db,
+	assert_int_equal(test_query_int(f->db,
 	                     "SELECT group_concat(name, ',') = "
 	                     "'0001_first.sql,0002_second.sql,0003_third.sql'"
 	                     " FROM (SELECT name FROM schema_migrations"
 	                     " ORDER BY rowid)"),
 	    1);
 	assert_int_equal(
-	    query_int64(f->db,
+	    test_query_int(f->db,
 	        "SELECT count(*) FROM schema_migrations"
 	        " WHERE applied_at LIKE '____-__-__T__:__:__.___Z'"),
 	    3);
 	assert_int_equal(sb_db_migrate(f->db, dir, &applied), SB_OK);
 	assert_int_equal(applied, 0);
-	assert_int_equal(query_int64(f->db, "SELECT count(*) FROM t"), 3);
+	assert_int_equal(test_query_int(f->db, "SELECT count(*) FROM t"), 3);
 	assert_int_equal(sb_db_schema_version(f->db), 3);
 }
 
@@ -269,7 +219,7 @@ test_migrate_broken(void **state)
 		assert_int_equal(table_exists(f->db, "broken"), 0);
 		assert_int_equal(table_exists(f->db, "after"), 0);
 		assert_int_equal(table_exists(f->db, "kept"), 1);
-		assert_int_equal(query_int64(f->db,
+		assert_int_equal(test_query_int(f->db,
 		                     "SELECT count(*) FROM schema_migrations"
 		                     " WHERE name = '0002_broken.sql'"),
 		    0);
@@ -363,14 +313,14 @@ test_transactions(void **state)
 	assert_int_equal(sqlite3_step(stmt), SQLITE_DONE);
 	sb_db_rollback(f->db);
 	assert_int_equal(sqlite3_get_autocommit(h), 1);
-	assert_int_equal(query_int64(f->db, "SELECT count(*) FROM t"), 0);
+	assert_int_equal(test_query_int(f->db, "SELECT count(*) FROM t"), 0);
 
 	assert_int_equal(sb_db_begin(f->db), SB_OK);
 	stmt = sb_db_stmt(f->db, insert);
 	sqlite3_bind_int(stmt, 1, 2);
 	assert_int_equal(sqlite3_step(stmt), SQLITE_DONE);
 	assert_int_equal(sb_db_commit(f->db), SB_OK);
-	assert_int_equal(query_int64(f->db, "SELECT sum(v) FROM t"), 2);
+	assert_int_equal(test_query_int(f->db, "SELECT sum(v) FROM t"), 2);
 	assert_int_equal(sb_db_commit(f->db), SB_ERR_DB); /* none open */
 
 	/* A failing COMMIT (deferred foreign key) leaves nothing open. */
@@ -380,7 +330,8 @@ test_transactions(void **state)
 	    SQLITE_OK);
 	assert_int_equal(sb_db_commit(f->db), SB_ERR_DB);
 	assert_int_equal(sqlite3_get_autocommit(h), 1);
-	assert_int_equal(query_int64(f->db, "SELECT count(*) FROM child"), 0);
+	assert_int_equal(
+	    test_query_int(f->db, "SELECT count(*) FROM child"), 0);
 }
 
 static double

@@ -6,7 +6,6 @@
  * client (every event failed, none lost).  Run
  * from the repository root; each test gets a fresh database.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,82 +20,7 @@
 
 #include "sb/app.h"
 #include "sb/events.h"
-
-#define TEST_PATH_MAX 256
-#define TEST_MIGRATIONS "db/migrations"
-
-struct fixture {
-	char dir[TEST_PATH_MAX];
-	char path[TEST_PATH_MAX + 16];
-	struct sb_db *db;
-};
-
-static void
-remove_dir(const char *path)
-{
-	char child[TEST_PATH_MAX + 256];
-	struct dirent *entry;
-	DIR *d;
-
-	if ((d = opendir(path)) == NULL)
-		return;
-	while ((entry = readdir(d)) != NULL)
-		if (snprintf(child, sizeof(child), "%s/%s", path,
-		        entry->d_name) < (int)sizeof(child))
-			unlink(child);
-	closedir(d);
-	rmdir(path);
-}
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/sb_test_events.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
-	if (sb_db_open(f->path, 100, &f->db) != SB_OK ||
-	    sb_db_migrate(f->db, TEST_MIGRATIONS, NULL) != SB_OK) {
-		sb_db_close(f->db);
-		remove_dir(f->dir);
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	sb_db_close(f->db);
-	remove_dir(f->dir);
-	free(f);
-	return 0;
-}
-
-static int64_t
-query_int(struct sb_db *db, const char *sql)
-{
-	sqlite3_stmt *stmt = NULL;
-	int64_t value;
-
-	assert_int_equal(
-	    sqlite3_prepare_v2(sb_db_handle(db), sql, -1, &stmt, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	value = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return value;
-}
+#include "support.h"
 
 static void
 test_id_valid(void **state)
@@ -177,25 +101,26 @@ store(struct sb_db *db, const char *id, const char *name, const char *payload)
 static void
 test_store_once(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	cJSON *p = cJSON_CreateObject(), *out = NULL;
 	bool created;
 
-	assert_true(store(f->db, "e1", "a.b", "{\"projectId\": 7}"));
-	assert_false(store(f->db, "e1", "a.b", "{\"projectId\": 7}"));
+	assert_true(store(f->ctx.db, "e1", "a.b", "{\"projectId\": 7}"));
+	assert_false(store(f->ctx.db, "e1", "a.b", "{\"projectId\": 7}"));
 	/* A redelivery keeps the first version. */
-	assert_false(store(f->db, "e1", "other", "{}"));
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events"), 1);
+	assert_false(store(f->ctx.db, "e1", "other", "{}"));
 	assert_int_equal(
-	    query_int(f->db, "SELECT project_id FROM events WHERE id = 'e1'"),
+	    test_query_int(f->ctx.db, "SELECT count(*) FROM events"), 1);
+	assert_int_equal(test_query_int(f->ctx.db,
+	                     "SELECT project_id FROM events WHERE id = 'e1'"),
 	    7);
-	assert_true(store(f->db, "e2", "a.b", "{\"projectId\": \"7\"}"));
-	assert_int_equal(query_int(f->db,
+	assert_true(store(f->ctx.db, "e2", "a.b", "{\"projectId\": \"7\"}"));
+	assert_int_equal(test_query_int(f->ctx.db,
 	                     "SELECT count(*) FROM events"
 	                     " WHERE project_id IS NULL"),
 	    1);
 	assert_int_equal(
-	    sb_events_store(f->db, "bad id", "a", p, &created, &out),
+	    sb_events_store(f->ctx.db, "bad id", "a", p, &created, &out),
 	    SB_ERR_INVALID);
 	assert_null(out);
 	cJSON_Delete(p);
@@ -204,7 +129,7 @@ test_store_once(void **state)
 static void
 test_list(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_events_filter filter = { 0 };
 	char id[16];
 	int64_t total;
@@ -212,11 +137,11 @@ test_list(void **state)
 
 	for (int i = 1; i <= 7; i++) {
 		snprintf(id, sizeof(id), "e%d", i);
-		store(f->db, id, i % 2 ? "odd" : "even",
+		store(f->ctx.db, id, i % 2 ? "odd" : "even",
 		    i <= 4 ? "{\"projectId\": 1}" : "{\"projectId\": 2}");
 	}
 	assert_int_equal(
-	    sb_events_list(f->db, &filter, 1, 3, &out, &total), SB_OK);
+	    sb_events_list(f->ctx.db, &filter, 1, 3, &out, &total), SB_OK);
 	assert_int_equal(total, 7);
 	assert_int_equal(cJSON_GetArraySize(out), 3);
 	assert_string_equal(
@@ -226,7 +151,7 @@ test_list(void **state)
 	filter.project_id = 1;
 	filter.name = "odd";
 	assert_int_equal(
-	    sb_events_list(f->db, &filter, 1, 20, &out, &total), SB_OK);
+	    sb_events_list(f->ctx.db, &filter, 1, 20, &out, &total), SB_OK);
 	assert_int_equal(total, 2); /* e1, e3 */
 	assert_string_equal(
 	    cJSON_GetObjectItem(cJSON_GetArrayItem(out, 1), "id")->valuestring,
@@ -235,34 +160,37 @@ test_list(void **state)
 	filter.project_id = 0;
 	filter.since = "2999-01-01T00:00:00.000Z";
 	assert_int_equal(
-	    sb_events_list(f->db, &filter, 1, 20, &out, &total), SB_OK);
+	    sb_events_list(f->ctx.db, &filter, 1, 20, &out, &total), SB_OK);
 	assert_int_equal(total, 0);
 	assert_int_equal(cJSON_GetArraySize(out), 0);
 	cJSON_Delete(out);
-	assert_int_equal(sb_events_list(f->db, &filter, 0, 20, &out, &total),
+	assert_int_equal(
+	    sb_events_list(f->ctx.db, &filter, 0, 20, &out, &total),
 	    SB_ERR_INVALID);
-	assert_int_equal(sb_events_list(f->db, &filter, 1, 101, &out, &total),
+	assert_int_equal(
+	    sb_events_list(f->ctx.db, &filter, 1, 101, &out, &total),
 	    SB_ERR_INVALID);
 }
 
 static void
 test_outbox(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	cJSON *payload = cJSON_Parse("{\"projectId\": 3}");
 	int64_t job = 0, moved = 0;
 
 	/* Rolled back with the caller's transaction. */
-	assert_int_equal(sb_db_begin(f->db), SB_OK);
+	assert_int_equal(sb_db_begin(f->ctx.db), SB_OK);
 	assert_int_equal(
-	    sb_events_outbox_add(f->db, "x.y", payload, 3, &job), SB_OK);
-	sb_db_rollback(f->db);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM jobs"), 0);
-	assert_int_equal(sb_db_begin(f->db), SB_OK);
+	    sb_events_outbox_add(f->ctx.db, "x.y", payload, 3, &job), SB_OK);
+	sb_db_rollback(f->ctx.db);
 	assert_int_equal(
-	    sb_events_outbox_add(f->db, "x.y", payload, 3, &job), SB_OK);
-	assert_int_equal(sb_db_commit(f->db), SB_OK);
-	assert_int_equal(query_int(f->db,
+	    test_query_int(f->ctx.db, "SELECT count(*) FROM jobs"), 0);
+	assert_int_equal(sb_db_begin(f->ctx.db), SB_OK);
+	assert_int_equal(
+	    sb_events_outbox_add(f->ctx.db, "x.y", payload, 3, &job), SB_OK);
+	assert_int_equal(sb_db_commit(f->ctx.db), SB_OK);
+	assert_int_equal(test_query_int(f->ctx.db,
 	                     "SELECT json_extract(payload, '$.id') ="
 	                     " json_extract(payload, '$.payload.eventId')"
 	                     " AND length(json_extract(payload, '$.id')) = 32"
@@ -273,14 +201,14 @@ test_outbox(void **state)
 	assert_null(cJSON_GetObjectItem(payload, "eventId"));
 	cJSON_Delete(payload);
 	assert_int_equal(
-	    sqlite3_exec(sb_db_handle(f->db),
+	    sqlite3_exec(sb_db_handle(f->ctx.db),
 	        "UPDATE jobs SET run_at = run_at + 3600", NULL, NULL, NULL),
 	    SQLITE_OK);
 	assert_int_equal(
-	    sb_events_outbox_release(f->db, (int64_t)time(NULL), &moved),
+	    sb_events_outbox_release(f->ctx.db, (int64_t)time(NULL), &moved),
 	    SB_OK);
 	assert_int_equal(moved, 1);
-	assert_int_equal(query_int(f->db,
+	assert_int_equal(test_query_int(f->ctx.db,
 	                     "SELECT run_at <= strftime('%s')"
 	                     " FROM jobs"),
 	    1);
@@ -306,7 +234,7 @@ test_deliver_unconfigured(void **state)
 static void
 test_store_batch(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	cJSON *p1 = cJSON_Parse("{\"projectId\": 4}"), *p2 = cJSON_Parse("{}");
 	struct sb_events_item items[] = {
 		{ "b1", "a.b", p1, 0 },
@@ -319,8 +247,8 @@ test_store_batch(void **state)
 	};
 	size_t n = sizeof(items) / sizeof(items[0]);
 
-	assert_true(store(f->db, "old", "a.b", "{}"));
-	assert_int_equal(sb_events_store_batch(f->db, items, n), SB_OK);
+	assert_true(store(f->ctx.db, "old", "a.b", "{}"));
+	assert_int_equal(sb_events_store_batch(f->ctx.db, items, n), SB_OK);
 	assert_int_equal(items[0].status, 201);
 	assert_int_equal(items[1].status, 200);
 	assert_int_equal(items[2].status, 200);
@@ -328,18 +256,20 @@ test_store_batch(void **state)
 	assert_int_equal(items[4].status, 400);
 	assert_int_equal(items[5].status, 422);
 	assert_int_equal(items[6].status, 201);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events"), 3);
-	assert_int_equal(query_int(f->db,
+	assert_int_equal(
+	    test_query_int(f->ctx.db, "SELECT count(*) FROM events"), 3);
+	assert_int_equal(test_query_int(f->ctx.db,
 	                     "SELECT project_id = 4 AND name = 'a.b'"
 	                     " FROM events WHERE id = 'b1'"),
 	    1);
 	assert_int_equal(
-	    sb_events_store_batch(f->db, items, 0), SB_ERR_INVALID);
+	    sb_events_store_batch(f->ctx.db, items, 0), SB_ERR_INVALID);
 	assert_int_equal(
-	    sb_events_store_batch(f->db, items, SB_EVENTS_BATCH_MAX + 1),
+	    sb_events_store_batch(f->ctx.db, items, SB_EVENTS_BATCH_MAX + 1),
 	    SB_ERR_INVALID);
-	assert_int_equal(sb_events_store_batch(f->db, NULL, 1), SB_ERR_INVALID);
-	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->db)), 1);
+	assert_int_equal(
+	    sb_events_store_batch(f->ctx.db, NULL, 1), SB_ERR_INVALID);
+	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->ctx.db)), 1);
 	cJSON_Delete(p1);
 	cJSON_Delete(p2);
 }
@@ -366,7 +296,9 @@ test_deliver_batch_unconfigured(void **state)
 	}
 }
 
-#define EVENTS_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define EVENTS_TEST(fn) \
+	cmocka_unit_test_setup_teardown( \
+	    fn, test_fixture_setup, test_fixture_teardown)
 
 int
 main(void)

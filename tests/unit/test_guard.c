@@ -6,9 +6,6 @@
  * Each test gets a mkdtemp var directory with a migrated database and a
  * fresh keyring; run from the repository root.
  */
-#include <sys/stat.h>
-
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -22,51 +19,18 @@
 #include <cmocka.h>
 
 #include "sb/guard.h"
+#include "support.h"
 
-#define TEST_PATH_MAX 256
-#define TEST_MIGRATIONS "db/migrations"
-#define TEST_PROVIDERS "etc/providers.json"
 #define TEST_ARENA_MAX (1u << 20)
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 struct fixture {
 	char dir[TEST_PATH_MAX];
-	char db_path[TEST_PATH_MAX + 32];
-	char keys[TEST_PATH_MAX + 32];
 	struct sb_ctx ctx;
 	struct sb_arena arena;
 	struct sb_connection a, b;
 	char token_a[SB_CONNECTION_TOKEN_MAX];
 	char token_b[SB_CONNECTION_TOKEN_MAX];
 };
-
-static void
-remove_tree(const char *path)
-{
-	char child[TEST_PATH_MAX * 2];
-	struct dirent *entry;
-	struct stat st;
-	DIR *d;
-
-	if (lstat(path, &st) != 0)
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		unlink(path);
-		return;
-	}
-	if ((d = opendir(path)) != NULL) {
-		while ((entry = readdir(d)) != NULL) {
-			if (strcmp(entry->d_name, ".") == 0 ||
-			    strcmp(entry->d_name, "..") == 0)
-				continue;
-			if (snprintf(child, sizeof(child), "%s/%s", path,
-			        entry->d_name) < (int)sizeof(child))
-				remove_tree(child);
-		}
-		closedir(d);
-	}
-	rmdir(path);
-}
 
 static enum sb_err
 create(struct fixture *f, const char *provider, const char *credentials,
@@ -90,10 +54,8 @@ teardown(void **state)
 	sb_connection_clear(&f->a);
 	sb_connection_clear(&f->b);
 	sb_arena_clear(&f->arena);
-	sb_providers_free(f->ctx.providers);
-	sb_secrets_free(f->ctx.secrets);
-	sb_db_close(f->ctx.db);
-	remove_tree(f->dir);
+	sb_app_ctx_clear(&f->ctx);
+	test_tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }
@@ -102,26 +64,18 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[SB_PROVIDER_ERROR_MAX];
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/sb_test_guard.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
+	if (test_tmpdir_make(f->dir, sizeof(f->dir), "guard") != 0) {
 		free(f);
 		return -1;
 	}
 	*state = f;
 	sb_arena_init(&f->arena, TEST_ARENA_MAX);
-	snprintf(f->db_path, sizeof(f->db_path), "%s/switchboard.db", f->dir);
-	snprintf(f->keys, sizeof(f->keys), "%s/secrets", f->dir);
 	f->ctx.config.sandbox_port = 8081;
-	if (sb_db_open(f->db_path, 1000, &f->ctx.db) != SB_OK ||
-	    sb_db_migrate(f->ctx.db, TEST_MIGRATIONS, NULL) != SB_OK ||
-	    sb_secrets_keygen(f->keys, NULL) != SB_OK ||
-	    sb_secrets_open(f->keys, NULL, &f->ctx.secrets) != SB_OK ||
-	    sb_providers_load(
-	        TEST_PROVIDERS, &f->ctx.providers, err, sizeof(err)) != SB_OK ||
+	if (test_db_open_migrated(f->dir, &f->ctx.db) != SB_OK ||
+	    test_ctx_open_providers(&f->ctx, f->dir) != SB_OK ||
 	    create(f, "sandbox",
 	        "{\"access_token\": \"a\", \"refresh_token\": \"r\"}", &f->a,
 	        f->token_a) != SB_OK ||

@@ -6,7 +6,6 @@
  * webhook's authentication, state machine, deployedIn, first URL and
  * outbox events.  Run from the repository root.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,9 +18,8 @@
 #include <cmocka.h>
 
 #include "sb/hosting.h"
+#include "support.h"
 
-#define TEST_PATH_MAX 256
-#define TEST_MIGRATIONS "db/migrations"
 #define TEST_SEED "db/seed"
 #define TEST_SECRET_1 "Jn2xToH72JUcsvqpiucgiDPu06STbiiL" /* project 1 */
 #define TEST_SECRET_2 "MgZZyh7YKqZwABVjX9CpLf0RivtfBwoF" /* project 2 */
@@ -258,116 +256,55 @@ test_json(void **state)
 	cJSON_Delete(o);
 }
 
-struct fixture {
-	char dir[TEST_PATH_MAX];
-	char path[TEST_PATH_MAX + 16];
-	struct sb_db *db;
-	struct sb_secrets *secrets;
-};
-
-/* A fixed test key: app secrets are stored as digests made with it. */
-#define TEST_KEY_HEX \
-	"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-
-static void
-remove_dir(const char *path)
-{
-	char child[TEST_PATH_MAX];
-	struct dirent *entry;
-	DIR *d;
-
-	if ((d = opendir(path)) == NULL)
-		return;
-	while ((entry = readdir(d)) != NULL)
-		if (snprintf(child, sizeof(child), "%s/%s", path,
-		        entry->d_name) < (int)sizeof(child))
-			unlink(child);
-	closedir(d);
-	rmdir(path);
-}
-
-/* A fresh database with the migrations and the seed files loaded. */
+/*
+ * A fresh database with the migrations and the seed files loaded; app
+ * secrets are stored as digests made with the fixed TEST_KEY_HEX.
+ */
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct test_fixture *f;
 	int users = 0, projects = 0;
 
-	if (f == NULL)
+	if (test_fixture_setup(state) != 0)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/sb_test_hosting.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
-	if (sb_secrets_open(NULL, TEST_KEY_HEX, &f->secrets) != SB_OK ||
-	    sb_db_open(f->path, 100, &f->db) != SB_OK ||
-	    sb_db_migrate(f->db, TEST_MIGRATIONS, NULL) != SB_OK ||
-	    sb_hosting_seed(f->db, f->secrets, TEST_SEED, &users, &projects) !=
-	        SB_OK ||
+	f = *state;
+	if (test_secrets_open(&f->ctx.secrets) != SB_OK ||
+	    sb_hosting_seed(f->ctx.db, f->ctx.secrets, TEST_SEED, &users,
+	        &projects) != SB_OK ||
 	    users != 4 || projects != 20) {
-		sb_db_close(f->db);
-		sb_secrets_free(f->secrets);
-		remove_dir(f->dir);
-		free(f);
+		test_fixture_teardown(state);
 		return -1;
 	}
-	*state = f;
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	sb_db_close(f->db);
-	sb_secrets_free(f->secrets);
-	remove_dir(f->dir);
-	free(f);
-	return 0;
-}
-
-#define STORE_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-
-/* One integer from sql, run with plain SQLite. */
-static int64_t
-query_int(struct sb_db *db, const char *sql)
-{
-	sqlite3_stmt *stmt = NULL;
-	int64_t value;
-
-	assert_int_equal(
-	    sqlite3_prepare_v2(sb_db_handle(db), sql, -1, &stmt, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	value = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return value;
-}
+#define STORE_TEST(fn) \
+	cmocka_unit_test_setup_teardown(fn, setup, test_fixture_teardown)
 
 static void
 test_seed(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_project p;
 	int users, projects;
 
-	assert_int_equal(
-	    sb_hosting_seed(f->db, f->secrets, TEST_SEED, &users, &projects),
+	assert_int_equal(sb_hosting_seed(f->ctx.db, f->ctx.secrets, TEST_SEED,
+	                     &users, &projects),
 	    SB_OK);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM projects"), 20);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM users"), 4);
-	assert_int_equal(sb_hosting_project_get(f->db, 6, &p), SB_OK);
+	assert_int_equal(
+	    test_query_int(f->ctx.db, "SELECT count(*) FROM projects"), 20);
+	assert_int_equal(
+	    test_query_int(f->ctx.db, "SELECT count(*) FROM users"), 4);
+	assert_int_equal(sb_hosting_project_get(f->ctx.db, 6, &p), SB_OK);
 	assert_string_equal(p.name, "strong-event-7bb06ea633");
 	assert_int_equal(p.owner.id, 2);
 	assert_string_equal(p.owner.username, "Mathias_Schowalter");
 	assert_string_equal(p.url, "");
 	assert_int_equal(
-	    sb_hosting_project_get(f->db, 999, &p), SB_ERR_NOT_FOUND);
-	assert_int_equal(sb_hosting_seed(f->db, f->secrets, "/nonexistent",
-	                     &users, &projects),
+	    sb_hosting_project_get(f->ctx.db, 999, &p), SB_ERR_NOT_FOUND);
+	assert_int_equal(sb_hosting_seed(f->ctx.db, f->ctx.secrets,
+	                     "/nonexistent", &users, &projects),
 	    SB_ERR_IO);
 	assert_int_equal(users, 0);
 }
@@ -386,39 +323,42 @@ assert_flags(struct sb_db *db, int64_t id, bool ongoing, bool live)
 static void
 test_flags_and_cancel(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_hosting_outbox outbox;
 	struct sb_deployment d, c;
 
-	assert_flags(f->db, 1, false, false);
+	assert_flags(f->ctx.db, 1, false, false);
 	assert_int_equal(
-	    sb_hosting_deployment_create(f->db, 1, 3, &d, &outbox), SB_OK);
+	    sb_hosting_deployment_create(f->ctx.db, 1, 3, &d, &outbox), SB_OK);
 	assert_int_equal(d.status, SB_DEPLOY_PENDING);
 	assert_int_equal(d.deployed_in, -1);
 	assert_int_equal(outbox.count, 1);
-	assert_flags(f->db, 1, true, false);
+	assert_flags(f->ctx.db, 1, true, false);
 	assert_int_equal(
-	    sb_hosting_deployment_create(f->db, 999, 3, &d, &outbox),
+	    sb_hosting_deployment_create(f->ctx.db, 999, 3, &d, &outbox),
 	    SB_ERR_NOT_FOUND);
 	assert_int_equal(outbox.count, 0);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM jobs"), 1);
 	assert_int_equal(
-	    sb_hosting_deployment_cancel(f->db, 1, 3, &c, &outbox), SB_OK);
+	    test_query_int(f->ctx.db, "SELECT count(*) FROM jobs"), 1);
+	assert_int_equal(
+	    sb_hosting_deployment_cancel(f->ctx.db, 1, 3, &c, &outbox), SB_OK);
 	assert_int_equal(c.status, SB_DEPLOY_CANCELLED);
 	assert_int_equal(outbox.count, 1);
-	assert_flags(f->db, 1, false, false);
-	assert_int_equal(sb_hosting_deployment_cancel(f->db, 1, 3, &c, &outbox),
+	assert_flags(f->ctx.db, 1, false, false);
+	assert_int_equal(
+	    sb_hosting_deployment_cancel(f->ctx.db, 1, 3, &c, &outbox),
 	    SB_ERR_CONFLICT);
 	assert_int_equal(outbox.count, 0);
 	assert_int_equal(
-	    sb_hosting_deployment_cancel(f->db, 99, 3, &c, &outbox),
+	    sb_hosting_deployment_cancel(f->ctx.db, 99, 3, &c, &outbox),
 	    SB_ERR_NOT_FOUND);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM jobs"), 2);
+	assert_int_equal(
+	    test_query_int(f->ctx.db, "SELECT count(*) FROM jobs"), 2);
 }
 
 /* Runs the webhook for deployment id with secret and status. */
 static enum sb_err
-hook(struct fixture *f, int64_t id, const char *secret,
+hook(struct test_fixture *f, int64_t id, const char *secret,
     enum sb_deploy_status status, struct sb_deployment *d,
     struct sb_hosting_outbox *outbox)
 {
@@ -428,18 +368,19 @@ hook(struct fixture *f, int64_t id, const char *secret,
 		.url_domain = "example.org",
 		.max_attempts = 3 };
 
-	return sb_hosting_webhook_apply(f->db, f->secrets, &w, d, outbox);
+	return sb_hosting_webhook_apply(
+	    f->ctx.db, f->ctx.secrets, &w, d, outbox);
 }
 
 static void
 test_webhook_auth(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_hosting_outbox outbox;
 	struct sb_deployment d;
 
 	assert_int_equal(
-	    sb_hosting_deployment_create(f->db, 1, 3, &d, &outbox), SB_OK);
+	    sb_hosting_deployment_create(f->ctx.db, 1, 3, &d, &outbox), SB_OK);
 	assert_int_equal(
 	    hook(f, d.id, TEST_SECRET_2, SB_DEPLOY_BUILDING, &d, &outbox),
 	    SB_ERR_UNAUTHORIZED);
@@ -449,24 +390,25 @@ test_webhook_auth(void **state)
 	    hook(f, 999, TEST_SECRET_1, SB_DEPLOY_BUILDING, &d, &outbox),
 	    SB_ERR_UNAUTHORIZED);
 	assert_int_equal(outbox.count, 0);
-	assert_int_equal(query_int(f->db,
+	assert_int_equal(test_query_int(f->ctx.db,
 	                     "SELECT count(*) FROM deployments"
 	                     " WHERE status = 'pending'"),
 	    1);
-	assert_int_equal(query_int(f->db, "SELECT count(*) FROM jobs"), 1);
+	assert_int_equal(
+	    test_query_int(f->ctx.db, "SELECT count(*) FROM jobs"), 1);
 }
 
 static void
 test_webhook_flow(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_hosting_outbox outbox;
 	struct sb_deployment d, x;
 	struct sb_project p;
 	int64_t id;
 
 	assert_int_equal(
-	    sb_hosting_deployment_create(f->db, 1, 3, &d, &outbox), SB_OK);
+	    sb_hosting_deployment_create(f->ctx.db, 1, 3, &d, &outbox), SB_OK);
 	id = d.id;
 	assert_int_equal(
 	    hook(f, id, TEST_SECRET_1, SB_DEPLOY_PENDING, &x, &outbox), SB_OK);
@@ -485,7 +427,7 @@ test_webhook_flow(void **state)
 	assert_true(x.deployed_in >= 0 && x.deployed_in < 5);
 	assert_int_equal(outbox.count, 2); /* status, then URL */
 	assert_true(outbox.job_ids[0] < outbox.job_ids[1]);
-	assert_int_equal(sb_hosting_project_get(f->db, 1, &p), SB_OK);
+	assert_int_equal(sb_hosting_project_get(f->ctx.db, 1, &p), SB_OK);
 	assert_memory_equal(p.url, "https://striking-wealth-64e07b9b92-", 35);
 	assert_true(p.has_live);
 	assert_int_equal(
@@ -493,13 +435,13 @@ test_webhook_flow(void **state)
 	    SB_ERR_CONFLICT);
 	/* A second done keeps the URL and writes no URL event. */
 	assert_int_equal(
-	    sb_hosting_deployment_create(f->db, 1, 3, &d, &outbox), SB_OK);
+	    sb_hosting_deployment_create(f->ctx.db, 1, 3, &d, &outbox), SB_OK);
 	assert_int_equal(
 	    hook(f, d.id, TEST_SECRET_1, SB_DEPLOY_DONE, &x, &outbox), SB_OK);
 	assert_int_equal(outbox.count, 1);
-	assert_int_equal(sb_hosting_project_get(f->db, 1, &p), SB_OK);
+	assert_int_equal(sb_hosting_project_get(f->ctx.db, 1, &p), SB_OK);
 	assert_memory_equal(p.url, "https://striking-wealth-64e07b9b92-", 35);
-	assert_int_equal(query_int(f->db,
+	assert_int_equal(test_query_int(f->ctx.db,
 	                     "SELECT count(*) FROM jobs WHERE payload LIKE"
 	                     " '%project.url_assigned%'"),
 	    1);
@@ -508,7 +450,7 @@ test_webhook_flow(void **state)
 static void
 test_pages(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_deployment rows[SB_HOSTING_PAGE_SIZE], d;
 	struct sb_project projects[SB_HOSTING_PAGE_SIZE];
 	struct sb_hosting_outbox outbox;
@@ -516,24 +458,26 @@ test_pages(void **state)
 	size_t n;
 
 	assert_int_equal(
-	    sb_hosting_project_page(f->db, 3, projects, &n, &total), SB_OK);
+	    sb_hosting_project_page(f->ctx.db, 3, projects, &n, &total), SB_OK);
 	assert_int_equal(n, 4);
 	assert_int_equal(total, 20);
 	assert_int_equal(projects[0].id, 17);
 	assert_int_equal(
-	    sb_hosting_project_page(f->db, 4, projects, &n, &total), SB_OK);
+	    sb_hosting_project_page(f->ctx.db, 4, projects, &n, &total), SB_OK);
 	assert_int_equal(n, 0);
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(sb_hosting_deployment_create(
-		                     f->db, i % 2 + 1, 3, &d, &outbox),
+		                     f->ctx.db, i % 2 + 1, 3, &d, &outbox),
 		    SB_OK);
 	assert_int_equal(
-	    sb_hosting_deployment_page(f->db, 2, 1, rows, &n, &total), SB_OK);
+	    sb_hosting_deployment_page(f->ctx.db, 2, 1, rows, &n, &total),
+	    SB_OK);
 	assert_int_equal(n, 5);
 	assert_int_equal(total, 5);
 	assert_int_equal(rows[0].id, 10); /* newest first */
 	assert_int_equal(
-	    sb_hosting_deployment_page(f->db, 0, 2, rows, &n, &total), SB_OK);
+	    sb_hosting_deployment_page(f->ctx.db, 0, 2, rows, &n, &total),
+	    SB_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(total, 10);
 	assert_int_equal(rows[1].id, 1);
@@ -542,26 +486,28 @@ test_pages(void **state)
 static void
 test_user_stats(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_hosting_outbox outbox;
 	struct sb_hosting_stats s;
 	struct sb_deployment d, x;
 
-	assert_int_equal(sb_hosting_user_exists(f->db, 1), SB_OK);
-	assert_int_equal(sb_hosting_user_exists(f->db, 9), SB_ERR_NOT_FOUND);
+	assert_int_equal(sb_hosting_user_exists(f->ctx.db, 1), SB_OK);
 	assert_int_equal(
-	    sb_hosting_user_stats(f->db, 1, sb_hosting_now_ms(), &s), SB_OK);
+	    sb_hosting_user_exists(f->ctx.db, 9), SB_ERR_NOT_FOUND);
+	assert_int_equal(
+	    sb_hosting_user_stats(f->ctx.db, 1, sb_hosting_now_ms(), &s),
+	    SB_OK);
 	assert_int_equal(s.deployments, 0);
 	assert_int_equal(
-	    sb_hosting_deployment_create(f->db, 1, 3, &d, &outbox), SB_OK);
+	    sb_hosting_deployment_create(f->ctx.db, 1, 3, &d, &outbox), SB_OK);
 	assert_int_equal(
 	    hook(f, d.id, TEST_SECRET_1, SB_DEPLOY_DONE, &x, &outbox), SB_OK);
 	assert_int_equal(
-	    sb_hosting_deployment_create(f->db, 2, 3, &d, &outbox), SB_OK);
+	    sb_hosting_deployment_create(f->ctx.db, 2, 3, &d, &outbox), SB_OK);
 	assert_int_equal(
-	    sb_hosting_deployment_create(f->db, 6, 3, &d, &outbox), SB_OK);
+	    sb_hosting_deployment_create(f->ctx.db, 6, 3, &d, &outbox), SB_OK);
 	/* Two weeks later: user 1 has 2 deployments, 1 done. */
-	assert_int_equal(sb_hosting_user_stats(f->db, 1,
+	assert_int_equal(sb_hosting_user_stats(f->ctx.db, 1,
 	                     sb_hosting_now_ms() + 2 * TEST_WEEK_MS, &s),
 	    SB_OK);
 	assert_int_equal(s.deployments, 2);

@@ -6,7 +6,6 @@
  * from the repository
  * root; each test gets a fresh database in its own mkdtemp directory.
  */
-#include <dirent.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,141 +21,32 @@
 
 #include "sb/db.h"
 #include "sb/jobs.h"
+#include "support.h"
 
-#define TEST_PATH_MAX 256
-#define TEST_MIGRATIONS "db/migrations"
 #define TEST_LEASE_S 30
-
-struct fixture {
-	char dir[TEST_PATH_MAX];
-	char path[TEST_PATH_MAX];
-	struct sb_db *db;
-};
-
-static void
-remove_dir(const char *path)
-{
-	char child[TEST_PATH_MAX];
-	struct dirent *entry;
-	DIR *d;
-
-	if ((d = opendir(path)) == NULL)
-		return;
-	while ((entry = readdir(d)) != NULL)
-		if (snprintf(child, sizeof(child), "%s/%s", path,
-		        entry->d_name) < (int)sizeof(child))
-			unlink(child);
-	closedir(d);
-	rmdir(path);
-}
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	int applied = 0, n;
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/sb_test_jobs.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	n = snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
-	if (n < 0 || (size_t)n >= sizeof(f->path) ||
-	    sb_db_open(f->path, 100, &f->db) != SB_OK ||
-	    sb_db_migrate(f->db, TEST_MIGRATIONS, &applied) != SB_OK ||
-	    applied < 1) {
-		sb_db_close(f->db);
-		remove_dir(f->dir);
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	sb_db_close(f->db);
-	remove_dir(f->dir);
-	free(f);
-	return 0;
-}
-
-/* One integer column of job id, read with plain SQL. */
-static int64_t
-job_column(struct sb_db *db, const char *column, int64_t id)
-{
-	char sql[128];
-	sqlite3_stmt *stmt = NULL;
-	int64_t value;
-	int n;
-
-	n = snprintf(
-	    sql, sizeof(sql), "SELECT %s FROM jobs WHERE id = ?1", column);
-	assert_true(n > 0 && (size_t)n < sizeof(sql));
-	assert_int_equal(
-	    sqlite3_prepare_v2(sb_db_handle(db), sql, -1, &stmt, NULL),
-	    SQLITE_OK);
-	sqlite3_bind_int64(stmt, 1, id);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	value = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return value;
-}
-
-/* Enqueues in its own committed transaction and returns the id. */
-static int64_t
-enqueue(struct sb_db *db, const char *queue, const char *payload,
-    int max_attempts, int64_t run_at)
-{
-	int64_t id = -1;
-
-	assert_int_equal(sb_db_begin(db), SB_OK);
-	assert_int_equal(
-	    sb_jobs_enqueue(db, queue, payload, max_attempts, run_at, &id),
-	    SB_OK);
-	assert_int_equal(sb_db_commit(db), SB_OK);
-	assert_true(id > 0);
-	return id;
-}
-
-static void
-assert_state(struct sb_db *db, int64_t id, enum sb_job_state want)
-{
-	enum sb_job_state got = SB_JOB__MAX;
-
-	assert_int_equal(sb_jobs_state(db, id, &got), SB_OK);
-	assert_int_equal(got, want);
-}
 
 static void
 test_enqueue_rolled_back(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	enum sb_job_state st;
 	int64_t id = -1, count = -1;
 
-	assert_int_equal(sb_db_begin(f->db), SB_OK);
+	assert_int_equal(sb_db_begin(f->ctx.db), SB_OK);
 	assert_int_equal(
-	    sb_jobs_enqueue(f->db, "mail", "{}", 3, 0, &id), SB_OK);
+	    sb_jobs_enqueue(f->ctx.db, "mail", "{}", 3, 0, &id), SB_OK);
 	assert_true(id > 0);
-	sb_db_rollback(f->db);
-	assert_int_equal(sb_jobs_state(f->db, id, &st), SB_ERR_NOT_FOUND);
+	sb_db_rollback(f->ctx.db);
+	assert_int_equal(sb_jobs_state(f->ctx.db, id, &st), SB_ERR_NOT_FOUND);
 	assert_int_equal(
-	    sb_jobs_count(f->db, NULL, SB_JOB_PENDING, &count), SB_OK);
+	    sb_jobs_count(f->ctx.db, NULL, SB_JOB_PENDING, &count), SB_OK);
 	assert_int_equal(count, 0);
 
-	id = enqueue(f->db, "mail", "{\"to\":1}", 3, 0);
-	assert_state(f->db, id, SB_JOB_PENDING);
-	assert_int_equal(job_column(f->db, "attempts", id), 0);
+	id = test_job_enqueue(f->ctx.db, "mail", "{\"to\":1}", 3, 0);
+	test_job_assert_state(f->ctx.db, id, SB_JOB_PENDING);
+	assert_int_equal(test_job_int(f->ctx.db, "attempts", id), 0);
 	assert_int_equal(
-	    sb_jobs_count(f->db, NULL, SB_JOB_PENDING, &count), SB_OK);
+	    sb_jobs_count(f->ctx.db, NULL, SB_JOB_PENDING, &count), SB_OK);
 	assert_int_equal(count, 1);
 }
 
@@ -177,40 +67,42 @@ test_enqueue_invalid(void **state)
 		{ "mail", "{}", -3, SB_ERR_INVALID },
 		{ "q23456789012345678901234567890x", "{}", 1, SB_OK },
 	};
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	int64_t count = -1;
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		assert_int_equal(
-		    sb_jobs_enqueue(f->db, cases[i].queue, cases[i].payload,
+		    sb_jobs_enqueue(f->ctx.db, cases[i].queue, cases[i].payload,
 		        cases[i].max_attempts, 0, NULL),
 		    cases[i].want);
 	assert_int_equal(
-	    sb_jobs_count(f->db, NULL, SB_JOB_PENDING, &count), SB_OK);
+	    sb_jobs_count(f->ctx.db, NULL, SB_JOB_PENDING, &count), SB_OK);
 	assert_int_equal(count, 1);
 }
 
 static void
 test_lease_oldest_due(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_job job = { 0 };
 	int64_t late, early, middle, other;
 
-	late = enqueue(f->db, "mail", "{\"n\":\"late\"}", 3, 100);
-	early = enqueue(f->db, "mail", "{\"n\":\"early\"}", 3, 50);
-	middle = enqueue(f->db, "mail", "{\"n\":\"middle\"}", 3, 75);
-	other = enqueue(f->db, "sms", "{\"n\":\"other\"}", 4, 10);
+	late = test_job_enqueue(f->ctx.db, "mail", "{\"n\":\"late\"}", 3, 100);
+	early = test_job_enqueue(f->ctx.db, "mail", "{\"n\":\"early\"}", 3, 50);
+	middle =
+	    test_job_enqueue(f->ctx.db, "mail", "{\"n\":\"middle\"}", 3, 75);
+	other = test_job_enqueue(f->ctx.db, "sms", "{\"n\":\"other\"}", 4, 10);
 
 	assert_int_equal(
-	    sb_jobs_lease(f->db, "mail", "A", 40, TEST_LEASE_S, &job),
+	    sb_jobs_lease(f->ctx.db, "mail", "A", 40, TEST_LEASE_S, &job),
 	    SB_ERR_NOT_FOUND);
 	assert_int_equal(job.id, 0);
 	assert_null(job.payload);
 
 	assert_int_equal(
-	    sb_jobs_lease(f->db, "mail", "A", 200, TEST_LEASE_S, &job), SB_OK);
+	    sb_jobs_lease(f->ctx.db, "mail", "A", 200, TEST_LEASE_S, &job),
+	    SB_OK);
 	assert_int_equal(job.id, early);
 	assert_string_equal(job.queue, "mail");
 	assert_string_equal(job.payload, "{\"n\":\"early\"}");
@@ -218,46 +110,50 @@ test_lease_oldest_due(void **state)
 	assert_int_equal(job.attempts, 1);
 	assert_int_equal(job.max_attempts, 3);
 	assert_int_equal(job.lease_until, 200 + TEST_LEASE_S);
-	assert_state(f->db, early, SB_JOB_LEASED);
-	assert_int_equal(job_column(f->db, "attempts", early), 1);
+	test_job_assert_state(f->ctx.db, early, SB_JOB_LEASED);
+	assert_int_equal(test_job_int(f->ctx.db, "attempts", early), 1);
 	sb_job_clear(&job);
 	assert_null(job.payload);
 
 	/* Any queue: the sms job is older than the remaining mail jobs. */
 	assert_int_equal(
-	    sb_jobs_lease(f->db, NULL, "A", 200, TEST_LEASE_S, &job), SB_OK);
+	    sb_jobs_lease(f->ctx.db, NULL, "A", 200, TEST_LEASE_S, &job),
+	    SB_OK);
 	assert_int_equal(job.id, other);
 	assert_int_equal(job.max_attempts, 4);
 	sb_job_clear(&job);
 	assert_int_equal(
-	    sb_jobs_lease(f->db, "mail", "A", 200, TEST_LEASE_S, &job), SB_OK);
+	    sb_jobs_lease(f->ctx.db, "mail", "A", 200, TEST_LEASE_S, &job),
+	    SB_OK);
 	assert_int_equal(job.id, middle);
 	sb_job_clear(&job);
 	assert_int_equal(
-	    sb_jobs_lease(f->db, "mail", "A", 200, TEST_LEASE_S, &job), SB_OK);
+	    sb_jobs_lease(f->ctx.db, "mail", "A", 200, TEST_LEASE_S, &job),
+	    SB_OK);
 	assert_int_equal(job.id, late);
 	sb_job_clear(&job);
 	assert_int_equal(
-	    sb_jobs_lease(f->db, NULL, "A", 200, TEST_LEASE_S, &job),
+	    sb_jobs_lease(f->ctx.db, NULL, "A", 200, TEST_LEASE_S, &job),
 	    SB_ERR_NOT_FOUND);
-	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->db)), 1);
+	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->ctx.db)), 1);
 }
 
 static void
 test_lease_future(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_job job = { 0 };
 	int64_t id;
 
-	id = enqueue(f->db, "mail", "{}", 3, 1000);
+	id = test_job_enqueue(f->ctx.db, "mail", "{}", 3, 1000);
 	assert_int_equal(
-	    sb_jobs_lease(f->db, NULL, "A", 999, TEST_LEASE_S, &job),
+	    sb_jobs_lease(f->ctx.db, NULL, "A", 999, TEST_LEASE_S, &job),
 	    SB_ERR_NOT_FOUND);
-	assert_state(f->db, id, SB_JOB_PENDING);
-	assert_int_equal(job_column(f->db, "attempts", id), 0);
+	test_job_assert_state(f->ctx.db, id, SB_JOB_PENDING);
+	assert_int_equal(test_job_int(f->ctx.db, "attempts", id), 0);
 	assert_int_equal(
-	    sb_jobs_lease(f->db, NULL, "A", 1000, TEST_LEASE_S, &job), SB_OK);
+	    sb_jobs_lease(f->ctx.db, NULL, "A", 1000, TEST_LEASE_S, &job),
+	    SB_OK);
 	assert_int_equal(job.id, id);
 	sb_job_clear(&job);
 }
@@ -281,71 +177,74 @@ test_lease_invalid(void **state)
 		{ NULL, "A", 10, -1 },
 		{ NULL, "A", INT64_MAX - 5, 30 },
 	};
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_job job = { 0 };
 	int64_t id;
 	size_t i;
 
-	id = enqueue(f->db, "mail", "{}", 3, 0);
+	id = test_job_enqueue(f->ctx.db, "mail", "{}", 3, 0);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		assert_int_equal(
-		    sb_jobs_lease(f->db, cases[i].queue, cases[i].owner,
+		    sb_jobs_lease(f->ctx.db, cases[i].queue, cases[i].owner,
 		        cases[i].now, cases[i].lease_s, &job),
 		    SB_ERR_INVALID);
-	assert_state(f->db, id, SB_JOB_PENDING);
+	test_job_assert_state(f->ctx.db, id, SB_JOB_PENDING);
 }
 
 static void
 test_lease_contention_and_expiry(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_job a = { 0 }, b = { 0 };
 	int64_t id;
 
-	id = enqueue(f->db, "mail", "{}", 5, 0);
+	id = test_job_enqueue(f->ctx.db, "mail", "{}", 5, 0);
 	assert_int_equal(
-	    sb_jobs_lease(f->db, NULL, "A", 100, TEST_LEASE_S, &a), SB_OK);
-	assert_int_equal(sb_jobs_lease(f->db, NULL, "B", 100, TEST_LEASE_S, &b),
+	    sb_jobs_lease(f->ctx.db, NULL, "A", 100, TEST_LEASE_S, &a), SB_OK);
+	assert_int_equal(
+	    sb_jobs_lease(f->ctx.db, NULL, "B", 100, TEST_LEASE_S, &b),
 	    SB_ERR_NOT_FOUND);
 	/* Due again only once lease_until < now. */
-	assert_int_equal(sb_jobs_lease(f->db, NULL, "B", 100 + TEST_LEASE_S,
+	assert_int_equal(sb_jobs_lease(f->ctx.db, NULL, "B", 100 + TEST_LEASE_S,
 	                     TEST_LEASE_S, &b),
 	    SB_ERR_NOT_FOUND);
-	assert_int_equal(sb_jobs_lease(f->db, NULL, "B", 100 + TEST_LEASE_S + 1,
-	                     TEST_LEASE_S, &b),
+	assert_int_equal(sb_jobs_lease(f->ctx.db, NULL, "B",
+	                     100 + TEST_LEASE_S + 1, TEST_LEASE_S, &b),
 	    SB_OK);
 	assert_int_equal(b.id, id);
 	assert_int_equal(b.attempts, 2);
 	assert_string_equal(b.owner, "B");
 
-	assert_int_equal(sb_jobs_complete(f->db, &a, 140), SB_ERR_CONFLICT);
+	assert_int_equal(sb_jobs_complete(f->ctx.db, &a, 140), SB_ERR_CONFLICT);
 	assert_int_equal(
-	    sb_jobs_fail(f->db, &a, "late", 0, 140), SB_ERR_CONFLICT);
-	assert_state(f->db, id, SB_JOB_LEASED);
-	assert_int_equal(job_column(f->db, "attempts", id), 2);
-	assert_int_equal(sb_jobs_complete(f->db, &b, 140), SB_OK);
-	assert_state(f->db, id, SB_JOB_DONE);
-	assert_int_equal(sb_jobs_complete(f->db, &b, 141), SB_ERR_CONFLICT);
+	    sb_jobs_fail(f->ctx.db, &a, "late", 0, 140), SB_ERR_CONFLICT);
+	test_job_assert_state(f->ctx.db, id, SB_JOB_LEASED);
+	assert_int_equal(test_job_int(f->ctx.db, "attempts", id), 2);
+	assert_int_equal(sb_jobs_complete(f->ctx.db, &b, 140), SB_OK);
+	test_job_assert_state(f->ctx.db, id, SB_JOB_DONE);
+	assert_int_equal(sb_jobs_complete(f->ctx.db, &b, 141), SB_ERR_CONFLICT);
 	sb_job_clear(&a);
 	sb_job_clear(&b);
 	assert_int_equal(
-	    sb_jobs_lease(f->db, NULL, "C", 100000, TEST_LEASE_S, &a),
+	    sb_jobs_lease(f->ctx.db, NULL, "C", 100000, TEST_LEASE_S, &a),
 	    SB_ERR_NOT_FOUND);
 }
 
 static void
 test_same_owner_new_attempt(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_job first = { 0 }, second = { 0 };
 
 	/* The same owner name re-leasing after expiry is a new lease. */
-	enqueue(f->db, "mail", "{}", 5, 0);
-	assert_int_equal(sb_jobs_lease(f->db, NULL, "A", 0, 10, &first), SB_OK);
+	test_job_enqueue(f->ctx.db, "mail", "{}", 5, 0);
 	assert_int_equal(
-	    sb_jobs_lease(f->db, NULL, "A", 11, 10, &second), SB_OK);
-	assert_int_equal(sb_jobs_complete(f->db, &first, 12), SB_ERR_CONFLICT);
-	assert_int_equal(sb_jobs_complete(f->db, &second, 12), SB_OK);
+	    sb_jobs_lease(f->ctx.db, NULL, "A", 0, 10, &first), SB_OK);
+	assert_int_equal(
+	    sb_jobs_lease(f->ctx.db, NULL, "A", 11, 10, &second), SB_OK);
+	assert_int_equal(
+	    sb_jobs_complete(f->ctx.db, &first, 12), SB_ERR_CONFLICT);
+	assert_int_equal(sb_jobs_complete(f->ctx.db, &second, 12), SB_OK);
 	sb_job_clear(&first);
 	sb_job_clear(&second);
 }
@@ -363,113 +262,118 @@ test_fail_backoff(void **state)
 		{ -100, 4 * SB_JOBS_BACKOFF_BASE_S }, /* attempt 3 */
 		{ 10, 8 * SB_JOBS_BACKOFF_BASE_S }, /* backoff wins */
 	};
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_job job = { 0 };
 	int64_t id, now = 1000, count = -1;
 	size_t i;
 
-	id = enqueue(f->db, "mail", "{}", 10, now);
+	id = test_job_enqueue(f->ctx.db, "mail", "{}", 10, now);
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		assert_int_equal(
-		    sb_jobs_lease(f->db, NULL, "A", now, TEST_LEASE_S, &job),
+		assert_int_equal(sb_jobs_lease(f->ctx.db, NULL, "A", now,
+		                     TEST_LEASE_S, &job),
 		    SB_OK);
 		assert_int_equal(job.attempts, (int)i + 1);
-		assert_int_equal(sb_jobs_fail(f->db, &job, "upstream 503",
+		assert_int_equal(sb_jobs_fail(f->ctx.db, &job, "upstream 503",
 		                     steps[i].hint, now),
 		    SB_OK);
 		sb_job_clear(&job);
-		assert_state(f->db, id, SB_JOB_PENDING);
-		assert_int_equal(job_column(f->db, "attempts", id), (int)i + 1);
+		test_job_assert_state(f->ctx.db, id, SB_JOB_PENDING);
 		assert_int_equal(
-		    job_column(f->db, "run_at", id), now + steps[i].delay);
+		    test_job_int(f->ctx.db, "attempts", id), (int)i + 1);
+		assert_int_equal(test_job_int(f->ctx.db, "run_at", id),
+		    now + steps[i].delay);
 		assert_int_equal(
-		    job_column(f->db, "lease_until IS NULL", id), 1);
+		    test_job_int(f->ctx.db, "lease_until IS NULL", id), 1);
 		assert_int_equal(
-		    job_column(f->db, "last_error = 'upstream 503'", id), 1);
+		    test_job_int(f->ctx.db, "last_error = 'upstream 503'", id),
+		    1);
 		now += steps[i].delay;
-		assert_int_equal(sb_jobs_lease(f->db, NULL, "A", now - 1,
+		assert_int_equal(sb_jobs_lease(f->ctx.db, NULL, "A", now - 1,
 		                     TEST_LEASE_S, &job),
 		    SB_ERR_NOT_FOUND);
 	}
 	assert_int_equal(
-	    sb_jobs_count(f->db, "mail", SB_JOB_PENDING, &count), SB_OK);
+	    sb_jobs_count(f->ctx.db, "mail", SB_JOB_PENDING, &count), SB_OK);
 	assert_int_equal(count, 1);
 }
 
 static void
 test_fail_until_dead(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_job job = { 0 };
 	int64_t id, now = 0, count = -1;
 	int i;
 
-	id = enqueue(f->db, "mail", "{}", 2, 0);
+	id = test_job_enqueue(f->ctx.db, "mail", "{}", 2, 0);
 	for (i = 1; i <= 2; i++) {
-		assert_int_equal(
-		    sb_jobs_lease(f->db, NULL, "A", now, TEST_LEASE_S, &job),
+		assert_int_equal(sb_jobs_lease(f->ctx.db, NULL, "A", now,
+		                     TEST_LEASE_S, &job),
 		    SB_OK);
 		assert_int_equal(
-		    sb_jobs_fail(f->db, &job, NULL, 0, now), SB_OK);
+		    sb_jobs_fail(f->ctx.db, &job, NULL, 0, now), SB_OK);
 		sb_job_clear(&job);
-		assert_state(f->db, id, i < 2 ? SB_JOB_PENDING : SB_JOB_DEAD);
+		test_job_assert_state(
+		    f->ctx.db, id, i < 2 ? SB_JOB_PENDING : SB_JOB_DEAD);
 		now += SB_JOBS_BACKOFF_CAP_S;
 	}
-	assert_int_equal(job_column(f->db, "attempts", id), 2);
-	assert_int_equal(job_column(f->db, "last_error IS NULL", id), 1);
-	assert_int_equal(
-	    sb_jobs_lease(f->db, NULL, "A", INT64_MAX / 2, TEST_LEASE_S, &job),
+	assert_int_equal(test_job_int(f->ctx.db, "attempts", id), 2);
+	assert_int_equal(test_job_int(f->ctx.db, "last_error IS NULL", id), 1);
+	assert_int_equal(sb_jobs_lease(f->ctx.db, NULL, "A", INT64_MAX / 2,
+	                     TEST_LEASE_S, &job),
 	    SB_ERR_NOT_FOUND);
 	assert_int_equal(
-	    sb_jobs_count(f->db, NULL, SB_JOB_DEAD, &count), SB_OK);
+	    sb_jobs_count(f->ctx.db, NULL, SB_JOB_DEAD, &count), SB_OK);
 	assert_int_equal(count, 1);
 }
 
 static void
 test_fail_long_error(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_job job = { 0 };
 	char error[4096];
 	int64_t id;
 
 	memset(error, 'e', sizeof(error) - 1);
 	error[sizeof(error) - 1] = '\0';
-	id = enqueue(f->db, "mail", "{}", 3, 0);
+	id = test_job_enqueue(f->ctx.db, "mail", "{}", 3, 0);
 	assert_int_equal(
-	    sb_jobs_lease(f->db, NULL, "A", 0, TEST_LEASE_S, &job), SB_OK);
-	assert_int_equal(sb_jobs_fail(f->db, &job, error, 0, 0), SB_OK);
+	    sb_jobs_lease(f->ctx.db, NULL, "A", 0, TEST_LEASE_S, &job), SB_OK);
+	assert_int_equal(sb_jobs_fail(f->ctx.db, &job, error, 0, 0), SB_OK);
 	sb_job_clear(&job);
-	assert_int_equal(job_column(f->db, "length(last_error)", id), 1024);
+	assert_int_equal(
+	    test_job_int(f->ctx.db, "length(last_error)", id), 1024);
 }
 
 static void
 test_lease_id(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_job job = { 0 };
 	int64_t older, newer, future;
 
-	older = enqueue(f->db, "mail", "{\"n\":1}", 3, 0);
-	newer = enqueue(f->db, "mail", "{\"n\":2}", 3, 5);
-	future = enqueue(f->db, "mail", "{\"n\":3}", 3, 500);
+	older = test_job_enqueue(f->ctx.db, "mail", "{\"n\":1}", 3, 0);
+	newer = test_job_enqueue(f->ctx.db, "mail", "{\"n\":2}", 3, 5);
+	future = test_job_enqueue(f->ctx.db, "mail", "{\"n\":3}", 3, 500);
 	assert_int_equal(
-	    sb_jobs_lease_id(f->db, newer, "A", 10, TEST_LEASE_S, &job), SB_OK);
+	    sb_jobs_lease_id(f->ctx.db, newer, "A", 10, TEST_LEASE_S, &job),
+	    SB_OK);
 	assert_int_equal(job.id, newer);
 	assert_string_equal(job.payload, "{\"n\":2}");
 	sb_job_clear(&job);
-	assert_state(f->db, older, SB_JOB_PENDING);
+	test_job_assert_state(f->ctx.db, older, SB_JOB_PENDING);
 	assert_int_equal(
-	    sb_jobs_lease_id(f->db, newer, "B", 10, TEST_LEASE_S, &job),
+	    sb_jobs_lease_id(f->ctx.db, newer, "B", 10, TEST_LEASE_S, &job),
 	    SB_ERR_NOT_FOUND);
 	assert_int_equal(
-	    sb_jobs_lease_id(f->db, future, "B", 10, TEST_LEASE_S, &job),
+	    sb_jobs_lease_id(f->ctx.db, future, "B", 10, TEST_LEASE_S, &job),
+	    SB_ERR_NOT_FOUND);
+	assert_int_equal(sb_jobs_lease_id(f->ctx.db, future + 100, "B", 10,
+	                     TEST_LEASE_S, &job),
 	    SB_ERR_NOT_FOUND);
 	assert_int_equal(
-	    sb_jobs_lease_id(f->db, future + 100, "B", 10, TEST_LEASE_S, &job),
-	    SB_ERR_NOT_FOUND);
-	assert_int_equal(
-	    sb_jobs_lease_id(f->db, -1, "B", 10, TEST_LEASE_S, &job),
+	    sb_jobs_lease_id(f->ctx.db, -1, "B", 10, TEST_LEASE_S, &job),
 	    SB_ERR_NOT_FOUND);
 	assert_null(job.payload);
 }
@@ -491,29 +395,31 @@ test_count(void **state)
 		{ "sms", SB_JOB_DONE, 1 },
 		{ "none", SB_JOB_PENDING, 0 },
 	};
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_job job = { 0 };
 	int64_t count;
 	size_t i;
 
-	enqueue(f->db, "sms", "{}", 3, 0);
-	assert_int_equal(sb_jobs_lease(f->db, "sms", "A", 0, 10, &job), SB_OK);
-	assert_int_equal(sb_jobs_complete(f->db, &job, 1), SB_OK);
+	test_job_enqueue(f->ctx.db, "sms", "{}", 3, 0);
+	assert_int_equal(
+	    sb_jobs_lease(f->ctx.db, "sms", "A", 0, 10, &job), SB_OK);
+	assert_int_equal(sb_jobs_complete(f->ctx.db, &job, 1), SB_OK);
 	sb_job_clear(&job);
-	enqueue(f->db, "mail", "{}", 3, 0);
-	assert_int_equal(sb_jobs_lease(f->db, "mail", "A", 0, 10, &job), SB_OK);
+	test_job_enqueue(f->ctx.db, "mail", "{}", 3, 0);
+	assert_int_equal(
+	    sb_jobs_lease(f->ctx.db, "mail", "A", 0, 10, &job), SB_OK);
 	sb_job_clear(&job);
-	enqueue(f->db, "mail", "{}", 3, 0);
-	enqueue(f->db, "sms", "{}", 3, 0);
+	test_job_enqueue(f->ctx.db, "mail", "{}", 3, 0);
+	test_job_enqueue(f->ctx.db, "sms", "{}", 3, 0);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		count = -1;
-		assert_int_equal(sb_jobs_count(f->db, cases[i].queue,
+		assert_int_equal(sb_jobs_count(f->ctx.db, cases[i].queue,
 		                     cases[i].state, &count),
 		    SB_OK);
 		assert_int_equal(count, cases[i].want);
 	}
-	assert_int_equal(
-	    sb_jobs_count(f->db, NULL, SB_JOB__MAX, &count), SB_ERR_INVALID);
+	assert_int_equal(sb_jobs_count(f->ctx.db, NULL, SB_JOB__MAX, &count),
+	    SB_ERR_INVALID);
 }
 
 static void
@@ -563,18 +469,19 @@ test_job_clear(void **state)
 static void
 test_lease_batch_oldest_first(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_job jobs[3];
 	int64_t late, early, middle, future;
 	size_t count = 99;
 
-	late = enqueue(f->db, "mail", "{\"n\":\"late\"}", 3, 100);
-	early = enqueue(f->db, "mail", "{\"n\":\"early\"}", 3, 50);
-	enqueue(f->db, "sms", "{\"n\":\"other\"}", 3, 10);
-	middle = enqueue(f->db, "mail", "{\"n\":\"middle\"}", 3, 75);
-	future = enqueue(f->db, "mail", "{}", 3, 1000);
+	late = test_job_enqueue(f->ctx.db, "mail", "{\"n\":\"late\"}", 3, 100);
+	early = test_job_enqueue(f->ctx.db, "mail", "{\"n\":\"early\"}", 3, 50);
+	test_job_enqueue(f->ctx.db, "sms", "{\"n\":\"other\"}", 3, 10);
+	middle =
+	    test_job_enqueue(f->ctx.db, "mail", "{\"n\":\"middle\"}", 3, 75);
+	future = test_job_enqueue(f->ctx.db, "mail", "{}", 3, 1000);
 
-	assert_int_equal(sb_jobs_lease_batch(f->db, "mail", "A", 200,
+	assert_int_equal(sb_jobs_lease_batch(f->ctx.db, "mail", "A", 200,
 	                     TEST_LEASE_S, 3, jobs, &count),
 	    SB_OK);
 	assert_int_equal(count, 3);
@@ -587,32 +494,32 @@ test_lease_batch_oldest_first(void **state)
 		assert_string_equal(jobs[i].owner, "A");
 		assert_int_equal(jobs[i].attempts, 1);
 		assert_int_equal(jobs[i].lease_until, 200 + TEST_LEASE_S);
-		assert_state(f->db, jobs[i].id, SB_JOB_LEASED);
+		test_job_assert_state(f->ctx.db, jobs[i].id, SB_JOB_LEASED);
 		sb_job_clear(&jobs[i]);
 	}
-	assert_state(f->db, future, SB_JOB_PENDING);
+	test_job_assert_state(f->ctx.db, future, SB_JOB_PENDING);
 	/* The rest: nothing of mail is due; the leased ones are held. */
-	assert_int_equal(sb_jobs_lease_batch(f->db, "mail", "B", 200,
+	assert_int_equal(sb_jobs_lease_batch(f->ctx.db, "mail", "B", 200,
 	                     TEST_LEASE_S, 3, jobs, &count),
 	    SB_ERR_NOT_FOUND);
 	assert_int_equal(count, 0);
 	assert_null(jobs[0].payload);
-	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->db)), 1);
+	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->ctx.db)), 1);
 }
 
 /* max caps the batch; queue NULL takes any queue; expired leases are due. */
 static void
 test_lease_batch_max_and_expiry(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_job jobs[2];
 	size_t count = 0;
 	int64_t a, b, c;
 
-	a = enqueue(f->db, "mail", "{}", 3, 10);
-	b = enqueue(f->db, "sms", "{}", 3, 20);
-	c = enqueue(f->db, "mail", "{}", 3, 30);
-	assert_int_equal(sb_jobs_lease_batch(f->db, NULL, "A", 100,
+	a = test_job_enqueue(f->ctx.db, "mail", "{}", 3, 10);
+	b = test_job_enqueue(f->ctx.db, "sms", "{}", 3, 20);
+	c = test_job_enqueue(f->ctx.db, "mail", "{}", 3, 30);
+	assert_int_equal(sb_jobs_lease_batch(f->ctx.db, NULL, "A", 100,
 	                     TEST_LEASE_S, 2, jobs, &count),
 	    SB_OK);
 	assert_int_equal(count, 2);
@@ -620,10 +527,10 @@ test_lease_batch_max_and_expiry(void **state)
 	assert_int_equal(jobs[1].id, b);
 	sb_job_clear(&jobs[0]);
 	sb_job_clear(&jobs[1]);
-	assert_state(f->db, c, SB_JOB_PENDING);
+	test_job_assert_state(f->ctx.db, c, SB_JOB_PENDING);
 	/* After the lease runs out, a and b are due again, with c. */
 	assert_int_equal(
-	    sb_jobs_lease_batch(f->db, NULL, "B", 100 + TEST_LEASE_S + 1,
+	    sb_jobs_lease_batch(f->ctx.db, NULL, "B", 100 + TEST_LEASE_S + 1,
 	        TEST_LEASE_S, 2, jobs, &count),
 	    SB_OK);
 	assert_int_equal(count, 2);
@@ -637,69 +544,69 @@ test_lease_batch_max_and_expiry(void **state)
 static void
 test_lease_batch_invalid(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_job jobs[2];
 	size_t count = 7;
 
-	enqueue(f->db, "mail", "{}", 3, 10);
-	assert_int_equal(sb_jobs_lease_batch(f->db, "mail", "A", 100,
+	test_job_enqueue(f->ctx.db, "mail", "{}", 3, 10);
+	assert_int_equal(sb_jobs_lease_batch(f->ctx.db, "mail", "A", 100,
 	                     TEST_LEASE_S, 0, jobs, &count),
 	    SB_ERR_INVALID);
-	assert_int_equal(sb_jobs_lease_batch(f->db, "mail", "A", 100,
+	assert_int_equal(sb_jobs_lease_batch(f->ctx.db, "mail", "A", 100,
 	                     TEST_LEASE_S, SB_JOBS_BATCH_MAX + 1, jobs, &count),
 	    SB_ERR_INVALID);
-	assert_int_equal(sb_jobs_lease_batch(f->db, "mail", "", 100,
+	assert_int_equal(sb_jobs_lease_batch(f->ctx.db, "mail", "", 100,
 	                     TEST_LEASE_S, 2, jobs, &count),
 	    SB_ERR_INVALID);
 	assert_int_equal(count, 0);
-	assert_int_equal(
-	    sb_jobs_lease_batch(f->db, "mail", "A", 100, 0, 2, jobs, &count),
+	assert_int_equal(sb_jobs_lease_batch(
+	                     f->ctx.db, "mail", "A", 100, 0, 2, jobs, &count),
 	    SB_ERR_INVALID);
-	assert_int_equal(sb_jobs_lease_batch(f->db, "mail", "A", 100,
+	assert_int_equal(sb_jobs_lease_batch(f->ctx.db, "mail", "A", 100,
 	                     TEST_LEASE_S, 2, NULL, &count),
 	    SB_ERR_INVALID);
-	assert_int_equal(sb_jobs_lease_batch(f->db, "mail", "A", 100,
+	assert_int_equal(sb_jobs_lease_batch(f->ctx.db, "mail", "A", 100,
 	                     TEST_LEASE_S, 2, jobs, NULL),
 	    SB_ERR_INVALID);
 	assert_int_equal(count, 0);
-	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->db)), 1);
+	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->ctx.db)), 1);
 }
 
 /* Completing a batch is one transaction; a lost lease is skipped. */
 static void
 test_complete_batch(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_job jobs[3], taken = { 0 };
 	size_t count = 0, completed = 99;
 
 	for (int i = 0; i < 3; i++)
-		enqueue(f->db, "mail", "{}", 3, 10 + i);
-	assert_int_equal(sb_jobs_lease_batch(f->db, "mail", "A", 100,
+		test_job_enqueue(f->ctx.db, "mail", "{}", 3, 10 + i);
+	assert_int_equal(sb_jobs_lease_batch(f->ctx.db, "mail", "A", 100,
 	                     TEST_LEASE_S, 3, jobs, &count),
 	    SB_OK);
 	assert_int_equal(count, 3);
 	/* jobs[1]'s lease runs out and B takes it over. */
-	assert_int_equal(sb_jobs_lease_id(f->db, jobs[1].id, "B",
+	assert_int_equal(sb_jobs_lease_id(f->ctx.db, jobs[1].id, "B",
 	                     100 + TEST_LEASE_S + 1, TEST_LEASE_S, &taken),
 	    SB_OK);
 	assert_int_equal(
-	    sb_jobs_complete_batch(f->db, jobs, 3, 200, &completed), SB_OK);
+	    sb_jobs_complete_batch(f->ctx.db, jobs, 3, 200, &completed), SB_OK);
 	assert_int_equal(completed, 2);
-	assert_state(f->db, jobs[0].id, SB_JOB_DONE);
-	assert_state(f->db, jobs[1].id, SB_JOB_LEASED);
-	assert_state(f->db, jobs[2].id, SB_JOB_DONE);
-	assert_int_equal(sb_jobs_complete(f->db, &taken, 200), SB_OK);
-	assert_state(f->db, taken.id, SB_JOB_DONE);
+	test_job_assert_state(f->ctx.db, jobs[0].id, SB_JOB_DONE);
+	test_job_assert_state(f->ctx.db, jobs[1].id, SB_JOB_LEASED);
+	test_job_assert_state(f->ctx.db, jobs[2].id, SB_JOB_DONE);
+	assert_int_equal(sb_jobs_complete(f->ctx.db, &taken, 200), SB_OK);
+	test_job_assert_state(f->ctx.db, taken.id, SB_JOB_DONE);
 	/* Again: nothing is leased any more, nothing changes. */
 	assert_int_equal(
-	    sb_jobs_complete_batch(f->db, jobs, 3, 200, &completed), SB_OK);
+	    sb_jobs_complete_batch(f->ctx.db, jobs, 3, 200, &completed), SB_OK);
 	assert_int_equal(completed, 0);
 	assert_int_equal(
-	    sb_jobs_complete_batch(f->db, jobs, 0, 200, &completed), SB_OK);
-	assert_int_equal(
-	    sb_jobs_complete_batch(f->db, NULL, 1, 200, NULL), SB_ERR_INVALID);
-	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->db)), 1);
+	    sb_jobs_complete_batch(f->ctx.db, jobs, 0, 200, &completed), SB_OK);
+	assert_int_equal(sb_jobs_complete_batch(f->ctx.db, NULL, 1, 200, NULL),
+	    SB_ERR_INVALID);
+	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->ctx.db)), 1);
 	sb_job_clear(&taken);
 	for (size_t i = 0; i < count; i++)
 		sb_job_clear(&jobs[i]);
@@ -709,41 +616,47 @@ test_complete_batch(void **state)
 static void
 test_due(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_job job = { 0 };
 	bool any = true;
 
-	assert_int_equal(sb_jobs_due(f->db, "mail", 100, &any), SB_OK);
+	assert_int_equal(sb_jobs_due(f->ctx.db, "mail", 100, &any), SB_OK);
 	assert_false(any);
-	enqueue(f->db, "mail", "{}", 3, 50);
-	enqueue(f->db, "sms", "{}", 3, 500);
-	assert_int_equal(sb_jobs_due(f->db, "mail", 49, &any), SB_OK);
+	test_job_enqueue(f->ctx.db, "mail", "{}", 3, 50);
+	test_job_enqueue(f->ctx.db, "sms", "{}", 3, 500);
+	assert_int_equal(sb_jobs_due(f->ctx.db, "mail", 49, &any), SB_OK);
 	assert_false(any);
-	assert_int_equal(sb_jobs_due(f->db, "mail", 50, &any), SB_OK);
+	assert_int_equal(sb_jobs_due(f->ctx.db, "mail", 50, &any), SB_OK);
 	assert_true(any);
-	assert_int_equal(sb_jobs_due(f->db, "sms", 100, &any), SB_OK);
+	assert_int_equal(sb_jobs_due(f->ctx.db, "sms", 100, &any), SB_OK);
 	assert_false(any);
-	assert_int_equal(sb_jobs_due(f->db, NULL, 100, &any), SB_OK);
+	assert_int_equal(sb_jobs_due(f->ctx.db, NULL, 100, &any), SB_OK);
 	assert_true(any);
 	assert_int_equal(
-	    sb_jobs_lease(f->db, "mail", "A", 100, TEST_LEASE_S, &job), SB_OK);
-	assert_int_equal(sb_jobs_due(f->db, "mail", 100, &any), SB_OK);
+	    sb_jobs_lease(f->ctx.db, "mail", "A", 100, TEST_LEASE_S, &job),
+	    SB_OK);
+	assert_int_equal(sb_jobs_due(f->ctx.db, "mail", 100, &any), SB_OK);
 	assert_false(any);
 	assert_int_equal(
-	    sb_jobs_due(f->db, "mail", 100 + TEST_LEASE_S + 1, &any), SB_OK);
+	    sb_jobs_due(f->ctx.db, "mail", 100 + TEST_LEASE_S + 1, &any),
+	    SB_OK);
 	assert_true(any);
-	assert_int_equal(sb_jobs_complete(f->db, &job, 100), SB_OK);
+	assert_int_equal(sb_jobs_complete(f->ctx.db, &job, 100), SB_OK);
 	assert_int_equal(
-	    sb_jobs_due(f->db, "mail", 100 + TEST_LEASE_S + 1, &any), SB_OK);
+	    sb_jobs_due(f->ctx.db, "mail", 100 + TEST_LEASE_S + 1, &any),
+	    SB_OK);
 	assert_false(any);
 	/* A read: no transaction is left open, no write lock was taken. */
-	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->db)), 1);
-	assert_int_equal(sb_jobs_due(f->db, "", 100, &any), SB_ERR_INVALID);
-	assert_int_equal(sb_jobs_due(f->db, "mail", 100, NULL), SB_ERR_INVALID);
+	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->ctx.db)), 1);
+	assert_int_equal(sb_jobs_due(f->ctx.db, "", 100, &any), SB_ERR_INVALID);
+	assert_int_equal(
+	    sb_jobs_due(f->ctx.db, "mail", 100, NULL), SB_ERR_INVALID);
 	sb_job_clear(&job);
 }
 
-#define JOBS_TEST(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define JOBS_TEST(fn) \
+	cmocka_unit_test_setup_teardown( \
+	    fn, test_fixture_setup, test_fixture_teardown)
 
 int
 main(void)

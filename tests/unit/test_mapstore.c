@@ -4,7 +4,6 @@
  * unknown ids are "not found".  Each test gets a fresh migrated database in
  * a mkdtemp directory; run from the repository root.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,86 +17,17 @@
 #include <cmocka.h>
 
 #include "sb/mapstore.h"
+#include "support.h"
 
-#define TEST_PATH_MAX 256
-#define TEST_MIGRATIONS "db/migrations"
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define POISON_JSON ((cJSON *)(void *)&poison_target)
 #define POISON_TEXT ((char *)&poison_target)
 
 static char poison_target;
 
-struct fixture {
-	char dir[TEST_PATH_MAX];
-	char path[TEST_PATH_MAX + 16];
-	struct sb_ctx ctx;
-};
-
-static void
-remove_dir(const char *path)
-{
-	char child[TEST_PATH_MAX + 256];
-	struct dirent *entry;
-	DIR *d;
-
-	if ((d = opendir(path)) == NULL)
-		return;
-	while ((entry = readdir(d)) != NULL)
-		if (snprintf(child, sizeof(child), "%s/%s", path,
-		        entry->d_name) < (int)sizeof(child))
-			unlink(child);
-	closedir(d);
-	rmdir(path);
-}
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/sb_test_mapstore.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
-	if (sb_db_open(f->path, 1000, &f->ctx.db) != SB_OK ||
-	    sb_db_migrate(f->ctx.db, TEST_MIGRATIONS, NULL) != SB_OK) {
-		sb_db_close(f->ctx.db);
-		remove_dir(f->dir);
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	sb_db_close(f->ctx.db);
-	remove_dir(f->dir);
-	free(f);
-	return 0;
-}
-
 static int64_t
-count_rows(struct fixture *f)
+count_rows(struct test_fixture *f)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t n;
-
-	assert_int_equal(sqlite3_prepare_v2(sb_db_handle(f->ctx.db),
-	                     "SELECT count(*) FROM mappings", -1, &st, NULL),
-	    SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
+	return test_query_int(f->ctx.db, "SELECT count(*) FROM mappings");
 }
 
 static void
@@ -114,7 +44,7 @@ test_roundtrip(void **state)
 		{ "{\"first\": \"[0]\"}", "items" },
 		{ "{\"x\": \"a.b.c\", \"unicode\": \"caf\\u00e9\"}", "r" },
 	};
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	char ids[ARRAY_LEN(cases)][SB_MAPSTORE_ID_MAX];
 	cJSON *mapping, *got;
 	char *root;
@@ -153,7 +83,7 @@ test_roundtrip(void **state)
 static void
 test_delete(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	char id[SB_MAPSTORE_ID_MAX], keep[SB_MAPSTORE_ID_MAX];
 	cJSON *mapping = cJSON_Parse("{\"a\": \"b\"}"), *got;
 	char *root;
@@ -185,7 +115,7 @@ test_not_found(void **state)
 {
 	static const char *const ids[] = { "mp_00000000000000000000", "", "mp_",
 		"' OR 1=1 --", "MP_00000000000000000000" };
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	char stored[SB_MAPSTORE_ID_MAX], upper[SB_MAPSTORE_ID_MAX];
 	cJSON *mapping = cJSON_Parse("{\"a\": \"b\"}"), *got;
 	char *root;
@@ -215,10 +145,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-		    test_roundtrip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
+		    test_roundtrip, test_fixture_setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_not_found, setup, teardown),
+		    test_delete, test_fixture_setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_not_found, test_fixture_setup, test_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests_name("mapstore", tests, NULL, NULL);

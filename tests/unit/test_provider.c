@@ -6,7 +6,6 @@
  * root.
  */
 #include <ctype.h>
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -20,10 +19,8 @@
 #include <cmocka.h>
 
 #include "sb/provider.h"
+#include "support.h"
 
-#define TEST_PATH_MAX 256
-#define TEST_PROVIDERS "etc/providers.json"
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define POISON ((struct sb_providers *)(void *)&poison_target)
 
 #define OKTA_KEY "00abcdefghijklmnopqrstuvwxyz_-"
@@ -37,23 +34,6 @@ struct fixture {
 	struct sb_config cfg;
 };
 
-static void
-remove_dir(const char *path)
-{
-	char child[TEST_PATH_MAX + 256];
-	struct dirent *entry;
-	DIR *d;
-
-	if ((d = opendir(path)) == NULL)
-		return;
-	while ((entry = readdir(d)) != NULL)
-		if (snprintf(child, sizeof(child), "%s/%s", path,
-		        entry->d_name) < (int)sizeof(child))
-			unlink(child);
-	closedir(d);
-	rmdir(path);
-}
-
 static int
 setup(void **state)
 {
@@ -62,15 +42,14 @@ setup(void **state)
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/sb_test_provider.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
+	if (test_tmpdir_make(f->dir, sizeof(f->dir), "provider") != 0) {
 		free(f);
 		return -1;
 	}
 	if (sb_providers_load(
 	        TEST_PROVIDERS, &f->providers, err, sizeof(err)) != SB_OK) {
 		fprintf(stderr, "%s\n", err);
-		remove_dir(f->dir);
+		test_tmpdir_remove(f->dir);
 		free(f);
 		return -1;
 	}
@@ -85,7 +64,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	sb_providers_free(f->providers);
-	remove_dir(f->dir);
+	test_tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

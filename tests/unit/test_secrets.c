@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <setjmp.h>
@@ -23,14 +22,13 @@
 #include <sodium.h>
 
 #include "sb/secrets.h"
+#include "support.h"
 
 #define AD "connections:42:credentials"
 #define HEX32 "00112233445566778899aabbccddeeff"
 #define HEX64 HEX32 HEX32
-#define TEST_PATH_MAX 256
 #define B64URL \
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define NOT_NULL ((void *)&not_null_target)
 
 static char not_null_target;
@@ -47,8 +45,7 @@ setup(void **state)
 
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return -1;
-	(void)snprintf(f->tmp, sizeof(f->tmp), "/tmp/sb_secrets_XXXXXX");
-	if (mkdtemp(f->tmp) == NULL) {
+	if (test_tmpdir_make(f->tmp, sizeof(f->tmp), "secrets") != 0) {
 		free(f);
 		return -1;
 	}
@@ -57,41 +54,13 @@ setup(void **state)
 	return 0;
 }
 
-/* Removes path and, if it is a directory, all below it; 0 on success. */
-static int
-remove_tree(const char *path)
-{
-	char child[TEST_PATH_MAX];
-	struct dirent *e;
-	struct stat st;
-	DIR *d;
-	int rc = 0;
-
-	if (lstat(path, &st) == -1)
-		return -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	if ((d = opendir(path)) == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if (snprintf(child, sizeof(child), "%s/%s", path, e->d_name) >=
-		        (int)sizeof(child) ||
-		    remove_tree(child) != 0)
-			rc = -1;
-	}
-	(void)closedir(d);
-	return rmdir(path) == 0 ? rc : -1;
-}
-
 static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
 	int rc;
 
-	rc = remove_tree(f->tmp);
+	rc = test_tmpdir_remove(f->tmp);
 	free(f);
 	return rc;
 }

@@ -8,7 +8,6 @@
  * after-response form that first asks whether anything is due.  The context is
  * built by hand with only what work.c reads.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -26,18 +25,11 @@
 #include "sb/db.h"
 #include "sb/jobs.h"
 #include "sb/work.h"
+#include "support.h"
 
-#define TEST_PATH_MAX 256
-#define TEST_MIGRATIONS "db/migrations"
 #define TEST_LEASE_S 60
 #define TEST_HINT_S 600
 #define TEST_TEXT_MAX 512
-
-struct fixture {
-	char dir[TEST_PATH_MAX];
-	char path[TEST_PATH_MAX];
-	struct sb_ctx ctx;
-};
 
 /* What the workers saw. */
 static struct {
@@ -136,97 +128,18 @@ static const struct sb_work_queue queues[] = {
 
 #define QUEUE_COUNT (sizeof(queues) / sizeof(queues[0]))
 
-static void
-remove_dir(const char *path)
-{
-	char child[TEST_PATH_MAX * 2];
-	struct dirent *entry;
-	DIR *d;
-
-	if ((d = opendir(path)) == NULL)
-		return;
-	while ((entry = readdir(d)) != NULL)
-		if (snprintf(child, sizeof(child), "%s/%s", path,
-		        entry->d_name) < (int)sizeof(child))
-			unlink(child);
-	closedir(d);
-	rmdir(path);
-}
-
+/* A fresh migrated database in ctx, the lease set, nothing seen yet. */
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	int applied = 0, n;
+	struct test_fixture *f;
 
-	if (f == NULL)
-		return -1;
 	memset(&seen, 0, sizeof(seen));
-	memset(&f->ctx, 0, sizeof(f->ctx));
+	if (test_fixture_setup(state) != 0)
+		return -1;
+	f = *state;
 	f->ctx.config.job_lease_s = TEST_LEASE_S;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/sb_test_work.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	n = snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
-	if (n < 0 || (size_t)n >= sizeof(f->path) ||
-	    sb_db_open(f->path, 100, &f->ctx.db) != SB_OK ||
-	    sb_db_migrate(f->ctx.db, TEST_MIGRATIONS, &applied) != SB_OK ||
-	    applied < 1) {
-		sb_db_close(f->ctx.db);
-		remove_dir(f->dir);
-		free(f);
-		return -1;
-	}
-	*state = f;
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	sb_db_close(f->ctx.db);
-	remove_dir(f->dir);
-	free(f);
-	return 0;
-}
-
-/* Enqueues in its own committed transaction and returns the id. */
-static int64_t
-enqueue(struct sb_db *db, const char *queue, const char *payload,
-    int max_attempts, int64_t run_at)
-{
-	int64_t id = -1;
-
-	assert_int_equal(sb_db_begin(db), SB_OK);
-	assert_int_equal(
-	    sb_jobs_enqueue(db, queue, payload, max_attempts, run_at, &id),
-	    SB_OK);
-	assert_int_equal(sb_db_commit(db), SB_OK);
-	assert_true(id > 0);
-	return id;
-}
-
-/* One integer column of job id, read with plain SQL. */
-static int64_t
-job_int(struct sb_db *db, const char *column, int64_t id)
-{
-	char sql[128];
-	sqlite3_stmt *stmt = NULL;
-	int64_t value;
-
-	snprintf(sql, sizeof(sql), "SELECT %s FROM jobs WHERE id = ?1", column);
-	assert_int_equal(
-	    sqlite3_prepare_v2(sb_db_handle(db), sql, -1, &stmt, NULL),
-	    SQLITE_OK);
-	sqlite3_bind_int64(stmt, 1, id);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	value = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return value;
 }
 
 /* last_error of job id into out ("" when NULL). */
@@ -247,15 +160,6 @@ job_error(struct sb_db *db, int64_t id, char *out, size_t size)
 	sqlite3_finalize(stmt);
 }
 
-static void
-assert_state(struct sb_db *db, int64_t id, enum sb_job_state want)
-{
-	enum sb_job_state got = SB_JOB__MAX;
-
-	assert_int_equal(sb_jobs_state(db, id, &got), SB_OK);
-	assert_int_equal(got, want);
-}
-
 static int64_t
 count(struct sb_db *db, const char *queue, enum sb_job_state state)
 {
@@ -269,16 +173,16 @@ count(struct sb_db *db, const char *queue, enum sb_job_state state)
 static void
 test_run_due_counts(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_db *db = f->ctx.db;
 	int64_t now = (int64_t)time(NULL), bad[2], later;
 	int done = -1, failed = -1;
 
 	for (int i = 0; i < 3; i++)
-		enqueue(db, "ok", "{\"n\":1}", 3, now - 10);
-	bad[0] = enqueue(db, "bad", "{}", 3, now - 5);
-	bad[1] = enqueue(db, "bad", "{}", 3, now);
-	later = enqueue(db, "ok", "{}", 3, now + 3600);
+		test_job_enqueue(db, "ok", "{\"n\":1}", 3, now - 10);
+	bad[0] = test_job_enqueue(db, "bad", "{}", 3, now - 5);
+	bad[1] = test_job_enqueue(db, "bad", "{}", 3, now);
+	later = test_job_enqueue(db, "ok", "{}", 3, now + 3600);
 
 	assert_int_equal(
 	    sb_work_run_due(&f->ctx, queues, QUEUE_COUNT, &done, &failed),
@@ -294,8 +198,8 @@ test_run_due_counts(void **state)
 	assert_int_equal(count(db, "bad", SB_JOB_PENDING), 2);
 	assert_int_equal(count(db, NULL, SB_JOB_LEASED), 0);
 	assert_int_equal(count(db, NULL, SB_JOB_DEAD), 0);
-	assert_state(db, later, SB_JOB_PENDING);
-	assert_int_equal(job_int(db, "attempts", later), 0);
+	test_job_assert_state(db, later, SB_JOB_PENDING);
+	assert_int_equal(test_job_int(db, "attempts", later), 0);
 
 	/* Nothing is due any more: a second pass runs nothing. */
 	assert_int_equal(
@@ -311,21 +215,22 @@ test_run_due_counts(void **state)
 static void
 test_failure_reschedules(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_db *db = f->ctx.db;
 	int64_t now = (int64_t)time(NULL), id;
 	char err[TEST_TEXT_MAX];
 	int done = -1, failed = -1;
 
-	id = enqueue(db, "bad", "{\"to\":\"x\"}", 3, now - 1);
+	id = test_job_enqueue(db, "bad", "{\"to\":\"x\"}", 3, now - 1);
 	assert_int_equal(
 	    sb_work_run_due(&f->ctx, queues, QUEUE_COUNT, &done, &failed),
 	    SB_OK);
 	assert_int_equal(done, 0);
 	assert_int_equal(failed, 1);
-	assert_state(db, id, SB_JOB_PENDING);
-	assert_int_equal(job_int(db, "attempts", id), 1);
-	assert_true(job_int(db, "run_at", id) >= now + sb_jobs_backoff_s(1));
+	test_job_assert_state(db, id, SB_JOB_PENDING);
+	assert_int_equal(test_job_int(db, "attempts", id), 1);
+	assert_true(
+	    test_job_int(db, "run_at", id) >= now + sb_jobs_backoff_s(1));
 	job_error(db, id, err, sizeof(err));
 	assert_string_equal(err, "worker said no");
 	/* The worker saw its job. */
@@ -340,20 +245,20 @@ test_failure_reschedules(void **state)
 static void
 test_failure_hint(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_db *db = f->ctx.db;
 	int64_t now = (int64_t)time(NULL), id;
 	char err[TEST_TEXT_MAX];
 	int failed = -1;
 
-	id = enqueue(db, "hint", "{}", 3, now - 1);
+	id = test_job_enqueue(db, "hint", "{}", 3, now - 1);
 	assert_int_equal(
 	    sb_work_run_due(&f->ctx, queues, QUEUE_COUNT, NULL, &failed),
 	    SB_OK);
 	assert_int_equal(failed, 1);
 	assert_int_equal(seen.hint_calls, 1);
-	assert_state(db, id, SB_JOB_PENDING);
-	assert_true(job_int(db, "run_at", id) >= now + TEST_HINT_S);
+	test_job_assert_state(db, id, SB_JOB_PENDING);
+	assert_true(test_job_int(db, "run_at", id) >= now + TEST_HINT_S);
 	job_error(db, id, err, sizeof(err));
 	assert_string_equal(err, sb_strerror(SB_ERR_TIMEOUT));
 }
@@ -362,17 +267,17 @@ test_failure_hint(void **state)
 static void
 test_failure_dead(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_db *db = f->ctx.db;
 	int64_t id;
 	int failed = -1;
 
-	id = enqueue(db, "bad", "{}", 1, (int64_t)time(NULL) - 1);
+	id = test_job_enqueue(db, "bad", "{}", 1, (int64_t)time(NULL) - 1);
 	assert_int_equal(
 	    sb_work_run_due(&f->ctx, queues, QUEUE_COUNT, NULL, &failed),
 	    SB_OK);
 	assert_int_equal(failed, 1);
-	assert_state(db, id, SB_JOB_DEAD);
+	test_job_assert_state(db, id, SB_JOB_DEAD);
 	assert_int_equal(count(db, "bad", SB_JOB_DEAD), 1);
 }
 
@@ -381,27 +286,27 @@ test_failure_dead(void **state)
 static void
 test_unknown_queue(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_db *db = f->ctx.db;
 	int64_t now = (int64_t)time(NULL), id, last;
 	char err[TEST_TEXT_MAX];
 	int done = -1, failed = -1;
 
-	id = enqueue(db, "mystery", "{}", 3, now - 1);
-	last = enqueue(db, "mystery", "{}", 1, now - 1);
+	id = test_job_enqueue(db, "mystery", "{}", 3, now - 1);
+	last = test_job_enqueue(db, "mystery", "{}", 1, now - 1);
 	assert_int_equal(
 	    sb_work_run_due(&f->ctx, queues, QUEUE_COUNT, &done, &failed),
 	    SB_OK);
 	assert_int_equal(done, 0);
 	assert_int_equal(failed, 2);
 	assert_int_equal(seen.ok_calls + seen.bad_calls + seen.hint_calls, 0);
-	assert_state(db, id, SB_JOB_PENDING);
-	assert_int_equal(job_int(db, "attempts", id), 1);
+	test_job_assert_state(db, id, SB_JOB_PENDING);
+	assert_int_equal(test_job_int(db, "attempts", id), 1);
 	job_error(db, id, err, sizeof(err));
 	assert_non_null(strstr(err, "mystery"));
-	assert_state(db, last, SB_JOB_DEAD);
+	test_job_assert_state(db, last, SB_JOB_DEAD);
 	/* An empty table fails everything the same way. */
-	enqueue(db, "ok", "{}", 3, now - 1);
+	test_job_enqueue(db, "ok", "{}", 3, now - 1);
 	assert_int_equal(
 	    sb_work_run_due(&f->ctx, queues, 0, &done, &failed), SB_OK);
 	assert_int_equal(done, 0);
@@ -412,7 +317,7 @@ test_unknown_queue(void **state)
 static void
 test_run_due_empty(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	int done = -1, failed = -1;
 
 	assert_int_equal(
@@ -429,19 +334,20 @@ test_run_due_empty(void **state)
 static void
 test_run_due_leases(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_db *db = f->ctx.db;
 	int64_t now = (int64_t)time(NULL), expired, live;
 	struct sb_job job = { 0 };
 	int done = -1, failed = -1;
 
-	expired = enqueue(db, "ok", "{\"lease\":\"expired\"}", 3, now - 100);
+	expired =
+	    test_job_enqueue(db, "ok", "{\"lease\":\"expired\"}", 3, now - 100);
 	assert_int_equal(
 	    sb_jobs_lease(db, "ok", "dead-worker:1", now - 100, 10, &job),
 	    SB_OK);
 	assert_int_equal(job.id, expired);
 	sb_job_clear(&job);
-	live = enqueue(db, "ok", "{\"lease\":\"live\"}", 3, now - 50);
+	live = test_job_enqueue(db, "ok", "{\"lease\":\"live\"}", 3, now - 50);
 	assert_int_equal(
 	    sb_jobs_lease_id(db, live, "other-worker:2", now, 3600, &job),
 	    SB_OK);
@@ -454,15 +360,15 @@ test_run_due_leases(void **state)
 	assert_int_equal(failed, 0);
 	assert_string_equal(seen.payload, "{\"lease\":\"expired\"}");
 	assert_int_equal(seen.attempts, 2);
-	assert_state(db, expired, SB_JOB_DONE);
-	assert_state(db, live, SB_JOB_LEASED);
+	test_job_assert_state(db, expired, SB_JOB_DONE);
+	test_job_assert_state(db, live, SB_JOB_LEASED);
 }
 
 /* One pass runs at most SB_WORK_BATCH_MAX jobs. */
 static void
 test_run_due_batch_cap(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_db *db = f->ctx.db;
 	int64_t now = (int64_t)time(NULL);
 	int done = -1, failed = -1;
@@ -488,22 +394,22 @@ test_run_due_batch_cap(void **state)
 static void
 test_run_id(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_db *db = f->ctx.db;
 	int64_t now = (int64_t)time(NULL), due, other, future, bad;
 
-	due = enqueue(db, "ok", "{\"id\":\"due\"}", 3, now - 1);
-	other = enqueue(db, "ok", "{\"id\":\"other\"}", 3, now - 1);
-	future = enqueue(db, "ok", "{}", 3, now + 3600);
-	bad = enqueue(db, "bad", "{}", 3, now - 1);
+	due = test_job_enqueue(db, "ok", "{\"id\":\"due\"}", 3, now - 1);
+	other = test_job_enqueue(db, "ok", "{\"id\":\"other\"}", 3, now - 1);
+	future = test_job_enqueue(db, "ok", "{}", 3, now + 3600);
+	bad = test_job_enqueue(db, "bad", "{}", 3, now - 1);
 
 	/* Only the job asked for runs. */
 	assert_int_equal(
 	    sb_work_run_id(&f->ctx, queues, QUEUE_COUNT, due), SB_OK);
 	assert_int_equal(seen.ok_calls, 1);
 	assert_string_equal(seen.payload, "{\"id\":\"due\"}");
-	assert_state(db, due, SB_JOB_DONE);
-	assert_state(db, other, SB_JOB_PENDING);
+	test_job_assert_state(db, due, SB_JOB_DONE);
+	test_job_assert_state(db, other, SB_JOB_PENDING);
 
 	/* Done, not yet due, or no such job: not found, nothing runs. */
 	assert_int_equal(sb_work_run_id(&f->ctx, queues, QUEUE_COUNT, due),
@@ -513,15 +419,15 @@ test_run_id(void **state)
 	assert_int_equal(sb_work_run_id(&f->ctx, queues, QUEUE_COUNT, 999999),
 	    SB_ERR_NOT_FOUND);
 	assert_int_equal(seen.ok_calls, 1);
-	assert_state(db, future, SB_JOB_PENDING);
-	assert_int_equal(job_int(db, "attempts", future), 0);
+	test_job_assert_state(db, future, SB_JOB_PENDING);
+	assert_int_equal(test_job_int(db, "attempts", future), 0);
 
 	/* A failing worker: reported, and the job is rescheduled. */
 	assert_int_equal(
 	    sb_work_run_id(&f->ctx, queues, QUEUE_COUNT, bad), SB_ERR_UPSTREAM);
 	assert_int_equal(seen.bad_calls, 1);
-	assert_state(db, bad, SB_JOB_PENDING);
-	assert_int_equal(job_int(db, "attempts", bad), 1);
+	test_job_assert_state(db, bad, SB_JOB_PENDING);
+	assert_int_equal(test_job_int(db, "attempts", bad), 1);
 	assert_int_equal(sb_work_run_id(&f->ctx, queues, QUEUE_COUNT, bad),
 	    SB_ERR_NOT_FOUND);
 }
@@ -530,19 +436,19 @@ test_run_id(void **state)
 static void
 test_run_id_leased_elsewhere(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_db *db = f->ctx.db;
 	int64_t now = (int64_t)time(NULL), id;
 	struct sb_job job = { 0 };
 
-	id = enqueue(db, "ok", "{}", 3, now - 1);
+	id = test_job_enqueue(db, "ok", "{}", 3, now - 1);
 	assert_int_equal(
 	    sb_jobs_lease_id(db, id, "other-worker:2", now, 3600, &job), SB_OK);
 	sb_job_clear(&job);
 	assert_int_equal(
 	    sb_work_run_id(&f->ctx, queues, QUEUE_COUNT, id), SB_ERR_NOT_FOUND);
 	assert_int_equal(seen.ok_calls, 0);
-	assert_state(db, id, SB_JOB_LEASED);
+	test_job_assert_state(db, id, SB_JOB_LEASED);
 }
 
 static void
@@ -571,17 +477,17 @@ test_owner(void **state)
 static void
 test_run_batch(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_db *db = f->ctx.db;
 	int64_t now = (int64_t)time(NULL), ok1, bad, skip, ok2, late;
 	int done = -1, failed = -1;
 	char err[SB_WORK_ERROR_MAX];
 
-	ok1 = enqueue(db, "batch", "{\"ok\":1}", 3, now - 50);
-	bad = enqueue(db, "batch", "{\"no\":1}", 3, now - 40);
-	skip = enqueue(db, "batch", "{\"skip\":1}", 3, now - 30);
-	ok2 = enqueue(db, "batch", "{\"ok\":1}", 3, now - 20);
-	late = enqueue(db, "batch", "{\"ok\":1}", 3, now + 1000);
+	ok1 = test_job_enqueue(db, "batch", "{\"ok\":1}", 3, now - 50);
+	bad = test_job_enqueue(db, "batch", "{\"no\":1}", 3, now - 40);
+	skip = test_job_enqueue(db, "batch", "{\"skip\":1}", 3, now - 30);
+	ok2 = test_job_enqueue(db, "batch", "{\"ok\":1}", 3, now - 20);
+	late = test_job_enqueue(db, "batch", "{\"ok\":1}", 3, now + 1000);
 	assert_int_equal(sb_work_run_batch(&f->ctx, queues, QUEUE_COUNT,
 	                     "batch", &done, &failed),
 	    SB_OK);
@@ -590,28 +496,28 @@ test_run_batch(void **state)
 	assert_int_equal(done, 1);
 	assert_int_equal(failed, 2);
 	assert_int_equal(seen.ok_calls, 0);
-	assert_state(db, ok1, SB_JOB_DONE);
-	assert_state(db, bad, SB_JOB_PENDING);
-	assert_true(job_int(db, "run_at", bad) >= now + TEST_HINT_S);
+	test_job_assert_state(db, ok1, SB_JOB_DONE);
+	test_job_assert_state(db, bad, SB_JOB_PENDING);
+	assert_true(test_job_int(db, "run_at", bad) >= now + TEST_HINT_S);
 	job_error(db, bad, err, sizeof(err));
 	assert_string_equal(err, "batch said no");
-	assert_state(db, skip, SB_JOB_PENDING);
-	assert_true(job_int(db, "run_at", skip) >= now + 30);
+	test_job_assert_state(db, skip, SB_JOB_PENDING);
+	assert_true(test_job_int(db, "run_at", skip) >= now + 30);
 	job_error(db, skip, err, sizeof(err));
 	assert_string_equal(err, sb_strerror(SB_ERR_UPSTREAM));
-	assert_state(db, ok2, SB_JOB_PENDING);
+	test_job_assert_state(db, ok2, SB_JOB_PENDING);
 	assert_int_equal(sb_work_run_batch(&f->ctx, queues, QUEUE_COUNT,
 	                     "batch", &done, &failed),
 	    SB_OK);
 	assert_int_equal(seen.batch_sizes[1], 1);
 	assert_int_equal(done, 1);
-	assert_state(db, ok2, SB_JOB_DONE);
+	test_job_assert_state(db, ok2, SB_JOB_DONE);
 	assert_int_equal(sb_work_run_batch(&f->ctx, queues, QUEUE_COUNT,
 	                     "batch", &done, &failed),
 	    SB_ERR_NOT_FOUND);
 	assert_int_equal(done + failed, 0);
 	assert_int_equal(seen.batch_calls, 2);
-	assert_state(db, late, SB_JOB_PENDING);
+	test_job_assert_state(db, late, SB_JOB_PENDING);
 	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(db)), 1);
 }
 
@@ -619,21 +525,21 @@ test_run_batch(void **state)
 static void
 test_run_batch_single(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_db *db = f->ctx.db;
 	int64_t now = (int64_t)time(NULL), lost;
 	int done = -1, failed = -1;
 	char err[SB_WORK_ERROR_MAX];
 
-	enqueue(db, "ok", "{}", 3, now - 2);
-	enqueue(db, "ok", "{}", 3, now - 1);
+	test_job_enqueue(db, "ok", "{}", 3, now - 2);
+	test_job_enqueue(db, "ok", "{}", 3, now - 1);
 	assert_int_equal(sb_work_run_batch(&f->ctx, queues, QUEUE_COUNT, "ok",
 	                     &done, &failed),
 	    SB_OK);
 	assert_int_equal(done, 1);
 	assert_int_equal(seen.ok_calls, 1);
 	assert_int_equal(count(db, "ok", SB_JOB_PENDING), 1);
-	lost = enqueue(db, "nobody", "{}", 3, now - 1);
+	lost = test_job_enqueue(db, "nobody", "{}", 3, now - 1);
 	assert_int_equal(sb_work_run_batch(&f->ctx, queues, QUEUE_COUNT,
 	                     "nobody", &done, &failed),
 	    SB_OK);
@@ -646,7 +552,7 @@ test_run_batch_single(void **state)
 static void
 test_run_queue_rounds(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_db *db = f->ctx.db;
 	int64_t now = (int64_t)time(NULL);
 	int done = -1, failed = -1, n = SB_JOBS_BATCH_MAX + 20;
@@ -685,7 +591,7 @@ test_run_queue_rounds(void **state)
 static void
 test_run_if_due(void **state)
 {
-	struct fixture *f = *state;
+	struct test_fixture *f = *state;
 	struct sb_db *db = f->ctx.db;
 	int64_t now = (int64_t)time(NULL);
 	int done = -1, failed = -1;
@@ -694,13 +600,13 @@ test_run_if_due(void **state)
 	                     "batch", &done, &failed),
 	    SB_ERR_NOT_FOUND);
 	assert_int_equal(done + failed, 0);
-	enqueue(db, "batch", "{\"ok\":1}", 3, now + 1000);
+	test_job_enqueue(db, "batch", "{\"ok\":1}", 3, now + 1000);
 	assert_int_equal(sb_work_run_if_due(
 	                     &f->ctx, queues, QUEUE_COUNT, "batch", NULL, NULL),
 	    SB_ERR_NOT_FOUND);
 	assert_int_equal(seen.batch_calls, 0);
 	for (int i = 0; i < 4; i++)
-		enqueue(db, "batch", "{\"ok\":1}", 3, now - 1);
+		test_job_enqueue(db, "batch", "{\"ok\":1}", 3, now - 1);
 	assert_int_equal(sb_work_run_if_due(&f->ctx, queues, QUEUE_COUNT,
 	                     "batch", &done, &failed),
 	    SB_OK);
@@ -714,32 +620,33 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-		    test_run_due_counts, setup, teardown),
+		    test_run_due_counts, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_failure_reschedules, setup, teardown),
+		    test_failure_reschedules, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_failure_hint, setup, teardown),
+		    test_failure_hint, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_failure_dead, setup, teardown),
+		    test_failure_dead, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_unknown_queue, setup, teardown),
+		    test_unknown_queue, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_run_due_empty, setup, teardown),
+		    test_run_due_empty, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_run_due_leases, setup, teardown),
+		    test_run_due_leases, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_run_due_batch_cap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_run_id, setup, teardown),
+		    test_run_due_batch_cap, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_run_id_leased_elsewhere, setup, teardown),
+		    test_run_id, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_run_batch, setup, teardown),
+		    test_run_id_leased_elsewhere, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_run_batch_single, setup, teardown),
+		    test_run_batch, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_run_queue_rounds, setup, teardown),
+		    test_run_batch_single, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_run_if_due, setup, teardown),
+		    test_run_queue_rounds, setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_if_due, setup, test_fixture_teardown),
 		cmocka_unit_test(test_owner),
 	};
 
