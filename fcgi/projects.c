@@ -121,6 +121,73 @@ page_headers(struct sb_request *req, const char *path, const char *query,
 	return true;
 }
 
+/* One item of a page as JSON: rows[i] of the page's own row type. */
+typedef cJSON *(*page_item_json)(const void *rows, size_t i);
+
+static cJSON *
+project_item_json(const void *rows, size_t i)
+{
+	return sb_hosting_project_json(&((const struct sb_project *)rows)[i]);
+}
+
+static cJSON *
+deployment_item_json(const void *rows, size_t i)
+{
+	return sb_hosting_deployment_json(
+	    &((const struct sb_deployment *)rows)[i]);
+}
+
+/*
+ * Answers a list: rc from the store's page read, then the Link and
+ * X-Total-Count headers for page of total items at path (with query), and
+ * the n rows as a JSON array of item_json's objects.
+ */
+static void
+send_page(struct sb_request *req, enum sb_err rc, const char *path,
+    const char *query, int64_t page, int64_t total, const void *rows, size_t n,
+    page_item_json item_json)
+{
+	cJSON *array;
+
+	if (rc != SB_OK) {
+		store_failed(req, rc);
+		return;
+	}
+	if (!page_headers(req, path, query, page, total))
+		return;
+	array = cJSON_CreateArray();
+	for (size_t i = 0; array != NULL && i < n; i++) {
+		cJSON *item = item_json(rows, i);
+
+		if (item == NULL || !cJSON_AddItemToArray(array, item)) {
+			cJSON_Delete(item);
+			cJSON_Delete(array);
+			array = NULL;
+		}
+	}
+	send_json(req, 200, array);
+}
+
+/*
+ * Answers a read or change of one item, what (the item's kind) id: 404
+ * for SB_ERR_NOT_FOUND, a store failure for any other error, else status
+ * with json (consumed either way; NULL unless rc is SB_OK).
+ */
+static void
+send_one(struct sb_request *req, enum sb_err rc, int status, const char *what,
+    int64_t id, cJSON *json)
+{
+	if (rc == SB_ERR_NOT_FOUND)
+		sb_response_errorf(req, 404, "not_found", "no %s with id %lld",
+		    what, (long long)id);
+	else if (rc != SB_OK)
+		store_failed(req, rc);
+	else
+		send_json(req, status, json);
+	if (rc != SB_OK)
+		cJSON_Delete(json);
+}
+
 /* Monotonic milliseconds. */
 static int64_t
 monotonic_ms(void)
@@ -197,31 +264,15 @@ projects_list(struct sb_ctx *ctx, struct sb_request *req)
 {
 	struct sb_project rows[SB_HOSTING_PAGE_SIZE];
 	int64_t page, total = 0;
-	cJSON *array;
 	size_t n = 0;
 	enum sb_err rc;
 
 	outbox_check_later(ctx);
 	if (!page_param(req, &page))
 		return;
-	if ((rc = sb_hosting_project_page(ctx->db, page, rows, &n, &total)) !=
-	    SB_OK) {
-		store_failed(req, rc);
-		return;
-	}
-	if (!page_headers(req, "/projects", NULL, page, total))
-		return;
-	array = cJSON_CreateArray();
-	for (size_t i = 0; array != NULL && i < n; i++) {
-		cJSON *item = sb_hosting_project_json(&rows[i]);
-
-		if (item == NULL || !cJSON_AddItemToArray(array, item)) {
-			cJSON_Delete(item);
-			cJSON_Delete(array);
-			array = NULL;
-		}
-	}
-	send_json(req, 200, array);
+	rc = sb_hosting_project_page(ctx->db, page, rows, &n, &total);
+	send_page(req, rc, "/projects", NULL, page, total, rows, n,
+	    project_item_json);
 }
 
 static void
@@ -235,13 +286,8 @@ project_get(struct sb_ctx *ctx, struct sb_request *req)
 	if (!path_id(req, "id", "project", &id))
 		return;
 	rc = sb_hosting_project_get(ctx->db, id, &project);
-	if (rc == SB_ERR_NOT_FOUND)
-		sb_response_errorf(req, 404, "not_found",
-		    "no project with id %lld", (long long)id);
-	else if (rc != SB_OK)
-		store_failed(req, rc);
-	else
-		send_json(req, 200, sb_hosting_project_json(&project));
+	send_one(req, rc, 200, "project", id,
+	    rc == SB_OK ? sb_hosting_project_json(&project) : NULL);
 }
 
 static void
@@ -257,16 +303,8 @@ deployment_create(struct sb_ctx *ctx, struct sb_request *req)
 		return;
 	rc = sb_hosting_deployment_create(
 	    ctx->db, id, (int)ctx->config.job_max_attempts, &d, &outbox);
-	if (rc == SB_ERR_NOT_FOUND) {
-		sb_response_errorf(req, 404, "not_found",
-		    "no project with id %lld", (long long)id);
-		return;
-	}
-	if (rc != SB_OK) {
-		store_failed(req, rc);
-		return;
-	}
-	send_json(req, 201, sb_hosting_deployment_json(&d));
+	send_one(req, rc, 201, "project", id,
+	    rc == SB_OK ? sb_hosting_deployment_json(&d) : NULL);
 }
 
 static void
@@ -276,7 +314,6 @@ deployments_list(struct sb_ctx *ctx, struct sb_request *req)
 	const char *filter = sb_request_query(req, "projectId");
 	char query[48];
 	int64_t page, project_id = 0, total = 0;
-	cJSON *array;
 	size_t n = 0;
 	enum sb_err rc;
 
@@ -291,25 +328,9 @@ deployments_list(struct sb_ctx *ctx, struct sb_request *req)
 		return;
 	rc = sb_hosting_deployment_page(
 	    ctx->db, project_id, page, rows, &n, &total);
-	if (rc != SB_OK) {
-		store_failed(req, rc);
-		return;
-	}
 	snprintf(query, sizeof(query), "projectId=%lld", (long long)project_id);
-	if (!page_headers(req, "/deployments", project_id > 0 ? query : NULL,
-	        page, total))
-		return;
-	array = cJSON_CreateArray();
-	for (size_t i = 0; array != NULL && i < n; i++) {
-		cJSON *item = sb_hosting_deployment_json(&rows[i]);
-
-		if (item == NULL || !cJSON_AddItemToArray(array, item)) {
-			cJSON_Delete(item);
-			cJSON_Delete(array);
-			array = NULL;
-		}
-	}
-	send_json(req, 200, array);
+	send_page(req, rc, "/deployments", project_id > 0 ? query : NULL, page,
+	    total, rows, n, deployment_item_json);
 }
 
 static void
@@ -323,13 +344,8 @@ deployment_get(struct sb_ctx *ctx, struct sb_request *req)
 	if (!path_id(req, "id", "deployment", &id))
 		return;
 	rc = sb_hosting_deployment_get(ctx->db, id, &d);
-	if (rc == SB_ERR_NOT_FOUND)
-		sb_response_errorf(req, 404, "not_found",
-		    "no deployment with id %lld", (long long)id);
-	else if (rc != SB_OK)
-		store_failed(req, rc);
-	else
-		send_json(req, 200, sb_hosting_deployment_json(&d));
+	send_one(req, rc, 200, "deployment", id,
+	    rc == SB_OK ? sb_hosting_deployment_json(&d) : NULL);
 }
 
 static void
@@ -345,18 +361,14 @@ deployment_cancel(struct sb_ctx *ctx, struct sb_request *req)
 		return;
 	rc = sb_hosting_deployment_cancel(
 	    ctx->db, id, (int)ctx->config.job_max_attempts, &d, &outbox);
-	if (rc == SB_ERR_NOT_FOUND)
-		sb_response_errorf(req, 404, "not_found",
-		    "no deployment with id %lld", (long long)id);
-	else if (rc == SB_ERR_CONFLICT)
+	if (rc == SB_ERR_CONFLICT)
 		sb_response_errorf(req, 400, "invalid_state",
 		    "deployment %lld is %s; only a pending, building or "
 		    "deploying deployment can be cancelled",
 		    (long long)id, sb_hosting_status_name(d.status));
-	else if (rc != SB_OK)
-		store_failed(req, rc);
 	else
-		send_json(req, 200, sb_hosting_deployment_json(&d));
+		send_one(req, rc, 200, "deployment", id,
+		    rc == SB_OK ? sb_hosting_deployment_json(&d) : NULL);
 }
 
 /* The token of "Authorization: Bearer <token>", or NULL. */

@@ -205,22 +205,23 @@ hosting_deployment_row(sqlite3_stmt *stmt, struct sb_deployment *d)
 }
 
 /*
- * Fills *out with project id, its owner and flags; SB_ERR_NOT_FOUND if
- * there is none.
+ * Runs the one-row query which with ?1 bound to id and calls row() on the
+ * row into out; SB_ERR_NOT_FOUND if there is none.
  */
-enum sb_err
-sb_hosting_project_get(struct sb_db *db, int64_t id, struct sb_project *out)
+static enum sb_err
+hosting_get(struct sb_db *db, enum hosting_sql which, int64_t id,
+    void (*row)(sqlite3_stmt *, void *, size_t), void *out)
 {
 	sqlite3_stmt *stmt;
 	enum sb_err rc = SB_ERR_DB;
 	int step;
 
-	if ((stmt = hosting_stmt(db, SQL_PROJECT_GET)) == NULL ||
+	if ((stmt = hosting_stmt(db, which)) == NULL ||
 	    sqlite3_bind_int64(stmt, 1, id) != SQLITE_OK)
 		goto out;
 	step = sqlite3_step(stmt);
 	if (step == SQLITE_ROW)
-		hosting_project_row(stmt, out);
+		row(stmt, out, 0);
 	rc = step == SQLITE_ROW   ? SB_OK
 	    : step == SQLITE_DONE ? SB_ERR_NOT_FOUND
 	                          : hosting_rc(step);
@@ -231,20 +232,32 @@ out:
 }
 
 /*
- * Runs a page query (?1 limit, ?2 offset, ?3 optional filter) and calls
- * row() on each result into slot i of the caller's array.
+ * Reads page page of a listing: *total from the count query count_sql,
+ * then the rows of the page query page_sql (?1 limit, ?2 offset), each
+ * passed to row() with its slot i of the caller's array, *count of them.
+ * A filter > 0 is bound to the count query's ?1 and the page query's ?3.
+ * SB_ERR_INVALID for a page out of range.
  */
 static enum sb_err
-hosting_page(struct sb_db *db, enum hosting_sql which, int64_t filter,
-    int64_t page, void (*row)(sqlite3_stmt *, void *, size_t), void *array,
-    size_t *count)
+hosting_page(struct sb_db *db, enum hosting_sql count_sql,
+    enum hosting_sql page_sql, int64_t filter, int64_t page,
+    void (*row)(sqlite3_stmt *, void *, size_t), void *array, size_t *count,
+    int64_t *total)
 {
 	sqlite3_stmt *stmt;
-	enum sb_err rc = SB_ERR_DB;
+	enum sb_err rc;
 	int step = SQLITE_DONE;
 
 	*count = 0;
-	if ((stmt = hosting_stmt(db, which)) == NULL ||
+	if (page < 1 || page > SB_HOSTING_PAGE_MAX)
+		return SB_ERR_INVALID;
+	if ((stmt = hosting_stmt(db, count_sql)) == NULL ||
+	    (filter > 0 && sqlite3_bind_int64(stmt, 1, filter) != SQLITE_OK))
+		return SB_ERR_DB;
+	if ((rc = hosting_int(db, stmt, total)) != SB_OK)
+		return rc;
+	rc = SB_ERR_DB;
+	if ((stmt = hosting_stmt(db, page_sql)) == NULL ||
 	    (sqlite3_bind_int64(stmt, 1, SB_HOSTING_PAGE_SIZE) |
 	        sqlite3_bind_int64(
 	            stmt, 2, (page - 1) * SB_HOSTING_PAGE_SIZE)) != SQLITE_OK ||
@@ -273,6 +286,16 @@ hosting_deployment_slot(sqlite3_stmt *stmt, void *array, size_t i)
 }
 
 /*
+ * Fills *out with project id, its owner and flags; SB_ERR_NOT_FOUND if
+ * there is none.
+ */
+enum sb_err
+sb_hosting_project_get(struct sb_db *db, int64_t id, struct sb_project *out)
+{
+	return hosting_get(db, SQL_PROJECT_GET, id, hosting_project_slot, out);
+}
+
+/*
  * Fills out[0..*count) with page page of the projects and *total;
  * SB_ERR_INVALID for a page out of range.
  */
@@ -280,17 +303,8 @@ enum sb_err
 sb_hosting_project_page(struct sb_db *db, int64_t page,
     struct sb_project out[SB_HOSTING_PAGE_SIZE], size_t *count, int64_t *total)
 {
-	sqlite3_stmt *stmt;
-	enum sb_err rc;
-
-	if (page < 1 || page > SB_HOSTING_PAGE_MAX)
-		return SB_ERR_INVALID;
-	if ((stmt = hosting_stmt(db, SQL_PROJECT_COUNT)) == NULL)
-		return SB_ERR_DB;
-	if ((rc = hosting_int(db, stmt, total)) != SB_OK)
-		return rc;
-	return hosting_page(
-	    db, SQL_PROJECT_PAGE, 0, page, hosting_project_slot, out, count);
+	return hosting_page(db, SQL_PROJECT_COUNT, SQL_PROJECT_PAGE, 0, page,
+	    hosting_project_slot, out, count, total);
 }
 
 /* Fills *out with deployment id; SB_ERR_NOT_FOUND if there is none. */
@@ -298,23 +312,8 @@ enum sb_err
 sb_hosting_deployment_get(
     struct sb_db *db, int64_t id, struct sb_deployment *out)
 {
-	sqlite3_stmt *stmt;
-	enum sb_err rc = SB_ERR_DB;
-	int step;
-
-	if ((stmt = hosting_stmt(db, SQL_DEPLOY_GET)) == NULL ||
-	    sqlite3_bind_int64(stmt, 1, id) != SQLITE_OK)
-		goto out;
-	step = sqlite3_step(stmt);
-	if (step == SQLITE_ROW)
-		hosting_deployment_row(stmt, out);
-	rc = step == SQLITE_ROW   ? SB_OK
-	    : step == SQLITE_DONE ? SB_ERR_NOT_FOUND
-	                          : hosting_rc(step);
-out:
-	if (stmt != NULL)
-		sqlite3_reset(stmt);
-	return rc;
+	return hosting_get(
+	    db, SQL_DEPLOY_GET, id, hosting_deployment_slot, out);
 }
 
 /*
@@ -326,50 +325,31 @@ sb_hosting_deployment_page(struct sb_db *db, int64_t project_id, int64_t page,
     struct sb_deployment out[SB_HOSTING_PAGE_SIZE], size_t *count,
     int64_t *total)
 {
-	sqlite3_stmt *stmt;
-	enum sb_err rc;
-
-	if (page < 1 || page > SB_HOSTING_PAGE_MAX)
-		return SB_ERR_INVALID;
-	stmt = hosting_stmt(
-	    db, project_id > 0 ? SQL_DEPLOY_COUNT_PROJECT : SQL_DEPLOY_COUNT);
-	if (stmt == NULL ||
-	    (project_id > 0 &&
-	        sqlite3_bind_int64(stmt, 1, project_id) != SQLITE_OK))
-		return SB_ERR_DB;
-	if ((rc = hosting_int(db, stmt, total)) != SB_OK)
-		return rc;
 	return hosting_page(db,
+	    project_id > 0 ? SQL_DEPLOY_COUNT_PROJECT : SQL_DEPLOY_COUNT,
 	    project_id > 0 ? SQL_DEPLOY_PAGE_PROJECT : SQL_DEPLOY_PAGE,
-	    project_id, page, hosting_deployment_slot, out, count);
+	    project_id, page, hosting_deployment_slot, out, count, total);
+}
+
+/* The row of SQL_DEPLOY_CONTEXT into the struct hosting_change change. */
+static void
+hosting_change_slot(sqlite3_stmt *stmt, void *change, size_t i)
+{
+	struct hosting_change *c = change;
+
+	(void)i;
+	hosting_deployment_row(stmt, &c->d);
+	c->created_ms = sqlite3_column_int64(stmt, 6);
+	hosting_column(stmt, 7, c->project_name, sizeof(c->project_name));
+	c->owner_id = sqlite3_column_int64(stmt, 8);
+	hosting_column(stmt, 9, c->secret, sizeof(c->secret));
 }
 
 /* Loads deployment id with its project's name, owner and secret. */
 static enum sb_err
 hosting_change_load(struct sb_db *db, int64_t id, struct hosting_change *c)
 {
-	sqlite3_stmt *stmt;
-	enum sb_err rc = SB_ERR_DB;
-	int step;
-
-	if ((stmt = hosting_stmt(db, SQL_DEPLOY_CONTEXT)) == NULL ||
-	    sqlite3_bind_int64(stmt, 1, id) != SQLITE_OK)
-		goto out;
-	step = sqlite3_step(stmt);
-	rc = step == SQLITE_ROW   ? SB_OK
-	    : step == SQLITE_DONE ? SB_ERR_NOT_FOUND
-	                          : hosting_rc(step);
-	if (rc != SB_OK)
-		goto out;
-	hosting_deployment_row(stmt, &c->d);
-	c->created_ms = sqlite3_column_int64(stmt, 6);
-	hosting_column(stmt, 7, c->project_name, sizeof(c->project_name));
-	c->owner_id = sqlite3_column_int64(stmt, 8);
-	hosting_column(stmt, 9, c->secret, sizeof(c->secret));
-out:
-	if (stmt != NULL)
-		sqlite3_reset(stmt);
-	return rc;
+	return hosting_get(db, SQL_DEPLOY_CONTEXT, id, hosting_change_slot, c);
 }
 
 /* Adds key = status's name, or null when status is out of range. */
@@ -424,32 +404,31 @@ out:
 	return rc;
 }
 
+/* The row of SQL_PROJECT_BRIEF into the struct hosting_change change. */
+static void
+hosting_brief_slot(sqlite3_stmt *stmt, void *change, size_t i)
+{
+	struct hosting_change *c = change;
+
+	(void)i;
+	hosting_column(stmt, 0, c->project_name, sizeof(c->project_name));
+	c->owner_id = sqlite3_column_int64(stmt, 1);
+}
+
 /* Fills c for a new pending deployment of project_id (project read). */
 static enum sb_err
 hosting_project_brief(
     struct sb_db *db, int64_t project_id, struct hosting_change *c)
 {
-	sqlite3_stmt *stmt;
-	enum sb_err rc = SB_ERR_DB;
-	int step;
+	enum sb_err rc;
 
-	if ((stmt = hosting_stmt(db, SQL_PROJECT_BRIEF)) == NULL ||
-	    sqlite3_bind_int64(stmt, 1, project_id) != SQLITE_OK)
-		goto out;
-	step = sqlite3_step(stmt);
-	rc = step == SQLITE_ROW   ? SB_OK
-	    : step == SQLITE_DONE ? SB_ERR_NOT_FOUND
-	                          : hosting_rc(step);
-	if (rc != SB_OK)
-		goto out;
-	hosting_column(stmt, 0, c->project_name, sizeof(c->project_name));
-	c->owner_id = sqlite3_column_int64(stmt, 1);
-	c->d.project_id = project_id;
-	c->d.status = SB_DEPLOY_PENDING;
-	c->d.deployed_in = -1;
-out:
-	if (stmt != NULL)
-		sqlite3_reset(stmt);
+	rc = hosting_get(
+	    db, SQL_PROJECT_BRIEF, project_id, hosting_brief_slot, c);
+	if (rc == SB_OK) {
+		c->d.project_id = project_id;
+		c->d.status = SB_DEPLOY_PENDING;
+		c->d.deployed_in = -1;
+	}
 	return rc;
 }
 
