@@ -169,13 +169,19 @@ static int
 cmd_tick(struct sb_ctx *ctx, int argc, char **argv)
 {
 	int done = 0, failed = 0;
+	int64_t pruned = 0;
 
 	(void)argc;
 	(void)argv;
+
 	if (sb_work_run_due(ctx, sb_queues, sb_queue_count, &done, &failed) !=
-	    SB_OK)
+	        SB_OK ||
+	    sb_jobs_prune(ctx->db,
+	        (int64_t)time(NULL) - ctx->config.job_retention_days * 86400,
+	        &pruned) != SB_OK)
 		return 1;
-	printf("tick: %d job(s) done, %d failed\n", done, failed);
+	printf("tick: %d job(s) done, %d failed, %lld old done job(s) pruned\n",
+	    done, failed, (long long)pruned);
 	return 0;
 }
 

@@ -78,6 +78,7 @@ static const struct config_key keys[] = {
 	NUM(http_backoff_cap_ms, "5000", 0, 600000),
 	NUM(job_lease_s, "60", 1, 86400),
 	NUM(job_max_attempts, "8", 1, 100),
+	NUM(job_retention_days, "7", 0, 3650),
 	NUM(db_busy_timeout_ms, "5000", 0, 600000),
 	STR(project_url_domain, "switchboard.app"),
 	NUM(sandbox_token_ttl_s, "300", 1, 86400),

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sb/db.h"
 #include "sb/jobs.h"
@@ -37,6 +38,7 @@ enum jobs_sql {
 	JOBS_SQL_STATE,
 	JOBS_SQL_COUNT_ALL,
 	JOBS_SQL_COUNT_QUEUE,
+	JOBS_SQL_PRUNE,
 	JOBS_SQL__MAX
 };
 
@@ -89,6 +91,8 @@ static const char *const jobs_sql[JOBS_SQL__MAX] = {
 	[JOBS_SQL_COUNT_ALL] = "SELECT count(*) FROM jobs WHERE state = ?1",
 	[JOBS_SQL_COUNT_QUEUE] = "SELECT count(*) FROM jobs"
 	                         " WHERE state = ?1 AND queue = ?2",
+	[JOBS_SQL_PRUNE] = "DELETE FROM jobs WHERE state = 'done'"
+	                   " AND updated_at < ?1",
 };
 
 /* The state column's text for each enum value; the schema CHECKs these. */
@@ -724,6 +728,32 @@ sb_jobs_count(struct sb_db *db, const char *queue, enum sb_job_state state,
 	if (bound != SQLITE_OK)
 		return SB_ERR_DB;
 	return jobs_step_int64(db, stmt, count);
+}
+
+enum sb_err
+sb_jobs_prune(struct sb_db *db, int64_t before, int64_t *deleted)
+{
+	sqlite3_stmt *stmt = sb_db_stmt(db, jobs_sql[JOBS_SQL_PRUNE]);
+	char iso[32];
+	struct tm tm;
+	time_t t = (time_t)before;
+	int changes = 0;
+	enum sb_err rc;
+
+	if (deleted != NULL)
+		*deleted = 0;
+	if (stmt == NULL || gmtime_r(&t, &tm) == NULL)
+		return SB_ERR_DB;
+	/* updated_at is ISO-8601 UTC text, which sorts as time does. */
+	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+	if (jobs_bind_text(stmt, 1, iso) != SQLITE_OK) {
+		sqlite3_reset(stmt);
+		return SB_ERR_DB;
+	}
+	rc = sb_db_write(db, stmt, &changes);
+	if (rc == SB_OK && deleted != NULL)
+		*deleted = changes;
+	return rc;
 }
 
 /* Frees what job holds and zeroes it; safe on a zeroed job or NULL. */

@@ -50,6 +50,7 @@ struct sb_config {
 	long http_backoff_cap_ms;
 	long job_lease_s;
 	long job_max_attempts;
+	long job_retention_days;
 	long db_busy_timeout_ms;
 	char project_url_domain[128];
 	long sandbox_token_ttl_s;

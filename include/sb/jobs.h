@@ -117,6 +117,13 @@ enum sb_err sb_jobs_state(
 enum sb_err sb_jobs_count(struct sb_db *db, const char *queue,
     enum sb_job_state state, int64_t *count);
 
+/*
+ * Deletes the done jobs last updated before the unix time before, in one
+ * transaction, so the table does not grow without bound; dead jobs stay
+ * for an operator.  *deleted (if not NULL) gets how many.
+ */
+enum sb_err sb_jobs_prune(struct sb_db *db, int64_t before, int64_t *deleted);
+
 /* Frees what job holds and zeroes it; safe on a zeroed job. */
 void sb_job_clear(struct sb_job *job);
 

@@ -654,6 +654,52 @@ test_due(void **state)
 	sb_job_clear(&job);
 }
 
+/* Prune deletes done jobs older than the cut, and nothing else. */
+static void
+test_prune(void **state)
+{
+	struct test_fixture *f = *state;
+	struct sb_job job = { 0 };
+	int64_t old, fresh, pending, dead, deleted = -1;
+
+	old = test_job_enqueue(f->ctx.db, "mail", "{}", 3, 100);
+	fresh = test_job_enqueue(f->ctx.db, "mail", "{}", 3, 100);
+	pending = test_job_enqueue(f->ctx.db, "mail", "{}", 3, 100);
+	dead = test_job_enqueue(f->ctx.db, "mail", "{}", 1, 100);
+	assert_int_equal(
+	    sb_jobs_lease_id(f->ctx.db, old, "w", 100, 60, &job), SB_OK);
+	assert_int_equal(sb_jobs_complete(f->ctx.db, &job, 100), SB_OK);
+	sb_job_clear(&job);
+	assert_int_equal(
+	    sb_jobs_lease_id(f->ctx.db, fresh, "w", 100, 60, &job), SB_OK);
+	assert_int_equal(sb_jobs_complete(f->ctx.db, &job, 100), SB_OK);
+	sb_job_clear(&job);
+	assert_int_equal(
+	    sb_jobs_lease_id(f->ctx.db, dead, "w", 100, 60, &job), SB_OK);
+	assert_int_equal(sb_jobs_fail(f->ctx.db, &job, "x", 0, 100), SB_OK);
+	sb_job_clear(&job);
+	/* Age one done job by hand: updated_at is ISO text. */
+	assert_int_equal(sqlite3_exec(sb_db_handle(f->ctx.db),
+	                     "UPDATE jobs SET updated_at = "
+	                     "'2000-01-01T00:00:00.000Z' WHERE state IN "
+	                     "('done', 'dead')",
+	                     NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_exec(sb_db_handle(f->ctx.db),
+	                     "UPDATE jobs SET updated_at = "
+	                     "'2999-01-01T00:00:00.000Z' WHERE id = 2",
+	                     NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sb_jobs_prune(f->ctx.db, 1000000000, &deleted), SB_OK);
+	assert_int_equal(deleted, 1);
+	assert_int_equal(
+	    test_query_int(f->ctx.db, "SELECT count(*) FROM jobs WHERE id = 1"),
+	    0);
+	test_job_assert_state(f->ctx.db, fresh, SB_JOB_DONE);
+	test_job_assert_state(f->ctx.db, pending, SB_JOB_PENDING);
+	test_job_assert_state(f->ctx.db, dead, SB_JOB_DEAD);
+}
+
 #define JOBS_TEST(fn) \
 	cmocka_unit_test_setup_teardown( \
 	    fn, test_fixture_setup, test_fixture_teardown)
@@ -679,6 +725,7 @@ main(void)
 		JOBS_TEST(test_lease_batch_invalid),
 		JOBS_TEST(test_complete_batch),
 		JOBS_TEST(test_due),
+		JOBS_TEST(test_prune),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_job_clear),
 	};
