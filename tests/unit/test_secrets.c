@@ -650,6 +650,7 @@ test_rotation_keeps_old_blobs(void **state)
 	const struct fixture *f = *state;
 	struct sb_secrets *old, *cur;
 	char path[TEST_PATH_MAX], hex[128];
+	char before[SB_SECRETS_DIGEST_HEX], after[SB_SECRETS_DIGEST_HEX];
 	unsigned char *old_blob, *new_blob;
 	size_t old_len, new_len, n;
 
@@ -669,6 +670,10 @@ test_rotation_keeps_old_blobs(void **state)
 	assert_int_not_equal(sb_secrets_key_id(cur), sb_secrets_key_id(old));
 
 	unseal_equals(cur, old_blob, old_len, AD, "old secret", 10);
+	/* Token digests are keyed by token.key, which rotation leaves alone. */
+	sb_secrets_token_digest(old, "sbc_token", before);
+	sb_secrets_token_digest(cur, "sbc_token", after);
+	assert_string_equal(before, after);
 	seal_ok(cur, "new secret", 10, AD, &new_blob, &new_len);
 	assert_int_equal(blob_key_id(new_blob), sb_secrets_key_id(cur));
 	unseal_fails(old, new_blob, new_len, AD);
