@@ -5,7 +5,8 @@
  * validated in full before anything is sent (method table, http/https URL,
  * header tokens without CR/LF), then sent with http and https as the only
  * protocols, no redirects, connect and total timeouts and a response body
- * cap enforced in the write callback.
+ * cap enforced in the write callback.  The callbacks that fill the answer
+ * are in lib/http_response.c and the retry waits in lib/http_retry.c.
  *
  * Retries follow the policy in sb/http.h, decided by two tables: answers
  * (429/502/503/504) and curl errors.  Two choices the header leaves open:
@@ -17,7 +18,6 @@
  * the scheme://host:port only: never the path, query, headers or bodies.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,7 +29,7 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
-#include "sb/http.h"
+#include "http_internal.h"
 #include "sb/log.h"
 
 #if LIBCURL_VERSION_NUM < 0x075500
@@ -37,9 +37,6 @@
 #endif
 
 #define HTTP_ATTEMPTS_MAX 10 /* max_attempts above this is refused */
-#define HTTP_BODY_ALLOC_MIN 1024 /* first body buffer */
-#define HTTP_EPOCH_MIN 1e9 /* reset values above are epoch secs */
-#define HTTP_JITTER_MAX_MS 86400000L /* one day: keeps the draw in 32 bits */
 #define HTTP_ORIGIN_MAX 512 /* scheme://host:port for logs */
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define HTTP_TOKEN_EXTRA "!#$%&'*+-.^_`|~" /* RFC 9110 tchar besides alnum */
@@ -47,17 +44,6 @@
 struct sb_http {
 	CURL *curl;
 	struct sb_http_limits limits;
-};
-
-/* What curl's callbacks share during one attempt. */
-struct transfer {
-	struct sb_http_response *resp;
-	size_t response_max;
-	size_t body_alloc;
-	long line_status; /* from the last status line seen */
-	bool nobody;
-	bool too_large;
-	bool nomem;
 };
 
 static const struct method {
@@ -135,13 +121,6 @@ static const CURLoption data_options[] = { CURLOPT_WRITEDATA,
 	CURLOPT_HEADERDATA };
 
 static const char *const url_prefixes[] = { "http://", "https://" };
-
-/* Headers naming when a rate limit resets, in the order consulted. */
-static const char *const reset_headers[] = {
-	"X-RateLimit-Reset",
-	"X-Rate-Limit-Reset",
-	"RateLimit-Reset",
-};
 
 /* Everything one sb_http_perform() call needs. */
 struct call {
@@ -250,163 +229,6 @@ sb_http_header_safe(const char *s)
 		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
 			return false;
 	return true;
-}
-
-static void
-headers_clear(struct sb_http_response *resp)
-{
-	for (size_t i = 0; i < resp->header_count; i++) {
-		free(resp->headers[i].name);
-		free(resp->headers[i].value);
-		resp->headers[i].name = NULL;
-		resp->headers[i].value = NULL;
-	}
-	resp->header_count = 0;
-}
-
-/* Frees body, content type and kept headers, then zeroes resp. */
-void
-sb_http_response_clear(struct sb_http_response *resp)
-{
-	if (resp == NULL)
-		return;
-	headers_clear(resp);
-	free(resp->body);
-	free(resp->content_type);
-	memset(resp, 0, sizeof(*resp));
-}
-
-/* The value of the first kept header called name, any case; or NULL. */
-const char *
-sb_http_response_header(const struct sb_http_response *resp, const char *name)
-{
-	if (resp == NULL || name == NULL)
-		return NULL;
-	for (size_t i = 0; i < resp->header_count; i++)
-		if (strcasecmp(resp->headers[i].name, name) == 0)
-			return resp->headers[i].value;
-	return NULL;
-}
-
-/*
- * Parses non-negative decimal seconds ("12" or "12.5"): no sign, exponent,
- * hex, inf or spaces.  False if s is anything else.
- */
-static bool
-seconds_parse(const char *s, double *out)
-{
-	size_t len;
-	char *end;
-
-	len = strspn(s, "0123456789");
-	if (len == 0)
-		return false;
-	if (s[len] == '.') {
-		if (strspn(s + len + 1, "0123456789") == 0)
-			return false;
-		len += 1 + strspn(s + len + 1, "0123456789");
-	}
-	if (s[len] != '\0')
-		return false;
-	*out = strtod(s, &end);
-	return end == s + len;
-}
-
-/* Seconds to whole ms, rounded up, within [0, cap]. */
-static long
-seconds_to_ms(double seconds, long cap)
-{
-	double ms = seconds * 1000.0;
-	long whole;
-
-	if (!(ms > 0.0))
-		return 0;
-	if (ms >= (double)cap)
-		return cap;
-	whole = (long)ms;
-	return (double)whole < ms ? whole + 1 : whole;
-}
-
-/* Retry-After as delta seconds or HTTP date; -1 if absent or malformed. */
-static long
-retry_after_ms(const struct sb_http_response *prev, time_t now, long cap)
-{
-	const char *value;
-	double seconds;
-	time_t when;
-
-	value = sb_http_response_header(prev, "Retry-After");
-	if (value == NULL)
-		return -1;
-	if (seconds_parse(value, &seconds))
-		return seconds_to_ms(seconds, cap);
-	if ((when = curl_getdate(value, NULL)) == -1)
-		return -1;
-	return seconds_to_ms(difftime(when, now), cap);
-}
-
-/* The first rate-limit reset header that parses; -1 if none does. */
-static long
-rate_reset_ms(const struct sb_http_response *prev, time_t now, long cap)
-{
-	const char *value;
-	double seconds;
-
-	for (size_t i = 0; i < LEN(reset_headers); i++) {
-		value = sb_http_response_header(prev, reset_headers[i]);
-		if (value == NULL || !seconds_parse(value, &seconds))
-			continue;
-		if (seconds > HTTP_EPOCH_MIN)
-			seconds -= (double)now;
-		return seconds_to_ms(seconds, cap);
-	}
-	return -1;
-}
-
-/* Full jitter: uniform in [0, min(cap, base * 2^(attempt - 1))]. */
-static long
-jitter_ms(int attempt, long base, long cap)
-{
-	unsigned int shift;
-	long bound;
-
-	if (base <= 0 || cap <= 0)
-		return 0;
-	shift = attempt > 1 ? (unsigned int)(attempt - 1) : 0;
-	/* base << shift stays within cap, so it cannot overflow. */
-	if (shift >= sizeof(long) * CHAR_BIT - 1 || base > (cap >> shift))
-		bound = cap;
-	else
-		bound = base << shift;
-	if (bound > HTTP_JITTER_MAX_MS)
-		bound = HTTP_JITTER_MAX_MS;
-	return (long)randombytes_uniform((uint32_t)bound + 1);
-}
-
-/*
- * The wait in ms before retry number attempt (1 = the first retry), in
- * [0, limits->backoff_cap_ms].  Retry-After is honoured after a 429 or a
- * 503, the rate-limit reset headers after a 429 only; otherwise, or when
- * they do not parse, full jitter.  prev may be NULL (no answer); limits
- * NULL gives 0.  now is the wall-clock time that HTTP dates are read
- * against.
- */
-long
-sb_http_retry_delay_ms(const struct sb_http_response *prev, int attempt,
-    const struct sb_http_limits *limits, time_t now)
-{
-	long cap, ms = -1;
-
-	if (limits == NULL)
-		return 0;
-	cap = limits->backoff_cap_ms > 0 ? limits->backoff_cap_ms : 0;
-	if (prev != NULL && (prev->status == 429 || prev->status == 503))
-		ms = retry_after_ms(prev, now, cap);
-	if (ms < 0 && prev != NULL && prev->status == 429)
-		ms = rate_reset_ms(prev, now, cap);
-	if (ms < 0)
-		ms = jitter_ms(attempt, limits->backoff_base_ms, cap);
-	return ms < 0 ? 0 : ms < cap ? ms : cap;
 }
 
 static const struct method *
@@ -566,146 +388,6 @@ headers_build(struct call *call, struct sb_http_response *resp)
 	return SB_OK;
 }
 
-/* Grows the body buffer to hold need bytes, never past response_max + 1. */
-static bool
-body_grow(struct transfer *xfer, size_t need)
-{
-	size_t size = xfer->body_alloc;
-	char *body;
-
-	size = size < HTTP_BODY_ALLOC_MIN ? HTTP_BODY_ALLOC_MIN : size;
-	while (size < need && size <= SIZE_MAX / 2)
-		size *= 2;
-	if (size < need || size > xfer->response_max + 1)
-		size = xfer->response_max + 1;
-	if ((body = realloc(xfer->resp->body, size)) == NULL)
-		return false;
-	xfer->resp->body = body;
-	xfer->body_alloc = size;
-	return true;
-}
-
-/* curl's write callback: appends to the body, aborting past the cap. */
-static size_t
-body_write(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct transfer *xfer = arg;
-	struct sb_http_response *resp = xfer->resp;
-	size_t n = size * nmemb;
-
-	if (n == 0)
-		return 0;
-	if (n > xfer->response_max - resp->body_len) {
-		xfer->too_large = true;
-		return 0;
-	}
-	if (resp->body_len + n + 1 > xfer->body_alloc &&
-	    !body_grow(xfer, resp->body_len + n + 1)) {
-		xfer->nomem = true;
-		return 0;
-	}
-	memcpy(resp->body + resp->body_len, data, n);
-	resp->body_len += n;
-	resp->body[resp->body_len] = '\0';
-	return n;
-}
-
-/* The status code of "HTTP/x yyy reason"; 0 if it has none. */
-static long
-status_line_parse(const char *line, size_t len)
-{
-	const char *space = memchr(line, ' ', len);
-	long status = 0;
-
-	if (space == NULL)
-		return 0;
-	for (const char *p = space + 1; p < line + len && p < space + 4; p++) {
-		if (*p < '0' || *p > '9')
-			return 0;
-		status = status * 10 + (*p - '0');
-	}
-	return status;
-}
-
-/*
- * True if a Content-Length announces a body over the cap.  HEAD, 1xx, 204
- * and 304 answers carry no body whatever their Content-Length says.
- */
-static bool
-length_too_large(const struct transfer *xfer, const char *value)
-{
-	unsigned long long length;
-	char *end;
-
-	if (xfer->nobody || xfer->line_status / 100 == 1 ||
-	    xfer->line_status == 204 || xfer->line_status == 304)
-		return false;
-	if (*value < '0' || *value > '9')
-		return false;
-	errno = 0;
-	length = strtoull(value, &end, 10);
-	if (*end != '\0')
-		return false;
-	return errno == ERANGE || length > xfer->response_max;
-}
-
-/* Keeps one "name: value" line; false aborts the transfer. */
-static bool
-header_keep(
-    struct transfer *xfer, const char *line, size_t name_len, size_t len)
-{
-	struct sb_http_response *resp = xfer->resp;
-	size_t start = name_len + 1, end = len;
-	char *name, *value;
-
-	while (start < end && (line[start] == ' ' || line[start] == '\t'))
-		start++;
-	while (end > start && strchr(" \t\r\n", line[end - 1]) != NULL)
-		end--;
-	if ((name = strndup(line, name_len)) == NULL ||
-	    (value = strndup(line + start, end - start)) == NULL) {
-		free(name);
-		xfer->nomem = true;
-		return false;
-	}
-	if (strcasecmp(name, "Content-Length") == 0 &&
-	    length_too_large(xfer, value))
-		xfer->too_large = true;
-	if (xfer->too_large || resp->header_count >= SB_HTTP_HEADERS_MAX) {
-		free(name);
-		free(value);
-		return !xfer->too_large;
-	}
-	resp->headers[resp->header_count].name = name;
-	resp->headers[resp->header_count].value = value;
-	resp->header_count++;
-	return true;
-}
-
-/*
- * curl's header callback.  A status line starts a new answer (a 1xx or a
- * new attempt), so the headers kept so far are dropped.
- */
-static size_t
-header_write(char *data, size_t size, size_t nitems, void *arg)
-{
-	struct transfer *xfer = arg;
-	size_t n = size * nitems;
-	const char *colon;
-
-	if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
-		headers_clear(xfer->resp);
-		xfer->line_status = status_line_parse(data, n);
-		return n;
-	}
-	/* Blank, folded, over-long and colon-less lines are not kept. */
-	if (n == 0 || n > SB_HTTP_HEADER_LINE_MAX || data[0] == ' ' ||
-	    data[0] == '\t' || (colon = memchr(data, ':', n)) == NULL ||
-	    colon == data)
-		return n;
-	return header_keep(xfer, data, (size_t)(colon - data), n) ? n : 0;
-}
-
 /* Options every attempt shares; false if curl refused one. */
 static bool
 handle_setup_common(struct call *call)
@@ -727,10 +409,10 @@ handle_setup_common(struct call *call)
 	bad |= curl_easy_setopt(curl, CURLOPT_CURLU, call->url) != CURLE_OK;
 	bad |= curl_easy_setopt(curl, CURLOPT_HTTPHEADER, call->headers) !=
 	    CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_write) !=
+	bad |= curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, http_body_write) !=
 	    CURLE_OK;
-	bad |= curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, header_write) !=
-	    CURLE_OK;
+	bad |= curl_easy_setopt(
+	           curl, CURLOPT_HEADERFUNCTION, http_header_write) != CURLE_OK;
 	for (size_t i = 0; i < LEN(data_options); i++)
 		bad |= curl_easy_setopt(curl, data_options[i], &call->xfer) !=
 		    CURLE_OK;
@@ -785,26 +467,6 @@ curl_code_map(CURLcode code, const struct transfer *xfer)
 	    "%s", curl_easy_strerror(code));
 }
 
-/* Drops what the previous attempt left, keeping attempts and timing. */
-static void
-attempt_reset(struct transfer *xfer)
-{
-	struct sb_http_response *resp = xfer->resp;
-
-	headers_clear(resp);
-	free(resp->body);
-	free(resp->content_type);
-	resp->body = NULL;
-	resp->content_type = NULL;
-	resp->body_len = 0;
-	resp->status = 0;
-	resp->error[0] = '\0';
-	xfer->body_alloc = 0;
-	xfer->line_status = 0;
-	xfer->too_large = false;
-	xfer->nomem = false;
-}
-
 /* One attempt.  A failed one keeps status and headers but no body. */
 static enum sb_err
 attempt_run(struct call *call, CURLcode *code)
@@ -814,7 +476,7 @@ attempt_run(struct call *call, CURLcode *code)
 	char *content_type = NULL;
 	enum sb_err rc = SB_OK;
 
-	attempt_reset(&call->xfer);
+	http_transfer_reset(&call->xfer);
 	*code = curl_easy_perform(curl);
 	if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status) !=
 	    CURLE_OK)

@@ -131,32 +131,29 @@ load_enum(const char *value, const char *const *names, int n, int *out)
 	return true;
 }
 
-/* Fills p from the JSON object j; false with err on a bad definition. */
+/* The auth scheme and pagination; false if either is missing or unknown. */
 static bool
-load_one(const cJSON *j, struct sb_provider *p, char *err, size_t errsize)
+load_kinds(const cJSON *j, const cJSON *auth, struct sb_provider *p)
 {
-	const cJSON *auth = cJSON_GetObjectItemCaseSensitive(j, "auth");
-	const cJSON *rate = cJSON_GetObjectItemCaseSensitive(j, "rate_limit");
-	const cJSON *h;
 	int scheme = 0, pagination = 0;
 	const char *pag = json_str(j, "pagination");
 
-	p->name = json_str(j, "name");
-	p->title = json_str(j, "title");
-	p->base_url = json_str(j, "base_url");
-	if (p->name == NULL || p->base_url == NULL || !cJSON_IsObject(auth) ||
+	if (!cJSON_IsObject(auth) ||
 	    !load_enum(json_str(auth, "scheme"), scheme_names, SB_AUTH__MAX,
 	        &scheme) ||
 	    (pag != NULL &&
 	        !load_enum(
-	            pag, pagination_names, SB_PAGINATION__MAX, &pagination))) {
-		snprintf(err, errsize,
-		    "needs name, base_url and a known "
-		    "auth.scheme and pagination");
+	            pag, pagination_names, SB_PAGINATION__MAX, &pagination)))
 		return false;
-	}
 	p->scheme = (enum sb_auth_scheme)scheme;
 	p->pagination = (enum sb_pagination)pagination;
+	return true;
+}
+
+/* The auth object's strings; false with err if p->scheme needs one absent. */
+static bool
+load_auth(const cJSON *auth, struct sb_provider *p, char *err, size_t errsize)
+{
 	p->token_url = json_str(auth, "token_url");
 	p->auth_header = json_str(auth, "header");
 	p->auth_prefix = json_str(auth, "prefix");
@@ -172,6 +169,15 @@ load_one(const cJSON *j, struct sb_provider *p, char *err, size_t errsize)
 		snprintf(err, errsize, "auth.query is required");
 		return false;
 	}
+	return true;
+}
+
+/* The "hosts" array; false with err on a non-string or one too many. */
+static bool
+load_hosts(const cJSON *j, struct sb_provider *p, char *err, size_t errsize)
+{
+	const cJSON *h;
+
 	cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(j, "hosts"))
 	{
 		if (!cJSON_IsString(h) ||
@@ -181,6 +187,28 @@ load_one(const cJSON *j, struct sb_provider *p, char *err, size_t errsize)
 		}
 		p->hosts[p->host_count++] = h->valuestring;
 	}
+	return true;
+}
+
+/* Fills p from the JSON object j; false with err on a bad definition. */
+static bool
+load_one(const cJSON *j, struct sb_provider *p, char *err, size_t errsize)
+{
+	const cJSON *auth = cJSON_GetObjectItemCaseSensitive(j, "auth");
+	const cJSON *rate = cJSON_GetObjectItemCaseSensitive(j, "rate_limit");
+
+	p->name = json_str(j, "name");
+	p->title = json_str(j, "title");
+	p->base_url = json_str(j, "base_url");
+	if (p->name == NULL || p->base_url == NULL || !load_kinds(j, auth, p)) {
+		snprintf(err, errsize,
+		    "needs name, base_url and a known "
+		    "auth.scheme and pagination");
+		return false;
+	}
+	if (!load_auth(auth, p, err, errsize) ||
+	    !load_hosts(j, p, err, errsize))
+		return false;
 	p->headers = cJSON_GetObjectItemCaseSensitive(j, "headers");
 	p->config_defaults =
 	    cJSON_GetObjectItemCaseSensitive(j, "config_defaults");

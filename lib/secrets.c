@@ -414,22 +414,6 @@ out:
 }
 
 /*
- * Loads the keyring.  The current key is env_key_hex when it is neither
- * NULL nor empty (then exactly 64 hex characters, no newline), else
- * dir/master.key (64 hex characters and an optional newline).  Every file
- * "<8 lowercase hex>.key" in dir is an older key, accepted for unsealing
- * only; its name must be its key id.  Other files are ignored.  dir may be
- * NULL, or missing, only when env_key_hex is given.
- *
- * A key file that is not a regular file, is a symlink, or has any group or
- * other permission bit set (st_mode & 077) is refused with SB_ERR_CONFIG,
- * as are a malformed key, a missing master.key and more than
- * SB_SECRETS_KEYS_MAX distinct keys.  Read errors give SB_ERR_IO.
- *
- * On SB_OK *out is set and the caller frees it with sb_secrets_free();
- * otherwise *out is NULL.
- */
-/*
  * Derives the token-digest key: from dir/token.key when there is one (it
  * is never rotated, so issued tokens outlive a master key rotation), else
  * from the current master key.
@@ -470,6 +454,22 @@ out:
 	return rc;
 }
 
+/*
+ * Loads the keyring.  The current key is env_key_hex when it is neither
+ * NULL nor empty (then exactly 64 hex characters, no newline), else
+ * dir/master.key (64 hex characters and an optional newline).  Every file
+ * "<8 lowercase hex>.key" in dir is an older key, accepted for unsealing
+ * only; its name must be its key id.  Other files are ignored.  dir may be
+ * NULL, or missing, only when env_key_hex is given.
+ *
+ * A key file that is not a regular file, is a symlink, or has any group or
+ * other permission bit set (st_mode & 077) is refused with SB_ERR_CONFIG,
+ * as are a malformed key, a missing master.key and more than
+ * SB_SECRETS_KEYS_MAX distinct keys.  Read errors give SB_ERR_IO.
+ *
+ * On SB_OK *out is set and the caller frees it with sb_secrets_free();
+ * otherwise *out is NULL.
+ */
 enum sb_err
 sb_secrets_open(
     const char *dir, const char *env_key_hex, struct sb_secrets **out)
@@ -719,10 +719,9 @@ out:
 }
 
 /*
- * Writes the keyed BLAKE2b digest of token, keyed with a subkey of the
- * current key ("sbtoken_" context), as 64 lowercase hex and a NUL.  The
- * digest changes when the current key does.  A NULL keyring or token
- * writes "".
+ * Writes the keyed BLAKE2b digest of token, keyed with the subkey that
+ * token_key_derive() made (from token.key, else from the master key), as
+ * 64 lowercase hex and a NUL.  A NULL keyring or token writes "".
  */
 void
 sb_secrets_token_digest(const struct sb_secrets *s, const char *token,

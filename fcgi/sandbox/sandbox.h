@@ -77,10 +77,22 @@ const char *sandbox_params_get(
 
 /* stats.c */
 
-/* Counts one request to path; paths longer than SANDBOX_PATH_MAX are not
- * counted. */
+/*
+ * Counts one request to path; paths longer than SANDBOX_PATH_MAX are not
+ * counted (SB_OK).  SB_ERR_DB (logged) if the counter could not be written.
+ */
 enum sb_err sandbox_stats_hit(struct sb_ctx *ctx, const char *path);
+
+/*
+ * The handlers below are route handlers: each sends exactly one response
+ * on req and returns nothing.  A store failure answers 500 "internal"
+ * through sandbox_internal(); nothing they make outlives the call.
+ */
+
+/* GET /_sandbox/stats: 200 {"paths": {path: count, ...}, "total": sum}. */
 void sandbox_stats_get(struct sb_ctx *ctx, struct sb_request *req);
+
+/* DELETE /_sandbox/stats: every counter back to zero; 204. */
 void sandbox_stats_reset(struct sb_ctx *ctx, struct sb_request *req);
 
 /* faults.c */
@@ -102,13 +114,33 @@ enum sb_err sandbox_fault_take(
 bool sandbox_fault_apply(struct sb_ctx *ctx, struct sb_request *req,
     const struct sandbox_fault *fault);
 
+/*
+ * POST /_sandbox/faults {"path", "kind", "count", "arg"}: 201 with the
+ * switch set; 400 "invalid_request" for an unknown kind or a bad field.
+ */
 void sandbox_faults_add(struct sb_ctx *ctx, struct sb_request *req);
+
+/* GET /_sandbox/faults: 200, the switches waiting, oldest first. */
 void sandbox_faults_list(struct sb_ctx *ctx, struct sb_request *req);
+
+/* DELETE /_sandbox/faults: every switch off; 204. */
 void sandbox_faults_clear(struct sb_ctx *ctx, struct sb_request *req);
 
 /* oauth.c */
 
+/*
+ * POST /oauth/grant [{client_id, expires_in}]: stands in for the consent
+ * screen; 201 a fresh access/refresh pair, 400 "invalid_request" for a bad
+ * field.
+ */
 void sandbox_oauth_grant(struct sb_ctx *ctx, struct sb_request *req);
+
+/*
+ * POST /oauth/token (form or JSON body): the refresh_token grant (rotating
+ * the refresh token) and the client_credentials grant.  Errors are
+ * RFC 6749 section 5.2 {"error", "error_description"} answers
+ * (invalid_request, invalid_grant, unsupported_grant_type, ...).
+ */
 void sandbox_oauth_token(struct sb_ctx *ctx, struct sb_request *req);
 
 /*
@@ -120,8 +152,22 @@ bool sandbox_oauth_bearer(struct sb_ctx *ctx, struct sb_request *req);
 
 /* api.c */
 
+/*
+ * The protected API: each first checks the bearer token with
+ * sandbox_oauth_bearer() (401 "invalid_token" without a live one).
+ */
+
+/* GET /api/me: 200, the token's user (always the first). */
 void sandbox_api_me(struct sb_ctx *ctx, struct sb_request *req);
+
+/* GET /api/users[?limit=N]: 200, at most N users; 400 for a bad limit. */
 void sandbox_api_users(struct sb_ctx *ctx, struct sb_request *req);
+
+/*
+ * Any method on /api/echo: 200 {"method", "path", "query", "args",
+ * "headers", "body"}, exactly what the gateway sent, with a cookie the
+ * gateway must strip.
+ */
 void sandbox_api_echo(struct sb_ctx *ctx, struct sb_request *req);
 
 #endif

@@ -56,17 +56,29 @@ struct sb_ctx {
 
 /*
  * Runs the responder until its socket closes or it is signalled.  Returns
- * the process exit status.
+ * the process exit status: non-zero (after a log line) if the context or
+ * FastCGI could not be set up.  Everything it made is released before it
+ * returns.
  */
 int sb_app_main(const struct sb_app *app, int argc, char **argv);
 
 /*
  * Builds the context for app without serving: used by sbctl and tests.  On
  * SB_OK ctx is ready and the caller releases it with sb_app_ctx_clear().
+ * Otherwise the result is the first failing step's (configuration,
+ * database, keyring, HTTP client, providers or app->init; logged where it
+ * has a message) and ctx may be partly built: release it with
+ * sb_app_ctx_clear() in every case.
  */
 enum sb_err sb_app_ctx_init(struct sb_ctx *ctx, const struct sb_app *app);
 
-/* Makes ctx->http from the configured limits. */
+/*
+ * Makes ctx->http from the configured limits (after
+ * sb_http_global_init()).  On SB_OK ctx owns it and sb_app_ctx_clear()
+ * frees it; otherwise no client is made and the result is
+ * sb_http_global_init()'s or sb_http_new()'s (SB_ERR_INVALID for limits
+ * out of range).
+ */
 enum sb_err sb_app_http_new(struct sb_ctx *ctx);
 
 /* Releases what ctx holds; safe on a partly initialised ctx. */

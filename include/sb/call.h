@@ -49,8 +49,13 @@ enum sb_err sb_call_perform(struct sb_ctx *ctx, struct sb_connection *conn,
  * grant) unless another process already replaced the access token seen as
  * stale (stale_token, may be NULL for "whatever is stored"): at most one
  * process asks the token endpoint at a time.  On SB_OK conn holds the new
- * credentials.  Failures are recorded on the connection; SB_ERR_BUSY if
- * another refresher held the lease past SB_CALL_WAIT_MS.
+ * credentials.  Failures are recorded on the connection and give
+ * SB_ERR_UNAUTHORIZED (err says why, without secrets); SB_ERR_BUSY if
+ * another refresher held the lease past SB_CALL_WAIT_MS; SB_ERR_BUSY or
+ * SB_ERR_DB if the lease could not be written; SB_ERR_DB if the outcome
+ * could not be recorded; SB_ERR_NOMEM; or sb_connection_load()'s
+ * errors while waiting (conn then cleared).  The caller clears conn with
+ * sb_connection_clear() in every case.
  */
 enum sb_err sb_call_refresh(struct sb_ctx *ctx, struct sb_connection *conn,
     const char *stale_token, char *err, size_t errsize);
@@ -62,8 +67,11 @@ enum sb_err sb_call_refresh(struct sb_ctx *ctx, struct sb_connection *conn,
 /*
  * `sbctl refresh`: refreshes every OAuth2 or client-credentials connection
  * whose token expires within SB_CALL_REFRESH_AHEAD_S of now or that was
- * not refreshed for SB_CALL_REFRESH_STALE_S.  *refreshed and *failed count
- * the outcomes (each recorded on its connection).
+ * not refreshed for SB_CALL_REFRESH_STALE_S, at most
+ * SB_CALL_REFRESH_BATCH per run.  *refreshed and *failed count the
+ * outcomes (each recorded on its connection); one connection failing does
+ * not stop the run.  SB_ERR_NOMEM, or SB_ERR_DB if the due connections
+ * could not be listed (then nothing was tried).
  */
 enum sb_err sb_call_refresh_due(
     struct sb_ctx *ctx, int64_t now, int *refreshed, int *failed);

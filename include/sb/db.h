@@ -46,16 +46,25 @@ sqlite3 *sb_db_handle(struct sb_db *db);
  */
 sqlite3_stmt *sb_db_stmt(struct sb_db *db, const char *sql);
 
-/* BEGIN IMMEDIATE, retried up to SB_DB_BEGIN_ATTEMPTS times on busy. */
+/*
+ * BEGIN IMMEDIATE, retried with a short random sleep up to
+ * SB_DB_BEGIN_ATTEMPTS times on busy.  SB_ERR_BUSY if the lock never came,
+ * SB_ERR_INVALID for a NULL db, else SB_ERR_NOMEM or SB_ERR_DB (logged).
+ */
 enum sb_err sb_db_begin(struct sb_db *db);
 
-/* COMMIT; on failure the transaction is rolled back. */
+/*
+ * COMMIT; on failure (SB_ERR_BUSY, SB_ERR_NOMEM or SB_ERR_DB, logged) the
+ * transaction is rolled back.  SB_ERR_INVALID for a NULL db.
+ */
 enum sb_err sb_db_commit(struct sb_db *db);
 
 /*
  * Runs the bound statement st as one BEGIN IMMEDIATE transaction and
  * resets it.  *changes (if not NULL) gets the rows it changed.  A NULL st
- * (sb_db_stmt failed) gives SB_ERR_DB.
+ * (sb_db_stmt failed) gives SB_ERR_DB.  A failed step is logged and
+ * rolled back: SB_ERR_BUSY if the database was locked, else SB_ERR_DB;
+ * sb_db_begin()'s and sb_db_commit()'s errors pass through.
  */
 enum sb_err sb_db_write(struct sb_db *db, sqlite3_stmt *st, int *changes);
 
@@ -66,7 +75,11 @@ void sb_db_rollback(struct sb_db *db);
  * Applies, in file-name order, each "*.sql" file of dir not yet recorded in
  * schema_migrations, each in its own transaction together with its record.
  * On SB_OK *applied (if not NULL) holds how many were applied.  A failing
- * migration is rolled back and named in the log.
+ * migration is rolled back and named in the log, and the ones after it
+ * are not tried (*applied counts those before it): SB_ERR_IO or
+ * SB_ERR_TOO_LARGE for a directory or file that cannot be read, or is too
+ * big, SB_ERR_NOMEM, SB_ERR_BUSY or SB_ERR_DB.  SB_ERR_INVALID for NULL
+ * arguments.
  */
 enum sb_err sb_db_migrate(struct sb_db *db, const char *dir, int *applied);
 

@@ -70,7 +70,10 @@ struct sb_http;
 /*
  * Makes a client with the given limits.  On SB_OK *out is set and the
  * caller frees it with sb_http_free(); otherwise *out is NULL.
- * curl_global_init must have run (sb_http_global_init).
+ * SB_ERR_INVALID if a timeout or response_max is not positive, a backoff
+ * is negative, max_attempts is outside 1..10, or limits or out is NULL;
+ * SB_ERR_NOMEM if the client or its curl handle cannot be made.
+ * sb_http_global_init() must have run.
  */
 enum sb_err sb_http_new(
     const struct sb_http_limits *limits, struct sb_http **out);
@@ -78,7 +81,11 @@ enum sb_err sb_http_new(
 /* Frees the client and its handle; NULL is a no-op. */
 void sb_http_free(struct sb_http *http);
 
-/* Process-wide libcurl set-up; call once in main() before threads. */
+/*
+ * Process-wide set-up of libcurl and of libsodium (which draws the retry
+ * jitter); call once in main() before any thread starts.  SB_ERR_CRYPTO if
+ * libsodium fails to start, SB_ERR_IO if libcurl does.
+ */
 enum sb_err sb_http_global_init(void);
 
 /*
@@ -97,7 +104,11 @@ enum sb_err sb_http_perform(struct sb_http *http,
 /* Frees what resp holds and zeroes it; safe on a zeroed resp. */
 void sb_http_response_clear(struct sb_http_response *resp);
 
-/* Case-insensitive look-up of a kept response header; NULL if absent. */
+/*
+ * Case-insensitive look-up of a kept response header: the first one called
+ * name, borrowed from resp until it is cleared.  NULL if absent or if resp
+ * or name is NULL.
+ */
 const char *sb_http_response_header(
     const struct sb_http_response *resp, const char *name);
 
@@ -107,12 +118,18 @@ const char *sb_http_response_header(
  * Retry-After (delta seconds or HTTP date), then X-RateLimit-Reset /
  * X-Rate-Limit-Reset / RateLimit-Reset (epoch seconds or delta), else full
  * jitter: uniform in [0, min(cap, base * 2^(attempt-1))].  Never more than
- * limits->backoff_cap_ms.  now is the current time, for HTTP dates.
+ * limits->backoff_cap_ms.  Retry-After is read after a 429 or a 503 only,
+ * the reset headers after a 429 only.  now is the current time, for HTTP
+ * dates.  Cannot fail: headers that do not parse fall through to the jitter,
+ * and a NULL limits gives 0.
  */
 long sb_http_retry_delay_ms(const struct sb_http_response *prev, int attempt,
     const struct sb_http_limits *limits, time_t now);
 
-/* True if s holds no control byte but tab (CR and LF above all). */
+/*
+ * True if s holds no control byte but tab (CR and LF above all) and no
+ * DEL; false for NULL.
+ */
 bool sb_http_header_safe(const char *s);
 
 #endif

@@ -39,9 +39,10 @@ struct sb_mapping_path {
  * Parses the len bytes of text as a source path.  Syntax: segment ('.' key
  * | '[' digits ']')*, where the first segment is a key or an index, a key
  * is one or more bytes other than '.', '[', ']', and the empty path is
- * refused.  Keys point into text (not copied).  On failure returns
- * SB_ERR_INVALID and sets *error_pos (if not NULL) to the byte offset of
- * the first bad byte; SB_ERR_TOO_LARGE past the caps.
+ * refused.  out is caller storage; its keys point into text (not copied),
+ * so text must outlive it.  On failure returns SB_ERR_INVALID and sets
+ * *error_pos (if not NULL) to the byte offset of the first bad byte;
+ * SB_ERR_TOO_LARGE past the caps.
  */
 enum sb_err sb_mapping_path_parse(const char *text, size_t len,
     struct sb_mapping_path *out, size_t *error_pos);

@@ -81,8 +81,11 @@ struct sb_providers;
 
 /*
  * Loads and checks the providers file at path.  On SB_OK *out is set and the
- * caller frees it with sb_providers_free(); otherwise *out is NULL and err
- * names the provider and field at fault.
+ * caller frees it with sb_providers_free(), which also ends every string
+ * of its providers (they point into the parsed file); otherwise *out is
+ * NULL and the result is SB_ERR_CONFIG with err naming the file, or the
+ * provider and field at fault (unreadable, over SB_PROVIDER_FILE_MAX, not
+ * JSON, a bad definition, more than SB_PROVIDER_MAX), or SB_ERR_NOMEM.
  */
 enum sb_err sb_providers_load(
     const char *path, struct sb_providers **out, char *err, size_t errsize);
@@ -90,16 +93,24 @@ enum sb_err sb_providers_load(
 /* Frees what sb_providers_load made; NULL is a no-op. */
 void sb_providers_free(struct sb_providers *p);
 
-/* The provider called name, borrowed, or NULL. */
+/*
+ * The provider called name, borrowed until sb_providers_free(); NULL if
+ * there is none or p or name is NULL.
+ */
 const struct sb_provider *sb_providers_find(
     const struct sb_providers *p, const char *name);
 
-/* Number of providers and the i-th one, borrowed. */
+/* Number of providers; 0 for NULL. */
 size_t sb_providers_count(const struct sb_providers *p);
+
+/* The i-th provider, borrowed until sb_providers_free(); NULL past count. */
 const struct sb_provider *sb_providers_at(
     const struct sb_providers *p, size_t i);
 
-/* A JSON description of provider (no secrets exist in it); caller frees. */
+/*
+ * A JSON description of provider (no secrets exist in it).  The caller
+ * frees it with cJSON_Delete(); NULL when out of memory.
+ */
 cJSON *sb_provider_describe(const struct sb_provider *provider);
 
 /* The scheme's name as used in the file ("oauth2"), never NULL. */

@@ -62,13 +62,17 @@ struct sb_request {
 /*
  * Fills req from the FastCGI request: parameters copied into arena, the body
  * read (at most body_max bytes; a declared or actual larger body gives
- * SB_ERR_TOO_LARGE) and the query string parsed.  On any result req is
- * usable for sending an error response; clear it with sb_request_clear().
+ * SB_ERR_TOO_LARGE; a malformed CONTENT_LENGTH or a body shorter than it
+ * gives SB_ERR_INVALID) and the query string parsed (SB_ERR_INVALID or
+ * SB_ERR_TOO_LARGE as sb_request_parse_query() says).  SB_ERR_NOMEM when
+ * the arena is full.  On any result req is usable for sending an error
+ * response; its strings live in arena, and the caller clears it with
+ * sb_request_clear().
  */
 enum sb_err sb_request_read(struct sb_request *req, struct FCGX_Request *fcgi,
     struct sb_arena *arena, size_t body_max);
 
-/* Frees what req holds outside the arena (the parsed JSON). */
+/* Frees what req holds outside the arena (the parsed JSON); NULL ok. */
 void sb_request_clear(struct sb_request *req);
 
 /*
@@ -84,7 +88,9 @@ enum sb_err sb_request_parse_query(struct sb_arena *arena, const char *query,
 
 /*
  * Percent-decodes the len bytes of s into the arena; '+' becomes a space if
- * plus_is_space.  SB_ERR_INVALID on a bad escape or a decoded NUL.
+ * plus_is_space.  On SB_OK *out is the NUL-terminated result, owned by
+ * arena; otherwise *out is NULL and the result is SB_ERR_INVALID on a bad
+ * escape or a decoded or raw NUL, or SB_ERR_NOMEM when the arena is full.
  */
 enum sb_err sb_request_decode(struct sb_arena *arena, const char *s, size_t len,
     bool plus_is_space, char **out);
@@ -99,15 +105,15 @@ enum sb_err sb_request_decode(struct sb_arena *arena, const char *s, size_t len,
 enum sb_err sb_request_parse_json(const char *text, size_t len, int depth_max,
     cJSON **out, size_t *error_offset);
 
-/* Value of query key (first occurrence) or NULL. */
+/* Value of query key (first occurrence), borrowed from the arena, or NULL. */
 const char *sb_request_query(const struct sb_request *req, const char *key);
 
-/* Value of path parameter name or NULL. */
+/* Value of path parameter name, borrowed from the arena, or NULL. */
 const char *sb_request_param(const struct sb_request *req, const char *name);
 
 /*
  * Parses a decimal integer in [min, max] with nothing after it; false on
- * empty text, junk or overflow.
+ * empty text, junk, overflow or a value out of range (*out untouched).
  */
 bool sb_request_parse_int(
     const char *s, int64_t min, int64_t max, int64_t *out);

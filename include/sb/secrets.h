@@ -38,8 +38,11 @@ struct sb_secrets;
 
 /*
  * Creates dir (0700) if missing and writes a new random master.key and
- * token.key (0600) unless they exist.  *created (if not NULL) tells
- * whether master.key was made.
+ * token.key (0600) unless they exist, which are left alone.  *created (if not
+ * NULL) tells whether master.key was made.  SB_ERR_INVALID for a NULL or empty
+ * dir, SB_ERR_IO (logged) when the directory or a key file cannot be made or
+ * written (a partly written key file is removed), SB_ERR_CRYPTO if
+ * libsodium fails to start.
  */
 enum sb_err sb_secrets_keygen(const char *dir, bool *created);
 
@@ -48,6 +51,11 @@ enum sb_err sb_secrets_keygen(const char *dir, bool *created);
  * the current key instead of dir/master.key.  On SB_OK *out is set and the
  * caller frees it with sb_secrets_free(); otherwise *out is NULL.  Key
  * material is held in sodium_malloc'ed memory and wiped on free.
+ * SB_ERR_INVALID without dir or env_key_hex; SB_ERR_CONFIG (logged) for a
+ * malformed or missing master key, a key file that is not a private
+ * regular file (no group or other bits) or more than SB_SECRETS_KEYS_MAX
+ * keys; SB_ERR_IO if a key file or dir cannot be read; SB_ERR_NOMEM;
+ * SB_ERR_CRYPTO if libsodium fails.
  */
 enum sb_err sb_secrets_open(
     const char *dir, const char *env_key_hex, struct sb_secrets **out);
@@ -55,13 +63,15 @@ enum sb_err sb_secrets_open(
 /* Wipes and frees; NULL is a no-op. */
 void sb_secrets_free(struct sb_secrets *s);
 
-/* The current key's id (for logs and rotation; not secret). */
+/* The current key's id (for logs and rotation; not secret); 0 for NULL. */
 uint32_t sb_secrets_key_id(const struct sb_secrets *s);
 
 /*
  * Seals len bytes of plain bound to ad.  On SB_OK *blob (malloc'ed, caller
- * frees with free()) holds *blob_len bytes; otherwise *blob is NULL.
- * Returns SB_ERR_TOO_LARGE past SB_SECRETS_PLAIN_MAX.
+ * frees with free()) holds *blob_len bytes; otherwise *blob is NULL and
+ * *blob_len 0.  SB_ERR_INVALID for a NULL keyring, ad or out-pointer (or
+ * NULL plain with len > 0); SB_ERR_TOO_LARGE past SB_SECRETS_PLAIN_MAX or
+ * for an ad over 1024 bytes; SB_ERR_NOMEM; SB_ERR_CRYPTO if sealing fails.
  */
 enum sb_err sb_secrets_seal(const struct sb_secrets *s, const void *plain,
     size_t len, const char *ad, unsigned char **blob, size_t *blob_len);
@@ -69,8 +79,10 @@ enum sb_err sb_secrets_seal(const struct sb_secrets *s, const void *plain,
 /*
  * Opens a blob made by sb_secrets_seal() with the same ad.  On SB_OK *plain
  * holds *len bytes followed by a NUL (not counted), and the caller frees it
- * with sb_secrets_plain_free(); otherwise *plain is NULL and the result is
- * SB_ERR_CRYPTO (tampered, wrong ad, unknown key id or malformed).
+ * with sb_secrets_plain_free(); otherwise *plain is NULL, *len 0, and the
+ * result is SB_ERR_CRYPTO (tampered, wrong ad, unknown key id or
+ * malformed; an unknown key id is logged), SB_ERR_INVALID for a NULL
+ * keyring or out-pointer, or SB_ERR_NOMEM.
  */
 enum sb_err sb_secrets_unseal(const struct sb_secrets *s,
     const unsigned char *blob, size_t blob_len, const char *ad, char **plain,
@@ -81,21 +93,30 @@ void sb_secrets_plain_free(char *plain, size_t len);
 
 /*
  * Writes a new random token "<prefix>_" followed by 43 base64url characters
- * (32 random bytes) into out (at least SB_SECRETS_TOKEN_MAX bytes).
- * prefix is at most 8 characters.
+ * (32 random bytes) and a NUL into out (SB_SECRETS_TOKEN_MAX bytes always
+ * fit).  prefix is 1 to 8 characters of [a-z0-9], else SB_ERR_INVALID; an
+ * outsize too small for the token gives SB_ERR_TOO_LARGE.  On failure out,
+ * if it has room, holds "".
  */
 enum sb_err sb_secrets_token_new(const char *prefix, char *out, size_t outsize);
 
-/* Keyed BLAKE2b digest of token into out, as lowercase hex with a NUL. */
+/*
+ * Keyed BLAKE2b digest of token into out (caller storage), as lowercase
+ * hex with a NUL.  Cannot fail; a NULL keyring or token writes "".
+ */
 void sb_secrets_token_digest(const struct sb_secrets *s, const char *token,
     char out[SB_SECRETS_DIGEST_HEX]);
 
-/* Constant-time equality of n bytes (sodium_memcmp). */
+/*
+ * Constant-time equality of n bytes (sodium_memcmp); true for n 0, false
+ * if either is NULL.
+ */
 bool sb_secrets_equal(const void *a, const void *b, size_t n);
 
 /*
  * Constant-time equality of two NUL-terminated strings: compares digests of
  * both so the time depends on neither content nor where they differ.
+ * False if either is NULL.
  */
 bool sb_secrets_equal_str(const char *a, const char *b);
 
