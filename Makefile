@@ -31,7 +31,7 @@ RESPONDERS := gateway projects events sandbox bare bare_insert
 BINS := $(RESPONDERS:%=$(B)/bin/%) $(B)/bin/sbctl
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNITS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-HEADERS := $(wildcard include/sb/*.h fcgi/*/*.h)
+HEADERS := $(wildcard include/sb/*.h lib/*.h fcgi/*/*.h)
 
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
