@@ -320,52 +320,59 @@ connection_id_valid(const char *s, size_t len)
 	return true;
 }
 
-/* Reads the stored digest of id into digest; false if there is none. */
-static bool
-connection_digest(
-    struct sb_ctx *ctx, const char *id, char digest[SB_SECRETS_DIGEST_HEX])
+/*
+ * The token's connection id, if the token has the shape "<id>.<secret>";
+ * otherwise "" (which names no row).
+ */
+static void
+token_connection_id(const char *token, char id[SB_CONNECTION_ID_MAX])
 {
-	sqlite3_stmt *st = sb_db_stmt(ctx->db, sql[Q_GET]);
-	bool found = false;
+	const char *dot = token != NULL ? strchr(token, '.') : NULL;
 
-	if (st == NULL)
-		return false;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_bytes(st, 1) == SB_SECRETS_DIGEST_HEX - 1) {
-		memcpy(
-		    digest, sqlite3_column_text(st, 1), SB_SECRETS_DIGEST_HEX);
-		found = true;
+	id[0] = '\0';
+	if (dot != NULL && strlen(token) < SB_CONNECTION_TOKEN_MAX &&
+	    connection_id_valid(token, (size_t)(dot - token))) {
+		memcpy(id, token, (size_t)(dot - token));
+		id[dot - token] = '\0';
 	}
-	sqlite3_reset(st);
-	return found;
 }
 
+/*
+ * One read of the row does both: the stored digest is compared while the
+ * row is current, and only a match goes on to open it.  A missing row is
+ * compared against a digest of zeros, so every token costs the same digest
+ * and compare.
+ */
 enum sb_err
 sb_connection_authenticate(struct sb_ctx *ctx, const char *token,
     const char *id, struct sb_connection *conn)
 {
 	char given[SB_SECRETS_DIGEST_HEX], stored[SB_SECRETS_DIGEST_HEX];
-	char token_id[SB_CONNECTION_ID_MAX] = "";
-	const char *dot = token != NULL ? strchr(token, '.') : NULL;
-	bool ok;
+	sqlite3_stmt *st = sb_db_stmt(ctx->db, sql[Q_GET]);
+	enum sb_err rc = SB_ERR_UNAUTHORIZED;
+	bool row, ok;
 
 	memset(conn, 0, sizeof(*conn));
-	/* Every path does the digest and the compare, found or not. */
 	memset(stored, '0', sizeof(stored) - 1);
 	stored[sizeof(stored) - 1] = '\0';
-	ok = dot != NULL && strlen(token) < SB_CONNECTION_TOKEN_MAX &&
-	    connection_id_valid(token, (size_t)(dot - token));
-	if (ok)
-		memcpy(token_id, token, (size_t)(dot - token));
+	token_connection_id(token, conn->id);
 	sb_secrets_token_digest(
 	    ctx->secrets, token != NULL ? token : "", given);
-	ok = connection_digest(ctx, token_id, stored) && ok;
-	ok = sb_secrets_equal(given, stored, sizeof(given)) && ok;
-	ok = ok && (id == NULL || strcmp(id, token_id) == 0);
-	if (!ok)
-		return SB_ERR_UNAUTHORIZED;
-	return sb_connection_load(ctx, token_id, conn);
+	if (st == NULL)
+		return SB_ERR_DB;
+	sqlite3_bind_text(st, 1, conn->id, -1, SQLITE_STATIC);
+	row = sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_bytes(st, 1) == SB_SECRETS_DIGEST_HEX - 1;
+	if (row)
+		memcpy(stored, sqlite3_column_text(st, 1), sizeof(stored));
+	ok = sb_secrets_equal(given, stored, sizeof(given)) && row;
+	ok = ok && (id == NULL || strcmp(id, conn->id) == 0);
+	if (ok)
+		rc = connection_from_row(ctx, st, conn);
+	sqlite3_reset(st);
+	if (rc != SB_OK)
+		sb_connection_clear(conn);
+	return rc;
 }
 
 /* Seals and stores new credentials of conn; conn takes a copy. */
