@@ -35,7 +35,7 @@
 #include "sb/response.h"
 
 #define PROJECTS_ACTIVITY_PAGE_MAX 1000000
-#define OUTBOX_LINGER_MS 20 /* least time between busy outbox checks */
+#define OUTBOX_LINGER_MS 50 /* least time between busy outbox checks */
 
 /* The responder's own state (ctx->user). */
 struct projects_state {

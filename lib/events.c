@@ -288,14 +288,27 @@ events_batch_body(const struct sb_job *jobs, size_t n, size_t *len)
 	return body;
 }
 
-/* True if the job's event id (its payload's "id") is id. */
+/*
+ * True if the job's event id (its payload's "id") is id.  The outbox
+ * writes "id" first ({"id":"...",...}), so for a usable id (nothing in
+ * it to escape) the text is compared as it is, and the payload is parsed
+ * only when it is shaped otherwise.
+ */
 static bool
 events_job_is(const struct sb_job *job, const char *id)
 {
-	cJSON *event = cJSON_Parse(job->payload);
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(event, "id");
-	bool same = cJSON_IsString(v) && strcmp(v->valuestring, id) == 0;
+	static const char prefix[] = "{\"id\":\"";
+	size_t n = sizeof(prefix) - 1, len = strlen(id);
+	const cJSON *v;
+	cJSON *event;
+	bool same;
 
+	if (sb_events_id_valid(id) && strncmp(job->payload, prefix, n) == 0)
+		return strncmp(job->payload + n, id, len) == 0 &&
+		    job->payload[n + len] == '"';
+	event = cJSON_Parse(job->payload);
+	v = cJSON_GetObjectItemCaseSensitive(event, "id");
+	same = cJSON_IsString(v) && strcmp(v->valuestring, id) == 0;
 	cJSON_Delete(event);
 	return same;
 }
@@ -437,28 +450,43 @@ events_project_id(const cJSON *payload)
 	return (int64_t)v->valuedouble;
 }
 
+/*
+ * An event's payload as it is stored: its JSON text (malloc'ed) and its
+ * project id.  Both are made before the transaction, so that the write lock
+ * is held for the inserts alone.
+ */
+struct events_row {
+	char *text;
+	int64_t project_id;
+};
+
+/* Fills row from payload; SB_ERR_NOMEM if the text cannot be made. */
+static enum sb_err
+events_row_make(const cJSON *payload, struct events_row *row)
+{
+	row->project_id = events_project_id(payload);
+	row->text = cJSON_PrintUnformatted(payload);
+	return row->text != NULL ? SB_OK : SB_ERR_NOMEM;
+}
+
 /* Inserts the event unless its id exists; *created tells which. */
 static enum sb_err
 events_insert(struct sb_db *db, const char *id, const char *name,
-    const cJSON *payload, bool *created)
+    const struct events_row *row, bool *created)
 {
-	char now[SB_EVENTS_TIME_MAX], *text;
-	int64_t project_id = events_project_id(payload);
+	char now[SB_EVENTS_TIME_MAX];
 	sqlite3_stmt *stmt;
-	int bound, step;
+	int bound, step = SQLITE_ERROR;
 
-	if ((text = cJSON_PrintUnformatted(payload)) == NULL)
-		return SB_ERR_NOMEM;
 	sb_db_now_iso(now, sizeof(now));
-	step = SQLITE_ERROR;
 	if ((stmt = sb_db_stmt(db, events_sql[EVENTS_SQL_INSERT])) == NULL)
 		goto out;
 	bound = sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) |
 	    sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC) |
-	    sqlite3_bind_text(stmt, 4, text, -1, SQLITE_STATIC) |
+	    sqlite3_bind_text(stmt, 4, row->text, -1, SQLITE_STATIC) |
 	    sqlite3_bind_text(stmt, 5, now, -1, SQLITE_STATIC);
-	if (project_id > 0)
-		bound |= sqlite3_bind_int64(stmt, 3, project_id);
+	if (row->project_id > 0)
+		bound |= sqlite3_bind_int64(stmt, 3, row->project_id);
 	if (bound != SQLITE_OK)
 		goto out;
 	step = sqlite3_step(stmt);
@@ -466,7 +494,6 @@ events_insert(struct sb_db *db, const char *id, const char *name,
 	    step == SQLITE_DONE && sqlite3_changes(sb_db_handle(db)) == 1;
 	sqlite3_reset(stmt);
 out:
-	cJSON_free(text);
 	if (step != SQLITE_DONE)
 		sb_log(SB_LOG_ERROR, EVENTS_COMPONENT, NULL, "insert: %s",
 		    sb_db_errmsg(db));
@@ -481,6 +508,7 @@ enum sb_err
 sb_events_store(struct sb_db *db, const char *id, const char *name,
     const cJSON *payload, bool *created, cJSON **out)
 {
+	struct events_row row = { NULL, 0 };
 	sqlite3_stmt *stmt = NULL;
 	enum sb_err rc;
 
@@ -488,9 +516,11 @@ sb_events_store(struct sb_db *db, const char *id, const char *name,
 	if (!sb_events_id_valid(id) || name == NULL || name[0] == '\0' ||
 	    payload == NULL)
 		return SB_ERR_INVALID;
-	if ((rc = sb_db_begin(db)) != SB_OK)
+	if ((rc = events_row_make(payload, &row)) != SB_OK)
 		return rc;
-	if ((rc = events_insert(db, id, name, payload, created)) != SB_OK)
+	if ((rc = sb_db_begin(db)) != SB_OK)
+		goto out;
+	if ((rc = events_insert(db, id, name, &row, created)) != SB_OK)
 		goto out;
 	rc = SB_ERR_DB;
 	if ((stmt = sb_db_stmt(db, events_sql[EVENTS_SQL_GET])) == NULL ||
@@ -511,6 +541,7 @@ out:
 		cJSON_Delete(*out);
 		*out = NULL;
 	}
+	cJSON_free(row.text);
 	return rc;
 }
 
@@ -523,30 +554,50 @@ events_item_valid(const struct sb_events_item *item)
 }
 
 /*
+ * Makes the stored form of every item to store, refusing (400) those
+ * without a usable id, name or payload; rows[i].text stays NULL for an
+ * item not to store.  SB_ERR_NOMEM if a text cannot be made.
+ */
+static enum sb_err
+events_rows_make(
+    struct sb_events_item *items, size_t count, struct events_row *rows)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (items[i].status != 0)
+			continue;
+		if (!events_item_valid(&items[i]))
+			items[i].status = 400;
+		else if (events_row_make(items[i].payload, &rows[i]) != SB_OK)
+			return SB_ERR_NOMEM;
+	}
+	return SB_OK;
+}
+
+/*
  * Stores the items whose status is 0 in one transaction, each once per
- * id; status becomes 201, 200 or 400.  On an error nothing is stored.
+ * id; status becomes 201, 200 or 400.  On an error nothing is stored.  The
+ * payloads' texts are made first, outside the transaction.
  */
 enum sb_err
 sb_events_store_batch(
     struct sb_db *db, struct sb_events_item *items, size_t count)
 {
+	struct events_row rows[SB_EVENTS_BATCH_MAX];
 	enum sb_err rc;
 	bool created;
 
 	if (items == NULL || count < 1 || count > SB_EVENTS_BATCH_MAX)
 		return SB_ERR_INVALID;
-	if ((rc = sb_db_begin(db)) != SB_OK)
-		return rc;
+	memset(rows, 0, sizeof(rows));
+	if ((rc = events_rows_make(items, count, rows)) != SB_OK ||
+	    (rc = sb_db_begin(db)) != SB_OK)
+		goto out;
 	for (size_t i = 0; i < count; i++) {
-		if (items[i].status != 0)
+		if (rows[i].text == NULL)
 			continue;
-		if (!events_item_valid(&items[i])) {
-			items[i].status = 400;
-			continue;
-		}
 		created = false;
 		if ((rc = events_insert(db, items[i].id, items[i].name,
-		         items[i].payload, &created)) != SB_OK)
+		         &rows[i], &created)) != SB_OK)
 			goto out;
 		items[i].status = created ? 201 : 200;
 	}
@@ -554,6 +605,8 @@ sb_events_store_batch(
 out:
 	if (rc != SB_OK)
 		sb_db_rollback(db);
+	for (size_t i = 0; i < count; i++)
+		cJSON_free(rows[i].text);
 	return rc;
 }
 

@@ -1,16 +1,21 @@
 /*
  * Jobs and the outbox (see include/sb/jobs.h).  A job row moves
- * pending -> leased -> done, or back to pending with backoff on failure,
- * or to dead after max_attempts.  A lease is identified by (id, owner,
+ * pending -> leased -> done (or is deleted, for a queue whose work leaves
+ * its own record), or back to pending with backoff on failure, or to dead
+ * after max_attempts.  A lease is identified by (id, owner,
  * attempts): the attempt counter goes up on every lease, so a worker whose
  * lease expired and was taken over cannot complete or fail the job, even if
  * the new holder has the same owner name.  Leasing, completing and failing
  * are each one short write transaction; enqueueing joins the caller's.  The
- * batch forms lease or complete many jobs in one transaction, so that a
- * busy outbox pays for one commit per batch rather than one per job.
+ * batch forms lease (one UPDATE ... RETURNING) or complete many jobs in one
+ * transaction, so that a busy outbox pays for one commit per batch rather
+ * than one per job.  The table has one index, (state, run_at): every
+ * look-up names a state, and each index costs a page in the WAL on every
+ * write of a job.
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,11 +34,12 @@ enum jobs_sql {
 	JOBS_SQL_DUE_ANY,
 	JOBS_SQL_DUE_QUEUE,
 	JOBS_SQL_DUE_ID,
-	JOBS_SQL_DUE_BATCH,
+	JOBS_SQL_LEASE_BATCH,
 	JOBS_SQL_DUE_EXISTS,
 	JOBS_SQL_LEASE,
 	JOBS_SQL_LOAD,
 	JOBS_SQL_COMPLETE,
+	JOBS_SQL_REMOVE,
 	JOBS_SQL_FAIL,
 	JOBS_SQL_STATE,
 	JOBS_SQL_COUNT_ALL,
@@ -65,9 +71,12 @@ static const char *const jobs_sql[JOBS_SQL__MAX] = {
 	                       " AND +queue = ?2 ORDER BY run_at, id LIMIT 1",
 	[JOBS_SQL_DUE_ID] =
 	    "SELECT id FROM jobs WHERE " JOBS_DUE " AND id = ?2",
-	[JOBS_SQL_DUE_BATCH] =
-	    "SELECT id FROM jobs WHERE " JOBS_DUE JOBS_DUE_IN_QUEUE
-	    " ORDER BY run_at, id LIMIT ?3",
+	[JOBS_SQL_LEASE_BATCH] =
+	    "UPDATE jobs SET state = 'leased', lease_owner = ?3,"
+	    " lease_until = ?4, attempts = attempts + 1, updated_at = ?5"
+	    " WHERE id IN (SELECT id FROM jobs WHERE " JOBS_DUE
+	        JOBS_DUE_IN_QUEUE " ORDER BY run_at, id LIMIT ?6)"
+	    " RETURNING id, queue, payload, attempts, max_attempts, run_at",
 	[JOBS_SQL_DUE_EXISTS] =
 	    "SELECT 1 FROM jobs WHERE " JOBS_DUE JOBS_DUE_IN_QUEUE " LIMIT 1",
 	[JOBS_SQL_LEASE] = "UPDATE jobs SET state = 'leased',"
@@ -80,6 +89,9 @@ static const char *const jobs_sql[JOBS_SQL__MAX] = {
 	                      " lease_until = NULL, updated_at = ?4"
 	                      " WHERE id = ?1 AND state = 'leased'"
 	                      " AND lease_owner = ?2 AND attempts = ?3",
+	[JOBS_SQL_REMOVE] =
+	    "DELETE FROM jobs WHERE id = ?1 AND state = 'leased'"
+	    " AND lease_owner = ?2 AND attempts = ?3",
 	[JOBS_SQL_FAIL] = "UPDATE jobs SET state = CASE"
 	                  " WHEN attempts >= max_attempts THEN 'dead'"
 	                  " ELSE 'pending' END,"
@@ -398,43 +410,109 @@ sb_jobs_lease_id(struct sb_db *db, int64_t id, const char *owner, int64_t now,
 }
 
 /*
- * Collects the ids of up to max due jobs of queue (NULL: any), oldest
- * first, into jobs[i].id; *found gets how many.  The statement is read to
- * its end (or max) and reset before any row is changed.
+ * Fills job from a row of JOBS_SQL_LEASE_BATCH leased to owner until
+ * until; *run_at gets the row's run_at, by which the batch is ordered.
+ * On error job may hold a payload to clear.
  */
 static enum sb_err
-jobs_find_due_batch(struct sb_db *db, const char *queue, int64_t now,
-    size_t max, struct sb_job *jobs, size_t *found)
+jobs_leased_row(sqlite3_stmt *stmt, const char *owner, int64_t until,
+    struct sb_job *job, int64_t *run_at)
 {
-	sqlite3_stmt *stmt;
-	int step = SQLITE_DONE;
+	const unsigned char *payload;
 
-	*found = 0;
-	if ((stmt = sb_db_stmt(db, jobs_sql[JOBS_SQL_DUE_BATCH])) == NULL)
+	job->id = sqlite3_column_int64(stmt, 0);
+	if (jobs_copy_column(stmt, 1, job->queue, sizeof(job->queue)) != SB_OK)
 		return SB_ERR_DB;
-	if ((sqlite3_bind_int64(stmt, 1, now) |
-	        jobs_bind_queue(stmt, 2, queue) |
-	        sqlite3_bind_int64(stmt, 3, (sqlite3_int64)max)) != SQLITE_OK)
-		return SB_ERR_DB;
-	while (*found < max && (step = sqlite3_step(stmt)) == SQLITE_ROW)
-		jobs[(*found)++].id = sqlite3_column_int64(stmt, 0);
-	if (step != SQLITE_ROW && step != SQLITE_DONE)
-		sb_log(SB_LOG_ERROR, JOBS_COMPONENT, NULL, "read: %s",
-		    sb_db_errmsg(db));
-	sqlite3_reset(stmt);
-	return step == SQLITE_ROW ? SB_OK : jobs_rc_to_err(step);
+	if ((payload = sqlite3_column_text(stmt, 2)) == NULL ||
+	    (job->payload = strdup((const char *)payload)) == NULL)
+		return SB_ERR_NOMEM;
+	job->attempts = sqlite3_column_int(stmt, 3);
+	job->max_attempts = sqlite3_column_int(stmt, 4);
+	*run_at = sqlite3_column_int64(stmt, 5);
+	snprintf(job->owner, sizeof(job->owner), "%s", owner);
+	job->lease_until = until;
+	return SB_OK;
 }
 
 /*
- * Leases up to max of the oldest due jobs in one transaction: find them,
- * take each (checking it is still due), load each.  On SB_OK *count >= 1
- * and the caller clears the jobs; otherwise *count is 0 and they are zeroed.
+ * Puts the n leased jobs in the order the due look-up chose them, oldest
+ * (run_at, then id) first; RETURNING hands the rows back in an order of
+ * its own.  They mostly come back in that order already, so an insertion
+ * sort does little work.
+ */
+static void
+jobs_sort_oldest_first(struct sb_job *jobs, int64_t *run_at, size_t n)
+{
+	struct sb_job job;
+	int64_t at;
+	size_t i, j;
+
+	for (i = 1; i < n; i++) {
+		job = jobs[i];
+		at = run_at[i];
+		for (j = i; j > 0 &&
+		     (run_at[j - 1] > at ||
+		         (run_at[j - 1] == at && jobs[j - 1].id > job.id));
+		     j--) {
+			jobs[j] = jobs[j - 1];
+			run_at[j] = run_at[j - 1];
+		}
+		jobs[j] = job;
+		run_at[j] = at;
+	}
+}
+
+/*
+ * Takes and reads up to max due jobs with one UPDATE ... RETURNING inside
+ * the caller's transaction; *found gets how many rows it returned.
+ */
+static enum sb_err
+jobs_take_batch(struct sb_db *db, const char *queue, const char *owner,
+    int64_t now, int64_t until, size_t max, struct sb_job *jobs,
+    int64_t *run_at, size_t *found)
+{
+	char stamp[JOBS_ISO_MAX];
+	sqlite3_stmt *stmt;
+	enum sb_err rc = SB_OK;
+	int step = SQLITE_DONE;
+
+	*found = 0;
+	sb_db_now_iso(stamp, sizeof(stamp));
+	if ((stmt = sb_db_stmt(db, jobs_sql[JOBS_SQL_LEASE_BATCH])) == NULL)
+		return SB_ERR_DB;
+	if ((sqlite3_bind_int64(stmt, 1, now) |
+	        jobs_bind_queue(stmt, 2, queue) |
+	        jobs_bind_text(stmt, 3, owner) |
+	        sqlite3_bind_int64(stmt, 4, until) |
+	        jobs_bind_text(stmt, 5, stamp) |
+	        sqlite3_bind_int64(stmt, 6, (sqlite3_int64)max)) != SQLITE_OK)
+		return SB_ERR_DB;
+	while (rc == SB_OK && *found < max &&
+	    (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		rc = jobs_leased_row(
+		    stmt, owner, until, &jobs[*found], &run_at[*found]);
+		(*found)++;
+	}
+	if (rc == SB_OK && step != SQLITE_ROW && step != SQLITE_DONE) {
+		sb_log(SB_LOG_ERROR, JOBS_COMPONENT, NULL, "lease: %s",
+		    sb_db_errmsg(db));
+		rc = jobs_rc_to_err(step);
+	}
+	sqlite3_reset(stmt);
+	return rc;
+}
+
+/*
+ * Leases up to max of the oldest due jobs in one transaction of one
+ * statement.  On SB_OK *count >= 1 and the caller clears the jobs;
+ * otherwise *count is 0 and they are zeroed.
  */
 enum sb_err
 sb_jobs_lease_batch(struct sb_db *db, const char *queue, const char *owner,
     int64_t now, int lease_s, size_t max, struct sb_job *jobs, size_t *count)
 {
 	enum sb_err rc = SB_ERR_INVALID;
+	int64_t *run_at = NULL;
 	size_t found = 0, i;
 
 	if (jobs == NULL || count == NULL || max < 1 || max > SB_JOBS_BATCH_MAX)
@@ -443,21 +521,19 @@ sb_jobs_lease_batch(struct sb_db *db, const char *queue, const char *owner,
 	memset(jobs, 0, max * sizeof(*jobs));
 	if (!jobs_lease_args_valid(queue, owner, now, lease_s))
 		goto out;
+	rc = SB_ERR_NOMEM;
+	if ((run_at = calloc(max, sizeof(*run_at))) == NULL)
+		goto out;
 	if ((rc = sb_db_begin(db)) != SB_OK)
 		goto out;
-	if ((rc = jobs_find_due_batch(db, queue, now, max, jobs, &found)) !=
-	    SB_OK)
+	if ((rc = jobs_take_batch(db, queue, owner, now, now + lease_s, max,
+	         jobs, run_at, &found)) != SB_OK)
 		goto out;
 	rc = SB_ERR_NOT_FOUND;
-	for (i = 0; i < found; i++) {
-		if ((rc = jobs_take(
-		         db, jobs[i].id, owner, now, now + lease_s)) != SB_OK ||
-		    (rc = jobs_load(db, jobs[i].id, &jobs[i])) != SB_OK)
-			goto out;
-	}
-	if (found > 0)
-		rc = sb_db_commit(db);
+	if (found > 0 && (rc = sb_db_commit(db)) == SB_OK)
+		jobs_sort_oldest_first(jobs, run_at, found);
 out:
+	free(run_at);
 	if (rc == SB_OK) {
 		*count = found;
 		return rc;
@@ -497,14 +573,20 @@ sb_jobs_due(struct sb_db *db, const char *queue, int64_t now, bool *any)
 	return rc == SB_ERR_NOT_FOUND ? SB_OK : rc;
 }
 
-/* Binds the lease identity (?1 id, ?2 owner, ?3 attempts, ?4 updated_at). */
+/*
+ * Binds the lease identity (?1 id, ?2 owner, ?3 attempts) and, if the
+ * statement has it (a delete has not), ?4 updated_at.
+ */
 static int
 jobs_bind_lease(sqlite3_stmt *stmt, const struct sb_job *job, const char *stamp)
 {
-	return sqlite3_bind_int64(stmt, 1, job->id) |
+	int bound = sqlite3_bind_int64(stmt, 1, job->id) |
 	    jobs_bind_text(stmt, 2, job->owner) |
-	    sqlite3_bind_int(stmt, 3, job->attempts) |
-	    jobs_bind_text(stmt, 4, stamp);
+	    sqlite3_bind_int(stmt, 3, job->attempts);
+
+	if (sqlite3_bind_parameter_count(stmt) >= 4)
+		bound |= jobs_bind_text(stmt, 4, stamp);
+	return bound;
 }
 
 /*
@@ -561,13 +643,14 @@ sb_jobs_complete(struct sb_db *db, const struct sb_job *job, int64_t now)
 }
 
 /*
- * Marks the leased jobs done in one transaction; a job whose lease was lost
- * is skipped with a warning.  *completed (if not NULL) gets how many were
- * marked done; on an error nothing changes and it is 0.
+ * Settles the count leased jobs in one transaction with sql (complete or
+ * remove); a job whose lease was lost is skipped with a warning.
+ * *settled (if not NULL) gets how many were settled; on an error nothing
+ * changes and it is 0.
  */
-enum sb_err
-sb_jobs_complete_batch(struct sb_db *db, const struct sb_job *jobs,
-    size_t count, int64_t now, size_t *completed)
+static enum sb_err
+jobs_settle_batch(struct sb_db *db, enum jobs_sql sql,
+    const struct sb_job *jobs, size_t count, size_t *settled)
 {
 	char stamp[JOBS_ISO_MAX];
 	sqlite3_stmt *stmt;
@@ -575,13 +658,12 @@ sb_jobs_complete_batch(struct sb_db *db, const struct sb_job *jobs,
 	size_t done = 0;
 	int changes;
 
-	(void)now; /* as in sb_jobs_complete() */
-	if (completed != NULL)
-		*completed = 0;
+	if (settled != NULL)
+		*settled = 0;
 	if (count == 0 || jobs == NULL)
 		return count == 0 ? SB_OK : rc;
 	sb_db_now_iso(stamp, sizeof(stamp));
-	if ((stmt = sb_db_stmt(db, jobs_sql[JOBS_SQL_COMPLETE])) == NULL)
+	if ((stmt = sb_db_stmt(db, jobs_sql[sql])) == NULL)
 		return SB_ERR_DB;
 	if ((rc = sb_db_begin(db)) != SB_OK)
 		goto out;
@@ -594,19 +676,36 @@ sb_jobs_complete_batch(struct sb_db *db, const struct sb_job *jobs,
 			done++;
 		else
 			sb_log(SB_LOG_WARN, JOBS_COMPONENT, NULL,
-			    "complete job %lld: %s", (long long)jobs[i].id,
+			    "settle job %lld: %s", (long long)jobs[i].id,
 			    sb_strerror(SB_ERR_CONFLICT));
 	}
 	rc = sb_db_commit(db);
 out:
 	if (rc != SB_OK) {
 		sb_db_rollback(db);
-		sb_log(SB_LOG_ERROR, JOBS_COMPONENT, NULL, "complete batch: %s",
+		sb_log(SB_LOG_ERROR, JOBS_COMPONENT, NULL, "settle batch: %s",
 		    sb_strerror(rc));
-	} else if (completed != NULL) {
-		*completed = done;
+	} else if (settled != NULL) {
+		*settled = done;
 	}
 	return rc;
+}
+
+/* Marks the leased jobs done in one transaction (jobs_settle_batch). */
+enum sb_err
+sb_jobs_complete_batch(struct sb_db *db, const struct sb_job *jobs,
+    size_t count, int64_t now, size_t *completed)
+{
+	(void)now; /* as in sb_jobs_complete() */
+	return jobs_settle_batch(db, JOBS_SQL_COMPLETE, jobs, count, completed);
+}
+
+/* Deletes the leased jobs in one transaction (jobs_settle_batch). */
+enum sb_err
+sb_jobs_remove_batch(
+    struct sb_db *db, const struct sb_job *jobs, size_t count, size_t *removed)
+{
+	return jobs_settle_batch(db, JOBS_SQL_REMOVE, jobs, count, removed);
 }
 
 /* Length of error cut to JOBS_ERROR_MAX bytes, not inside a UTF-8 char. */

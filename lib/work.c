@@ -4,7 +4,8 @@
  * from running one job at once.  A batch round leases up to a queue's
  * batch_max jobs in one transaction, runs them (in one call of the queue's
  * batch function if it has one), completes the done ones in one
- * transaction and fails the rest one by one with backoff.
+ * transaction (deleting them, for a queue with remove_done) and fails the
+ * rest one by one with backoff.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,21 @@ work_perform_one(struct sb_ctx *ctx, const struct sb_work_queue *q,
 	return q->run(ctx, job, err, errsize, retry_after_s);
 }
 
+/*
+ * Records that the count leased jobs of queue q (NULL: no row) are done:
+ * deleted for a queue with remove_done, marked done otherwise, in one
+ * transaction.
+ */
+static enum sb_err
+work_complete(struct sb_ctx *ctx, const struct sb_work_queue *q,
+    const struct sb_job *jobs, size_t count)
+{
+	if (q != NULL && q->remove_done)
+		return sb_jobs_remove_batch(ctx->db, jobs, count, NULL);
+	return sb_jobs_complete_batch(
+	    ctx->db, jobs, count, (int64_t)time(NULL), NULL);
+}
+
 /* Runs one leased job and records the outcome; true if it is done. */
 static bool
 work_run(struct sb_ctx *ctx, const struct sb_work_queue *queues, size_t count,
@@ -75,7 +91,7 @@ work_run(struct sb_ctx *ctx, const struct sb_work_queue *queues, size_t count,
 
 	rc = work_perform_one(ctx, q, job, err, sizeof(err), &retry_after);
 	if (rc == SB_OK) {
-		sb_jobs_complete(ctx->db, job, (int64_t)time(NULL));
+		work_complete(ctx, q, job, 1);
 		return true;
 	}
 	work_fail(ctx, job, rc, err, retry_after);
@@ -172,8 +188,9 @@ work_swap(
  * their results) are completed in one transaction, the others failed.
  */
 static enum sb_err
-work_settle(struct sb_ctx *ctx, struct sb_job *jobs,
-    struct sb_work_result *results, size_t count, int *done, int *failed)
+work_settle(struct sb_ctx *ctx, const struct sb_work_queue *q,
+    struct sb_job *jobs, struct sb_work_result *results, size_t count,
+    int *done, int *failed)
 {
 	enum sb_err rc;
 	size_t ok = 0;
@@ -181,8 +198,7 @@ work_settle(struct sb_ctx *ctx, struct sb_job *jobs,
 	for (size_t i = 0; i < count; i++)
 		if (results[i].rc == SB_OK)
 			work_swap(jobs, results, ok++, i);
-	rc = sb_jobs_complete_batch(
-	    ctx->db, jobs, ok, (int64_t)time(NULL), NULL);
+	rc = work_complete(ctx, q, jobs, ok);
 	for (size_t i = ok; i < count; i++)
 		work_fail(ctx, &jobs[i], results[i].rc, results[i].err,
 		    results[i].retry_after_s);
@@ -211,7 +227,7 @@ sb_work_run_batch(struct sb_ctx *ctx, const struct sb_work_queue *queues,
 	if (rc != SB_OK)
 		goto out;
 	work_perform(ctx, q, jobs, count, results);
-	rc = work_settle(ctx, jobs, results, count, &ok, &bad);
+	rc = work_settle(ctx, q, jobs, results, count, &ok, &bad);
 out:
 	for (size_t i = 0; i < count; i++)
 		sb_job_clear(&jobs[i]);

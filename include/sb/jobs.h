@@ -102,6 +102,15 @@ enum sb_err sb_jobs_complete_batch(struct sb_db *db, const struct sb_job *jobs,
     size_t count, int64_t now, size_t *completed);
 
 /*
+ * As sb_jobs_complete_batch(), but the jobs are deleted instead of marked
+ * done: for a queue whose work leaves its own record (an event stored by
+ * the events service), so that the table and its index hold only the jobs
+ * still to run.  *removed (if not NULL) gets how many were deleted.
+ */
+enum sb_err sb_jobs_remove_batch(
+    struct sb_db *db, const struct sb_job *jobs, size_t count, size_t *removed);
+
+/*
  * Records error (no secrets) on the leased job and reschedules it at
  * now + max(delay_hint_s, backoff(attempts)), or marks it dead after
  * max_attempts.  SB_ERR_CONFLICT if the lease was lost.

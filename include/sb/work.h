@@ -9,6 +9,7 @@
 #ifndef SB_WORK_H
 #define SB_WORK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,9 @@ struct sb_work_queue {
 	sb_work_batch_fn run_batch; /* NULL: jobs run one at a time */
 	size_t batch_max; /* jobs one run_batch call takes, 1 to
 	                     SB_JOBS_BATCH_MAX */
+	bool remove_done; /* a done job is deleted (sb_jobs_remove_batch)
+	                     rather than kept as done for job_retention_days:
+	                     for work that leaves its own record */
 };
 
 /*
@@ -79,7 +83,8 @@ enum sb_err sb_work_run_id(struct sb_ctx *ctx,
 
 /*
  * One round for queue: leases up to its batch_max due jobs (1 without a
- * batch function), runs them, marks the done ones done in one transaction
+ * batch function), runs them, marks the done ones done (or deletes them,
+ * for a queue with remove_done) in one transaction
  * and fails the others with backoff.  *done and *failed (if not NULL)
  * count outcomes.  SB_ERR_NOT_FOUND when nothing was due.  Jobs of a queue
  * with no row in the table are failed with a message, one at a time.  If

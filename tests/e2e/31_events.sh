@@ -200,9 +200,16 @@ check "2 deployment.cancelled, once each" jq_is '[.[] | select(.name == "deploym
 check "the cancelled events name the right deployments" jq_is "[.[] | select(.name == \"deployment.cancelled\") | .payload.deploymentId] | sort == ([${ids[0]}, ${ids[1]}] | sort)" true
 check "the outbox is empty" is "$(sql "SELECT count(*) FROM jobs WHERE queue = 'events' AND state != 'done'")" 0
 
-# At least once: a job delivered again is stored once.
-sql "UPDATE jobs SET state = 'pending', run_at = 0 WHERE queue = 'events' AND id = (SELECT max(id) FROM jobs WHERE queue = 'events')"
+check "delivered events leave no outbox job behind" \
+    is "$(sql "SELECT count(*) FROM jobs WHERE queue = 'events' AND state != 'dead'")" 0
+
+# At least once: a worker that died after its POST and before recording it
+# leaves the job leased; once the lease runs out the event is sent again,
+# and stored once.  The job is put back as the outbox wrote it.
+sql "INSERT INTO jobs (queue, payload, state, attempts, max_attempts, run_at, lease_owner, lease_until, created_at, updated_at) SELECT 'events', json_object('id', id, 'name', name, 'payload', json(payload)), 'leased', 1, 8, 0, 'gone:1', 0, created_at, created_at FROM events WHERE project_id = $P ORDER BY seq DESC LIMIT 1"
 out=$("$SBCTL" deliver 2>/dev/null)
 check "a redelivered event is accepted" is "$out" "deliver: 1 event(s) delivered, 0 failed"
 http GET "$EV/events?projectId=$P&perPage=100" "${B[@]}"
 check "a redelivered event is stored once" is "$(header X-Total-Count)" 5
+check "the redelivered job is gone" \
+    is "$(sql "SELECT count(*) FROM jobs WHERE queue = 'events' AND state != 'dead'")" 0

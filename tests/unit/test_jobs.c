@@ -25,6 +25,42 @@
 
 #define TEST_LEASE_S 30
 
+/* Asserts that job id is no longer in the table. */
+static void
+test_job_assert_absent(struct sb_db *db, int64_t id)
+{
+	enum sb_job_state st;
+
+	assert_int_equal(sb_jobs_state(db, id, &st), SB_ERR_NOT_FOUND);
+}
+
+/*
+ * True if the plan of sql reads jobs only through jobs_state_run_at (no
+ * step of it scans the table).
+ */
+static bool
+test_plan_uses_index(struct sb_db *db, const char *sql)
+{
+	char query[512];
+	sqlite3_stmt *stmt = NULL;
+	const char *detail;
+	bool indexed = false, scan = false;
+
+	snprintf(query, sizeof(query), "EXPLAIN QUERY PLAN %s", sql);
+	assert_int_equal(
+	    sqlite3_prepare_v2(sb_db_handle(db), query, -1, &stmt, NULL),
+	    SQLITE_OK);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		detail = (const char *)sqlite3_column_text(stmt, 3);
+		if (detail == NULL)
+			continue;
+		indexed |= strstr(detail, "jobs_state_run_at") != NULL;
+		scan |= strncmp(detail, "SCAN jobs", 9) == 0;
+	}
+	sqlite3_finalize(stmt);
+	return indexed && !scan;
+}
+
 static void
 test_enqueue_rolled_back(void **state)
 {
@@ -612,6 +648,113 @@ test_complete_batch(void **state)
 		sb_job_clear(&jobs[i]);
 }
 
+/*
+ * Removing a batch deletes the jobs in one transaction, as completing marks
+ * them done; a lost lease is skipped; other jobs stay.
+ */
+static void
+test_remove_batch(void **state)
+{
+	struct test_fixture *f = *state;
+	struct sb_job jobs[3], taken = { 0 };
+	size_t count = 0, removed = 99;
+	int64_t other;
+
+	for (int i = 0; i < 3; i++)
+		test_job_enqueue(f->ctx.db, "events", "{}", 3, 10 + i);
+	other = test_job_enqueue(f->ctx.db, "events", "{}", 3, 500);
+	assert_int_equal(sb_jobs_lease_batch(f->ctx.db, "events", "A", 100,
+	                     TEST_LEASE_S, 3, jobs, &count),
+	    SB_OK);
+	assert_int_equal(count, 3);
+	/* jobs[1]'s lease runs out and B takes it over. */
+	assert_int_equal(sb_jobs_lease_id(f->ctx.db, jobs[1].id, "B",
+	                     100 + TEST_LEASE_S + 1, TEST_LEASE_S, &taken),
+	    SB_OK);
+	assert_int_equal(
+	    sb_jobs_remove_batch(f->ctx.db, jobs, 3, &removed), SB_OK);
+	assert_int_equal(removed, 2);
+	test_job_assert_absent(f->ctx.db, jobs[0].id);
+	test_job_assert_state(f->ctx.db, jobs[1].id, SB_JOB_LEASED);
+	test_job_assert_absent(f->ctx.db, jobs[2].id);
+	test_job_assert_state(f->ctx.db, other, SB_JOB_PENDING);
+	assert_int_equal(
+	    sb_jobs_remove_batch(f->ctx.db, &taken, 1, &removed), SB_OK);
+	assert_int_equal(removed, 1);
+	test_job_assert_absent(f->ctx.db, taken.id);
+	/* Again: nothing is leased any more, nothing changes. */
+	assert_int_equal(
+	    sb_jobs_remove_batch(f->ctx.db, jobs, 3, &removed), SB_OK);
+	assert_int_equal(removed, 0);
+	assert_int_equal(
+	    sb_jobs_remove_batch(f->ctx.db, jobs, 0, &removed), SB_OK);
+	assert_int_equal(
+	    sb_jobs_remove_batch(f->ctx.db, NULL, 1, NULL), SB_ERR_INVALID);
+	assert_int_equal(
+	    test_query_int(f->ctx.db, "SELECT count(*) FROM jobs"), 1);
+	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->ctx.db)), 1);
+	sb_job_clear(&taken);
+	for (size_t i = 0; i < count; i++)
+		sb_job_clear(&jobs[i]);
+}
+
+/*
+ * A batch comes back oldest first by run_at, whatever the order of the ids
+ * (a retried job can be older than a newer id's run_at, or younger).
+ */
+static void
+test_lease_batch_order_by_run_at(void **state)
+{
+	static const int64_t run_at[] = { 40, 10, 30, 10, 20 };
+	struct test_fixture *f = *state;
+	struct sb_job jobs[5];
+	int64_t id[5];
+	size_t count = 0;
+
+	for (size_t i = 0; i < 5; i++)
+		id[i] =
+		    test_job_enqueue(f->ctx.db, "events", "{}", 3, run_at[i]);
+	assert_int_equal(sb_jobs_lease_batch(f->ctx.db, "events", "A", 100,
+	                     TEST_LEASE_S, 5, jobs, &count),
+	    SB_OK);
+	assert_int_equal(count, 5);
+	assert_int_equal(jobs[0].id, id[1]);
+	assert_int_equal(jobs[1].id, id[3]);
+	assert_int_equal(jobs[2].id, id[4]);
+	assert_int_equal(jobs[3].id, id[2]);
+	assert_int_equal(jobs[4].id, id[0]);
+	for (size_t i = 0; i < count; i++)
+		sb_job_clear(&jobs[i]);
+}
+
+/*
+ * Every statement of the jobs table finds its rows through the one index
+ * (state, run_at) that migration 0005 leaves, never by a full scan.
+ */
+static void
+test_one_index_plans(void **state)
+{
+	static const char *const sql[] = {
+		"SELECT id FROM jobs WHERE ((state = 'pending' AND run_at <= 1)"
+		" OR (state = 'leased' AND lease_until < 1))"
+		" AND (NULL IS NULL OR queue = NULL)"
+		" ORDER BY run_at, id LIMIT 5",
+		"SELECT count(*) FROM jobs WHERE state = 'done'"
+		" AND queue = 'x'",
+		"DELETE FROM jobs WHERE state = 'done' AND updated_at < 'x'",
+		"UPDATE jobs SET run_at = 1 WHERE queue = 'events'"
+		" AND state = 'pending' AND run_at > 1",
+	};
+	struct test_fixture *f = *state;
+
+	assert_int_equal(test_query_int(f->ctx.db,
+	                     "SELECT count(*) FROM sqlite_schema WHERE"
+	                     " type = 'index' AND tbl_name = 'jobs'"),
+	    1);
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++)
+		assert_true(test_plan_uses_index(f->ctx.db, sql[i]));
+}
+
 /* The due check: per queue or any, pending by run_at, leased by expiry. */
 static void
 test_due(void **state)
@@ -724,6 +867,9 @@ main(void)
 		JOBS_TEST(test_lease_batch_max_and_expiry),
 		JOBS_TEST(test_lease_batch_invalid),
 		JOBS_TEST(test_complete_batch),
+		JOBS_TEST(test_remove_batch),
+		JOBS_TEST(test_lease_batch_order_by_run_at),
+		JOBS_TEST(test_one_index_plans),
 		JOBS_TEST(test_due),
 		JOBS_TEST(test_prune),
 		cmocka_unit_test(test_backoff),

@@ -119,11 +119,12 @@ work_batch(struct sb_ctx *ctx, const struct sb_job *jobs, size_t count,
 }
 
 static const struct sb_work_queue queues[] = {
-	{ "ok", work_ok, NULL, 0 },
-	{ "bad", work_bad, NULL, 0 },
-	{ "hint", work_hint, NULL, 0 },
-	{ "batch", work_ok, work_batch, 3 },
-	{ "many", work_ok, work_batch, SB_JOBS_BATCH_MAX + 5 },
+	{ "ok", work_ok, NULL, 0, false },
+	{ "bad", work_bad, NULL, 0, false },
+	{ "hint", work_hint, NULL, 0, false },
+	{ "batch", work_ok, work_batch, 3, false },
+	{ "many", work_ok, work_batch, SB_JOBS_BATCH_MAX + 5, false },
+	{ "gone", work_ok, work_batch, 3, true },
 };
 
 #define QUEUE_COUNT (sizeof(queues) / sizeof(queues[0]))
@@ -615,6 +616,54 @@ test_run_if_due(void **state)
 	assert_int_equal(count(db, "batch", SB_JOB_PENDING), 2);
 }
 
+/* Asserts that job id is no longer in the table. */
+static void
+job_assert_absent(struct sb_db *db, int64_t id)
+{
+	enum sb_job_state st;
+
+	assert_int_equal(sb_jobs_state(db, id, &st), SB_ERR_NOT_FOUND);
+}
+
+/*
+ * A queue with remove_done deletes its done jobs, in a batch round and one
+ * at a time (sbctl tick); failed ones stay, and other queues keep theirs.
+ */
+static void
+test_remove_done(void **state)
+{
+	struct test_fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	int64_t now = (int64_t)time(NULL), ok1, bad, ok2, kept;
+	int done = -1, failed = -1;
+
+	ok1 = test_job_enqueue(db, "gone", "{\"ok\":1}", 3, now - 30);
+	bad = test_job_enqueue(db, "gone", "{\"no\":1}", 3, now - 20);
+	assert_int_equal(sb_work_run_batch(&f->ctx, queues, QUEUE_COUNT, "gone",
+	                     &done, &failed),
+	    SB_OK);
+	assert_int_equal(done, 1);
+	assert_int_equal(failed, 1);
+	job_assert_absent(db, ok1);
+	test_job_assert_state(db, bad, SB_JOB_PENDING);
+	assert_int_equal(count(db, "gone", SB_JOB_DONE), 0);
+
+	ok2 = test_job_enqueue(db, "gone", "{\"ok\":1}", 3, now - 10);
+	assert_int_equal(
+	    sb_work_run_due(&f->ctx, queues, QUEUE_COUNT, &done, &failed),
+	    SB_OK);
+	assert_int_equal(done, 1);
+	assert_int_equal(seen.ok_calls, 1);
+	job_assert_absent(db, ok2);
+	test_job_assert_state(db, bad, SB_JOB_PENDING);
+
+	kept = test_job_enqueue(db, "batch", "{\"ok\":1}", 3, now - 10);
+	assert_int_equal(sb_work_run_batch(&f->ctx, queues, QUEUE_COUNT,
+	                     "batch", &done, &failed),
+	    SB_OK);
+	test_job_assert_state(db, kept, SB_JOB_DONE);
+}
+
 int
 main(void)
 {
@@ -647,6 +696,8 @@ main(void)
 		    test_run_queue_rounds, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_run_if_due, setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_remove_done, setup, test_fixture_teardown),
 		cmocka_unit_test(test_owner),
 	};
 
