@@ -5,35 +5,11 @@
 # the end; every connection made here is deleted again, so nothing is left
 # for `sbctl refresh` in later files.
 
-CX_JSON='Content-Type: application/json'
-cx_auth() { printf 'Authorization: Bearer %s' "$1"; }
-cx_post() { # URL BODY [curl args]
-	local url=$1 body=$2
-	shift 2
-	http POST "$url" -H "$CX_JSON" --data-binary "$body" "$@"
-}
-cx_reset() {
-	curl -s -o /dev/null -X DELETE "$SBX/_sandbox/faults"
-	curl -s -o /dev/null -X DELETE "$SBX/_sandbox/stats"
-}
-# Counters of the sandbox, read without touching STATUS/BODY.
-cx_hits() { curl -s "$SBX/_sandbox/stats" | jq -r --arg p "$1" '.paths[$p] // 0'; }
-cx_total() { curl -s "$SBX/_sandbox/stats" | jq -r '.total'; }
+# The helpers the connection files share (cx_*).
+. tests/e2e/connections.sh
+
 cx_conns() { sql "select count(*) from connections"; }
 cx_maps() { sql "select count(*) from mappings"; }
-# cx_grant [curl args]: a fresh sandbox pair into AT and RT.
-cx_grant() {
-	local out
-	out=$(curl -s -X POST "$SBX/oauth/grant" "$@")
-	AT=$(printf '%s' "$out" | jq -r .access_token)
-	RT=$(printf '%s' "$out" | jq -r .refresh_token)
-}
-# cx_create BODY: POST /connections; CID and CTOK from the answer.
-cx_create() {
-	cx_post "$GW/connections" "$1"
-	CID=$(printf '%s' "$BODY" | jq -r '.id // empty' 2>/dev/null)
-	CTOK=$(printf '%s' "$BODY" | jq -r '.token // empty' 2>/dev/null)
-}
 # cx_sandbox_body [EXTRA]: a sandbox connection body for AT and RT; EXTRA
 # is jq merged into the credentials.
 cx_sandbox_body() {
@@ -41,9 +17,6 @@ cx_sandbox_body() {
 	jq -nc --arg at "$AT" --arg rt "$RT" "{provider: \"sandbox\",
 	    credentials: ({access_token: \$at, refresh_token: \$rt} + $extra)}"
 }
-# cx_call ID TOKEN JSON: POST /connections/ID/call.
-cx_call() { cx_post "$GW/connections/$1/call" "$3" -H "$(cx_auth "$2")"; }
-cx_del() { curl -s -o /dev/null -X DELETE -H "$(cx_auth "$2")" "$GW/connections/$1"; }
 
 cx_reset
 TAG=e2e40-$RANDOM$RANDOM
