@@ -35,17 +35,6 @@ static const struct sb_field event_fields[] = {
 	{ "payload", SB_FIELD_OBJECT, true, 0, 0, NULL, NULL },
 };
 
-static void
-store_failed(struct sb_request *req, enum sb_err rc)
-{
-	if (rc == SB_ERR_BUSY)
-		sb_response_error(req, 503, "busy",
-		    "the database is busy; try again shortly");
-	else
-		sb_response_error(
-		    req, 500, "internal", "the request could not be completed");
-}
-
 /* Stores the one event of a validated object body. */
 static void
 event_create_one(struct sb_ctx *ctx, struct sb_request *req, const cJSON *body)
@@ -60,7 +49,8 @@ event_create_one(struct sb_ctx *ctx, struct sb_request *req, const cJSON *body)
 	    cJSON_GetObjectItemCaseSensitive(body, "payload"), &created,
 	    &event);
 	if (rc != SB_OK)
-		store_failed(req, rc);
+		sb_response_store_failed(
+		    req, rc, "the event could not be stored");
 	else
 		sb_response_json(req, created ? 201 : 200, event);
 	cJSON_Delete(event);
@@ -172,7 +162,8 @@ event_create_batch(
 		i++;
 	}
 	if ((rc = sb_events_store_batch(ctx->db, items, i)) != SB_OK) {
-		store_failed(req, rc);
+		sb_response_store_failed(
+		    req, rc, "the event could not be stored");
 		return;
 	}
 	if ((results = batch_results(body, items, errors)) == NULL)
@@ -284,7 +275,8 @@ events_list(struct sb_ctx *ctx, struct sb_request *req)
 		return;
 	rc = sb_events_list(ctx->db, &filter, page, per_page, &events, &total);
 	if (rc != SB_OK) {
-		store_failed(req, rc);
+		sb_response_store_failed(
+		    req, rc, "the event could not be stored");
 		return;
 	}
 	query = list_link_query(req, &filter, per_page);

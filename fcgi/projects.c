@@ -53,18 +53,6 @@ static const struct sb_field webhook_fields[] = {
 	{ "status", SB_FIELD_STRING, true, 1, 16, status_values, NULL },
 };
 
-/* Answers a store failure that is not the caller's mistake. */
-static void
-store_failed(struct sb_request *req, enum sb_err rc)
-{
-	if (rc == SB_ERR_BUSY)
-		sb_response_error(req, 503, "busy",
-		    "the database is busy; try again shortly");
-	else
-		sb_response_error(
-		    req, 500, "internal", "the request could not be completed");
-}
-
 /* Sends json (consumed); a NULL json (no memory) becomes a 500. */
 static void
 send_json(struct sb_request *req, int status, cJSON *json)
@@ -150,7 +138,8 @@ send_page(struct sb_request *req, enum sb_err rc, const char *path,
 	cJSON *array;
 
 	if (rc != SB_OK) {
-		store_failed(req, rc);
+		sb_response_store_failed(
+		    req, rc, "the request could not be completed");
 		return;
 	}
 	if (!page_headers(req, path, query, page, total))
@@ -181,7 +170,8 @@ send_one(struct sb_request *req, enum sb_err rc, int status, const char *what,
 		sb_response_errorf(req, 404, "not_found", "no %s with id %lld",
 		    what, (long long)id);
 	else if (rc != SB_OK)
-		store_failed(req, rc);
+		sb_response_store_failed(
+		    req, rc, "the request could not be completed");
 	else
 		send_json(req, status, json);
 	if (rc != SB_OK)
@@ -409,7 +399,8 @@ webhook_answer(struct sb_request *req, enum sb_err rc,
 		    (long long)hook->id, sb_hosting_status_name(d->status),
 		    sb_hosting_status_name(hook->status));
 	else
-		store_failed(req, rc);
+		sb_response_store_failed(
+		    req, rc, "the request could not be completed");
 }
 
 static void
@@ -460,7 +451,8 @@ user_stats(struct sb_ctx *ctx, struct sb_request *req)
 		sb_response_errorf(req, 404, "not_found",
 		    "no user with id %lld", (long long)id);
 	else if (rc != SB_OK)
-		store_failed(req, rc);
+		sb_response_store_failed(
+		    req, rc, "the request could not be completed");
 	else
 		send_json(req, 200, sb_hosting_stats_json(id, &stats));
 }
@@ -502,7 +494,8 @@ project_activity(struct sb_ctx *ctx, struct sb_request *req)
 			sb_response_errorf(req, 404, "not_found",
 			    "no project with id %lld", (long long)id);
 		else
-			store_failed(req, rc);
+			sb_response_store_failed(
+			    req, rc, "the request could not be completed");
 		return;
 	}
 	snprintf(url, sizeof(url),

@@ -643,10 +643,46 @@ out:
 }
 
 enum sb_err
+sb_db_rc(int sqlite_rc)
+{
+	switch (sqlite_rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return SB_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return SB_ERR_BUSY;
+	case SQLITE_NOMEM:
+		return SB_ERR_NOMEM;
+	default:
+		return SB_ERR_DB;
+	}
+}
+
+enum sb_err
+sb_db_step_write(struct sb_db *db, sqlite3_stmt *st, int *changes)
+{
+	int step;
+
+	if (changes != NULL)
+		*changes = 0;
+	if (st == NULL)
+		return SB_ERR_DB;
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE && changes != NULL)
+		*changes = sqlite3_changes(db->handle);
+	if (step != SQLITE_DONE)
+		sb_log(SB_LOG_ERROR, "db", NULL, "write failed: %s",
+		    sqlite3_errmsg(db->handle));
+	sqlite3_reset(st);
+	return step == SQLITE_DONE ? SB_OK : sb_db_rc(step);
+}
+
+enum sb_err
 sb_db_write(struct sb_db *db, sqlite3_stmt *st, int *changes)
 {
 	enum sb_err rc;
-	int step;
 
 	if (changes != NULL)
 		*changes = 0;
@@ -656,15 +692,9 @@ sb_db_write(struct sb_db *db, sqlite3_stmt *st, int *changes)
 		sqlite3_reset(st);
 		return rc;
 	}
-	step = sqlite3_step(st);
-	if (changes != NULL)
-		*changes = sqlite3_changes(db->handle);
-	sqlite3_reset(st);
-	if (step != SQLITE_DONE) {
-		sb_log(SB_LOG_ERROR, "db", NULL, "write failed: %s",
-		    sqlite3_errmsg(db->handle));
+	if ((rc = sb_db_step_write(db, st, changes)) != SB_OK) {
 		sb_db_rollback(db);
-		return step == SQLITE_BUSY ? SB_ERR_BUSY : SB_ERR_DB;
+		return rc;
 	}
 	return sb_db_commit(db);
 }

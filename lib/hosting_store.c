@@ -112,22 +112,6 @@ struct hosting_change {
 	char secret[SB_HOSTING_SECRET_MAX];
 };
 
-static enum sb_err
-hosting_rc(int step)
-{
-	switch (step & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_ROW:
-	case SQLITE_DONE:
-		return SB_OK;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return SB_ERR_BUSY;
-	default:
-		return SB_ERR_DB;
-	}
-}
-
 /* The cached statement for which, or NULL (logged by sb_db_stmt). */
 static sqlite3_stmt *
 hosting_stmt(struct sb_db *db, enum hosting_sql which)
@@ -144,19 +128,6 @@ hosting_column(sqlite3_stmt *stmt, int i, char *buf, size_t size)
 	snprintf(buf, size, "%s", text != NULL ? (const char *)text : "");
 }
 
-/* Steps a write statement to its end and resets it. */
-static enum sb_err
-hosting_write(struct sb_db *db, sqlite3_stmt *stmt)
-{
-	int step = sqlite3_step(stmt);
-
-	if (step != SQLITE_DONE)
-		sb_log(SB_LOG_ERROR, HOSTING_COMPONENT, NULL, "write: %s",
-		    sb_db_errmsg(db));
-	sqlite3_reset(stmt);
-	return step == SQLITE_DONE ? SB_OK : hosting_rc(step);
-}
-
 /* Steps a statement yielding one integer into *value, and resets it. */
 static enum sb_err
 hosting_int(struct sb_db *db, sqlite3_stmt *stmt, int64_t *value)
@@ -170,7 +141,7 @@ hosting_int(struct sb_db *db, sqlite3_stmt *stmt, int64_t *value)
 	} else if (step != SQLITE_DONE) {
 		sb_log(SB_LOG_ERROR, HOSTING_COMPONENT, NULL, "read: %s",
 		    sb_db_errmsg(db));
-		rc = hosting_rc(step);
+		rc = sb_db_rc(step);
 	}
 	sqlite3_reset(stmt);
 	return rc;
@@ -224,7 +195,7 @@ hosting_get(struct sb_db *db, enum hosting_sql which, int64_t id,
 		row(stmt, out, 0);
 	rc = step == SQLITE_ROW   ? SB_OK
 	    : step == SQLITE_DONE ? SB_ERR_NOT_FOUND
-	                          : hosting_rc(step);
+	                          : sb_db_rc(step);
 out:
 	if (stmt != NULL)
 		sqlite3_reset(stmt);
@@ -266,7 +237,7 @@ hosting_page(struct sb_db *db, enum hosting_sql count_sql,
 	while (*count < SB_HOSTING_PAGE_SIZE &&
 	    (step = sqlite3_step(stmt)) == SQLITE_ROW)
 		row(stmt, array, (*count)++);
-	rc = hosting_rc(step);
+	rc = sb_db_rc(step);
 out:
 	if (stmt != NULL)
 		sqlite3_reset(stmt);
@@ -447,7 +418,7 @@ hosting_insert(struct sb_db *db, struct hosting_change *c)
 	        sqlite3_bind_text(stmt, 2, c->d.created_at, -1, SQLITE_STATIC) |
 	        sqlite3_bind_int64(stmt, 3, c->created_ms)) != SQLITE_OK)
 		return SB_ERR_DB;
-	if ((rc = hosting_write(db, stmt)) != SB_OK)
+	if ((rc = sb_db_step_write(db, stmt, NULL)) != SB_OK)
 		return rc;
 	c->d.id = sqlite3_last_insert_rowid(sb_db_handle(db));
 	return SB_OK;
@@ -504,7 +475,7 @@ hosting_update(struct sb_db *db, struct hosting_change *c)
 		bound |= sqlite3_bind_int64(stmt, 3, c->d.deployed_in);
 	if (bound != SQLITE_OK)
 		return SB_ERR_DB;
-	return hosting_write(db, stmt);
+	return sb_db_step_write(db, stmt, NULL);
 }
 
 /*
@@ -575,7 +546,7 @@ hosting_on_done(struct sb_db *db, struct hosting_change *c,
 	        sqlite3_bind_text(stmt, 2, url, -1, SQLITE_STATIC)) !=
 	        SQLITE_OK)
 		return SB_ERR_DB;
-	return hosting_write(db, stmt);
+	return sb_db_step_write(db, stmt, NULL);
 }
 
 /*
@@ -682,7 +653,7 @@ sb_hosting_user_stats(
 	    sqlite3_bind_int64(stmt, 1, id) != SQLITE_OK)
 		goto out;
 	step = sqlite3_step(stmt);
-	if ((rc = hosting_rc(step)) != SB_OK || step != SQLITE_ROW)
+	if ((rc = sb_db_rc(step)) != SB_OK || step != SQLITE_ROW)
 		goto out;
 	total = sqlite3_column_int64(stmt, 0);
 	done = sqlite3_column_int64(stmt, 1);
@@ -773,7 +744,7 @@ hosting_seed_rows(struct sb_db *db, const struct sb_secrets *secrets,
 			    users ? "user" : "project", *count + 1);
 			return SB_ERR_INVALID;
 		}
-		if ((rc = hosting_write(db, stmt)) != SB_OK)
+		if ((rc = sb_db_step_write(db, stmt, NULL)) != SB_OK)
 			return rc;
 		(*count)++;
 	}

@@ -115,24 +115,6 @@ static const char *const jobs_state_names[SB_JOB__MAX] = {
 	[SB_JOB_DEAD] = "dead",
 };
 
-static enum sb_err
-jobs_rc_to_err(int step)
-{
-	switch (step & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_ROW:
-	case SQLITE_DONE:
-		return SB_OK;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return SB_ERR_BUSY;
-	case SQLITE_NOMEM:
-		return SB_ERR_NOMEM;
-	default:
-		return SB_ERR_DB;
-	}
-}
-
 /* True iff s is a non-empty string shorter than size (room for its NUL). */
 static int
 jobs_name_valid(const char *s, size_t size)
@@ -165,26 +147,6 @@ jobs_lease_args_valid(
 }
 
 /*
- * Steps a write statement to its end and resets it.  *changes (if not NULL)
- * gets the number of rows it changed.
- */
-static enum sb_err
-jobs_step_write(struct sb_db *db, sqlite3_stmt *stmt, int *changes)
-{
-	int step;
-
-	step = sqlite3_step(stmt);
-	if (changes != NULL)
-		*changes =
-		    step == SQLITE_DONE ? sqlite3_changes(sb_db_handle(db)) : 0;
-	if (step != SQLITE_DONE)
-		sb_log(SB_LOG_ERROR, JOBS_COMPONENT, NULL, "write: %s",
-		    sb_db_errmsg(db));
-	sqlite3_reset(stmt);
-	return step == SQLITE_DONE ? SB_OK : jobs_rc_to_err(step);
-}
-
-/*
  * Steps a statement that yields at most one integer; *value gets it.
  * SB_ERR_NOT_FOUND if it yields no row.  The statement is reset so that no
  * read snapshot stays open behind the caller's back.
@@ -204,7 +166,7 @@ jobs_step_int64(struct sb_db *db, sqlite3_stmt *stmt, int64_t *value)
 	} else {
 		sb_log(SB_LOG_ERROR, JOBS_COMPONENT, NULL, "read: %s",
 		    sb_db_errmsg(db));
-		rc = jobs_rc_to_err(step);
+		rc = sb_db_rc(step);
 	}
 	sqlite3_reset(stmt);
 	return rc;
@@ -237,7 +199,7 @@ sb_jobs_enqueue(struct sb_db *db, const char *queue, const char *payload,
 	        sqlite3_bind_int64(stmt, 4, run_at) |
 	        jobs_bind_text(stmt, 5, now)) != SQLITE_OK)
 		goto out;
-	if ((rc = jobs_step_write(db, stmt, NULL)) != SB_OK)
+	if ((rc = sb_db_step_write(db, stmt, NULL)) != SB_OK)
 		goto out;
 	if (id != NULL)
 		*id = sqlite3_last_insert_rowid(sb_db_handle(db));
@@ -296,7 +258,7 @@ jobs_take(
 	        sqlite3_bind_int64(stmt, 4, until) |
 	        jobs_bind_text(stmt, 5, stamp)) != SQLITE_OK)
 		return SB_ERR_DB;
-	if ((rc = jobs_step_write(db, stmt, &changes)) != SB_OK)
+	if ((rc = sb_db_step_write(db, stmt, &changes)) != SB_OK)
 		return rc;
 	return changes == 1 ? SB_OK : SB_ERR_NOT_FOUND;
 }
@@ -496,7 +458,7 @@ jobs_take_batch(struct sb_db *db, const char *queue, const char *owner,
 	if (rc == SB_OK && step != SQLITE_ROW && step != SQLITE_DONE) {
 		sb_log(SB_LOG_ERROR, JOBS_COMPONENT, NULL, "lease: %s",
 		    sb_db_errmsg(db));
-		rc = jobs_rc_to_err(step);
+		rc = sb_db_rc(step);
 	}
 	sqlite3_reset(stmt);
 	return rc;
@@ -601,7 +563,7 @@ jobs_settle(struct sb_db *db, sqlite3_stmt *stmt)
 
 	if ((rc = sb_db_begin(db)) != SB_OK)
 		goto out;
-	if ((rc = jobs_step_write(db, stmt, &changes)) != SB_OK)
+	if ((rc = sb_db_step_write(db, stmt, &changes)) != SB_OK)
 		goto out;
 	rc = SB_ERR_CONFLICT;
 	if (changes != 1)
@@ -670,7 +632,7 @@ jobs_settle_batch(struct sb_db *db, enum jobs_sql sql,
 	for (size_t i = 0; i < count; i++) {
 		rc = SB_ERR_DB;
 		if (jobs_bind_lease(stmt, &jobs[i], stamp) != SQLITE_OK ||
-		    (rc = jobs_step_write(db, stmt, &changes)) != SB_OK)
+		    (rc = sb_db_step_write(db, stmt, &changes)) != SB_OK)
 			goto out;
 		if (changes == 1)
 			done++;
@@ -787,8 +749,7 @@ sb_jobs_state(struct sb_db *db, int64_t id, enum sb_job_state *state)
 		goto out;
 	step = sqlite3_step(stmt);
 	if (step != SQLITE_ROW) {
-		rc = step == SQLITE_DONE ? SB_ERR_NOT_FOUND
-		                         : jobs_rc_to_err(step);
+		rc = step == SQLITE_DONE ? SB_ERR_NOT_FOUND : sb_db_rc(step);
 		goto out;
 	}
 	text = sqlite3_column_text(stmt, 0);

@@ -183,6 +183,18 @@ out:
 }
 
 enum sb_err
+sb_response_store_failed(
+    struct sb_request *req, enum sb_err rc, const char *what)
+{
+	sb_log(SB_LOG_ERROR, "response", req->request_id, "store: %s",
+	    sb_strerror(rc));
+	if (rc == SB_ERR_BUSY)
+		return sb_response_errorf(req, 503, "busy",
+		    "the database is busy: %s; try again shortly", what);
+	return sb_response_errorf(req, 500, "internal", "%s", what);
+}
+
+enum sb_err
 sb_response_errorf(
     struct sb_request *req, int status, const char *code, const char *fmt, ...)
 {

@@ -59,17 +59,6 @@ gateway_providers_get(struct sb_ctx *ctx, struct sb_request *req)
 	cJSON_Delete(j);
 }
 
-/* Answers a store failure without leaking internals. */
-static void
-store_failed(struct sb_request *req, enum sb_err rc)
-{
-	sb_log(SB_LOG_ERROR, "gateway", req->request_id, "store: %s",
-	    sb_strerror(rc));
-	sb_response_error(req, rc == SB_ERR_BUSY ? 503 : 500,
-	    rc == SB_ERR_BUSY ? "busy" : "internal",
-	    "the connection could not be stored");
-}
-
 static bool
 metadata_fits(const cJSON *metadata)
 {
@@ -118,7 +107,8 @@ gateway_connections_create(struct sb_ctx *ctx, struct sb_request *req)
 	rc = sb_connection_create(
 	    ctx, p, credentials, config, metadata, &conn, token);
 	if (rc != SB_OK) {
-		store_failed(req, rc);
+		sb_response_store_failed(
+		    req, rc, "the connection could not be stored");
 		return;
 	}
 	out = cJSON_CreateObject();
@@ -177,7 +167,8 @@ gateway_connections_patch(struct sb_ctx *ctx, struct sb_request *req)
 	}
 	if ((rc = sb_connection_update(ctx, &conn, credentials, config)) !=
 	    SB_OK) {
-		store_failed(req, rc);
+		sb_response_store_failed(
+		    req, rc, "the connection could not be stored");
 		goto out;
 	}
 	j = sb_connection_describe(&conn);
@@ -196,7 +187,8 @@ gateway_connections_delete(struct sb_ctx *ctx, struct sb_request *req)
 	if (!sb_guard_connection(ctx, req, sb_request_param(req, "id"), &conn))
 		return;
 	if ((rc = sb_connection_delete(ctx, conn.id)) != SB_OK)
-		store_failed(req, rc);
+		sb_response_store_failed(
+		    req, rc, "the connection could not be stored");
 	else
 		sb_response_no_content(req);
 	sb_connection_clear(&conn);

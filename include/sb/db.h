@@ -59,6 +59,17 @@ enum sb_err sb_db_begin(struct sb_db *db);
  */
 enum sb_err sb_db_commit(struct sb_db *db);
 
+/* The library's error for a SQLite result code (busy, nomem, other). */
+enum sb_err sb_db_rc(int sqlite_rc);
+
+/*
+ * Steps the bound write statement st to its end inside the caller's
+ * transaction (it begins none), logs a failure and resets st.  *changes
+ * (if not NULL) gets the rows it changed, 0 on failure.  A NULL st
+ * (sb_db_stmt failed) gives SB_ERR_DB.
+ */
+enum sb_err sb_db_step_write(struct sb_db *db, sqlite3_stmt *st, int *changes);
+
 /*
  * Runs the bound statement st as one BEGIN IMMEDIATE transaction and
  * resets it.  *changes (if not NULL) gets the rows it changed.  A NULL st

@@ -51,6 +51,15 @@ enum sb_err sb_response_errorf(
     struct sb_request *req, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/*
+ * Answers a storage failure that is not the caller's doing: 503 "busy"
+ * (try again) for SB_ERR_BUSY, else 500 "internal", with a message naming
+ * what could not be done ("the connection could not be stored") and no
+ * internals; the error itself is logged with the request id.
+ */
+enum sb_err sb_response_store_failed(
+    struct sb_request *req, enum sb_err rc, const char *what);
+
 /* The reason phrase of status ("Not Found"); "Unknown" if none. */
 const char *sb_response_reason(int status);
 
