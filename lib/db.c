@@ -82,24 +82,6 @@ static const char *const db_pragmas[DB_PRAGMA__MAX] = {
 	[DB_PRAGMA_FOREIGN_KEYS] = "PRAGMA foreign_keys = ON",
 };
 
-static enum sb_err
-db_rc_to_err(int rc)
-{
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW:
-		return SB_OK;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return SB_ERR_BUSY;
-	case SQLITE_NOMEM:
-		return SB_ERR_NOMEM;
-	default:
-		return SB_ERR_DB;
-	}
-}
-
 /*
  * Runs one pragma on a fresh handle.  journal_mode answers with the mode it
  * got: anything but "wal" (or "memory" for an in-memory database) means
@@ -282,7 +264,7 @@ db_run(struct sb_db *db, enum db_sql which, int *sqlite_rc)
 		continue;
 	sqlite3_reset(stmt);
 	*sqlite_rc = step;
-	return step == SQLITE_DONE ? SB_OK : db_rc_to_err(step);
+	return step == SQLITE_DONE ? SB_OK : sb_db_rc(step);
 }
 
 /*
@@ -510,7 +492,7 @@ db_migration_applied(struct sb_db *db, const char *name, int *applied)
 	*applied = step == SQLITE_ROW;
 	sqlite3_reset(stmt);
 	return step == SQLITE_ROW || step == SQLITE_DONE ? SB_OK
-	                                                 : db_rc_to_err(step);
+	                                                 : sb_db_rc(step);
 }
 
 static enum sb_err
@@ -528,7 +510,7 @@ db_migration_record(struct sb_db *db, const char *name)
 		return SB_ERR_DB;
 	step = sqlite3_step(stmt);
 	sqlite3_reset(stmt);
-	return step == SQLITE_DONE ? SB_OK : db_rc_to_err(step);
+	return step == SQLITE_DONE ? SB_OK : sb_db_rc(step);
 }
 
 /*

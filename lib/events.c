@@ -69,22 +69,6 @@ static const char *const events_sql[EVENTS_SQL__MAX] = {
 	[EVENTS_SQL_COUNT_ALL] = EVENTS_COUNT EVENTS_BY_ANY,
 };
 
-static enum sb_err
-events_rc(int step)
-{
-	switch (step & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_ROW:
-	case SQLITE_DONE:
-		return SB_OK;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return SB_ERR_BUSY;
-	default:
-		return SB_ERR_DB;
-	}
-}
-
 /*
  * Enqueues the event in the caller's transaction; payload stays the
  * caller's.  On SB_OK *job_id is the job.
@@ -160,7 +144,7 @@ sb_events_outbox_release(struct sb_db *db, int64_t now, int64_t *count)
 		goto out;
 	step = sqlite3_step(stmt);
 	sqlite3_reset(stmt);
-	if ((rc = events_rc(step)) != SB_OK)
+	if ((rc = sb_db_rc(step)) != SB_OK)
 		goto out;
 	if (count != NULL)
 		*count = sqlite3_changes(sb_db_handle(db));
@@ -497,7 +481,7 @@ out:
 	if (step != SQLITE_DONE)
 		sb_log(SB_LOG_ERROR, EVENTS_COMPONENT, NULL, "insert: %s",
 		    sb_db_errmsg(db));
-	return step == SQLITE_DONE ? SB_OK : events_rc(step);
+	return step == SQLITE_DONE ? SB_OK : sb_db_rc(step);
 }
 
 /*
@@ -641,7 +625,7 @@ events_count(struct sb_db *db, enum events_sql which,
 	if (step == SQLITE_ROW)
 		*total = sqlite3_column_int64(stmt, 0);
 	sqlite3_reset(stmt);
-	return step == SQLITE_ROW ? SB_OK : events_rc(step);
+	return step == SQLITE_ROW ? SB_OK : sb_db_rc(step);
 }
 
 /*
@@ -682,7 +666,7 @@ sb_events_list(struct sb_db *db, const struct sb_events_filter *filter,
 			goto out;
 		cJSON_AddItemToArray(*out, item);
 	}
-	rc = events_rc(step);
+	rc = sb_db_rc(step);
 out:
 	if (stmt != NULL)
 		sqlite3_reset(stmt);
