@@ -7,8 +7,13 @@ B := build/$(MODE)
 
 CC ?= cc
 PKGS := libcjson libsodium libcurl sqlite3
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi
+# pkg-config and the -dev packages may not be installed when this file is
+# read: `deps` installs them.  So these are asked when a recipe first uses
+# them (after every compile and link has waited for `deps`, below), once.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(call pkg,--cflags))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $(call pkg,--libs) -lfcgi)$(PKG_LIBS)
+pkg = $(or $(shell pkg-config $(1) $(PKGS)),$(error pkg-config $(1) \
+	$(PKGS) failed: run `make deps`))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2
@@ -21,7 +26,7 @@ else
 OPT := -O2 -g
 LDOPT :=
 endif
-CFLAGS_ALL := $(STD) $(WARN) $(OPT) -Iinclude $(PKG_CFLAGS) $(CFLAGS)
+CFLAGS_ALL = $(STD) $(WARN) $(OPT) -Iinclude $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(LDOPT) $(LDFLAGS)
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
@@ -50,7 +55,7 @@ build: $(BINS)
 deps:
 	@scripts/deps
 
-$(B)/%.o: %.c $(HEADERS)
+$(B)/%.o: %.c $(HEADERS) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
@@ -58,12 +63,12 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(B)/bin/sbctl: $(B)/cron/sbctl.o $(LIB)
+$(B)/bin/sbctl: $(B)/cron/sbctl.o $(LIB) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 # A responder is fcgi/<name>.c plus, if it grows, the files of fcgi/<name>/.
-$(B)/bin/%: $(B)/fcgi/%.o $(LIB)
+$(B)/bin/%: $(B)/fcgi/%.o $(LIB) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(LIB) $(PKG_LIBS)
 $(foreach r,$(RESPONDERS),$(eval $(B)/bin/$(r): \
@@ -72,15 +77,15 @@ $(foreach r,$(RESPONDERS),$(eval $(B)/bin/$(r): \
 # A unit test is tests/unit/test_<module>.c plus the shared fixture code of
 # tests/unit/support.c (not a test itself: UNIT_SRC takes test_*.c only).
 $(UNIT_SRC:%.c=$(B)/%.o) $(B)/tests/unit/support.o: tests/unit/support.h
-$(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/support.o $(LIB)
+$(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/support.o $(LIB) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcmocka
 
 # Fuzz targets: clang's libFuzzer with ASan and UBSan over the library
 # sources compiled again for it.
-FUZZ_FLAGS := $(STD) $(WARN) -g -O1 -Iinclude $(PKG_CFLAGS) \
+FUZZ_FLAGS = $(STD) $(WARN) -g -O1 -Iinclude $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS)
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS) | deps
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
 
