@@ -11,7 +11,9 @@ PKGS := libcjson libsodium libcurl sqlite3
 # read: `deps` installs them.  So these are asked when a recipe first uses
 # them (after every compile and link has waited for `deps`, below), once.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $(call pkg,--cflags))$(PKG_CFLAGS)
-PKG_LIBS = $(eval PKG_LIBS := $(call pkg,--libs) -lfcgi)$(PKG_LIBS)
+PKG_LIBS = $(eval PKG_LIBS := $(call pkg,--libs))$(PKG_LIBS)
+# Only what serves FastCGI links libfcgi: sbctl needs none.
+FCGI_LIBS := -lfcgi
 pkg = $(or $(shell pkg-config $(1) $(PKGS)),$(error pkg-config $(1) \
 	$(PKGS) failed: run `make deps`))
 
@@ -29,14 +31,16 @@ endif
 CFLAGS_ALL = $(STD) $(WARN) $(OPT) -Iinclude $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL := $(LDOPT) $(LDFLAGS)
 
-LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_SRC := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 LIB := $(B)/libswitchboard.a
-RESPONDERS := gateway projects events sandbox bare bare_insert
+RESPONDERS := gateway proxy projects events sandbox
 BINS := $(RESPONDERS:%=$(B)/bin/%) $(B)/bin/sbctl
+# The benchmark's floors (bench/fcgi/): built by `make bench` only.
+BENCH_BINS := $(patsubst bench/fcgi/%.c,$(B)/bench/%,$(wildcard bench/fcgi/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNITS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
-HEADERS := $(wildcard include/sb/*.h lib/*.h fcgi/*/*.h)
+HEADERS := $(wildcard include/sb/*.h include/sb/*/*.h lib/*/*.h fcgi/*/*.h)
 
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
@@ -70,16 +74,20 @@ $(B)/bin/sbctl: $(B)/cron/sbctl.o $(LIB) | deps
 # A responder is fcgi/<name>.c plus, if it grows, the files of fcgi/<name>/.
 $(B)/bin/%: $(B)/fcgi/%.o $(LIB) | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(LIB) $(PKG_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(LIB) $(PKG_LIBS) $(FCGI_LIBS)
 $(foreach r,$(RESPONDERS),$(eval $(B)/bin/$(r): \
 	$(patsubst %.c,$(B)/%.o,$(wildcard fcgi/$(r)/*.c))))
+
+$(B)/bench/%: $(B)/bench/fcgi/%.o | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(FCGI_LIBS)
 
 # A unit test is tests/unit/test_<module>.c plus the shared fixture code of
 # tests/unit/support.c (not a test itself: UNIT_SRC takes test_*.c only).
 $(UNIT_SRC:%.c=$(B)/%.o) $(B)/tests/unit/support.o: tests/unit/support.h
 $(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/support.o $(LIB) | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(FCGI_LIBS) -lcmocka
 
 # Fuzz targets: clang's libFuzzer with ASan and UBSan over the library
 # sources compiled again for it.
@@ -87,7 +95,7 @@ FUZZ_FLAGS = $(STD) $(WARN) -g -O1 -Iinclude $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS) | deps
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
+	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) $(FCGI_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -117,7 +125,7 @@ lint:
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-bench: deps build
+bench: deps build $(BENCH_BINS)
 	@bench/run
 
 clean:

@@ -12,14 +12,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sb/app.h"
-#include "sb/call.h"
-#include "sb/events.h"
-#include "sb/hosting.h"
-#include "sb/log.h"
+#include "sb/runtime/context.h"
+#include "sb/connect/call.h"
+#include "sb/hosting/events.h"
+#include "sb/hosting/outbox.h"
+#include "sb/hosting/hosting.h"
+#include "sb/core/log.h"
 #include "sb/queues.h"
-#include "sb/secrets.h"
-#include "sb/work.h"
+#include "sb/store/secrets.h"
+#include "sb/runtime/work.h"
 
 struct command {
 	const char *name;
@@ -174,7 +175,7 @@ cmd_tick(struct sb_ctx *ctx, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 
-	if (sb_work_run_due(ctx, sb_queues, sb_queue_count, &done, &failed) !=
+	if (sb_work_run_due(ctx, sb_queues, SB_QUEUE_COUNT, &done, &failed) !=
 	        SB_OK ||
 	    sb_jobs_prune(ctx->db,
 	        (int64_t)time(NULL) - ctx->config.job_retention_days * 86400,
@@ -201,10 +202,9 @@ cmd_deliver(struct sb_ctx *ctx, int argc, char **argv)
 		return 2;
 	}
 	if (argc == 2 &&
-	    sb_events_outbox_release(ctx->db, (int64_t)time(NULL), &released) !=
-	        SB_OK)
+	    sb_outbox_release(ctx->db, (int64_t)time(NULL), &released) != SB_OK)
 		return 1;
-	if (sb_work_run_queue(ctx, sb_queues, sb_queue_count, SB_EVENTS_QUEUE,
+	if (sb_work_run_queue(ctx, sb_queues, SB_QUEUE_COUNT, SB_EVENTS_QUEUE,
 	        &done, &failed) != SB_OK)
 		return 1;
 	printf("deliver: %d event(s) delivered, %d failed\n", done, failed);
@@ -265,11 +265,11 @@ main(int argc, char **argv)
 			cmd = &commands[i];
 	if (cmd == NULL)
 		return usage();
-	if (sb_app_ctx_init(&ctx, cmd->app) == SB_OK)
+	if (sb_context_init(&ctx, cmd->app) == SB_OK)
 		status = cmd->run(&ctx, argc - 1, argv + 1);
 	else
 		fprintf(
 		    stderr, "sbctl %s: start-up failed (see log)\n", cmd->name);
-	sb_app_ctx_clear(&ctx);
+	sb_context_clear(&ctx);
 	return status;
 }

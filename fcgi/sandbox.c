@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sb/app.h"
-#include "sb/log.h"
-#include "sb/response.h"
+#include "sb/runtime/context.h"
+#include "sb/core/log.h"
+#include "sb/core/response.h"
+#include "sb/runtime/health.h"
+#include "sb/runtime/serve.h"
 #include "sandbox/sandbox.h"
 
 /* The sandbox's own routes, behind the gate.  Add new ones here. */
@@ -79,7 +81,7 @@ sandbox_gate(struct sb_ctx *ctx, struct sb_request *req)
 	    SANDBOX_GATE("DELETE", pattern)
 
 static const struct sb_route routes[] = {
-	{ "GET", "/health", sb_app_health },
+	{ "GET", "/health", sb_health },
 	SANDBOX_ANY("/*"),
 };
 
@@ -104,8 +106,8 @@ static const struct sb_app app = {
 	.route_count = sizeof(routes) / sizeof(routes[0]),
 	.error_style = SB_RESPONSE_STYLE_CODE,
 	.db_file = "sandbox.db",
-	.needs_secrets = 0,
-	.needs_http = 0,
+	.needs_secrets = false,
+	.needs_http = false,
 	.init = sandbox_init,
 	.fini = sandbox_fini,
 };
@@ -113,5 +115,5 @@ static const struct sb_app app = {
 int
 main(int argc, char **argv)
 {
-	return sb_app_main(&app, argc, argv);
+	return sb_serve_main(&app, argc, argv);
 }

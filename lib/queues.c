@@ -4,12 +4,14 @@
  * of up to SB_EVENTS_BATCH_MAX of them per round; a delivered event's job
  * is deleted, since the events service holds the event from then on.
  */
-#include "sb/events.h"
+#include "sb/hosting/events.h"
+#include "sb/hosting/outbox.h"
 #include "sb/queues.h"
 
-const struct sb_work_queue sb_queues[] = {
-	{ SB_EVENTS_QUEUE, sb_events_deliver, sb_events_deliver_batch,
+const struct sb_work_queue sb_queues[SB_QUEUE_COUNT] = {
+	{ SB_EVENTS_QUEUE, sb_outbox_deliver, sb_outbox_deliver_batch,
 	    SB_EVENTS_BATCH_MAX, true },
 };
 
-const size_t sb_queue_count = sizeof(sb_queues) / sizeof(sb_queues[0]);
+_Static_assert(sizeof(sb_queues) / sizeof(sb_queues[0]) == SB_QUEUE_COUNT,
+    "SB_QUEUE_COUNT is the number of rows of sb_queues");

@@ -7,27 +7,42 @@
 #include <string.h>
 
 #include "gateway.h"
-#include "sb/guard.h"
-#include "sb/log.h"
-#include "sb/response.h"
+#include "sb/connect/guard.h"
+#include "sb/core/log.h"
+#include "sb/core/response.h"
 
-static const struct sb_field create_fields[] = {
-	{ .name = "provider",
+#define PROVIDER_NAME_MAX 64
+
+/* POST /connections: the fields, by the index the handler reads them. */
+enum create_field {
+	CREATE_PROVIDER,
+	CREATE_CREDENTIALS,
+	CREATE_CONFIG,
+	CREATE_METADATA,
+	CREATE__MAX
+};
+
+static const struct sb_field create_fields[CREATE__MAX] = {
+	[CREATE_PROVIDER] = { .name = "provider",
 	    .type = SB_FIELD_STRING,
 	    .required = true,
 	    .min = 1,
-	    .max = 64 },
-	{ .name = "credentials", .type = SB_FIELD_OBJECT, .required = true },
-	{ .name = "config", .type = SB_FIELD_OBJECT },
-	{ .name = "metadata", .type = SB_FIELD_OBJECT },
+	    .max = PROVIDER_NAME_MAX },
+	[CREATE_CREDENTIALS] = { .name = "credentials",
+	    .type = SB_FIELD_OBJECT,
+	    .required = true },
+	[CREATE_CONFIG] = { .name = "config", .type = SB_FIELD_OBJECT },
+	[CREATE_METADATA] = { .name = "metadata", .type = SB_FIELD_OBJECT },
 };
 
-static const struct sb_field patch_fields[] = {
-	{ .name = "credentials", .type = SB_FIELD_OBJECT },
-	{ .name = "config", .type = SB_FIELD_OBJECT },
-};
+/* PATCH /connections/{id}. */
+enum patch_field { PATCH_CREDENTIALS, PATCH_CONFIG, PATCH__MAX };
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+static const struct sb_field patch_fields[PATCH__MAX] = {
+	[PATCH_CREDENTIALS] = { .name = "credentials",
+	    .type = SB_FIELD_OBJECT },
+	[PATCH_CONFIG] = { .name = "config", .type = SB_FIELD_OBJECT },
+};
 
 void
 gateway_providers_list(struct sb_ctx *ctx, struct sb_request *req)
@@ -73,21 +88,19 @@ metadata_fits(const cJSON *metadata)
 void
 gateway_connections_create(struct sb_ctx *ctx, struct sb_request *req)
 {
-	const cJSON *body, *config, *metadata, *credentials;
+	const cJSON *in[CREATE__MAX], *config, *metadata, *credentials;
 	char token[SB_CONNECTION_TOKEN_MAX], err[SB_PROVIDER_ERROR_MAX];
 	struct sb_connection conn = { 0 };
 	const struct sb_provider *p;
 	cJSON *out = NULL;
 	enum sb_err rc;
 
-	if ((body = sb_app_body(
-	         ctx, req, create_fields, COUNT(create_fields))) == NULL)
+	if (sb_body_json(req, create_fields, CREATE__MAX, in) == NULL)
 		return;
-	p = sb_providers_find(ctx->providers,
-	    cJSON_GetObjectItemCaseSensitive(body, "provider")->valuestring);
-	credentials = cJSON_GetObjectItemCaseSensitive(body, "credentials");
-	config = cJSON_GetObjectItemCaseSensitive(body, "config");
-	metadata = cJSON_GetObjectItemCaseSensitive(body, "metadata");
+	p = sb_providers_find(ctx->providers, in[CREATE_PROVIDER]->valuestring);
+	credentials = in[CREATE_CREDENTIALS];
+	config = in[CREATE_CONFIG];
+	metadata = in[CREATE_METADATA];
 	if (p == NULL) {
 		sb_response_error(req, 400, "unknown_provider",
 		    "field 'provider' names no known provider (see GET "
@@ -100,12 +113,13 @@ gateway_connections_create(struct sb_ctx *ctx, struct sb_request *req)
 		return;
 	}
 	if (!metadata_fits(metadata)) {
-		sb_response_error(req, 400, "invalid_request",
-		    "field 'metadata' is larger than 8192 bytes");
+		sb_response_errorf(req, 400, "invalid_request",
+		    "field 'metadata' is larger than %d bytes",
+		    SB_CONNECTION_METADATA_MAX);
 		return;
 	}
-	rc = sb_connection_create(
-	    ctx, p, credentials, config, metadata, &conn, token);
+	rc = sb_connection_create(SB_CONNECTION_STORE(ctx), p, credentials,
+	    config, metadata, &conn, token);
 	if (rc != SB_OK) {
 		sb_response_store_failed(
 		    req, rc, "the connection could not be stored");
@@ -140,7 +154,7 @@ gateway_connections_get(struct sb_ctx *ctx, struct sb_request *req)
 void
 gateway_connections_patch(struct sb_ctx *ctx, struct sb_request *req)
 {
-	const cJSON *body, *credentials, *config;
+	const cJSON *in[PATCH__MAX], *credentials, *config;
 	char err[SB_PROVIDER_ERROR_MAX];
 	struct sb_connection conn;
 	enum sb_err rc;
@@ -148,11 +162,10 @@ gateway_connections_patch(struct sb_ctx *ctx, struct sb_request *req)
 
 	if (!sb_guard_connection(ctx, req, sb_request_param(req, "id"), &conn))
 		return;
-	if ((body = sb_app_body(ctx, req, patch_fields, COUNT(patch_fields))) ==
-	    NULL)
+	if (sb_body_json(req, patch_fields, PATCH__MAX, in) == NULL)
 		goto out;
-	credentials = cJSON_GetObjectItemCaseSensitive(body, "credentials");
-	config = cJSON_GetObjectItemCaseSensitive(body, "config");
+	credentials = in[PATCH_CREDENTIALS];
+	config = in[PATCH_CONFIG];
 	if (credentials == NULL && config == NULL) {
 		sb_response_error(req, 400, "invalid_request",
 		    "give 'credentials', 'config' or both");
@@ -165,8 +178,8 @@ gateway_connections_patch(struct sb_ctx *ctx, struct sb_request *req)
 		sb_response_error(req, 400, "invalid_request", err);
 		goto out;
 	}
-	if ((rc = sb_connection_update(ctx, &conn, credentials, config)) !=
-	    SB_OK) {
+	if ((rc = sb_connection_update(SB_CONNECTION_STORE(ctx), &conn,
+	         credentials, config)) != SB_OK) {
 		sb_response_store_failed(
 		    req, rc, "the connection could not be stored");
 		goto out;
@@ -186,7 +199,8 @@ gateway_connections_delete(struct sb_ctx *ctx, struct sb_request *req)
 
 	if (!sb_guard_connection(ctx, req, sb_request_param(req, "id"), &conn))
 		return;
-	if ((rc = sb_connection_delete(ctx, conn.id)) != SB_OK)
+	if ((rc = sb_connection_delete(SB_CONNECTION_STORE(ctx), conn.id)) !=
+	    SB_OK)
 		sb_response_store_failed(
 		    req, rc, "the connection could not be stored");
 	else

@@ -1,20 +1,21 @@
 /*
  * The gateway responder's handlers, one file per route group: providers and
- * connections (connections.c), calls and the proxy (call.c), mappings
- * (mappings.c).
+ * connections (connections.c), mappings (mappings.c).  Calls to providers
+ * are the proxy responder's (fcgi/proxy/).
  */
 #ifndef SB_GATEWAY_H
 #define SB_GATEWAY_H
 
-#include "sb/app.h"
-#include "sb/request.h"
+#include "sb/core/body.h"
+#include "sb/runtime/context.h"
+#include "sb/core/request.h"
 
 /*
  * Every function here is a route handler: it sends exactly one response on
  * req (errors in the code style, {"error": {"code", "message"}}) and
- * returns nothing.  Bodies are checked by sb_app_body() against a field
- * table first (400, 413 or 415); the routes under /connections/{id} and
- * /proxy pass sb_guard_connection() first (the one 401 for any token
+ * returns nothing.  Bodies are checked by sb_body_json() against a field
+ * table first (400, 413 or 415); the routes under /connections/{id} pass
+ * sb_guard_connection() first (the one 401 for any token
  * problem).  Everything they make is freed before they return.
  */
 
@@ -45,22 +46,6 @@ void gateway_connections_patch(struct sb_ctx *ctx, struct sb_request *req);
 
 /* DELETE /connections/{id}: 204; 500 or 503 "busy" if the delete failed. */
 void gateway_connections_delete(struct sb_ctx *ctx, struct sb_request *req);
-
-/*
- * POST /connections/{id}/call {"method", "path", "query", "headers",
- * "body", "mapping"}: calls the provider through sb_call_perform() and
- * answers with its status and body (reshaped by the stored mapping if one
- * is named; 400 "unknown_mapping" if none is stored under that id).
- * sb_call_perform()'s errors map to 400, 409, 502, 503 and 504.
- */
-void gateway_call(struct sb_ctx *ctx, struct sb_request *req);
-
-/*
- * Any method on /proxy/{path}: the same call with the raw path, query,
- * pass-through headers and body of the request itself, the connection
- * named by its token alone.  400 "invalid_call" without a path.
- */
-void gateway_proxy(struct sb_ctx *ctx, struct sb_request *req);
 
 /*
  * POST /mappings {"mapping", "root"}: 201 {"id"}; 400 "invalid_mapping"

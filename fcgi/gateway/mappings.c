@@ -5,14 +5,19 @@
 #include <stdlib.h>
 
 #include "gateway.h"
-#include "sb/log.h"
-#include "sb/mapping.h"
-#include "sb/mapstore.h"
-#include "sb/response.h"
+#include "sb/core/log.h"
+#include "sb/connect/mapping.h"
+#include "sb/connect/mapstore.h"
+#include "sb/core/response.h"
 
-static const struct sb_field create_fields[] = {
-	{ .name = "mapping", .type = SB_FIELD_OBJECT, .required = true },
-	{ .name = "root",
+/* POST /mappings: the fields, by the index the handler reads them. */
+enum create_field { CREATE_MAPPING, CREATE_ROOT, CREATE__MAX };
+
+static const struct sb_field create_fields[CREATE__MAX] = {
+	[CREATE_MAPPING] = { .name = "mapping",
+	    .type = SB_FIELD_OBJECT,
+	    .required = true },
+	[CREATE_ROOT] = { .name = "root",
 	    .type = SB_FIELD_STRING,
 	    .min = 1,
 	    .max = SB_MAPPING_PATH_MAX },
@@ -22,21 +27,21 @@ void
 gateway_mappings_create(struct sb_ctx *ctx, struct sb_request *req)
 {
 	char id[SB_MAPSTORE_ID_MAX], err[SB_MAPPING_ERROR_MAX];
-	const cJSON *body, *mapping, *root;
+	const cJSON *in[CREATE__MAX], *mapping, *root;
 	cJSON *out;
 	enum sb_err rc;
 
-	if ((body = sb_app_body(ctx, req, create_fields, 2)) == NULL)
+	if (sb_body_json(req, create_fields, CREATE__MAX, in) == NULL)
 		return;
-	mapping = cJSON_GetObjectItemCaseSensitive(body, "mapping");
-	root = cJSON_GetObjectItemCaseSensitive(body, "root");
+	mapping = in[CREATE_MAPPING];
+	root = in[CREATE_ROOT];
 	if (sb_mapping_check(mapping, root != NULL ? root->valuestring : NULL,
 	        err, sizeof(err)) != SB_OK) {
 		sb_response_error(req, 400, "invalid_mapping", err);
 		return;
 	}
 	rc = sb_mapstore_create(
-	    ctx, mapping, root != NULL ? root->valuestring : NULL, id);
+	    ctx->db, mapping, root != NULL ? root->valuestring : NULL, id);
 	if (rc != SB_OK) {
 		sb_log(SB_LOG_ERROR, "gateway", req->request_id,
 		    "mapping store: %s", sb_strerror(rc));
@@ -56,8 +61,8 @@ gateway_mappings_get(struct sb_ctx *ctx, struct sb_request *req)
 	cJSON *mapping = NULL, *out;
 	char *root = NULL;
 
-	if (sb_mapstore_get(
-	        ctx, sb_request_param(req, "id"), &mapping, &root) != SB_OK) {
+	if (sb_mapstore_get(ctx->db, sb_request_param(req, "id"), &mapping,
+	        &root) != SB_OK) {
 		sb_response_error(req, 404, "not_found", "no such mapping");
 		return;
 	}
@@ -74,7 +79,7 @@ gateway_mappings_get(struct sb_ctx *ctx, struct sb_request *req)
 void
 gateway_mappings_delete(struct sb_ctx *ctx, struct sb_request *req)
 {
-	if (sb_mapstore_delete(ctx, sb_request_param(req, "id")) != SB_OK)
+	if (sb_mapstore_delete(ctx->db, sb_request_param(req, "id")) != SB_OK)
 		sb_response_error(req, 404, "not_found", "no such mapping");
 	else
 		sb_response_no_content(req);

@@ -9,7 +9,7 @@
 
 #include <fcgiapp.h>
 
-#include "sb/response.h"
+#include "sb/core/response.h"
 #include "sandbox.h"
 
 #define API_ROLES_MAX 3

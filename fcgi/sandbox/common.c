@@ -9,8 +9,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "sb/log.h"
-#include "sb/response.h"
+#include "sb/core/log.h"
+#include "sb/core/response.h"
 #include "sandbox.h"
 
 int64_t

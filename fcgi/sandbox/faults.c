@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sb/response.h"
+#include "sb/core/response.h"
 #include "sandbox.h"
 
 #define FAULTS_COUNT_MAX 10000 /* uses of one switch */
@@ -81,12 +81,39 @@ faults_path_ok(const char *path)
 	return path[0] == '/';
 }
 
-static const struct sb_field faults_fields[] = {
-	{ "path", SB_FIELD_STRING, true, 1, SANDBOX_PATH_MAX, NULL,
-	    faults_path_ok },
-	{ "kind", SB_FIELD_STRING, true, 1, 32, faults_kind_names, NULL },
-	{ "count", SB_FIELD_INT, false, 1, FAULTS_COUNT_MAX, NULL, NULL },
-	{ "arg", SB_FIELD_INT, false, 0, 64 << 20, NULL, NULL },
+#define FAULTS_KIND_NAME_MAX 32 /* longer than any kind's name */
+#define FAULTS_ARG_MAX (64 << 20) /* the largest arg of any kind */
+
+/* POST /_sandbox/faults: the fields, by the index the handler reads. */
+enum faults_field {
+	FAULTS_PATH,
+	FAULTS_KIND,
+	FAULTS_COUNT,
+	FAULTS_ARG,
+	FAULTS__MAX
+};
+
+static const struct sb_field faults_fields[FAULTS__MAX] = {
+	[FAULTS_PATH] = { .name = "path",
+	    .type = SB_FIELD_STRING,
+	    .required = true,
+	    .min = 1,
+	    .max = SANDBOX_PATH_MAX,
+	    .check = faults_path_ok },
+	[FAULTS_KIND] = { .name = "kind",
+	    .type = SB_FIELD_STRING,
+	    .required = true,
+	    .min = 1,
+	    .max = FAULTS_KIND_NAME_MAX,
+	    .one_of = faults_kind_names },
+	[FAULTS_COUNT] = { .name = "count",
+	    .type = SB_FIELD_INT,
+	    .min = 1,
+	    .max = FAULTS_COUNT_MAX },
+	[FAULTS_ARG] = { .name = "arg",
+	    .type = SB_FIELD_INT,
+	    .min = 0,
+	    .max = FAULTS_ARG_MAX },
 };
 
 /* The kind named name; false if none is. */
@@ -286,7 +313,7 @@ faults_insert(struct sb_ctx *ctx, const char *path, const char *kind,
 void
 sandbox_faults_add(struct sb_ctx *ctx, struct sb_request *req)
 {
-	const cJSON *body, *count, *arg;
+	const cJSON *in[FAULTS__MAX], *count, *arg;
 	const struct faults_arg *range;
 	enum sandbox_fault_kind kind;
 	const char *path, *name;
@@ -294,13 +321,12 @@ sandbox_faults_add(struct sb_ctx *ctx, struct sb_request *req)
 	sqlite3_int64 id;
 	int64_t n, a;
 
-	if ((body = sb_app_body(ctx, req, faults_fields,
-	         sizeof(faults_fields) / sizeof(faults_fields[0]))) == NULL)
+	if (sb_body_json(req, faults_fields, FAULTS__MAX, in) == NULL)
 		return;
-	path = cJSON_GetObjectItemCaseSensitive(body, "path")->valuestring;
-	name = cJSON_GetObjectItemCaseSensitive(body, "kind")->valuestring;
-	count = cJSON_GetObjectItemCaseSensitive(body, "count");
-	arg = cJSON_GetObjectItemCaseSensitive(body, "arg");
+	path = in[FAULTS_PATH]->valuestring;
+	name = in[FAULTS_KIND]->valuestring;
+	count = in[FAULTS_COUNT];
+	arg = in[FAULTS_ARG];
 	if (!faults_kind_find(name, &kind)) {
 		sb_response_error(req, 400, "invalid_request", "unknown kind");
 		goto out;

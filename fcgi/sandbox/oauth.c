@@ -16,8 +16,9 @@
 
 #include <sodium.h>
 
-#include "sb/log.h"
-#include "sb/response.h"
+#include "sb/core/header.h"
+#include "sb/core/log.h"
+#include "sb/core/response.h"
 #include "sandbox.h"
 
 #define OAUTH_TTL_MAX 86400 /* seconds an access token may live */
@@ -406,12 +407,11 @@ oauth_access_find(struct sb_ctx *ctx, const char *token)
 bool
 sandbox_oauth_bearer(struct sb_ctx *ctx, struct sb_request *req)
 {
-	const char *auth = req->authorization, *token, *why;
+	const char *token = sb_header_bearer(req->authorization), *why;
 	enum sb_err rc = SB_ERR_NOT_FOUND;
 
 	why = "a bearer access token is required";
-	if (auth != NULL && strncasecmp(auth, "Bearer ", 7) == 0) {
-		token = auth + 7 + strspn(auth + 7, " ");
+	if (token != NULL) {
 		if ((rc = oauth_access_find(ctx, token)) == SB_OK)
 			return true;
 		why = "the access token is unknown or has expired";

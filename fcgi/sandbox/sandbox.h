@@ -14,8 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sb/app.h"
-#include "sb/request.h"
+#include "sb/core/body.h"
+#include "sb/runtime/context.h"
+#include "sb/core/request.h"
 
 #define SANDBOX_COMPONENT "sandbox"
 #define SANDBOX_PATH_MAX 512 /* bytes of a path counted or switched */

@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "sb/response.h"
+#include "sb/core/response.h"
 #include "sandbox.h"
 
 enum stats_sql {

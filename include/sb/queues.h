@@ -9,9 +9,10 @@
 
 #include <stddef.h>
 
-#include "sb/work.h"
+#include "sb/runtime/work.h"
 
-extern const struct sb_work_queue sb_queues[];
-extern const size_t sb_queue_count;
+#define SB_QUEUE_COUNT 1 /* rows of sb_queues */
+
+extern const struct sb_work_queue sb_queues[SB_QUEUE_COUNT];
 
 #endif

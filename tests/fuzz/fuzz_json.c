@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "sb/request.h"
+#include "sb/core/request.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,7 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    SB_OK)
 		return 0;
 	if (sb_request_validate(json, fields,
-	        sizeof(fields) / sizeof(fields[0]), err,
+	        sizeof(fields) / sizeof(fields[0]), NULL, err,
 	        sizeof(err)) == SB_OK) {
 		p = cJSON_GetObjectItemCaseSensitive(json, "provider");
 		if (!cJSON_IsString(p) || strlen(p->valuestring) > 64)

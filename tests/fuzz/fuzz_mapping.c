@@ -13,7 +13,7 @@
 
 #include <cJSON.h>
 
-#include "sb/mapping.h"
+#include "sb/connect/mapping.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "sb/path.h"
+#include "sb/connect/path.h"
 
-/* Levels of decoding the guard allows (lib/path.c). */
+/* Levels of decoding the guard allows (lib/connect/path.c). */
 #define FUZZ_DECODE_DEPTH_MAX 4
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

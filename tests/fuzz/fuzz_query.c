@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "sb/request.h"
+#include "sb/core/request.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

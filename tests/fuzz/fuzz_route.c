@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "sb/route.h"
+#include "sb/core/route.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

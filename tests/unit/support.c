@@ -141,10 +141,27 @@ test_fixture_teardown(void **state)
 {
 	struct test_fixture *f = *state;
 
-	sb_app_ctx_clear(&f->ctx);
+	sb_context_clear(&f->ctx);
 	test_tmpdir_remove(f->dir);
 	free(f);
 	return 0;
+}
+
+void
+test_request_make(struct sb_request *req, struct sb_arena *arena,
+    const char *method, const char *content_type, const char *body, size_t len)
+{
+	sb_request_clear(req);
+	sb_arena_reset(arena);
+	memset(req, 0, sizeof(*req));
+	req->arena = arena;
+	req->method = method;
+	req->path = "/";
+	req->request_id = "test";
+	req->content_type = content_type;
+	req->body = sb_arena_strndup(arena, body, len);
+	assert_non_null(req->body);
+	req->body_len = len;
 }
 
 int64_t

@@ -18,11 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sb/app.h"
-#include "sb/db.h"
-#include "sb/err.h"
-#include "sb/jobs.h"
-#include "sb/secrets.h"
+#include "sb/runtime/context.h"
+#include "sb/store/db.h"
+#include "sb/core/err.h"
+#include "sb/store/jobs.h"
+#include "sb/store/secrets.h"
 
 #define TEST_PATH_MAX 256
 #define TEST_MIGRATIONS "db/migrations"
@@ -67,7 +67,7 @@ enum sb_err test_secrets_open(struct sb_secrets **out);
  * sb_secrets_keygen() (a random master.key and token.key, as a deployment
  * has them) and ctx->providers from TEST_PROVIDERS: what making and using
  * connections needs besides the database.  The rest of ctx is left as the
- * caller set it.  On SB_OK sb_app_ctx_clear() releases both; otherwise
+ * caller set it.  On SB_OK sb_context_clear() releases both; otherwise
  * neither is left open and both are NULL.
  */
 enum sb_err test_ctx_open_providers(struct sb_ctx *ctx, const char *dir);
@@ -90,10 +90,19 @@ int test_fixture_setup(void **state);
 
 /*
  * A cmocka teardown for test_fixture_setup(): closes the context with
- * sb_app_ctx_clear() (so what the test put in ctx.http, ctx.providers or
+ * sb_context_clear() (so what the test put in ctx.http, ctx.providers or
  * ctx.secrets goes too), removes the directory and frees the fixture.
  */
 int test_fixture_teardown(void **state);
+
+/*
+ * Resets req for a new request with body (len bytes, NUL-terminated in
+ * arena as sb_request_read() makes it): the previous one's JSON is freed
+ * and arena reset.  No FastCGI side (req->fcgi NULL), so only the status a
+ * helper sent is visible, not the body.
+ */
+void test_request_make(struct sb_request *req, struct sb_arena *arena,
+    const char *method, const char *content_type, const char *body, size_t len);
 
 /* The integer in the first column of sql's first row; asserts there is. */
 int64_t test_query_int(struct sb_db *db, const char *sql);

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/arena.c: alignment and zeroing of every allocation,
+ * Unit tests for lib/core/arena.c: alignment and zeroing of every allocation,
  * the cap (exactly at it succeeds, one byte past fails), allocations larger
  * than a chunk, reset and clear (AddressSanitizer reports a leaked chunk),
  * and the string helpers.
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "sb/arena.h"
+#include "sb/core/arena.h"
 
 #define TEST_ALIGN 16
 #define TEST_CAP (1024 * 1024)

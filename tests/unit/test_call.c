@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/call.c: which caller headers are refused and which
+ * Unit tests for lib/connect/call.c: which caller headers are refused and which
  * provider headers are passed back (table-driven), and the refusals of
  * sb_call_perform() that must happen before anything is sent: a connection
  * that needs re-authorisation, a path, header or query that could change
@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "sb/call.h"
+#include "sb/connect/call.h"
 #include "support.h"
 
 #define REFRESH_TOKEN "PLAIN-refresh-31337"
@@ -74,7 +74,7 @@ create(struct test_fixture *f, int64_t expires_at, struct sb_connection *conn)
 	    "\", \"client_id\": \"c\", \"client_secret\": \"s\"%s}",
 	    expiry);
 	assert_non_null(creds = cJSON_Parse(text));
-	assert_int_equal(sb_connection_create(&f->ctx,
+	assert_int_equal(sb_connection_create(SB_CONNECTION_STORE(&f->ctx),
 	                     sb_providers_find(f->ctx.providers, "sandbox"),
 	                     creds, NULL, NULL, conn, token),
 	    SB_OK);
@@ -180,12 +180,14 @@ test_needs_reauth(void **state)
 	create(f, (int64_t)time(NULL) - 3600, &conn);
 	/* Each failure is recorded by the lease's holder, as refreshers do. */
 	for (int i = 0; i < SB_CONNECTION_REAUTH_FAILURES; i++) {
-		assert_int_equal(sb_connection_lease(&f->ctx, conn.id,
-		                     (int64_t)time(NULL), 30, &got),
+		assert_int_equal(
+		    sb_connection_lease(SB_CONNECTION_STORE(&f->ctx), conn.id,
+		        (int64_t)time(NULL), 30, &got),
 		    SB_OK);
 		assert_true(got);
-		assert_int_equal(sb_connection_refreshed(&f->ctx, &conn, NULL,
-		                     "invalid_grant", (int64_t)time(NULL)),
+		assert_int_equal(
+		    sb_connection_refreshed(SB_CONNECTION_STORE(&f->ctx), &conn,
+		        NULL, "invalid_grant", (int64_t)time(NULL)),
 		    SB_OK);
 	}
 	assert_true(conn.needs_reauth);
@@ -201,8 +203,8 @@ test_needs_reauth(void **state)
 	                     "WHERE id = ?1",
 	                     conn.id),
 	    SB_CONNECTION_REAUTH_FAILURES);
-	assert_int_equal(sb_connection_lease(
-	                     &f->ctx, conn.id, (int64_t)time(NULL), 30, &got),
+	assert_int_equal(sb_connection_lease(SB_CONNECTION_STORE(&f->ctx),
+	                     conn.id, (int64_t)time(NULL), 30, &got),
 	    SB_OK);
 	assert_true(got);
 	sb_http_response_clear(&resp);

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/config.c: defaults, the "key = value" file, SB_*
+ * Unit tests for lib/core/config.c: defaults, the "key = value" file, SB_*
  * variables winning over the file, errors naming the key at fault, the
  * token files under var_dir, sb_config_var_path and the shell output.
  * Each test gets its own mkdtemp directory; every SB_* variable is removed
@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "sb/config.h"
+#include "sb/core/config.h"
 #include "support.h"
 
 #define TEST_ERR_MAX 256

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/connection.c: tokens and the guard's look-up, what
+ * Unit tests for lib/connect/connection.c: tokens and the guard's look-up, what
  * the database file holds (never a credential or a token in the clear),
  * sealed blobs bound to their row, updates, deletes, the refresh lease,
  * refresh outcomes, the selection of connections due for a refresh, expiry
@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "sb/connection.h"
+#include "sb/connect/connection.h"
 #include "support.h"
 
 #define ACCESS "PLAIN-access-7f3c9a1b2d4e6f80"
@@ -83,8 +83,9 @@ create(struct test_fixture *f, const char *name, const char *credentials,
 	cJSON *cfg = config != NULL ? parse(config) : NULL;
 	cJSON *metadata = parse("{\"customer\": \"acme\"}");
 
-	assert_int_equal(sb_connection_create(&f->ctx, provider(f, name), creds,
-	                     cfg, metadata, conn, token),
+	assert_int_equal(
+	    sb_connection_create(SB_CONNECTION_STORE(&f->ctx),
+	        provider(f, name), creds, cfg, metadata, conn, token),
 	    SB_OK);
 	cJSON_Delete(creds);
 	cJSON_Delete(cfg);
@@ -289,8 +290,8 @@ test_authenticate(void **state)
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		memset(&conn, 0x5a, sizeof(conn));
-		rc = sb_connection_authenticate(
-		    &f->ctx, cases[i].token, cases[i].id, &conn);
+		rc = sb_connection_authenticate(SB_CONNECTION_STORE(&f->ctx),
+		    cases[i].token, cases[i].id, &conn);
 		if (rc != cases[i].want)
 			fail_msg("case %zu: got %s, want %s", i,
 			    sb_strerror(rc), sb_strerror(cases[i].want));
@@ -320,8 +321,9 @@ test_db_holds_no_secrets(void **state)
 	secret_part = strchr(token, '.') + 1;
 	creds = parse("{\"access_token\": \"PLAIN-updated-access-55aa\", "
 	              "\"refresh_token\": \"" REFRESH "\"}");
-	assert_int_equal(
-	    sb_connection_update(&f->ctx, &conn, creds, NULL), SB_OK);
+	assert_int_equal(sb_connection_update(
+	                     SB_CONNECTION_STORE(&f->ctx), &conn, creds, NULL),
+	    SB_OK);
 	cJSON_Delete(creds);
 	checkpoint(f);
 	/* The test's own probe works: ids and metadata are in the clear. */
@@ -390,17 +392,20 @@ test_tampered_blob(void **state)
 		create_sandbox(f, &conn, token);
 		snprintf(id, sizeof(id), "%s", conn.id);
 		sb_connection_clear(&conn);
-		assert_int_equal(
-		    sb_connection_load(&f->ctx, id, &loaded), SB_OK);
+		assert_int_equal(sb_connection_load(
+		                     SB_CONNECTION_STORE(&f->ctx), id, &loaded),
+		    SB_OK);
 		sb_connection_clear(&loaded);
 		tamper(f, id, offsets[i]);
-		if (sb_connection_load(&f->ctx, id, &loaded) != SB_ERR_CRYPTO)
+		if (sb_connection_load(SB_CONNECTION_STORE(&f->ctx), id,
+		        &loaded) != SB_ERR_CRYPTO)
 			fail_msg(
 			    "offset %d: a tampered blob opened", offsets[i]);
 		assert_null(loaded.credentials);
 		/* The right token no longer yields the credentials. */
 		assert_int_equal(
-		    sb_connection_authenticate(&f->ctx, token, id, &loaded),
+		    sb_connection_authenticate(
+		        SB_CONNECTION_STORE(&f->ctx), token, id, &loaded),
 		    SB_ERR_CRYPTO);
 		assert_null(loaded.credentials);
 	}
@@ -424,12 +429,16 @@ test_blob_bound_to_row(void **state)
 	                     a.id, b.id),
 	    1);
 	assert_int_equal(
-	    sb_connection_load(&f->ctx, b.id, &loaded), SB_ERR_CRYPTO);
+	    sb_connection_load(SB_CONNECTION_STORE(&f->ctx), b.id, &loaded),
+	    SB_ERR_CRYPTO);
 	assert_null(loaded.credentials);
-	assert_int_equal(sb_connection_authenticate(&f->ctx, tb, NULL, &loaded),
+	assert_int_equal(sb_connection_authenticate(
+	                     SB_CONNECTION_STORE(&f->ctx), tb, NULL, &loaded),
 	    SB_ERR_CRYPTO);
 	/* The original row still opens. */
-	assert_int_equal(sb_connection_load(&f->ctx, a.id, &loaded), SB_OK);
+	assert_int_equal(
+	    sb_connection_load(SB_CONNECTION_STORE(&f->ctx), a.id, &loaded),
+	    SB_OK);
 	assert_string_equal(cred(&loaded, "access_token"), ACCESS);
 	sb_connection_clear(&loaded);
 	sb_connection_clear(&a);
@@ -453,8 +462,9 @@ test_update(void **state)
 
 	/* config alone: credentials stay */
 	config = parse("{\"subdomain\": \"globex\"}");
-	assert_int_equal(
-	    sb_connection_update(&f->ctx, &conn, NULL, config), SB_OK);
+	assert_int_equal(sb_connection_update(
+	                     SB_CONNECTION_STORE(&f->ctx), &conn, NULL, config),
+	    SB_OK);
 	cJSON_Delete(config);
 	assert_string_equal(
 	    cJSON_GetObjectItemCaseSensitive(conn.config, "subdomain")
@@ -465,14 +475,17 @@ test_update(void **state)
 
 	/* credentials alone: config stays */
 	creds = parse("{\"api_key\": \"zyxwvutsrqponmlkjihgfedcba\"}");
-	assert_int_equal(
-	    sb_connection_update(&f->ctx, &conn, creds, NULL), SB_OK);
+	assert_int_equal(sb_connection_update(
+	                     SB_CONNECTION_STORE(&f->ctx), &conn, creds, NULL),
+	    SB_OK);
 	cJSON_Delete(creds);
 	assert_string_equal(
 	    cred(&conn, "api_key"), "zyxwvutsrqponmlkjihgfedcba");
 
 	/* what is stored, read back in a fresh load */
-	assert_int_equal(sb_connection_load(&f->ctx, conn.id, &loaded), SB_OK);
+	assert_int_equal(
+	    sb_connection_load(SB_CONNECTION_STORE(&f->ctx), conn.id, &loaded),
+	    SB_OK);
 	assert_string_equal(
 	    cred(&loaded, "api_key"), "zyxwvutsrqponmlkjihgfedcba");
 	assert_string_equal(
@@ -483,7 +496,8 @@ test_update(void **state)
 
 	/* the token still authenticates after updates */
 	assert_int_equal(
-	    sb_connection_authenticate(&f->ctx, token, conn.id, &loaded),
+	    sb_connection_authenticate(
+	        SB_CONNECTION_STORE(&f->ctx), token, conn.id, &loaded),
 	    SB_OK);
 	sb_connection_clear(&loaded);
 	sb_connection_clear(&conn);
@@ -496,11 +510,13 @@ fail_refresh(struct test_fixture *f, struct sb_connection *conn,
 {
 	bool got = false;
 
-	assert_int_equal(
-	    sb_connection_lease(&f->ctx, conn->id, now, 30, &got), SB_OK);
+	assert_int_equal(sb_connection_lease(SB_CONNECTION_STORE(&f->ctx),
+	                     conn->id, now, 30, &got),
+	    SB_OK);
 	assert_true(got);
-	assert_int_equal(
-	    sb_connection_refreshed(&f->ctx, conn, NULL, error, now), SB_OK);
+	assert_int_equal(sb_connection_refreshed(SB_CONNECTION_STORE(&f->ctx),
+	                     conn, NULL, error, now),
+	    SB_OK);
 }
 
 static void
@@ -517,8 +533,9 @@ test_update_clears_reauth(void **state)
 	assert_true(conn.needs_reauth);
 	creds = parse("{\"access_token\": \"n\", \"refresh_token\": \"m\", "
 	              "\"expires_in\": 3600}");
-	assert_int_equal(
-	    sb_connection_update(&f->ctx, &conn, creds, NULL), SB_OK);
+	assert_int_equal(sb_connection_update(
+	                     SB_CONNECTION_STORE(&f->ctx), &conn, creds, NULL),
+	    SB_OK);
 	cJSON_Delete(creds);
 	assert_false(conn.needs_reauth);
 	assert_int_equal(conn.refresh_failures, 0);
@@ -544,22 +561,29 @@ test_delete(void **state)
 	create_sandbox(f, &keep, keep_token);
 	snprintf(id, sizeof(id), "%s", conn.id);
 	sb_connection_clear(&conn);
-	assert_int_equal(sb_connection_delete(&f->ctx, id), SB_OK);
 	assert_int_equal(
-	    sb_connection_load(&f->ctx, id, &loaded), SB_ERR_NOT_FOUND);
+	    sb_connection_delete(SB_CONNECTION_STORE(&f->ctx), id), SB_OK);
 	assert_int_equal(
-	    sb_connection_authenticate(&f->ctx, token, NULL, &loaded),
+	    sb_connection_load(SB_CONNECTION_STORE(&f->ctx), id, &loaded),
+	    SB_ERR_NOT_FOUND);
+	assert_int_equal(
+	    sb_connection_authenticate(
+	        SB_CONNECTION_STORE(&f->ctx), token, NULL, &loaded),
 	    SB_ERR_UNAUTHORIZED);
-	assert_int_equal(sb_connection_delete(&f->ctx, id), SB_ERR_NOT_FOUND);
+	assert_int_equal(sb_connection_delete(SB_CONNECTION_STORE(&f->ctx), id),
+	    SB_ERR_NOT_FOUND);
 	assert_int_equal(
-	    sb_connection_delete(&f->ctx, "cn_nope"), SB_ERR_NOT_FOUND);
+	    sb_connection_delete(SB_CONNECTION_STORE(&f->ctx), "cn_nope"),
+	    SB_ERR_NOT_FOUND);
 	assert_int_equal(test_query_int_text(f->ctx.db,
 	                     "SELECT count(*) FROM connections "
 	                     "WHERE id = ?1",
 	                     id),
 	    0);
 	/* the other connection is untouched */
-	assert_int_equal(sb_connection_load(&f->ctx, keep.id, &loaded), SB_OK);
+	assert_int_equal(
+	    sb_connection_load(SB_CONNECTION_STORE(&f->ctx), keep.id, &loaded),
+	    SB_OK);
 	sb_connection_clear(&loaded);
 	sb_connection_clear(&keep);
 }
@@ -589,10 +613,13 @@ test_lease(void **state)
 	for (size_t i = 0; i < ARRAY_LEN(steps); i++) {
 		if (steps[i].release_first)
 			assert_int_equal(
-			    sb_connection_release(&f->ctx, conn.id), SB_OK);
+			    sb_connection_release(
+			        SB_CONNECTION_STORE(&f->ctx), conn.id),
+			    SB_OK);
 		got = !steps[i].want;
-		assert_int_equal(sb_connection_lease(
-		                     &f->ctx, conn.id, steps[i].now, 30, &got),
+		assert_int_equal(
+		    sb_connection_lease(SB_CONNECTION_STORE(&f->ctx), conn.id,
+		        steps[i].now, 30, &got),
 		    SB_OK);
 		if (got != steps[i].want)
 			fail_msg("step %zu (now %lld): got %d", i,
@@ -600,8 +627,9 @@ test_lease(void **state)
 	}
 	/* An unknown connection has no lease to take. */
 	got = true;
-	assert_int_equal(
-	    sb_connection_lease(&f->ctx, "cn_nope", 1000, 30, &got), SB_OK);
+	assert_int_equal(sb_connection_lease(SB_CONNECTION_STORE(&f->ctx),
+	                     "cn_nope", 1000, 30, &got),
+	    SB_OK);
 	assert_false(got);
 	sb_connection_clear(&conn);
 }
@@ -620,12 +648,13 @@ test_refreshed(void **state)
 	/* Failures count up; the lease is released each time. */
 	for (int i = 1; i <= SB_CONNECTION_REAUTH_FAILURES; i++) {
 		assert_int_equal(
-		    sb_connection_lease(&f->ctx, conn.id, 2000, 30, &got),
+		    sb_connection_lease(
+		        SB_CONNECTION_STORE(&f->ctx), conn.id, 2000, 30, &got),
 		    SB_OK);
 		assert_true(got);
 		assert_int_equal(
-		    sb_connection_refreshed(&f->ctx, &conn, NULL,
-		        "the token endpoint answered 400", 2000 + i),
+		    sb_connection_refreshed(SB_CONNECTION_STORE(&f->ctx), &conn,
+		        NULL, "the token endpoint answered 400", 2000 + i),
 		    SB_OK);
 		assert_int_equal(conn.refresh_failures, i);
 		assert_string_equal(conn.last_refresh_status, "failed");
@@ -640,13 +669,15 @@ test_refreshed(void **state)
 	assert_true(conn.needs_reauth);
 
 	/* A success stores the new credentials and resets everything. */
-	assert_int_equal(
-	    sb_connection_lease(&f->ctx, conn.id, 3000, 30, &got), SB_OK);
+	assert_int_equal(sb_connection_lease(SB_CONNECTION_STORE(&f->ctx),
+	                     conn.id, 3000, 30, &got),
+	    SB_OK);
 	assert_true(got);
 	creds = parse("{\"access_token\": \"new-access\", \"refresh_token\": "
 	              "\"new-refresh\", \"expires_in\": 600}");
-	assert_int_equal(
-	    sb_connection_refreshed(&f->ctx, &conn, creds, NULL, 3000), SB_OK);
+	assert_int_equal(sb_connection_refreshed(SB_CONNECTION_STORE(&f->ctx),
+	                     &conn, creds, NULL, 3000),
+	    SB_OK);
 	cJSON_Delete(creds);
 	assert_string_equal(cred(&conn, "access_token"), "new-access");
 	assert_string_equal(cred(&conn, "refresh_token"), "new-refresh");
@@ -657,13 +688,15 @@ test_refreshed(void **state)
 	assert_int_equal(conn.last_refresh_at, 3000);
 	assert_true(conn.access_expires_at > 0);
 	/* the lease was released with the success */
-	assert_int_equal(
-	    sb_connection_lease(&f->ctx, conn.id, 3000, 30, &got), SB_OK);
+	assert_int_equal(sb_connection_lease(SB_CONNECTION_STORE(&f->ctx),
+	                     conn.id, 3000, 30, &got),
+	    SB_OK);
 	assert_true(got);
 
 	/* A failure after a success starts counting from one again. */
-	assert_int_equal(
-	    sb_connection_refreshed(&f->ctx, &conn, NULL, NULL, 3100), SB_OK);
+	assert_int_equal(sb_connection_refreshed(SB_CONNECTION_STORE(&f->ctx),
+	                     &conn, NULL, NULL, 3100),
+	    SB_OK);
 	assert_int_equal(conn.refresh_failures, 1);
 	assert_false(conn.needs_reauth);
 	assert_string_equal(conn.last_refresh_error, "refresh failed");
@@ -720,15 +753,15 @@ test_due(void **state)
 	assert_true(reauth.needs_reauth);
 
 	/* Expiring within the hour, none stale. */
-	assert_int_equal(sb_connection_due(&f->ctx, now + 3600, 0, ids,
-	                     ARRAY_LEN(ids), &count),
+	assert_int_equal(sb_connection_due(SB_CONNECTION_STORE(&f->ctx),
+	                     now + 3600, 0, ids, ARRAY_LEN(ids), &count),
 	    SB_OK);
 	assert_int_equal(count, 1);
 	assert_string_equal(ids[0], soon.id);
 
 	/* Expiring within two days. */
-	assert_int_equal(sb_connection_due(&f->ctx, now + 2 * 86400, 0, ids,
-	                     ARRAY_LEN(ids), &count),
+	assert_int_equal(sb_connection_due(SB_CONNECTION_STORE(&f->ctx),
+	                     now + 2 * 86400, 0, ids, ARRAY_LEN(ids), &count),
 	    SB_OK);
 	assert_int_equal(count, 2);
 	assert_true(ids_have(ids, count, soon.id));
@@ -736,8 +769,8 @@ test_due(void **state)
 
 	/* Stale: everything not refreshed since "now + 1h", i.e. all of them,
 	 * but only the refreshable ones that do not need re-authorisation. */
-	assert_int_equal(sb_connection_due(&f->ctx, 0, now + 3600, ids,
-	                     ARRAY_LEN(ids), &count),
+	assert_int_equal(sb_connection_due(SB_CONNECTION_STORE(&f->ctx), 0,
+	                     now + 3600, ids, ARRAY_LEN(ids), &count),
 	    SB_OK);
 	assert_int_equal(count, 3);
 	assert_true(ids_have(ids, count, soon.id));
@@ -748,14 +781,15 @@ test_due(void **state)
 	assert_false(ids_have(ids, count, reauth.id));
 
 	/* Nothing due. */
-	assert_int_equal(sb_connection_due(&f->ctx, now, now - 3600, ids,
-	                     ARRAY_LEN(ids), &count),
+	assert_int_equal(sb_connection_due(SB_CONNECTION_STORE(&f->ctx), now,
+	                     now - 3600, ids, ARRAY_LEN(ids), &count),
 	    SB_OK);
 	assert_int_equal(count, 0);
 
 	/* max caps the answer. */
-	assert_int_equal(
-	    sb_connection_due(&f->ctx, 0, now + 3600, ids, 1, &count), SB_OK);
+	assert_int_equal(sb_connection_due(SB_CONNECTION_STORE(&f->ctx), 0,
+	                     now + 3600, ids, 1, &count),
+	    SB_OK);
 	assert_int_equal(count, 1);
 
 	sb_connection_clear(&soon);
@@ -796,8 +830,8 @@ test_due_not_starved(void **state)
 	create(f, "sandbox", creds, NULL, &conn, token);
 	snprintf(oauth_id, sizeof(oauth_id), "%s", conn.id);
 	sb_connection_clear(&conn);
-	assert_int_equal(
-	    sb_connection_due(&f->ctx, now + 900, now + 3600, ids, 1, &count),
+	assert_int_equal(sb_connection_due(SB_CONNECTION_STORE(&f->ctx),
+	                     now + 900, now + 3600, ids, 1, &count),
 	    SB_OK);
 	assert_int_equal(count, 1);
 	assert_string_equal(ids[0], oauth_id);

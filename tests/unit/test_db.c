@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/db.c: connection setup, the statement cache,
+ * Unit tests for lib/store/db.c: connection setup, the statement cache,
  * transactions and busy retries, migrations and the health-check read.
  * Each test gets a fresh database file in its own mkdtemp directory.
  */
@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "sb/db.h"
+#include "sb/store/db.h"
 #include "support.h"
 
 #define TEST_BUSY_MS 1 /* tiny busy timeout keeps the busy test fast */

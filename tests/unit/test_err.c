@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/err.c: every value of enum sb_err has its own name,
+ * Unit tests for lib/core/err.c: every value of enum sb_err has its own name,
  * and a value outside the enum gets "unknown error" rather than a read
  * past the table.
  */
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "sb/err.h"
+#include "sb/core/err.h"
 
 #define TEST_UNKNOWN "unknown error"
 

@@ -1,6 +1,6 @@
 /*
- * Unit tests for lib/events.c: id and ?since= validation (table-driven),
- * the store's once-per-id rule (one event, and a batch in one
+ * Unit tests for lib/hosting/events.c: id and ?since= validation
+ * (table-driven), the store's once-per-id rule (one event, and a batch in one
  * transaction), listing with filters and pages, the outbox (written in the
  * caller's transaction, released for --now) and the batch worker without a
  * client (every event failed, none lost).  Run
@@ -18,8 +18,9 @@
 
 #include <cmocka.h>
 
-#include "sb/app.h"
-#include "sb/events.h"
+#include "sb/runtime/context.h"
+#include "sb/hosting/events.h"
+#include "sb/hosting/outbox.h"
 #include "support.h"
 
 static void
@@ -182,13 +183,13 @@ test_outbox(void **state)
 	/* Rolled back with the caller's transaction. */
 	assert_int_equal(sb_db_begin(f->ctx.db), SB_OK);
 	assert_int_equal(
-	    sb_events_outbox_add(f->ctx.db, "x.y", payload, 3, &job), SB_OK);
+	    sb_outbox_add(f->ctx.db, "x.y", payload, 3, &job), SB_OK);
 	sb_db_rollback(f->ctx.db);
 	assert_int_equal(
 	    test_query_int(f->ctx.db, "SELECT count(*) FROM jobs"), 0);
 	assert_int_equal(sb_db_begin(f->ctx.db), SB_OK);
 	assert_int_equal(
-	    sb_events_outbox_add(f->ctx.db, "x.y", payload, 3, &job), SB_OK);
+	    sb_outbox_add(f->ctx.db, "x.y", payload, 3, &job), SB_OK);
 	assert_int_equal(sb_db_commit(f->ctx.db), SB_OK);
 	assert_int_equal(test_query_int(f->ctx.db,
 	                     "SELECT json_extract(payload, '$.id') ="
@@ -205,8 +206,7 @@ test_outbox(void **state)
 	        "UPDATE jobs SET run_at = run_at + 3600", NULL, NULL, NULL),
 	    SQLITE_OK);
 	assert_int_equal(
-	    sb_events_outbox_release(f->ctx.db, (int64_t)time(NULL), &moved),
-	    SB_OK);
+	    sb_outbox_release(f->ctx.db, (int64_t)time(NULL), &moved), SB_OK);
 	assert_int_equal(moved, 1);
 	assert_int_equal(test_query_int(f->ctx.db,
 	                     "SELECT run_at <= strftime('%s')"
@@ -225,7 +225,7 @@ test_deliver_unconfigured(void **state)
 	(void)state;
 	memset(&ctx, 0, sizeof(ctx));
 	assert_int_equal(
-	    sb_events_deliver(&ctx, &job, err, sizeof(err), &retry),
+	    sb_outbox_deliver(&ctx, &job, err, sizeof(err), &retry),
 	    SB_ERR_CONFIG);
 	assert_true(err[0] != '\0');
 }
@@ -289,7 +289,7 @@ test_deliver_batch_unconfigured(void **state)
 	memset(&ctx, 0, sizeof(ctx));
 	memset(results, 0, sizeof(results));
 	ctx.config.body_max = 1 << 20;
-	sb_events_deliver_batch(&ctx, jobs, 2, results);
+	sb_outbox_deliver_batch(&ctx, jobs, 2, results);
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(results[i].rc, SB_ERR_CONFIG);
 		assert_true(results[i].err[0] != '\0');

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/guard.c: the bearer token parser (table-driven) and
+ * Unit tests for lib/connect/guard.c:
  * the connection guard answering one same 401 for every kind of refusal.
  * Requests have no FastCGI stream (fcgi NULL), so sb_response_send() only
  * records the status; the headers added before it stay in the request.
@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "sb/guard.h"
+#include "sb/connect/guard.h"
 #include "support.h"
 
 #define TEST_ARENA_MAX (1u << 20)
@@ -39,7 +39,7 @@ create(struct fixture *f, const char *provider, const char *credentials,
 	cJSON *creds = cJSON_Parse(credentials);
 	enum sb_err rc;
 
-	rc = sb_connection_create(&f->ctx,
+	rc = sb_connection_create(SB_CONNECTION_STORE(&f->ctx),
 	    sb_providers_find(f->ctx.providers, provider), creds, NULL, NULL,
 	    conn, token);
 	cJSON_Delete(creds);
@@ -54,7 +54,7 @@ teardown(void **state)
 	sb_connection_clear(&f->a);
 	sb_connection_clear(&f->b);
 	sb_arena_clear(&f->arena);
-	sb_app_ctx_clear(&f->ctx);
+	sb_context_clear(&f->ctx);
 	test_tmpdir_remove(f->dir);
 	free(f);
 	return 0;
@@ -111,46 +111,6 @@ response_header(const struct sb_request *req, const char *name)
 		if (strcmp(req->headers[i].key, name) == 0)
 			return req->headers[i].value;
 	return NULL;
-}
-
-static void
-test_bearer(void **state)
-{
-	static const struct {
-		const char *authorization;
-		const char *want; /* NULL: no token */
-	} cases[] = {
-		{ "Bearer x", "x" },
-		{ "bearer x", "x" },
-		{ "BEARER x", "x" },
-		{ "Bearer   x", "x" },
-		{ "Bearer cn_0123.sbc_abc-_", "cn_0123.sbc_abc-_" },
-		{ "Basic x", NULL },
-		{ "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==", NULL },
-		{ "Bearer ", NULL },
-		{ "Bearer    ", NULL },
-		{ "Bearer", NULL },
-		{ "Bearerx", NULL },
-		{ "Bearer:x", NULL },
-		{ " Bearer x", NULL },
-		{ "x", NULL },
-		{ "", NULL },
-		{ NULL, NULL },
-	};
-	const char *got;
-
-	(void)state;
-	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-		got = sb_guard_bearer(cases[i].authorization);
-		if (cases[i].want == NULL && got != NULL)
-			fail_msg("case %zu: '%s' gave '%s'", i,
-			    cases[i].authorization, got);
-		if (cases[i].want != NULL &&
-		    (got == NULL || strcmp(got, cases[i].want) != 0))
-			fail_msg("case %zu: '%s' gave '%s', want '%s'", i,
-			    cases[i].authorization, got != NULL ? got : "NULL",
-			    cases[i].want);
-	}
 }
 
 static void
@@ -253,7 +213,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bearer),
 		cmocka_unit_test_setup_teardown(test_guard, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_guard_store_failure, setup, teardown),

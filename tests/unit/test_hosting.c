@@ -1,8 +1,8 @@
 /*
- * Unit tests for lib/hosting.c and lib/hosting_store.c: the transition
- * table, page numbers and Link headers, the weekly statistics, random
- * URLs and JSON shapes (table-driven, no database); then the store against
- * the real migrations and seed files: flags, create, cancel, and the
+ * Unit tests for lib/hosting/hosting.c and lib/hosting/hosting_store.c: the
+ * transition table, page numbers and Link headers, the weekly statistics,
+ * random URLs and JSON shapes (table-driven, no database); then the store
+ * against the real migrations and seed files: flags, create, cancel, and the
  * webhook's authentication, state machine, deployedIn, first URL and
  * outbox events.  Run from the repository root.
  */
@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "sb/hosting.h"
+#include "sb/hosting/hosting.h"
 #include "support.h"
 
 #define TEST_SEED "db/seed"

@@ -1,6 +1,6 @@
 /*
- * Unit tests for lib/jobs.c against the real db/migrations schema: enqueue
- * in the caller's transaction, leasing and lease expiry, completion,
+ * Unit tests for lib/store/jobs.c against the real db/migrations schema:
+ * enqueue in the caller's transaction, leasing and lease expiry, completion,
  * failure with backoff, dead jobs and counts, and the batch forms (lease
  * and complete many in one transaction, the read-only due check).  Run
  * from the repository
@@ -19,8 +19,8 @@
 
 #include <cmocka.h>
 
-#include "sb/db.h"
-#include "sb/jobs.h"
+#include "sb/store/db.h"
+#include "sb/store/jobs.h"
 #include "support.h"
 
 #define TEST_LEASE_S 30

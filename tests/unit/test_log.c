@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/log.c.  stderr is pointed at a temporary file while
+ * Unit tests for lib/core/log.c.  stderr is pointed at a temporary file while
  * sb_log() runs so that each test reads back exactly the lines written:
  * "<time> <level> <component> <request id> <message>", one per event.
  */
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "sb/log.h"
+#include "sb/core/log.h"
 
 #define TEST_CAPTURE_MAX 8192
 

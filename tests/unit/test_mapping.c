@@ -1,7 +1,7 @@
 /*
- * Unit tests for lib/mapping.c: a table of source paths parsed (rendered
- * segment by segment) or refused (code and 0-based position); the caps on
- * length, segments and index on both sides; sb_mapping_check() messages
+ * Unit tests for lib/connect/mapping.c: a table of source paths parsed
+ * (rendered segment by segment) or refused (code and 0-based position); the
+ * caps on length, segments and index on both sides; sb_mapping_check() messages
  * word for word; sb_mapping_lookup() borrowing; and a table of documents
  * mapped by sb_mapping_apply(), compared as printed JSON.
  */
@@ -17,7 +17,7 @@
 #include <cJSON.h>
 #include <cmocka.h>
 
-#include "sb/mapping.h"
+#include "sb/connect/mapping.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define RENDER_MAX 1024

@@ -1,6 +1,6 @@
 /*
- * Unit tests for lib/mapstore.c: stored mappings are created under random
- * ids, read back as stored (with or without a root), deleted once, and
+ * Unit tests for lib/connect/mapstore.c: stored mappings are created under
+ * random ids, read back as stored (with or without a root), deleted once, and
  * unknown ids are "not found".  Each test gets a fresh migrated database in
  * a mkdtemp directory; run from the repository root.
  */
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "sb/mapstore.h"
+#include "sb/connect/mapstore.h"
 #include "support.h"
 
 #define POISON_JSON ((cJSON *)(void *)&poison_target)
@@ -51,8 +51,8 @@ test_roundtrip(void **state)
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		assert_non_null(mapping = cJSON_Parse(cases[i].mapping));
-		assert_int_equal(
-		    sb_mapstore_create(&f->ctx, mapping, cases[i].root, ids[i]),
+		assert_int_equal(sb_mapstore_create(
+		                     f->ctx.db, mapping, cases[i].root, ids[i]),
 		    SB_OK);
 		cJSON_Delete(mapping);
 		/* "mp_" and 20 hex digits, each id new */
@@ -67,7 +67,7 @@ test_roundtrip(void **state)
 		got = POISON_JSON;
 		root = POISON_TEXT;
 		assert_int_equal(
-		    sb_mapstore_get(&f->ctx, ids[i], &got, &root), SB_OK);
+		    sb_mapstore_get(f->ctx.db, ids[i], &got, &root), SB_OK);
 		assert_non_null(mapping = cJSON_Parse(cases[i].mapping));
 		assert_true(cJSON_Compare(got, mapping, true));
 		cJSON_Delete(mapping);
@@ -90,21 +90,21 @@ test_delete(void **state)
 
 	assert_non_null(mapping);
 	assert_int_equal(
-	    sb_mapstore_create(&f->ctx, mapping, "items", id), SB_OK);
+	    sb_mapstore_create(f->ctx.db, mapping, "items", id), SB_OK);
 	assert_int_equal(
-	    sb_mapstore_create(&f->ctx, mapping, NULL, keep), SB_OK);
+	    sb_mapstore_create(f->ctx.db, mapping, NULL, keep), SB_OK);
 	cJSON_Delete(mapping);
-	assert_int_equal(sb_mapstore_delete(&f->ctx, id), SB_OK);
+	assert_int_equal(sb_mapstore_delete(f->ctx.db, id), SB_OK);
 	assert_int_equal(count_rows(f), 1);
 	got = POISON_JSON;
 	root = POISON_TEXT;
 	assert_int_equal(
-	    sb_mapstore_get(&f->ctx, id, &got, &root), SB_ERR_NOT_FOUND);
+	    sb_mapstore_get(f->ctx.db, id, &got, &root), SB_ERR_NOT_FOUND);
 	assert_null(got);
 	assert_null(root);
 	/* A second delete finds nothing; the other mapping is kept. */
-	assert_int_equal(sb_mapstore_delete(&f->ctx, id), SB_ERR_NOT_FOUND);
-	assert_int_equal(sb_mapstore_get(&f->ctx, keep, &got, &root), SB_OK);
+	assert_int_equal(sb_mapstore_delete(f->ctx.db, id), SB_ERR_NOT_FOUND);
+	assert_int_equal(sb_mapstore_get(f->ctx.db, keep, &got, &root), SB_OK);
 	assert_non_null(got);
 	assert_null(root);
 	cJSON_Delete(got);
@@ -122,21 +122,23 @@ test_not_found(void **state)
 
 	assert_non_null(mapping);
 	assert_int_equal(
-	    sb_mapstore_create(&f->ctx, mapping, NULL, stored), SB_OK);
+	    sb_mapstore_create(f->ctx.db, mapping, NULL, stored), SB_OK);
 	cJSON_Delete(mapping);
 	for (size_t i = 0; i < ARRAY_LEN(ids); i++) {
 		got = POISON_JSON;
 		root = POISON_TEXT;
-		assert_int_equal(sb_mapstore_get(&f->ctx, ids[i], &got, &root),
+		assert_int_equal(
+		    sb_mapstore_get(f->ctx.db, ids[i], &got, &root),
 		    SB_ERR_NOT_FOUND);
 		assert_null(got);
 		assert_null(root);
 		assert_int_equal(
-		    sb_mapstore_delete(&f->ctx, ids[i]), SB_ERR_NOT_FOUND);
+		    sb_mapstore_delete(f->ctx.db, ids[i]), SB_ERR_NOT_FOUND);
 	}
 	/* Ids are compared exactly. */
 	snprintf(upper, sizeof(upper), "MP_%s", stored + 3);
-	assert_int_equal(sb_mapstore_delete(&f->ctx, upper), SB_ERR_NOT_FOUND);
+	assert_int_equal(
+	    sb_mapstore_delete(f->ctx.db, upper), SB_ERR_NOT_FOUND);
 	assert_int_equal(count_rows(f), 1);
 }
 

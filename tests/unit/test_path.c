@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/path.c: a table of paths accepted and refused (raw
+ * Unit tests for lib/connect/path.c: a table of paths accepted and refused (raw
  * and percent-encoded at several depths), each refusal with its byte
  * offset and the "offset N: " message; the length cap on both sides of
  * SB_PATH_MAX; the decoding depth cap; and the error buffer (NULL, tiny,
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "sb/path.h"
+#include "sb/connect/path.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

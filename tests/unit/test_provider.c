@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/provider.c: loading etc/providers.json and refusing
+ * Unit tests for lib/client/provider.c: loading etc/providers.json and refusing
  * bad provider files (each written to a mkdtemp directory), checking
  * connection input against a provider, rendering base URLs, and the host
  * check every outbound URL passes (table-driven).  Run from the repository
@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "sb/provider.h"
+#include "sb/client/provider.h"
 #include "support.h"
 
 #define POISON ((struct sb_providers *)(void *)&poison_target)

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the parsers of lib/request.c: query strings,
+ * Unit tests for the parsers of lib/core/request.c: query strings,
  * percent-decoding, JSON bodies under the depth and item caps, integers,
  * validation tables, and the query and path parameter look-ups.  Each test
  * has its own arena, cleared in teardown (AddressSanitizer sees leaks).
@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "sb/arena.h"
-#include "sb/request.h"
+#include "sb/core/arena.h"
+#include "sb/core/request.h"
 
 #define TEST_ARENA_CAP (1u << 20)
 #define TEST_PAIRS_MAX 4
@@ -462,16 +462,20 @@ is_lower(const char *s)
 static const char *const kinds[] = { "a", "b", NULL };
 
 static const struct sb_field fields[] = {
-	{ "name", SB_FIELD_STRING, true, 1, 8, NULL, NULL },
-	{ "count", SB_FIELD_INT, false, 1, 100, NULL, NULL },
-	{ "neg", SB_FIELD_INT, false, -10, 10, NULL, NULL },
-	{ "big", SB_FIELD_INT, false, 0, 0, NULL, NULL }, /* no max */
-	{ "flag", SB_FIELD_BOOL, false, 0, 0, NULL, NULL },
-	{ "meta", SB_FIELD_OBJECT, false, 0, 0, NULL, NULL },
-	{ "tags", SB_FIELD_ARRAY, false, 0, 0, NULL, NULL },
-	{ "any", SB_FIELD_ANY, false, 0, 0, NULL, NULL },
-	{ "kind", SB_FIELD_STRING, false, 0, 0, kinds, NULL },
-	{ "slug", SB_FIELD_STRING, false, 0, 0, NULL, is_lower },
+	{ .name = "name",
+	    .type = SB_FIELD_STRING,
+	    .required = true,
+	    .min = 1,
+	    .max = 8 },
+	{ .name = "count", .type = SB_FIELD_INT, .min = 1, .max = 100 },
+	{ .name = "neg", .type = SB_FIELD_INT, .min = -10, .max = 10 },
+	{ .name = "big", .type = SB_FIELD_INT }, /* no max */
+	{ .name = "flag", .type = SB_FIELD_BOOL },
+	{ .name = "meta", .type = SB_FIELD_OBJECT },
+	{ .name = "tags", .type = SB_FIELD_ARRAY },
+	{ .name = "any", .type = SB_FIELD_ANY },
+	{ .name = "kind", .type = SB_FIELD_STRING, .one_of = kinds },
+	{ .name = "slug", .type = SB_FIELD_STRING, .check = is_lower },
 };
 
 struct validate_case {
@@ -550,7 +554,7 @@ test_validate(void **state)
 		assert_non_null(j);
 		err[0] = '\0';
 		if (sb_request_validate(j, fields,
-		        sizeof(fields) / sizeof(fields[0]), err,
+		        sizeof(fields) / sizeof(fields[0]), NULL, err,
 		        sizeof(err)) != cases[i].rc)
 			fail_msg("case %zu (%s): wrong result, err \"%s\"", i,
 			    cases[i].json, err);
@@ -560,7 +564,8 @@ test_validate(void **state)
 			    cases[i].in_err);
 		cJSON_Delete(j);
 	}
-	assert_int_equal(sb_request_validate(NULL, fields, 1, err, sizeof(err)),
+	assert_int_equal(
+	    sb_request_validate(NULL, fields, 1, NULL, err, sizeof(err)),
 	    SB_ERR_INVALID);
 }
 
@@ -574,10 +579,11 @@ test_validate_empty_table(void **state)
 	(void)state;
 	j = cJSON_Parse("{}");
 	assert_int_equal(
-	    sb_request_validate(j, fields, 0, err, sizeof(err)), SB_OK);
+	    sb_request_validate(j, fields, 0, NULL, err, sizeof(err)), SB_OK);
 	cJSON_Delete(j);
 	j = cJSON_Parse("{\"name\":\"x\"}");
-	assert_int_equal(sb_request_validate(j, fields, 0, err, sizeof(err)),
+	assert_int_equal(
+	    sb_request_validate(j, fields, 0, NULL, err, sizeof(err)),
 	    SB_ERR_INVALID);
 	cJSON_Delete(j);
 }
@@ -590,7 +596,10 @@ static void
 test_validate_min_only_message(void **state)
 {
 	static const struct sb_field nick[] = {
-		{ "nick", SB_FIELD_STRING, true, 3, 0, NULL, NULL },
+		{ .name = "nick",
+		    .type = SB_FIELD_STRING,
+		    .required = true,
+		    .min = 3 },
 	};
 	char err[TEST_ERR_MAX] = "";
 	cJSON *j;
@@ -598,15 +607,49 @@ test_validate_min_only_message(void **state)
 	(void)state;
 	j = cJSON_Parse("{\"nick\":\"abcdefghijklmnopqrstuvwxyz\"}");
 	assert_int_equal(
-	    sb_request_validate(j, nick, 1, err, sizeof(err)), SB_OK);
+	    sb_request_validate(j, nick, 1, NULL, err, sizeof(err)), SB_OK);
 	cJSON_Delete(j);
 	j = cJSON_Parse("{\"nick\":\"ab\"}");
 	assert_int_equal(
-	    sb_request_validate(j, nick, 1, err, sizeof(err)), SB_ERR_INVALID);
+	    sb_request_validate(j, nick, 1, NULL, err, sizeof(err)),
+	    SB_ERR_INVALID);
 	cJSON_Delete(j);
 	assert_non_null(strstr(err, "'nick'"));
 	if (strstr(err, "to 0 ") != NULL)
 		fail_msg("message promises an impossible range: \"%s\"", err);
+}
+
+/*
+ * On success the values come back by the table's index: present fields as
+ * their items, absent and JSON null ones as NULL.
+ */
+static void
+test_validate_values(void **state)
+{
+	const size_t n = sizeof(fields) / sizeof(fields[0]);
+	const cJSON *values[sizeof(fields) / sizeof(fields[0])];
+	char err[TEST_ERR_MAX];
+	cJSON *j;
+
+	(void)state;
+	j = cJSON_Parse("{\"count\": 7, \"name\": \"ab\", \"flag\": null}");
+	assert_non_null(j);
+	memset(values, 0xff, sizeof(values));
+	assert_int_equal(
+	    sb_request_validate(j, fields, n, values, err, sizeof(err)), SB_OK);
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *want =
+		    cJSON_GetObjectItemCaseSensitive(j, fields[i].name);
+
+		if (cJSON_IsNull(want))
+			want = NULL;
+		if (values[i] != want)
+			fail_msg(
+			    "field %zu (%s): wrong value", i, fields[i].name);
+	}
+	assert_string_equal(values[0]->valuestring, "ab");
+	assert_int_equal((int)values[1]->valuedouble, 7);
+	cJSON_Delete(j);
 }
 
 static void
@@ -681,6 +724,7 @@ main(void)
 		cmocka_unit_test(test_parse_json_items_cap),
 		cmocka_unit_test(test_parse_int),
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_validate_values),
 		cmocka_unit_test(test_validate_empty_table),
 		cmocka_unit_test(test_validate_min_only_message),
 		cmocka_unit_test_setup_teardown(

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/response.c with no FastCGI request behind it
+ * Unit tests for lib/core/response.c with no FastCGI request behind it
  * (req.fcgi NULL): sb_response_send() then only records the status, so
  * these tests check header bookkeeping, the status recorded, the refusal of
  * a second response and the reason table.  The bodies (both error shapes)
@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "sb/arena.h"
-#include "sb/request.h"
-#include "sb/response.h"
+#include "sb/core/arena.h"
+#include "sb/core/request.h"
+#include "sb/core/response.h"
 
 #define TEST_ARENA_CAP (64u * 1024)
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/route.c over one route table with literal and ":name"
+ * Unit tests for lib/core/route.c over one route table with literal and ":name"
  * segments: which row matches, the parameters it captures, 404 against 405
  * with the Allow text, and sb_route_dispatch() running handlers and
  * answering for them (req.fcgi is NULL, so only statuses are recorded).
@@ -15,11 +15,11 @@
 
 #include <cmocka.h>
 
-#include "sb/app.h"
-#include "sb/arena.h"
-#include "sb/request.h"
-#include "sb/response.h"
-#include "sb/route.h"
+#include "sb/runtime/context.h"
+#include "sb/core/arena.h"
+#include "sb/core/request.h"
+#include "sb/core/response.h"
+#include "sb/core/route.h"
 
 #define TEST_ARENA_CAP (64u * 1024)
 

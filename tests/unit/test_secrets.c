@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/secrets.c: key generation and the keyring's file
+ * Unit tests for lib/store/secrets.c: key generation and the keyring's file
  * checks, sealing and opening (tampering, truncation, rotation), tokens,
  * digests and constant-time comparison.  Each test runs in its own mkdtemp
  * directory, removed afterwards; the keyring directory is <tmp>/keys.
@@ -21,7 +21,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "sb/secrets.h"
+#include "sb/store/secrets.h"
 #include "support.h"
 
 #define AD "connections:42:credentials"

@@ -1,7 +1,7 @@
 /*
- * Unit tests for lib/work.c over lib/jobs.c and a fresh database migrated
- * with the real db/migrations (run from the repository root): running due
- * jobs through a queue table, failures rescheduled or dead, jobs of a queue
+ * Unit tests for lib/runtime/work.c over lib/store/jobs.c and a fresh database
+ * migrated with the real db/migrations (run from the repository root): running
+ * due jobs through a queue table, failures rescheduled or dead, jobs of a queue
  * with no worker failed, one job run by id, the batch cap and the owner
  * name; batch queues (one lease, one call and one completion per round),
  * running a queue round after round until nothing is due, and the
@@ -21,10 +21,10 @@
 
 #include <cmocka.h>
 
-#include "sb/app.h"
-#include "sb/db.h"
-#include "sb/jobs.h"
-#include "sb/work.h"
+#include "sb/runtime/context.h"
+#include "sb/store/db.h"
+#include "sb/store/jobs.h"
+#include "sb/runtime/work.h"
 #include "support.h"
 
 #define TEST_LEASE_S 60

@@ -1,0 +1,271 @@
+/*
+ * Calls through a connection: POST /connections/{id}/call with a JSON
+ * description of the call, and /proxy/{path} for curl users (method, query
+ * and body passed through).  Both answer the provider's status, content
+ * type and body as they came, with only safe headers passed back, unless a
+ * mapping is named.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcgiapp.h>
+
+#include "proxy.h"
+#include "sb/connect/call.h"
+#include "sb/connect/guard.h"
+#include "sb/core/log.h"
+#include "sb/connect/mapping.h"
+#include "sb/connect/mapstore.h"
+#include "sb/connect/path.h"
+#include "sb/core/response.h"
+
+static const char *const methods[] = { "GET", "POST", "PUT", "PATCH", "DELETE",
+	"HEAD", NULL };
+
+/* Longer than any stored id, so that a wrong one is "unknown_mapping". */
+#define CALL_MAPPING_NAME_MAX 64
+
+/* POST /connections/{id}/call: the fields, by the index the handler reads. */
+enum call_field {
+	CALL_METHOD,
+	CALL_PATH,
+	CALL_QUERY,
+	CALL_HEADERS,
+	CALL_BODY,
+	CALL_MAPPING,
+	CALL__MAX
+};
+
+static const struct sb_field call_fields[CALL__MAX] = {
+	[CALL_METHOD] = { .name = "method",
+	    .type = SB_FIELD_STRING,
+	    .one_of = methods },
+	[CALL_PATH] = { .name = "path",
+	    .type = SB_FIELD_STRING,
+	    .required = true,
+	    .min = 1,
+	    .max = SB_PATH_MAX },
+	[CALL_QUERY] = { .name = "query", .type = SB_FIELD_OBJECT },
+	[CALL_HEADERS] = { .name = "headers", .type = SB_FIELD_OBJECT },
+	[CALL_BODY] = { .name = "body", .type = SB_FIELD_ANY },
+	[CALL_MAPPING] = { .name = "mapping",
+	    .type = SB_FIELD_STRING,
+	    .min = 1,
+	    .max = CALL_MAPPING_NAME_MAX },
+};
+
+/* Request headers a curl user's /proxy call passes to the provider. */
+static const char *const proxy_headers[][2] = {
+	{ "HTTP_ACCEPT", "Accept" },
+	{ "HTTP_ACCEPT_LANGUAGE", "Accept-Language" },
+	{ "HTTP_IF_NONE_MATCH", "If-None-Match" },
+	{ "HTTP_IF_MATCH", "If-Match" },
+	{ "HTTP_IF_MODIFIED_SINCE", "If-Modified-Since" },
+	{ "HTTP_PREFER", "Prefer" },
+};
+
+/* How each failure of a call is answered. */
+static const struct {
+	enum sb_err rc;
+	int status;
+	const char *code;
+} failures[] = {
+	{ SB_ERR_INVALID, 400, "invalid_call" },
+	{ SB_ERR_CONFLICT, 409, "reauthorization_required" },
+	{ SB_ERR_UNAUTHORIZED, 502, "token_refresh_failed" },
+	{ SB_ERR_TIMEOUT, 504, "upstream_timeout" },
+	{ SB_ERR_TOO_LARGE, 502, "upstream_too_large" },
+	{ SB_ERR_UPSTREAM, 502, "upstream_unreachable" },
+	{ SB_ERR_BUSY, 503, "busy" },
+};
+
+static void
+call_failed(struct sb_request *req, enum sb_err rc, const char *err)
+{
+	for (size_t i = 0; i < sizeof(failures) / sizeof(failures[0]); i++) {
+		if (failures[i].rc == rc) {
+			sb_response_error(
+			    req, failures[i].status, failures[i].code, err);
+			return;
+		}
+	}
+	sb_log(SB_LOG_ERROR, "gateway", req->request_id, "call: %s",
+	    sb_strerror(rc));
+	sb_response_error(req, 500, "internal", "the call failed");
+}
+
+/* Answers with a mapping of the provider's JSON answer. */
+static void
+respond_mapped(struct sb_request *req, const struct sb_http_response *resp,
+    const cJSON *mapping, const char *root)
+{
+	cJSON *doc = cJSON_ParseWithLength(resp->body, resp->body_len);
+	cJSON *out = NULL;
+
+	if (doc == NULL) {
+		sb_response_errorf(req, 502, "upstream_malformed",
+		    "the provider answered %ld with a body that is not JSON; "
+		    "it cannot be mapped",
+		    resp->status);
+		return;
+	}
+	if (sb_mapping_apply(mapping, root, doc, &out) != SB_OK)
+		sb_response_error(
+		    req, 500, "internal", "the mapping could not be applied");
+	else
+		sb_response_json(req, (int)resp->status, out);
+	cJSON_Delete(out);
+	cJSON_Delete(doc);
+}
+
+/* Answers with the provider's status, content type, body and safe headers. */
+static void
+respond_upstream(struct sb_request *req, const struct sb_provider *provider,
+    const struct sb_http_response *resp, const cJSON *mapping, const char *root)
+{
+	for (size_t i = 0; i < resp->header_count; i++)
+		if (sb_call_header_passed(provider, resp->headers[i].name))
+			sb_response_header(
+			    req, resp->headers[i].name, resp->headers[i].value);
+	if (mapping != NULL && resp->status >= 200 && resp->status < 300) {
+		respond_mapped(req, resp, mapping, root);
+		return;
+	}
+	sb_response_send(req, (int)resp->status,
+	    resp->content_type != NULL ? resp->content_type
+	                               : "application/octet-stream",
+	    resp->body != NULL ? resp->body : "", resp->body_len);
+}
+
+/* Runs call for conn and answers; mapping (may be NULL) shapes the answer. */
+static void
+call_and_respond(struct sb_ctx *ctx, struct sb_request *req,
+    struct sb_connection *conn, const struct sb_call *call,
+    const cJSON *mapping, const char *root)
+{
+	struct sb_http_response resp = { 0 };
+	char err[SB_CALL_ERROR_MAX];
+	enum sb_err rc;
+
+	rc = sb_call_perform(ctx, conn, call, &resp, err, sizeof(err));
+	if (rc != SB_OK)
+		call_failed(req, rc, err);
+	else
+		respond_upstream(req, conn->provider, &resp, mapping, root);
+	sb_http_response_clear(&resp);
+}
+
+/* Fills call's body from the JSON "body" field (text kept in the arena). */
+static bool
+call_body(struct sb_request *req, const cJSON *body, struct sb_call *call)
+{
+	char *text;
+
+	if (body == NULL || cJSON_IsNull(body))
+		return true;
+	if (cJSON_IsString(body)) {
+		call->body = body->valuestring;
+		call->body_len = strlen(body->valuestring);
+		return true;
+	}
+	if ((text = cJSON_PrintUnformatted(body)) == NULL)
+		return false;
+	call->body = sb_arena_strdup(req->arena, text);
+	cJSON_free(text);
+	call->body_len = call->body != NULL ? strlen(call->body) : 0;
+	if (cJSON_GetObjectItem(call->headers, "Content-Type") == NULL)
+		call->content_type = "application/json";
+	return call->body != NULL;
+}
+
+void
+proxy_call(struct sb_ctx *ctx, struct sb_request *req)
+{
+	struct sb_call call = { .method = "GET" };
+	struct sb_connection conn;
+	const cJSON *in[CALL__MAX], *m;
+	cJSON *mapping = NULL;
+	char *root = NULL;
+
+	if (!sb_guard_connection(ctx, req, sb_request_param(req, "id"), &conn))
+		return;
+	if (sb_body_json(req, call_fields, CALL__MAX, in) == NULL)
+		goto out;
+	if (in[CALL_METHOD] != NULL)
+		call.method = in[CALL_METHOD]->valuestring;
+	call.path = in[CALL_PATH]->valuestring;
+	call.query = in[CALL_QUERY];
+	call.headers = in[CALL_HEADERS];
+	if (!call_body(req, in[CALL_BODY], &call)) {
+		sb_response_error(req, 500, "internal", "out of memory");
+		goto out;
+	}
+	m = in[CALL_MAPPING];
+	if (m != NULL &&
+	    sb_mapstore_get(ctx->db, m->valuestring, &mapping, &root) !=
+	        SB_OK) {
+		sb_response_error(req, 400, "unknown_mapping",
+		    "field 'mapping' names no stored mapping");
+		goto out;
+	}
+	call_and_respond(ctx, req, &conn, &call, mapping, root);
+out:
+	cJSON_Delete(mapping);
+	free(root);
+	sb_connection_clear(&conn);
+}
+
+/* The path after "/proxy", as the client sent it (nginx's $uri is decoded
+ * and normalised, which would hide "..", "//" and encodings). */
+static char *
+proxy_path(struct sb_request *req)
+{
+	const char *raw = req->raw_uri;
+	size_t len;
+
+	if (strncmp(raw, "/proxy/", 7) != 0)
+		return NULL;
+	len = strcspn(raw + 6, "?");
+	return sb_arena_strndup(req->arena, raw + 6, len);
+}
+
+/* The pass-through request headers of a /proxy call, as a JSON object. */
+static cJSON *
+proxy_headers_json(const struct sb_request *req)
+{
+	cJSON *h = cJSON_CreateObject();
+	const char *v;
+
+	for (size_t i = 0; h != NULL && req->fcgi != NULL &&
+	     i < sizeof(proxy_headers) / sizeof(proxy_headers[0]);
+	     i++)
+		if ((v = FCGX_GetParam(proxy_headers[i][0], req->fcgi->envp)) !=
+		    NULL)
+			cJSON_AddStringToObject(h, proxy_headers[i][1], v);
+	return h;
+}
+
+void
+proxy_pass(struct sb_ctx *ctx, struct sb_request *req)
+{
+	struct sb_call call = { .method = req->method,
+		.raw_query = req->query,
+		.body = req->body_len > 0 ? req->body : NULL,
+		.body_len = req->body_len,
+		.content_type = req->body_len > 0 ? req->content_type : NULL };
+	struct sb_connection conn;
+	cJSON *headers = NULL;
+
+	if (!sb_guard_connection(ctx, req, NULL, &conn))
+		return;
+	if ((call.path = proxy_path(req)) == NULL) {
+		sb_response_error(
+		    req, 400, "invalid_call", "the proxied path is missing");
+		goto out;
+	}
+	call.headers = headers = proxy_headers_json(req);
+	call_and_respond(ctx, req, &conn, &call, NULL, NULL);
+out:
+	cJSON_Delete(headers);
+	sb_connection_clear(&conn);
+}

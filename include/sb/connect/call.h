@@ -1,0 +1,87 @@
+/*
+ * Calling a provider through a connection: the URL is the provider's base
+ * URL and a validated path, authentication is added from the sealed
+ * credentials, an expired token is refreshed first, a 401 from the provider
+ * refreshes once and retries once, and the final URL's host is checked
+ * against the provider's before anything is sent.  Token refreshes are
+ * single-flight across processes through the connection's refresh lease.
+ */
+#ifndef SB_CALL_H
+#define SB_CALL_H
+
+#include <cJSON.h>
+
+#include "sb/connect/connection.h"
+#include "sb/runtime/context.h"
+#include "sb/client/http.h"
+
+#define SB_CALL_ERROR_MAX 256
+#define SB_CALL_EXPIRY_SKEW_S 30 /* refresh this long before expiry */
+#define SB_CALL_LEASE_S 30 /* lease beyond the HTTP limits */
+#define SB_CALL_WAIT_MS 10000 /* wait for another refresher */
+#define SB_CALL_HEADER_POOL 16384 /* bytes of outbound header text */
+
+struct sb_call {
+	const char *method;
+	const char *path; /* validated here */
+	const char *raw_query; /* already encoded, or NULL */
+	const cJSON *query; /* object of scalars (arrays repeat), or NULL */
+	const cJSON *headers; /* object of strings, or NULL */
+	const char *body; /* or NULL */
+	size_t body_len;
+	const char *content_type; /* of body, or NULL */
+};
+
+/*
+ * Performs call for conn.  Returns SB_OK when the provider answered (resp
+ * holds it, whatever its status); SB_ERR_INVALID for a refused path,
+ * header or query (err says why, nothing was sent); SB_ERR_CONFLICT when
+ * the connection needs re-authorisation; SB_ERR_UNAUTHORIZED when a needed
+ * token refresh failed; SB_ERR_TIMEOUT, SB_ERR_UPSTREAM, SB_ERR_TOO_LARGE
+ * from the HTTP client.  The caller clears resp with
+ * sb_http_response_clear() in every case.
+ */
+enum sb_err sb_call_perform(struct sb_ctx *ctx, struct sb_connection *conn,
+    const struct sb_call *call, struct sb_http_response *resp, char *err,
+    size_t errsize);
+
+/*
+ * Refreshes conn's token (OAuth2 refresh grant, or a client-credentials
+ * grant) unless another process already replaced the access token seen as
+ * stale (stale_token, may be NULL for "whatever is stored"): at most one
+ * process asks the token endpoint at a time.  On SB_OK conn holds the new
+ * credentials.  Failures are recorded on the connection and give
+ * SB_ERR_UNAUTHORIZED (err says why, without secrets); SB_ERR_BUSY if
+ * another refresher held the lease past SB_CALL_WAIT_MS; SB_ERR_BUSY or
+ * SB_ERR_DB if the lease could not be written; SB_ERR_DB if the outcome
+ * could not be recorded; SB_ERR_NOMEM; or sb_connection_load()'s
+ * errors while waiting (conn then cleared).  The caller clears conn with
+ * sb_connection_clear() in every case.
+ */
+enum sb_err sb_call_refresh(struct sb_ctx *ctx, struct sb_connection *conn,
+    const char *stale_token, char *err, size_t errsize);
+
+#define SB_CALL_REFRESH_AHEAD_S (15 * 60) /* refresh tokens expiring within */
+#define SB_CALL_REFRESH_STALE_S 86400 /* and any not refreshed for */
+#define SB_CALL_REFRESH_BATCH 500 /* connections per run */
+
+/*
+ * `sbctl refresh`: refreshes every OAuth2 or client-credentials connection
+ * whose token expires within SB_CALL_REFRESH_AHEAD_S of now or that was
+ * not refreshed for SB_CALL_REFRESH_STALE_S, at most
+ * SB_CALL_REFRESH_BATCH per run.  *refreshed and *failed count the
+ * outcomes (each recorded on its connection); one connection failing does
+ * not stop the run.  SB_ERR_NOMEM, or SB_ERR_DB if the due connections
+ * could not be listed (then nothing was tried).
+ */
+enum sb_err sb_call_refresh_due(
+    struct sb_ctx *ctx, int64_t now, int *refreshed, int *failed);
+
+/* True if name may not be set by a caller (Authorization, Host, ...). */
+bool sb_call_header_forbidden(const char *name);
+
+/* True if a provider's response header may be passed back to the caller. */
+bool sb_call_header_passed(
+    const struct sb_provider *provider, const char *name);
+
+#endif

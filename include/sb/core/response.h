@@ -1,0 +1,66 @@
+/*
+ * Responses: every answer is JSON with a status, the headers added with
+ * sb_response_header(), and one error shape.  The shape is the library's
+ * {"error": {"code", "message"}} unless the responder's API document
+ * dictates another (the hosting API's {"name", "message"}).
+ */
+#ifndef SB_RESPONSE_H
+#define SB_RESPONSE_H
+
+#include <cJSON.h>
+
+#include "sb/core/err.h"
+#include "sb/core/request.h"
+
+enum sb_response_style {
+	SB_RESPONSE_STYLE_CODE, /* {"error": {"code", "message"}} */
+	SB_RESPONSE_STYLE_NAME, /* {"name", "message"} */
+	SB_RESPONSE_STYLE__MAX
+};
+
+/* Adds a header to the response (copied into the arena); values holding
+ * CR or LF are refused with SB_ERR_INVALID. */
+enum sb_err sb_response_header(
+    struct sb_request *req, const char *name, const char *value);
+
+/*
+ * Sends status, the added headers, content_type and len bytes of body.  In
+ * tests (req->fcgi NULL) only records the status.  A second send on one
+ * request is refused.
+ */
+enum sb_err sb_response_send(struct sb_request *req, int status,
+    const char *content_type, const char *body, size_t len);
+
+/* Prints json unformatted and sends it as application/json. */
+enum sb_err sb_response_json(
+    struct sb_request *req, int status, const cJSON *json);
+
+/* Sends 204 with no body. */
+enum sb_err sb_response_no_content(struct sb_request *req);
+
+/*
+ * Sends the error shape of req->error_style.  code is a stable machine name
+ * ("not_found"); the style NAME uses it as "name" after mapping through the
+ * status ("NotFound").  message is for humans and must hold no secret.
+ */
+enum sb_err sb_response_error(
+    struct sb_request *req, int status, const char *code, const char *message);
+
+/* As sb_response_error() with a printf-formatted message. */
+enum sb_err sb_response_errorf(
+    struct sb_request *req, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
+ * Answers a storage failure that is not the caller's doing: 503 "busy"
+ * (try again) for SB_ERR_BUSY, else 500 "internal", with a message naming
+ * what could not be done ("the connection could not be stored") and no
+ * internals; the error itself is logged with the request id.
+ */
+enum sb_err sb_response_store_failed(
+    struct sb_request *req, enum sb_err rc, const char *what);
+
+/* The reason phrase of status ("Not Found"); "Unknown" if none. */
+const char *sb_response_reason(int status);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * What one responder is (struct sb_app) and the long-lived state it runs
+ * with (struct sb_ctx): configuration, database, keyring, HTTP client and
+ * provider definitions, made once and passed down (STYLE.md rule 6).
+ * Building a context needs no FastCGI, so sbctl and the tests use it too;
+ * the serving loop is in sb/runtime/serve.h.
+ */
+#ifndef SB_CONTEXT_H
+#define SB_CONTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sb/client/http.h"
+#include "sb/client/provider.h"
+#include "sb/core/config.h"
+#include "sb/core/route.h"
+#include "sb/store/db.h"
+#include "sb/store/secrets.h"
+
+#define SB_CONTEXT_DEFER_MAX 16 /* after-response tasks per request */
+
+struct sb_ctx;
+struct sb_work_queue;
+
+typedef void (*sb_deferred)(struct sb_ctx *ctx, void *arg);
+
+/* What one responder is: its name, routes, database and hooks. */
+struct sb_app {
+	const char *name; /* component name in logs */
+	const struct sb_route *routes;
+	size_t route_count;
+	int error_style; /* enum sb_response_style */
+	const char *db_file; /* under var_dir; NULL: no database */
+	bool needs_secrets; /* open the keyring */
+	bool needs_http; /* make an outbound client */
+	bool needs_providers; /* load the provider definitions */
+	/*
+	 * After-response work (sb/runtime/drain.h): the due jobs of the
+	 * queues named in drain (NULL-terminated; NULL: none) are run after
+	 * every response, through the table queues (queue_count rows).
+	 */
+	const struct sb_work_queue *queues;
+	size_t queue_count;
+	const char *const *drain;
+	/* Called once after the context is ready; non-SB_OK aborts start. */
+	enum sb_err (*init)(struct sb_ctx *ctx);
+	/* Called once at exit; may be NULL. */
+	void (*fini)(struct sb_ctx *ctx);
+};
+
+/* When the after-response drain last looked (sb/runtime/drain.h). */
+struct sb_drain_state {
+	bool listening; /* fd 0 is FastCGI's listening socket */
+	int64_t checked_ms; /* monotonic time of the last look */
+	bool backlog; /* the last batch was full */
+};
+
+/* Long-lived state made in main() and passed down (STYLE.md rule 6). */
+struct sb_ctx {
+	const struct sb_app *app;
+	struct sb_config config;
+	struct sb_db *db;
+	struct sb_secrets *secrets;
+	struct sb_http *http;
+	struct sb_providers *providers;
+	void *user; /* the responder's own state */
+	struct sb_drain_state drain;
+	struct {
+		sb_deferred fn;
+		void *arg;
+	} deferred[SB_CONTEXT_DEFER_MAX];
+	size_t deferred_count;
+};
+
+/*
+ * Builds the context for app: configuration, then what app asks for
+ * (database, keyring, HTTP client, providers), then app->init.  On SB_OK
+ * ctx is ready and the caller releases it with sb_context_clear().
+ * Otherwise the result is the first failing step's (logged where it has a
+ * message) and ctx may be partly built: release it with sb_context_clear()
+ * in every case.
+ */
+enum sb_err sb_context_init(struct sb_ctx *ctx, const struct sb_app *app);
+
+/*
+ * Makes ctx->http from the configured limits (after
+ * sb_http_global_init()).  On SB_OK ctx owns it and sb_context_clear()
+ * frees it; otherwise no client is made and the result is
+ * sb_http_global_init()'s or sb_http_new()'s (SB_ERR_INVALID for limits
+ * out of range).
+ */
+enum sb_err sb_context_http_new(struct sb_ctx *ctx);
+
+/* Releases what ctx holds (calling app->fini); safe on a partly built ctx. */
+void sb_context_clear(struct sb_ctx *ctx);
+
+/*
+ * Queues fn(ctx, arg) to run after the response is finished
+ * (FCGX_Finish_r).  arg must outlive the request's arena only if fn frees
+ * it; arena memory is still valid when fn runs.  Returns SB_ERR_TOO_LARGE
+ * when SB_CONTEXT_DEFER_MAX tasks are queued (the caller should then rely
+ * on cron).
+ */
+enum sb_err sb_context_defer(struct sb_ctx *ctx, sb_deferred fn, void *arg);
+
+/* Runs and forgets the tasks sb_context_defer() queued, in order. */
+void sb_context_run_deferred(struct sb_ctx *ctx);
+
+#endif

@@ -1,0 +1,643 @@
+/*
+ * Provider definitions loaded from a JSON file (see
+ * include/sb/client/provider.h). The parsed cJSON tree lives as long as the
+ * providers; every string of a struct sb_provider points into it.  The checks
+ * here run when a connection is created or changed, and again on every call
+ * (the URL check).
+ */
+#include <ctype.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "sb/core/log.h"
+#include "sb/client/provider.h"
+
+struct sb_providers {
+	cJSON *root;
+	struct sb_provider items[SB_PROVIDER_MAX];
+	size_t count;
+};
+
+static const char *const scheme_names[SB_AUTH__MAX] = {
+	[SB_AUTH_NONE] = "none",
+	[SB_AUTH_BEARER] = "bearer",
+	[SB_AUTH_OAUTH2] = "oauth2",
+	[SB_AUTH_CLIENT_CREDENTIALS] = "client_credentials",
+	[SB_AUTH_BASIC] = "basic",
+	[SB_AUTH_API_KEY_HEADER] = "api_key_header",
+	[SB_AUTH_API_KEY_QUERY] = "api_key_query",
+};
+
+static const char *const pagination_names[SB_PAGINATION__MAX] = {
+	[SB_PAGINATION_NONE] = "none",
+	[SB_PAGINATION_LINK] = "link",
+	[SB_PAGINATION_CURSOR] = "cursor",
+	[SB_PAGINATION_PAGE] = "page",
+};
+
+/* Credential names every part agrees on (DESIGN.md). */
+static const char *const credential_names[] = { "access_token", "refresh_token",
+	"expires_at", "expires_in", "client_id", "client_secret", "username",
+	"password", "api_key", "private_key", "key_id", NULL };
+
+/* Config names every part agrees on (DESIGN.md). */
+static const char *const config_names[] = { "subdomain", "domain",
+	"instance_url", "base_url", NULL };
+
+const char *
+sb_provider_scheme_name(enum sb_auth_scheme scheme)
+{
+	return (unsigned)scheme < SB_AUTH__MAX ? scheme_names[scheme] : "?";
+}
+
+static int
+name_index(const char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static bool
+name_listed(const char *const *names, const char *name)
+{
+	for (; *names != NULL; names++)
+		if (strcmp(*names, name) == 0)
+			return true;
+	return false;
+}
+
+static const char *
+json_str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Reads one "credentials" or "config" object into fields. */
+static bool
+load_fields(const cJSON *obj, const char *const *allowed,
+    struct sb_provider_field *fields, size_t *count, char *err, size_t errsize)
+{
+	const cJSON *f;
+	regex_t *re;
+
+	*count = 0;
+	cJSON_ArrayForEach(f, obj)
+	{
+		if (*count == SB_PROVIDER_FIELDS_MAX || !cJSON_IsObject(f) ||
+		    !name_listed(allowed, f->string)) {
+			snprintf(err, errsize, "field '%.64s' is not allowed",
+			    f->string);
+			return false;
+		}
+		fields[*count].name = f->string;
+		fields[*count].required = cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(f, "required"));
+		fields[*count].pattern = json_str(f, "pattern");
+		if (fields[*count].pattern != NULL) {
+			if ((re = calloc(1, sizeof(*re))) == NULL ||
+			    regcomp(re, fields[*count].pattern,
+			        REG_EXTENDED | REG_NOSUB) != 0) {
+				free(re);
+				snprintf(err, errsize,
+				    "field '%.64s' has a bad pattern",
+				    f->string);
+				return false;
+			}
+			fields[*count].compiled = re;
+		}
+		(*count)++;
+	}
+	return true;
+}
+
+static bool
+load_enum(const char *value, const char *const *names, int n, int *out)
+{
+	int i;
+
+	if (value == NULL)
+		return false;
+	if ((i = name_index(names, (size_t)n, value)) < 0)
+		return false;
+	*out = i;
+	return true;
+}
+
+/* The auth scheme and pagination; false if either is missing or unknown. */
+static bool
+load_kinds(const cJSON *j, const cJSON *auth, struct sb_provider *p)
+{
+	int scheme = 0, pagination = 0;
+	const char *pag = json_str(j, "pagination");
+
+	if (!cJSON_IsObject(auth) ||
+	    !load_enum(json_str(auth, "scheme"), scheme_names, SB_AUTH__MAX,
+	        &scheme) ||
+	    (pag != NULL &&
+	        !load_enum(
+	            pag, pagination_names, SB_PAGINATION__MAX, &pagination)))
+		return false;
+	p->scheme = (enum sb_auth_scheme)scheme;
+	p->pagination = (enum sb_pagination)pagination;
+	return true;
+}
+
+/* The auth object's strings; false with err if p->scheme needs one absent. */
+static bool
+load_auth(const cJSON *auth, struct sb_provider *p, char *err, size_t errsize)
+{
+	p->token_url = json_str(auth, "token_url");
+	p->auth_header = json_str(auth, "header");
+	p->auth_prefix = json_str(auth, "prefix");
+	p->auth_query = json_str(auth, "query");
+	p->scope = json_str(auth, "scope");
+	if ((p->scheme == SB_AUTH_OAUTH2 ||
+	        p->scheme == SB_AUTH_CLIENT_CREDENTIALS) &&
+	    p->token_url == NULL) {
+		snprintf(err, errsize, "auth.token_url is required");
+		return false;
+	}
+	if (p->scheme == SB_AUTH_API_KEY_QUERY && p->auth_query == NULL) {
+		snprintf(err, errsize, "auth.query is required");
+		return false;
+	}
+	return true;
+}
+
+/* The "hosts" array; false with err on a non-string or one too many. */
+static bool
+load_hosts(const cJSON *j, struct sb_provider *p, char *err, size_t errsize)
+{
+	const cJSON *h;
+
+	cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(j, "hosts"))
+	{
+		if (!cJSON_IsString(h) ||
+		    p->host_count == SB_PROVIDER_HOSTS_MAX) {
+			snprintf(err, errsize, "hosts must be strings");
+			return false;
+		}
+		p->hosts[p->host_count++] = h->valuestring;
+	}
+	return true;
+}
+
+/* Fills p from the JSON object j; false with err on a bad definition. */
+static bool
+load_one(const cJSON *j, struct sb_provider *p, char *err, size_t errsize)
+{
+	const cJSON *auth = cJSON_GetObjectItemCaseSensitive(j, "auth");
+	const cJSON *rate = cJSON_GetObjectItemCaseSensitive(j, "rate_limit");
+
+	p->name = json_str(j, "name");
+	p->title = json_str(j, "title");
+	p->base_url = json_str(j, "base_url");
+	if (p->name == NULL || p->base_url == NULL || !load_kinds(j, auth, p)) {
+		snprintf(err, errsize,
+		    "needs name, base_url and a known "
+		    "auth.scheme and pagination");
+		return false;
+	}
+	if (!load_auth(auth, p, err, errsize) ||
+	    !load_hosts(j, p, err, errsize))
+		return false;
+	p->headers = cJSON_GetObjectItemCaseSensitive(j, "headers");
+	p->config_defaults =
+	    cJSON_GetObjectItemCaseSensitive(j, "config_defaults");
+	p->rate_limit_remaining = json_str(rate, "remaining");
+	p->rate_limit_reset = json_str(rate, "reset");
+	return load_fields(cJSON_GetObjectItemCaseSensitive(j, "credentials"),
+	           credential_names, p->credentials, &p->credential_count, err,
+	           errsize) &&
+	    load_fields(cJSON_GetObjectItemCaseSensitive(j, "config"),
+	        config_names, p->config, &p->config_count, err, errsize);
+}
+
+static char *
+read_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	if ((buf = malloc(max + 1)) != NULL) {
+		n = fread(buf, 1, max + 1, f);
+		if (n > max || ferror(f)) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+			*len = n;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+enum sb_err
+sb_providers_load(
+    const char *path, struct sb_providers **out, char *err, size_t errsize)
+{
+	struct sb_providers *p = NULL;
+	const cJSON *j;
+	char *text = NULL, why[SB_PROVIDER_ERROR_MAX];
+	enum sb_err rc = SB_ERR_CONFIG;
+	size_t len = 0;
+
+	*out = NULL;
+	if ((text = read_file(path, SB_PROVIDER_FILE_MAX, &len)) == NULL) {
+		snprintf(err, errsize, "%s: cannot read (or larger than %d)",
+		    path, SB_PROVIDER_FILE_MAX);
+		goto out;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		rc = SB_ERR_NOMEM;
+		goto out;
+	}
+	if ((p->root = cJSON_ParseWithLength(text, len)) == NULL) {
+		snprintf(err, errsize, "%s: not valid JSON", path);
+		goto out;
+	}
+	cJSON_ArrayForEach(
+	    j, cJSON_GetObjectItemCaseSensitive(p->root, "providers"))
+	{
+		snprintf(why, sizeof(why), "more than %d providers",
+		    SB_PROVIDER_MAX);
+		if (p->count == SB_PROVIDER_MAX ||
+		    !load_one(j, &p->items[p->count], why, sizeof(why))) {
+			snprintf(err, errsize, "%s: provider %zu: %s", path,
+			    p->count + 1, why);
+			p->count++;
+			goto out;
+		}
+		p->count++;
+	}
+	rc = SB_OK;
+	*out = p;
+	p = NULL;
+out:
+	sb_providers_free(p);
+	free(text);
+	return rc;
+}
+
+static void
+free_fields(struct sb_provider_field *fields, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (fields[i].compiled != NULL)
+			regfree(fields[i].compiled);
+		free(fields[i].compiled);
+	}
+}
+
+void
+sb_providers_free(struct sb_providers *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->count && i < SB_PROVIDER_MAX; i++) {
+		free_fields(
+		    p->items[i].credentials, p->items[i].credential_count);
+		free_fields(p->items[i].config, p->items[i].config_count);
+	}
+	cJSON_Delete(p->root);
+	free(p);
+}
+
+const struct sb_provider *
+sb_providers_find(const struct sb_providers *p, const char *name)
+{
+	for (size_t i = 0; p != NULL && name != NULL && i < p->count; i++)
+		if (strcmp(p->items[i].name, name) == 0)
+			return &p->items[i];
+	return NULL;
+}
+
+size_t
+sb_providers_count(const struct sb_providers *p)
+{
+	return p != NULL ? p->count : 0;
+}
+
+const struct sb_provider *
+sb_providers_at(const struct sb_providers *p, size_t i)
+{
+	return p != NULL && i < p->count ? &p->items[i] : NULL;
+}
+
+static cJSON *
+describe_fields(const struct sb_provider_field *fields, size_t count)
+{
+	cJSON *obj = cJSON_CreateObject(), *f;
+
+	for (size_t i = 0; obj != NULL && i < count; i++) {
+		if ((f = cJSON_AddObjectToObject(obj, fields[i].name)) == NULL)
+			break;
+		cJSON_AddBoolToObject(f, "required", fields[i].required);
+		if (fields[i].pattern != NULL)
+			cJSON_AddStringToObject(
+			    f, "pattern", fields[i].pattern);
+	}
+	return obj;
+}
+
+cJSON *
+sb_provider_describe(const struct sb_provider *provider)
+{
+	cJSON *j = cJSON_CreateObject();
+
+	if (j == NULL)
+		return NULL;
+	cJSON_AddStringToObject(j, "name", provider->name);
+	if (provider->title != NULL)
+		cJSON_AddStringToObject(j, "title", provider->title);
+	cJSON_AddStringToObject(j, "base_url", provider->base_url);
+	cJSON_AddStringToObject(
+	    j, "auth_scheme", sb_provider_scheme_name(provider->scheme));
+	cJSON_AddItemToObject(j, "credentials",
+	    describe_fields(provider->credentials, provider->credential_count));
+	cJSON_AddItemToObject(j, "config",
+	    describe_fields(provider->config, provider->config_count));
+	cJSON_AddStringToObject(
+	    j, "pagination", pagination_names[provider->pagination]);
+	return j;
+}
+
+/* The value of placeholder name: config, then defaults, then cfg. */
+static const char *
+render_value(const struct sb_provider *provider, const struct sb_config *cfg,
+    const cJSON *config, const char *name, char *num, size_t numsize)
+{
+	const char *v = json_str(config, name);
+
+	if (v == NULL)
+		v = json_str(provider->config_defaults, name);
+	if (v == NULL && strcmp(name, "sandbox_port") == 0) {
+		snprintf(num, numsize, "%ld", cfg->sandbox_port);
+		v = num;
+	}
+	return v;
+}
+
+/* Host-part values may hold only host characters. */
+static bool
+render_value_safe(const char *name, const char *v)
+{
+	if (strcmp(name, "instance_url") == 0)
+		return true;
+	for (; *v != '\0'; v++)
+		if (!isalnum((unsigned char)*v) && *v != '-' && *v != '.')
+			return false;
+	return true;
+}
+
+/* As sb_provider_render(), naming a missing placeholder in missing. */
+static enum sb_err
+render(const struct sb_provider *provider, const char *tmpl,
+    const struct sb_config *cfg, const cJSON *config, char *out, size_t outsize,
+    char *missing, size_t missing_size)
+{
+	const char *p = tmpl, *close, *v;
+	char name[64], num[32];
+	size_t len = 0, n;
+
+	if (tmpl == provider->base_url && json_str(config, "base_url") != NULL)
+		p = json_str(config, "base_url");
+	for (; *p != '\0'; p++) {
+		v = p;
+		n = 1;
+		if (*p == '{' && (close = strchr(p, '}')) != NULL &&
+		    (size_t)(close - p - 1) < sizeof(name)) {
+			memcpy(name, p + 1, (size_t)(close - p - 1));
+			name[close - p - 1] = '\0';
+			v = render_value(
+			    provider, cfg, config, name, num, sizeof(num));
+			if (v == NULL || !render_value_safe(name, v)) {
+				snprintf(missing, missing_size, "%s", name);
+				return SB_ERR_INVALID;
+			}
+			n = strlen(v);
+			p = close;
+		}
+		if (len + n >= outsize)
+			return SB_ERR_TOO_LARGE;
+		memcpy(out + len, v, n);
+		len += n;
+	}
+	out[len] = '\0';
+	return SB_OK;
+}
+
+enum sb_err
+sb_provider_render(const struct sb_provider *provider, const char *tmpl,
+    const struct sb_config *cfg, const cJSON *config, char *out, size_t outsize)
+{
+	char missing[64];
+
+	return render(provider, tmpl, cfg, config, out, outsize, missing,
+	    sizeof(missing));
+}
+
+/* True if host:port matches one "host:port" or "*.suffix:port" entry. */
+static bool
+host_matches(
+    const char *entry, size_t entry_len, const char *host, const char *port)
+{
+	const char *colon = memchr(entry, ':', entry_len);
+	size_t hlen, plen, host_len = strlen(host);
+
+	if (colon == NULL)
+		return false;
+	hlen = (size_t)(colon - entry);
+	plen = entry_len - hlen - 1;
+	if (plen != strlen(port) || memcmp(colon + 1, port, plen) != 0)
+		return false;
+	if (hlen > 2 && entry[0] == '*' && entry[1] == '.')
+		return host_len > hlen - 1 &&
+		    strncasecmp(
+		        host + host_len - (hlen - 1), entry + 1, hlen - 1) == 0;
+	return hlen == host_len && strncasecmp(entry, host, hlen) == 0;
+}
+
+/*
+ * Where host:port is allowed: 2 if by the provider's own hosts (which are
+ * reached over https only), 1 if by the operator's allowed_hosts (test
+ * servers and sandboxes, http allowed), 0 if not at all.
+ */
+static int
+host_allowed(const struct sb_provider *provider, const struct sb_config *cfg,
+    const char *host, const char *port)
+{
+	const char *p = cfg->allowed_hosts, *comma;
+
+	for (size_t i = 0; i < provider->host_count; i++)
+		if (host_matches(provider->hosts[i], strlen(provider->hosts[i]),
+		        host, port))
+			return 2;
+	while (*p != '\0') {
+		comma = strchr(p, ',');
+		if (comma == NULL)
+			comma = p + strlen(p);
+		if (host_matches(p, (size_t)(comma - p), host, port))
+			return 1;
+		p = *comma == ',' ? comma + 1 : comma;
+	}
+	return 0;
+}
+
+bool
+sb_provider_url_allowed(const struct sb_provider *provider,
+    const struct sb_config *cfg, const char *url)
+{
+	char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL;
+	CURLU *u = curl_url();
+	bool ok = false;
+
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+		goto out;
+	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+	        CURLUE_OK)
+		goto out;
+	/* No user information: "https://api.example@evil" is refused. */
+	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
+		goto out;
+	switch (host_allowed(provider, cfg, host, port)) {
+	case 2:
+		ok = strcmp(scheme, "https") == 0;
+		break;
+	case 1:
+		ok =
+		    strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0;
+		break;
+	default:
+		ok = false;
+	}
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(user);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+static const struct sb_provider_field *
+field_find(
+    const struct sb_provider_field *fields, size_t count, const char *name)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(fields[i].name, name) == 0)
+			return &fields[i];
+	return NULL;
+}
+
+/* Checks one value against its field; numbers only for expiries. */
+static bool
+check_value(const struct sb_provider_field *f, const cJSON *v, const char *what,
+    char *err, size_t errsize)
+{
+	bool numeric = strncmp(f->name, "expires_", 8) == 0;
+
+	if (numeric && cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+	    v->valuedouble < 1e12)
+		return true;
+	if (!cJSON_IsString(v) || v->valuestring[0] == '\0' ||
+	    strlen(v->valuestring) > SB_PROVIDER_VALUE_MAX) {
+		snprintf(err, errsize,
+		    "%s field '%s' must be a non-empty "
+		    "string of at most %d bytes%s",
+		    what, f->name, SB_PROVIDER_VALUE_MAX,
+		    numeric ? " or a number" : "");
+		return false;
+	}
+	if (f->compiled != NULL &&
+	    regexec(f->compiled, v->valuestring, 0, NULL, 0) != 0) {
+		snprintf(err, errsize, "%s field '%s' does not match %s", what,
+		    f->name, f->pattern);
+		return false;
+	}
+	return true;
+}
+
+static bool
+check_object(const struct sb_provider *provider,
+    const struct sb_provider_field *fields, size_t count, const cJSON *obj,
+    bool partial, const char *what, char *err, size_t errsize)
+{
+	const struct sb_provider_field *f;
+	const cJSON *v;
+
+	if (obj != NULL && !cJSON_IsObject(obj)) {
+		snprintf(err, errsize, "%s must be an object", what);
+		return false;
+	}
+	cJSON_ArrayForEach(v, obj)
+	{
+		if ((f = field_find(fields, count, v->string)) == NULL) {
+			snprintf(err, errsize,
+			    "%s field '%.64s' is not used by provider '%s'",
+			    what, v->string, provider->name);
+			return false;
+		}
+		if (!check_value(f, v, what, err, errsize))
+			return false;
+	}
+	for (size_t i = 0; !partial && i < count; i++) {
+		if (fields[i].required &&
+		    cJSON_GetObjectItemCaseSensitive(obj, fields[i].name) ==
+		        NULL) {
+			snprintf(err, errsize,
+			    "%s field '%s' is required by provider '%s'", what,
+			    fields[i].name, provider->name);
+			return false;
+		}
+	}
+	return true;
+}
+
+enum sb_err
+sb_provider_check(const struct sb_provider *provider,
+    const struct sb_config *cfg, const cJSON *credentials, const cJSON *config,
+    bool partial, char *err, size_t errsize)
+{
+	char url[2048], missing[64];
+	enum sb_err rc;
+
+	if (!check_object(provider, provider->credentials,
+	        provider->credential_count, credentials, partial, "credentials",
+	        err, errsize) ||
+	    !check_object(provider, provider->config, provider->config_count,
+	        config, false, "config", err, errsize))
+		return SB_ERR_INVALID;
+	rc = render(provider, provider->base_url, cfg, config, url, sizeof(url),
+	    missing, sizeof(missing));
+	if (rc != SB_OK) {
+		snprintf(err, errsize,
+		    "config field '%s' is missing or "
+		    "holds characters a host cannot",
+		    missing);
+		return SB_ERR_INVALID;
+	}
+	if (!sb_provider_url_allowed(provider, cfg, url)) {
+		snprintf(err, errsize,
+		    "the base URL's host is not one "
+		    "provider '%s' allows",
+		    provider->name);
+		return SB_ERR_INVALID;
+	}
+	return SB_OK;
+}

@@ -1,0 +1,639 @@
+/*
+ * Provider calls through a connection, and token refreshes.  The order of a
+ * call: fail fast if the connection needs re-authorisation; refresh an
+ * expired token; validate the path; build the URL and check its host; add
+ * the provider's headers, the caller's (minus forbidden ones) and the
+ * authentication; send; on 401 refresh once and send once more.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "sb/connect/call.h"
+#include "sb/core/header.h"
+#include "sb/core/log.h"
+#include "sb/connect/path.h"
+
+/* Request headers a caller may never set: auth, routing and hop-by-hop. */
+static const char *const forbidden_headers[] = { "authorization", "cookie",
+	"host", "connection", "keep-alive", "proxy-authenticate",
+	"proxy-authorization", "proxy-connection", "te", "trailer",
+	"transfer-encoding", "upgrade", "content-length", "expect", NULL };
+
+/* Response headers passed back; everything else (Set-Cookie, hop-by-hop)
+ * stays behind. */
+static const char *const passed_headers[] = { "link", "etag", "last-modified",
+	"retry-after", "x-ratelimit-remaining", "x-ratelimit-reset",
+	"x-ratelimit-limit", "x-rate-limit-remaining", "x-rate-limit-reset",
+	"x-rate-limit-limit", "x-total-count", NULL };
+
+static bool
+listed(const char *const *names, const char *name)
+{
+	for (; *names != NULL; names++)
+		if (strcasecmp(*names, name) == 0)
+			return true;
+	return false;
+}
+
+bool
+sb_call_header_forbidden(const char *name)
+{
+	return listed(forbidden_headers, name);
+}
+
+bool
+sb_call_header_passed(const struct sb_provider *provider, const char *name)
+{
+	return listed(passed_headers, name) ||
+	    (provider->rate_limit_remaining != NULL &&
+	        strcasecmp(provider->rate_limit_remaining, name) == 0) ||
+	    (provider->rate_limit_reset != NULL &&
+	        strcasecmp(provider->rate_limit_reset, name) == 0);
+}
+
+static const char *
+credential(const struct sb_connection *conn, const char *name)
+{
+	const cJSON *v =
+	    cJSON_GetObjectItemCaseSensitive(conn->credentials, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Outbound headers with their text in one bounded pool. */
+struct headers {
+	struct sb_http_header list[SB_HTTP_HEADERS_MAX];
+	size_t count;
+	char pool[SB_CALL_HEADER_POOL];
+	size_t used;
+};
+
+/* Adds "name: prefix value"; false if the pool or list is full. */
+static bool
+headers_add(
+    struct headers *h, const char *name, const char *prefix, const char *value)
+{
+	size_t nlen = strlen(name) + 1, vlen;
+	int n;
+
+	if (h->count == SB_HTTP_HEADERS_MAX || nlen > sizeof(h->pool) - h->used)
+		return false;
+	memcpy(h->pool + h->used, name, nlen);
+	h->list[h->count].name = h->pool + h->used;
+	h->used += nlen;
+	n = snprintf(h->pool + h->used, sizeof(h->pool) - h->used, "%s%s",
+	    prefix, value);
+	vlen = n < 0 ? sizeof(h->pool) : (size_t)n + 1;
+	if (vlen > sizeof(h->pool) - h->used)
+		return false;
+	h->list[h->count++].value = h->pool + h->used;
+	h->used += vlen;
+	return true;
+}
+
+/* Appends "&key=escaped(value)" to buf; false if it does not fit. */
+static bool
+form_add(char *buf, size_t size, const char *key, const char *value)
+{
+	size_t len = strlen(buf);
+	char *esc;
+	int n;
+
+	if (value == NULL)
+		return true;
+	if ((esc = curl_easy_escape(NULL, value, 0)) == NULL)
+		return false;
+	n = snprintf(
+	    buf + len, size - len, "%s%s=%s", len > 0 ? "&" : "", key, esc);
+	curl_free(esc);
+	return n > 0 && (size_t)n < size - len;
+}
+
+static bool
+refresh_form(const struct sb_connection *conn, char *form, size_t size)
+{
+	bool refresh = conn->provider->scheme == SB_AUTH_OAUTH2;
+
+	form[0] = '\0';
+	return form_add(form, size, "grant_type",
+	           refresh ? "refresh_token" : "client_credentials") &&
+	    (!refresh ||
+	        form_add(form, size, "refresh_token",
+	            credential(conn, "refresh_token"))) &&
+	    form_add(form, size, "client_id", credential(conn, "client_id")) &&
+	    form_add(form, size, "client_secret",
+	        credential(conn, "client_secret")) &&
+	    form_add(form, size, "scope", conn->provider->scope);
+}
+
+/* New credentials from a token endpoint's answer, or NULL with err. */
+static cJSON *
+refresh_parse(const struct sb_connection *conn,
+    const struct sb_http_response *resp, char *err, size_t errsize)
+{
+	cJSON *body = cJSON_ParseWithLength(resp->body, resp->body_len);
+	const cJSON *access, *refresh, *expires, *code;
+	cJSON *creds = NULL;
+
+	access = cJSON_GetObjectItemCaseSensitive(body, "access_token");
+	refresh = cJSON_GetObjectItemCaseSensitive(body, "refresh_token");
+	expires = cJSON_GetObjectItemCaseSensitive(body, "expires_in");
+	code = cJSON_GetObjectItemCaseSensitive(body, "error");
+	if (resp->status != 200 || !cJSON_IsString(access)) {
+		snprintf(err, errsize,
+		    "the token endpoint answered %ld%s%.64s%s", resp->status,
+		    cJSON_IsString(code) ? " (" : "",
+		    cJSON_IsString(code) ? code->valuestring : "",
+		    cJSON_IsString(code) ? ")" : " without an access token");
+		goto out;
+	}
+	if ((creds = cJSON_Duplicate(conn->credentials, true)) == NULL)
+		goto out;
+	cJSON_DeleteItemFromObjectCaseSensitive(creds, "expires_at");
+	cJSON_DeleteItemFromObjectCaseSensitive(creds, "expires_in");
+	cJSON_ReplaceItemInObjectCaseSensitive(
+	    creds, "access_token", cJSON_CreateString(access->valuestring));
+	if (cJSON_GetObjectItemCaseSensitive(creds, "access_token") == NULL)
+		cJSON_AddStringToObject(
+		    creds, "access_token", access->valuestring);
+	/* A provider that returns no refresh token keeps the old one. */
+	if (cJSON_IsString(refresh))
+		cJSON_ReplaceItemInObjectCaseSensitive(creds, "refresh_token",
+		    cJSON_CreateString(refresh->valuestring));
+	if (cJSON_IsNumber(expires))
+		cJSON_AddNumberToObject(
+		    creds, "expires_in", expires->valuedouble);
+out:
+	cJSON_Delete(body);
+	return creds;
+}
+
+/* Asks the token endpoint; on SB_OK *creds holds the new credentials. */
+static enum sb_err
+refresh_request(struct sb_ctx *ctx, const struct sb_connection *conn,
+    cJSON **creds, char *err, size_t errsize)
+{
+	static const struct sb_http_header headers[] = {
+		{ "Content-Type", "application/x-www-form-urlencoded" },
+		{ "Accept", "application/json" },
+	};
+	struct sb_http_request req = {
+		.method = "POST", .headers = headers, .header_count = 2
+	};
+	struct sb_http_response resp = { 0 };
+	char url[SB_HTTP_URL_MAX], form[8192];
+	enum sb_err rc;
+
+	*creds = NULL;
+	if (sb_provider_render(conn->provider, conn->provider->token_url,
+	        &ctx->config, conn->config, url, sizeof(url)) != SB_OK ||
+	    !sb_provider_url_allowed(conn->provider, &ctx->config, url) ||
+	    !refresh_form(conn, form, sizeof(form))) {
+		snprintf(err, errsize, "the token endpoint is not allowed");
+		return SB_ERR_INVALID;
+	}
+	req.url = url;
+	req.body = form;
+	req.body_len = strlen(form);
+	rc = sb_http_perform(ctx->http, &req, &resp);
+	sodium_memzero(form, sizeof(form));
+	if (rc != SB_OK)
+		snprintf(err, errsize, "the token endpoint failed: %s",
+		    sb_strerror(rc));
+	else if ((*creds = refresh_parse(conn, &resp, err, errsize)) == NULL)
+		rc = SB_ERR_UPSTREAM;
+	if (resp.body != NULL)
+		sodium_memzero(resp.body, resp.body_len);
+	sb_http_response_clear(&resp);
+	return rc;
+}
+
+/* True if conn's access token is no longer the one seen as stale. */
+static bool
+token_changed(const struct sb_connection *conn, const char *stale)
+{
+	const char *now = credential(conn, "access_token");
+
+	if (now == NULL)
+		return false;
+	return stale == NULL || !sb_secrets_equal_str(now, stale);
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * The refresh lease outlives the longest token request the HTTP limits
+ * allow (every attempt timing out, every backoff at its cap), so it cannot
+ * expire while its holder is still asking.
+ */
+static int
+refresh_lease_s(const struct sb_config *c)
+{
+	long ms = c->http_max_attempts *
+	        (c->http_connect_timeout_ms + c->http_timeout_ms) +
+	    (c->http_max_attempts - 1) * c->http_backoff_cap_ms;
+
+	return (int)(ms / 1000) + SB_CALL_LEASE_S;
+}
+
+/* Waits for the refresh lease; *done when someone else refreshed. */
+static enum sb_err
+refresh_lease(struct sb_ctx *ctx, struct sb_connection *conn, const char *stale,
+    bool *done)
+{
+	char id[SB_CONNECTION_ID_MAX];
+	bool got = false;
+	enum sb_err rc;
+
+	*done = false;
+	memcpy(id, conn->id, sizeof(id));
+	for (long waited = 0;; waited += 50) {
+		rc = sb_connection_lease(SB_CONNECTION_STORE(ctx), id,
+		    (int64_t)time(NULL), refresh_lease_s(&ctx->config), &got);
+		if (rc != SB_OK || got)
+			break;
+		if (waited >= SB_CALL_WAIT_MS)
+			return SB_ERR_BUSY;
+		sleep_ms(50);
+		if ((rc = sb_connection_load(
+		         SB_CONNECTION_STORE(ctx), id, conn)) != SB_OK)
+			return rc;
+		if (token_changed(conn, stale)) {
+			*done = true;
+			return SB_OK;
+		}
+	}
+	if (rc != SB_OK ||
+	    (rc = sb_connection_load(SB_CONNECTION_STORE(ctx), id, conn)) !=
+	        SB_OK)
+		return rc;
+	if (token_changed(conn, stale)) {
+		*done = true;
+		sb_connection_release(SB_CONNECTION_STORE(ctx), id);
+	}
+	return SB_OK;
+}
+
+enum sb_err
+sb_call_refresh(struct sb_ctx *ctx, struct sb_connection *conn,
+    const char *stale_token, char *err, size_t errsize)
+{
+	char *stale = NULL;
+	cJSON *creds = NULL;
+	bool done = false;
+	enum sb_err rc;
+
+	if (stale_token != NULL && (stale = strdup(stale_token)) == NULL)
+		return SB_ERR_NOMEM;
+	if ((rc = refresh_lease(ctx, conn, stale, &done)) != SB_OK || done)
+		goto out;
+	rc = refresh_request(ctx, conn, &creds, err, errsize);
+	sb_log(rc == SB_OK ? SB_LOG_INFO : SB_LOG_WARN, "refresh", NULL,
+	    "connection %s: %s", conn->id, rc == SB_OK ? "refreshed" : err);
+	if (sb_connection_refreshed(SB_CONNECTION_STORE(ctx), conn, creds, err,
+	        (int64_t)time(NULL)) != SB_OK &&
+	    rc == SB_OK)
+		rc = SB_ERR_DB;
+	if (rc != SB_OK && rc != SB_ERR_DB)
+		rc = SB_ERR_UNAUTHORIZED;
+out:
+	if (stale != NULL) {
+		sodium_memzero(stale, strlen(stale));
+		free(stale);
+	}
+	sb_connection_json_wipe(creds);
+	cJSON_Delete(creds);
+	return rc;
+}
+
+/* Appends s to url; false if it does not fit. */
+static bool
+url_add(char *url, size_t size, const char *s, size_t n)
+{
+	size_t len = strlen(url);
+
+	if (n >= size - len)
+		return false;
+	memcpy(url + len, s, n);
+	url[len + n] = '\0';
+	return true;
+}
+
+/* Appends one "key=value" pair, escaped, after '?' or '&'. */
+static bool
+url_add_pair(char *url, size_t size, const char *key, const char *value)
+{
+	char *k = curl_easy_escape(NULL, key, 0);
+	char *v = curl_easy_escape(NULL, value, 0);
+	bool ok = k != NULL && v != NULL &&
+	    url_add(url, size, strchr(url, '?') != NULL ? "&" : "?", 1) &&
+	    url_add(url, size, k, strlen(k)) && url_add(url, size, "=", 1) &&
+	    url_add(url, size, v, strlen(v));
+
+	curl_free(k);
+	curl_free(v);
+	return ok;
+}
+
+/* The text of a scalar query value, or NULL if it is not a scalar. */
+static const char *
+query_scalar(const cJSON *v, char *buf, size_t size)
+{
+	if (cJSON_IsString(v))
+		return v->valuestring;
+	if (cJSON_IsBool(v))
+		return cJSON_IsTrue(v) ? "true" : "false";
+	if (!cJSON_IsNumber(v))
+		return NULL;
+	/* Range first: casting an out-of-range double is undefined. */
+	if (v->valuedouble >= -9007199254740992.0 &&
+	    v->valuedouble <= 9007199254740992.0 &&
+	    v->valuedouble == (double)(long long)v->valuedouble)
+		snprintf(buf, size, "%lld", (long long)v->valuedouble);
+	else
+		snprintf(buf, size, "%.17g", v->valuedouble);
+	return buf;
+}
+
+static bool
+url_add_query(
+    char *url, size_t size, const cJSON *query, char *err, size_t errsize)
+{
+	const cJSON *v, *item;
+	const char *text;
+	char num[64];
+
+	cJSON_ArrayForEach(v, query)
+	{
+		item = cJSON_IsArray(v) ? v->child : v;
+		for (; item != NULL;
+		     item = cJSON_IsArray(v) ? item->next : NULL) {
+			if ((text = query_scalar(item, num, sizeof(num))) ==
+			    NULL) {
+				snprintf(err, errsize,
+				    "query '%.64s' must be "
+				    "a scalar or an array of "
+				    "scalars",
+				    v->string);
+				return false;
+			}
+			if (!url_add_pair(url, size, v->string, text)) {
+				snprintf(err, errsize, "the URL is too long");
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+/* True if a raw query string holds nothing that could split a request. */
+static bool
+raw_query_safe(const char *q)
+{
+	for (; *q != '\0'; q++)
+		if ((unsigned char)*q <= ' ' || *q == '#' || *q == 0x7f)
+			return false;
+	return true;
+}
+
+/* Builds and checks the final URL of call. */
+static enum sb_err
+call_url(struct sb_ctx *ctx, const struct sb_connection *conn,
+    const struct sb_call *call, char *url, size_t size, char *err,
+    size_t errsize)
+{
+	const char *key = credential(conn, "api_key");
+
+	if (sb_path_validate(call->path, strlen(call->path), err, errsize) !=
+	    SB_OK)
+		return SB_ERR_INVALID;
+	if (sb_provider_render(conn->provider, conn->provider->base_url,
+	        &ctx->config, conn->config, url, size) != SB_OK ||
+	    !url_add(url, size, call->path, strlen(call->path))) {
+		snprintf(err, errsize, "the provider URL cannot be built");
+		return SB_ERR_INVALID;
+	}
+	if (call->raw_query != NULL && call->raw_query[0] != '\0' &&
+	    (!raw_query_safe(call->raw_query) || !url_add(url, size, "?", 1) ||
+	        !url_add(
+	            url, size, call->raw_query, strlen(call->raw_query)))) {
+		snprintf(err, errsize, "the query string is not allowed");
+		return SB_ERR_INVALID;
+	}
+	if (!url_add_query(url, size, call->query, err, errsize))
+		return SB_ERR_INVALID;
+	if (conn->provider->scheme == SB_AUTH_API_KEY_QUERY && key != NULL &&
+	    !url_add_pair(url, size, conn->provider->auth_query, key)) {
+		snprintf(err, errsize, "the URL is too long");
+		return SB_ERR_INVALID;
+	}
+	if (!sb_provider_url_allowed(conn->provider, &ctx->config, url)) {
+		snprintf(err, errsize, "the URL's host is not the provider's");
+		return SB_ERR_INVALID;
+	}
+	return SB_OK;
+}
+
+/* Adds the Authorization (or API key) header the scheme asks for. */
+static bool
+call_auth(const struct sb_connection *conn, struct headers *h)
+{
+	const struct sb_provider *p = conn->provider;
+	const char *user, *pass, *token = credential(conn, "access_token");
+	char pair[1024], b64[1400];
+	bool ok;
+
+	switch (p->scheme) {
+	case SB_AUTH_BEARER:
+	case SB_AUTH_OAUTH2:
+	case SB_AUTH_CLIENT_CREDENTIALS:
+		return token == NULL ||
+		    headers_add(h, "Authorization", "Bearer ", token);
+	case SB_AUTH_BASIC:
+		user = credential(conn, "username");
+		pass = credential(conn, "password");
+		if (user == NULL || pass == NULL ||
+		    (size_t)snprintf(pair, sizeof(pair), "%s:%s", user, pass) >=
+		        sizeof(pair))
+			return false;
+		sodium_bin2base64(b64, sizeof(b64), (unsigned char *)pair,
+		    strlen(pair), sodium_base64_VARIANT_ORIGINAL);
+		sodium_memzero(pair, sizeof(pair));
+		ok = headers_add(h, "Authorization", "Basic ", b64);
+		sodium_memzero(b64, sizeof(b64));
+		return ok;
+	case SB_AUTH_API_KEY_HEADER:
+		return credential(conn, "api_key") == NULL ||
+		    headers_add(h,
+		        p->auth_header != NULL ? p->auth_header
+		                               : "Authorization",
+		        p->auth_prefix != NULL ? p->auth_prefix : "",
+		        credential(conn, "api_key"));
+	default:
+		return true;
+	}
+}
+
+/* The provider's headers, the caller's, the content type and the auth. */
+static enum sb_err
+call_headers(const struct sb_connection *conn, const struct sb_call *call,
+    struct headers *h, char *err, size_t errsize)
+{
+	const cJSON *v;
+
+	cJSON_ArrayForEach(v, conn->provider->headers)
+	{
+		if (cJSON_IsString(v) &&
+		    !headers_add(h, v->string, "", v->valuestring))
+			goto full;
+	}
+	cJSON_ArrayForEach(v, call->headers)
+	{
+		if (!cJSON_IsString(v) || !sb_header_safe(v->string) ||
+		    !sb_header_safe(v->valuestring) ||
+		    sb_call_header_forbidden(v->string)) {
+			snprintf(err, errsize, "header '%.64s' cannot be set",
+			    v->string);
+			return SB_ERR_INVALID;
+		}
+		if (!headers_add(h, v->string, "", v->valuestring))
+			goto full;
+	}
+	if (call->content_type != NULL &&
+	    !headers_add(h, "Content-Type", "", call->content_type))
+		goto full;
+	if (!call_auth(conn, h))
+		goto full;
+	return SB_OK;
+full:
+	snprintf(err, errsize, "too many or too large headers");
+	return SB_ERR_INVALID;
+}
+
+/* One attempt: build, check and send. */
+static enum sb_err
+call_once(struct sb_ctx *ctx, const struct sb_connection *conn,
+    const struct sb_call *call, struct sb_http_response *resp, char *err,
+    size_t errsize)
+{
+	struct sb_http_request req = { .method = call->method,
+		.body = call->body,
+		.body_len = call->body_len };
+	char url[SB_HTTP_URL_MAX];
+	struct headers *h;
+	enum sb_err rc;
+
+	sb_http_response_clear(resp);
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return SB_ERR_NOMEM;
+	if ((rc = call_url(ctx, conn, call, url, sizeof(url), err, errsize)) !=
+	        SB_OK ||
+	    (rc = call_headers(conn, call, h, err, errsize)) != SB_OK)
+		goto out;
+	req.url = url;
+	req.headers = h->list;
+	req.header_count = h->count;
+	if ((rc = sb_http_perform(ctx->http, &req, resp)) != SB_OK)
+		snprintf(err, errsize, "%s",
+		    resp->error[0] != '\0' ? resp->error : sb_strerror(rc));
+out:
+	sodium_memzero(h, sizeof(*h));
+	free(h);
+	sodium_memzero(url, sizeof(url));
+	return rc;
+}
+
+static bool
+refreshable(const struct sb_connection *conn)
+{
+	return conn->provider->scheme == SB_AUTH_OAUTH2 ||
+	    conn->provider->scheme == SB_AUTH_CLIENT_CREDENTIALS;
+}
+
+static bool
+token_expired(const struct sb_connection *conn)
+{
+	return credential(conn, "access_token") == NULL ||
+	    (conn->access_expires_at > 0 &&
+	        conn->access_expires_at <=
+	            (int64_t)time(NULL) + SB_CALL_EXPIRY_SKEW_S);
+}
+
+/* Refreshes conn, its current token being the stale one. */
+static enum sb_err
+call_refresh(
+    struct sb_ctx *ctx, struct sb_connection *conn, char *err, size_t errsize)
+{
+	return sb_call_refresh(
+	    ctx, conn, credential(conn, "access_token"), err, errsize);
+}
+
+enum sb_err
+sb_call_perform(struct sb_ctx *ctx, struct sb_connection *conn,
+    const struct sb_call *call, struct sb_http_response *resp, char *err,
+    size_t errsize)
+{
+	enum sb_err rc;
+
+	err[0] = '\0';
+	if (conn->needs_reauth) {
+		snprintf(err, errsize,
+		    "the connection needs to be "
+		    "re-authorised: its token could not be "
+		    "refreshed (PATCH new credentials)");
+		return SB_ERR_CONFLICT;
+	}
+	if (refreshable(conn) && token_expired(conn) &&
+	    (rc = call_refresh(ctx, conn, err, errsize)) != SB_OK)
+		return rc;
+	rc = call_once(ctx, conn, call, resp, err, errsize);
+	if (rc != SB_OK || resp->status != 401 || !refreshable(conn))
+		return rc;
+	/* The provider refused the token: refresh once, send once more. */
+	if ((rc = call_refresh(ctx, conn, err, errsize)) != SB_OK)
+		return rc;
+	return call_once(ctx, conn, call, resp, err, errsize);
+}
+
+enum sb_err
+sb_call_refresh_due(
+    struct sb_ctx *ctx, int64_t now, int *refreshed, int *failed)
+{
+	char(*ids)[SB_CONNECTION_ID_MAX] = NULL, err[SB_CALL_ERROR_MAX];
+	struct sb_connection conn = { 0 };
+	size_t count = 0;
+	enum sb_err rc;
+
+	*refreshed = *failed = 0;
+	if ((ids = calloc(SB_CALL_REFRESH_BATCH, sizeof(*ids))) == NULL)
+		return SB_ERR_NOMEM;
+	rc = sb_connection_due(SB_CONNECTION_STORE(ctx),
+	    now + SB_CALL_REFRESH_AHEAD_S, now - SB_CALL_REFRESH_STALE_S, ids,
+	    SB_CALL_REFRESH_BATCH, &count);
+	for (size_t i = 0; rc == SB_OK && i < count; i++) {
+		if (sb_connection_load(
+		        SB_CONNECTION_STORE(ctx), ids[i], &conn) != SB_OK) {
+			(*failed)++;
+			continue;
+		}
+		if (call_refresh(ctx, &conn, err, sizeof(err)) == SB_OK)
+			(*refreshed)++;
+		else
+			(*failed)++;
+		sb_connection_clear(&conn);
+	}
+	free(ids);
+	return rc;
+}

@@ -1,0 +1,344 @@
+/*
+ * The parsers for what the outside sends: query strings, percent-encoding,
+ * JSON bodies, integers and objects checked against validation tables.
+ * Every parser here is driven by a fuzz target in tests/fuzz/.  Reading a
+ * request from FastCGI is in request_read.c, so that what needs only the
+ * parsers (sbctl) links without libfcgi.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sb/core/request.h"
+void
+sb_request_clear(struct sb_request *req)
+{
+	if (req == NULL)
+		return;
+	cJSON_Delete(req->json);
+	req->json = NULL;
+}
+
+int
+sb_request_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+enum sb_err
+sb_request_decode(struct sb_arena *arena, const char *s, size_t len,
+    bool plus_is_space, char **out)
+{
+	char *d;
+	size_t i, j = 0;
+	int hi, lo;
+
+	*out = NULL;
+	if ((d = sb_arena_alloc(arena, len + 1)) == NULL)
+		return SB_ERR_NOMEM;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '%') {
+			if (len - i < 3)
+				return SB_ERR_INVALID;
+			hi = sb_request_hex_digit(s[i + 1]);
+			lo = sb_request_hex_digit(s[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				return SB_ERR_INVALID;
+			d[j++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (s[i] == '+' && plus_is_space) {
+			d[j++] = ' ';
+		} else if (s[i] == '\0') {
+			return SB_ERR_INVALID;
+		} else {
+			d[j++] = s[i];
+		}
+	}
+	d[j] = '\0';
+	*out = d;
+	return SB_OK;
+}
+
+enum sb_err
+sb_request_parse_query(struct sb_arena *arena, const char *query,
+    struct sb_kv **out, size_t *count)
+{
+	const char *p = query, *amp, *eq;
+	struct sb_kv *kv;
+	size_t n = 0;
+	char *key, *value;
+	enum sb_err rc;
+
+	*out = NULL;
+	*count = 0;
+	if (strlen(query) > SB_REQUEST_QUERY_LEN_MAX)
+		return SB_ERR_TOO_LARGE;
+	kv = sb_arena_alloc(arena, sizeof(*kv) * SB_REQUEST_QUERY_MAX);
+	if (kv == NULL)
+		return SB_ERR_NOMEM;
+	while (*p != '\0') {
+		amp = strchr(p, '&');
+		if (amp == NULL)
+			amp = p + strlen(p);
+		if (amp > p) {
+			if (n == SB_REQUEST_QUERY_MAX)
+				return SB_ERR_TOO_LARGE;
+			eq = memchr(p, '=', (size_t)(amp - p));
+			rc = sb_request_decode(arena, p,
+			    (size_t)((eq != NULL ? eq : amp) - p), true, &key);
+			if (rc == SB_OK)
+				rc = eq == NULL
+				    ? SB_OK
+				    : sb_request_decode(arena, eq + 1,
+				          (size_t)(amp - eq - 1), true, &value);
+			if (rc != SB_OK)
+				return rc;
+			kv[n].key = key;
+			kv[n++].value = eq != NULL ? value : "";
+		}
+		p = *amp == '&' ? amp + 1 : amp;
+	}
+	*out = kv;
+	*count = n;
+	return SB_OK;
+}
+
+/* Counts values and depth of j; false once either cap is passed. */
+static bool
+json_within(const cJSON *j, int depth, int depth_max, size_t *items)
+{
+	const cJSON *c;
+
+	if (depth > depth_max || ++*items > SB_REQUEST_JSON_ITEMS_MAX)
+		return false;
+	for (c = j->child; c != NULL; c = c->next)
+		if (!json_within(c, depth + 1, depth_max, items))
+			return false;
+	return true;
+}
+
+/*
+ * True if text holds the escape \u0000.  cJSON would turn it into a NUL
+ * that silently ends the C string ("/echo\u0000x" read as "/echo"), so such
+ * bodies are refused rather than half-read.  Backslash pairs are skipped so
+ * that "\\u0000" (a backslash, then text) is not mistaken for it.
+ */
+static bool
+json_has_nul_escape(const char *text, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (text[i] != '\\')
+			continue;
+		if (text[i + 1] == 'u' && len - i >= 6 &&
+		    memcmp(text + i + 2, "0000", 4) == 0)
+			return true;
+		i++;
+	}
+	return false;
+}
+
+enum sb_err
+sb_request_parse_json(const char *text, size_t len, int depth_max, cJSON **out,
+    size_t *error_offset)
+{
+	const char *end = NULL;
+	size_t items = 0;
+	cJSON *j;
+
+	*out = NULL;
+	if (error_offset != NULL)
+		*error_offset = 0;
+	if (json_has_nul_escape(text, len))
+		return SB_ERR_INVALID;
+	j = cJSON_ParseWithLengthOpts(text, len, &end, false);
+	if (j != NULL && end != NULL) {
+		/* Only white space may follow the value. */
+		while ((size_t)(end - text) < len &&
+		    strchr(" \t\r\n", *end) != NULL && *end != '\0')
+			end++;
+		if ((size_t)(end - text) < len) {
+			cJSON_Delete(j);
+			j = NULL;
+		}
+	}
+	if (j == NULL) {
+		if (error_offset != NULL && end != NULL && end >= text)
+			*error_offset = (size_t)(end - text);
+		return SB_ERR_INVALID;
+	}
+	if (!json_within(j, 1, depth_max, &items)) {
+		cJSON_Delete(j);
+		return SB_ERR_TOO_LARGE;
+	}
+	*out = j;
+	return SB_OK;
+}
+
+const char *
+sb_request_query(const struct sb_request *req, const char *key)
+{
+	for (size_t i = 0; i < req->query_count; i++)
+		if (strcmp(req->queries[i].key, key) == 0)
+			return req->queries[i].value;
+	return NULL;
+}
+
+const char *
+sb_request_param(const struct sb_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->param_count; i++)
+		if (strcmp(req->params[i].key, name) == 0)
+			return req->params[i].value;
+	return NULL;
+}
+
+bool
+sb_request_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0' || (*s != '-' && (*s < '0' || *s > '9')))
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static const char *const field_type_names[SB_FIELD__MAX] = {
+	[SB_FIELD_STRING] = "a string",
+	[SB_FIELD_INT] = "an integer",
+	[SB_FIELD_BOOL] = "a boolean",
+	[SB_FIELD_OBJECT] = "an object",
+	[SB_FIELD_ARRAY] = "an array",
+	[SB_FIELD_ANY] = "a value",
+};
+
+static bool
+field_type_ok(const cJSON *v, enum sb_field_type type)
+{
+	switch (type) {
+	case SB_FIELD_STRING:
+		return cJSON_IsString(v);
+	case SB_FIELD_INT:
+		/* Range first: casting an out-of-range double is undefined. */
+		return cJSON_IsNumber(v) &&
+		    v->valuedouble >= -9007199254740992.0 &&
+		    v->valuedouble <= 9007199254740992.0 &&
+		    v->valuedouble == (double)(int64_t)v->valuedouble;
+	case SB_FIELD_BOOL:
+		return cJSON_IsBool(v);
+	case SB_FIELD_OBJECT:
+		return cJSON_IsObject(v);
+	case SB_FIELD_ARRAY:
+		return cJSON_IsArray(v);
+	default:
+		return true;
+	}
+}
+
+static bool
+field_one_of(const char *s, const char *const *allowed)
+{
+	for (; *allowed != NULL; allowed++)
+		if (strcmp(s, *allowed) == 0)
+			return true;
+	return false;
+}
+
+/* Checks one present value against its row; false with err on failure. */
+static bool
+field_check(const cJSON *v, const struct sb_field *f, char *err, size_t errsize)
+{
+	size_t len;
+
+	if (!field_type_ok(v, f->type)) {
+		snprintf(err, errsize, "field '%s' must be %s", f->name,
+		    field_type_names[f->type]);
+		return false;
+	}
+	if (f->type == SB_FIELD_INT &&
+	    ((double)f->min > v->valuedouble ||
+	        (f->max != 0 && v->valuedouble > (double)f->max))) {
+		snprintf(err, errsize, "field '%s' is out of range", f->name);
+		return false;
+	}
+	if (f->type != SB_FIELD_STRING)
+		return true;
+	len = strlen(v->valuestring);
+	if ((int64_t)len < f->min || (f->max != 0 && (int64_t)len > f->max)) {
+		if (f->max != 0)
+			snprintf(err, errsize,
+			    "field '%s' must be %lld to %lld bytes long",
+			    f->name, (long long)f->min, (long long)f->max);
+		else
+			snprintf(err, errsize,
+			    "field '%s' must be at least %lld bytes long",
+			    f->name, (long long)f->min);
+		return false;
+	}
+	if ((f->one_of != NULL && !field_one_of(v->valuestring, f->one_of)) ||
+	    (f->check != NULL && !f->check(v->valuestring))) {
+		snprintf(
+		    err, errsize, "field '%s' has an invalid value", f->name);
+		return false;
+	}
+	return true;
+}
+
+static const struct sb_field *
+field_find(const struct sb_field *fields, size_t count, const char *name)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(fields[i].name, name) == 0)
+			return &fields[i];
+	return NULL;
+}
+
+enum sb_err
+sb_request_validate(const cJSON *obj, const struct sb_field *fields,
+    size_t field_count, const cJSON **values, char *err, size_t errsize)
+{
+	const cJSON *v;
+	size_t i;
+
+	if (!cJSON_IsObject(obj)) {
+		snprintf(err, errsize, "the body must be a JSON object");
+		return SB_ERR_INVALID;
+	}
+	for (v = obj->child; v != NULL; v = v->next) {
+		if (v->string == NULL ||
+		    field_find(fields, field_count, v->string) == NULL) {
+			snprintf(err, errsize, "unknown field '%.64s'",
+			    v->string != NULL ? v->string : "");
+			return SB_ERR_INVALID;
+		}
+	}
+	for (i = 0; i < field_count; i++) {
+		v = cJSON_GetObjectItemCaseSensitive(obj, fields[i].name);
+		if (v == NULL || cJSON_IsNull(v)) {
+			if (!fields[i].required)
+				continue;
+			snprintf(err, errsize, "field '%s' is required",
+			    fields[i].name);
+			return SB_ERR_INVALID;
+		}
+		if (!field_check(v, &fields[i], err, errsize))
+			return SB_ERR_INVALID;
+	}
+	for (i = 0; values != NULL && i < field_count; i++) {
+		v = cJSON_GetObjectItemCaseSensitive(obj, fields[i].name);
+		values[i] = cJSON_IsNull(v) ? NULL : v;
+	}
+	return SB_OK;
+}

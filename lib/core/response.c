@@ -1,0 +1,208 @@
+/*
+ * Writing responses through libfcgi: the status line as a CGI "Status"
+ * header, the headers a handler added, and a body.  Errors take one of two
+ * shapes chosen per responder.  Formatting is done with snprintf (libfcgi's
+ * FCGX_FPrintF does not know %zu).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <fcgiapp.h>
+
+#include "sb/core/header.h"
+#include "sb/core/log.h"
+#include "sb/core/response.h"
+
+#define RESPONSE_HEAD_MAX 4096
+#define RESPONSE_MESSAGE_MAX 512
+
+struct status_name {
+	int status;
+	const char *reason;
+	const char *name; /* {"name"} of the NAME error style */
+};
+
+static const struct status_name statuses[] = {
+	{ 200, "OK", "Ok" },
+	{ 201, "Created", "Created" },
+	{ 202, "Accepted", "Accepted" },
+	{ 204, "No Content", "NoContent" },
+	{ 400, "Bad Request", "BadRequest" },
+	{ 401, "Unauthorized", "Unauthorized" },
+	{ 403, "Forbidden", "Forbidden" },
+	{ 404, "Not Found", "NotFound" },
+	{ 405, "Method Not Allowed", "MethodNotAllowed" },
+	{ 409, "Conflict", "Conflict" },
+	{ 413, "Payload Too Large", "PayloadTooLarge" },
+	{ 415, "Unsupported Media Type", "UnsupportedMediaType" },
+	{ 422, "Unprocessable Entity", "UnprocessableEntity" },
+	{ 429, "Too Many Requests", "TooManyRequests" },
+	{ 500, "Internal Server Error", "InternalServerError" },
+	{ 502, "Bad Gateway", "BadGateway" },
+	{ 503, "Service Unavailable", "ServiceUnavailable" },
+	{ 504, "Gateway Timeout", "GatewayTimeout" },
+};
+
+static const struct status_name *
+status_find(int status)
+{
+	for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		if (statuses[i].status == status)
+			return &statuses[i];
+	return NULL;
+}
+
+const char *
+sb_response_reason(int status)
+{
+	const struct status_name *s = status_find(status);
+
+	return s != NULL ? s->reason : "Unknown";
+}
+
+enum sb_err
+sb_response_header(struct sb_request *req, const char *name, const char *value)
+{
+	struct sb_kv *h;
+
+	if (!sb_header_safe(name) || !sb_header_safe(value) ||
+	    strchr(name, ':') != NULL)
+		return SB_ERR_INVALID;
+	if (req->header_count == SB_REQUEST_HEADERS_MAX)
+		return SB_ERR_TOO_LARGE;
+	h = &req->headers[req->header_count];
+	h->key = sb_arena_strdup(req->arena, name);
+	h->value = sb_arena_strdup(req->arena, value);
+	if (h->key == NULL || h->value == NULL)
+		return SB_ERR_NOMEM;
+	req->header_count++;
+	return SB_OK;
+}
+
+/* Formats the CGI header block into buf; false if it does not fit. */
+static bool
+response_head(const struct sb_request *req, int status,
+    const char *content_type, size_t len, char *buf, size_t size, int *n)
+{
+	int off, w;
+
+	off = snprintf(
+	    buf, size, "Status: %d %s\r\n", status, sb_response_reason(status));
+	if (content_type != NULL && off > 0 && (size_t)off < size)
+		off += snprintf(buf + off, size - (size_t)off,
+		    "Content-Type: %s\r\nContent-Length: %zu\r\n", content_type,
+		    len);
+	for (size_t i = 0;
+	     i < req->header_count && off > 0 && (size_t)off < size; i++) {
+		w = snprintf(buf + off, size - (size_t)off, "%s: %s\r\n",
+		    req->headers[i].key, req->headers[i].value);
+		off += w;
+	}
+	if (off > 0 && (size_t)off < size)
+		off += snprintf(buf + off, size - (size_t)off, "\r\n");
+	*n = off;
+	return off > 0 && (size_t)off < size;
+}
+
+enum sb_err
+sb_response_send(struct sb_request *req, int status, const char *content_type,
+    const char *body, size_t len)
+{
+	char head[RESPONSE_HEAD_MAX];
+	int n;
+
+	if (req->status != 0)
+		return SB_ERR_CONFLICT;
+	req->status = status;
+	if (req->fcgi == NULL)
+		return SB_OK;
+	if (!response_head(
+	        req, status, content_type, len, head, sizeof(head), &n)) {
+		sb_log(SB_LOG_ERROR, "response", req->request_id,
+		    "response headers exceed %d bytes", RESPONSE_HEAD_MAX);
+		return SB_ERR_TOO_LARGE;
+	}
+	if (FCGX_PutStr(head, n, req->fcgi->out) != n)
+		return SB_ERR_IO;
+	if (len > 0 && strcmp(req->method, "HEAD") != 0 &&
+	    FCGX_PutStr(body, (int)len, req->fcgi->out) != (int)len)
+		return SB_ERR_IO;
+	return SB_OK;
+}
+
+enum sb_err
+sb_response_json(struct sb_request *req, int status, const cJSON *json)
+{
+	enum sb_err rc;
+	char *text;
+
+	if ((text = cJSON_PrintUnformatted(json)) == NULL)
+		return sb_response_error(
+		    req, 500, "internal", "the response could not be built");
+	rc = sb_response_send(
+	    req, status, "application/json", text, strlen(text));
+	cJSON_free(text);
+	return rc;
+}
+
+enum sb_err
+sb_response_no_content(struct sb_request *req)
+{
+	return sb_response_send(req, 204, NULL, NULL, 0);
+}
+
+enum sb_err
+sb_response_error(
+    struct sb_request *req, int status, const char *code, const char *message)
+{
+	const struct status_name *s = status_find(status);
+	cJSON *root, *inner;
+	enum sb_err rc = SB_ERR_NOMEM;
+
+	if ((root = cJSON_CreateObject()) == NULL)
+		goto out;
+	if (req->error_style == SB_RESPONSE_STYLE_NAME) {
+		inner = root;
+		if (!cJSON_AddStringToObject(
+		        root, "name", s != NULL ? s->name : "Error"))
+			goto out;
+	} else {
+		if ((inner = cJSON_AddObjectToObject(root, "error")) == NULL ||
+		    !cJSON_AddStringToObject(inner, "code", code))
+			goto out;
+	}
+	if (!cJSON_AddStringToObject(inner, "message", message))
+		goto out;
+	rc = sb_response_json(req, status, root);
+out:
+	cJSON_Delete(root);
+	if (rc == SB_ERR_NOMEM)
+		rc = sb_response_send(req, 500, "application/json", "{}", 2);
+	return rc;
+}
+
+enum sb_err
+sb_response_store_failed(
+    struct sb_request *req, enum sb_err rc, const char *what)
+{
+	sb_log(SB_LOG_ERROR, "response", req->request_id, "store: %s",
+	    sb_strerror(rc));
+	if (rc == SB_ERR_BUSY)
+		return sb_response_errorf(req, 503, "busy",
+		    "the database is busy: %s; try again shortly", what);
+	return sb_response_errorf(req, 500, "internal", "%s", what);
+}
+
+enum sb_err
+sb_response_errorf(
+    struct sb_request *req, int status, const char *code, const char *fmt, ...)
+{
+	char message[RESPONSE_MESSAGE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	return sb_response_error(req, status, code, message);
+}

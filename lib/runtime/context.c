@@ -1,0 +1,107 @@
+/*
+ * Building and releasing a responder's context (see
+ * include/sb/runtime/context.h): configuration first, then only what the
+ * responder asks for.  No FastCGI here, so sbctl links without libfcgi.
+ */
+#include <string.h>
+
+#include "sb/core/log.h"
+#include "sb/runtime/context.h"
+
+#define CONTEXT_ERROR_MAX 256 /* a configuration or provider message */
+#define CONTEXT_PATH_EXTRA 64 /* room for a file name under var_dir */
+
+enum sb_err
+sb_context_init(struct sb_ctx *ctx, const struct sb_app *app)
+{
+	char err[CONTEXT_ERROR_MAX],
+	    path[SB_CONFIG_STR_MAX + CONTEXT_PATH_EXTRA];
+	enum sb_log_level level;
+	enum sb_err rc;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->app = app;
+	if ((rc = sb_config_load(&ctx->config, NULL, err, sizeof(err))) !=
+	    SB_OK) {
+		sb_log(SB_LOG_ERROR, app->name, NULL, "config: %s", err);
+		return rc;
+	}
+	if (sb_log_level_parse(ctx->config.log_level, &level))
+		sb_log_set_level(level);
+	if (app->db_file != NULL) {
+		if ((rc = sb_config_var_path(&ctx->config, app->db_file, path,
+		         sizeof(path))) != SB_OK ||
+		    (rc = sb_db_open(path, ctx->config.db_busy_timeout_ms,
+		         &ctx->db)) != SB_OK)
+			return rc;
+	}
+	if (app->needs_secrets) {
+		if ((rc = sb_config_var_path(&ctx->config, "secrets", path,
+		         sizeof(path))) != SB_OK ||
+		    (rc = sb_secrets_open(
+		         path, ctx->config.master_key, &ctx->secrets)) != SB_OK)
+			return rc;
+	}
+	if (app->needs_http && (rc = sb_context_http_new(ctx)) != SB_OK)
+		return rc;
+	if (app->needs_providers &&
+	    (rc = sb_providers_load(ctx->config.providers_file, &ctx->providers,
+	         err, sizeof(err))) != SB_OK) {
+		sb_log(SB_LOG_ERROR, app->name, NULL, "providers: %s", err);
+		return rc;
+	}
+	return app->init != NULL ? app->init(ctx) : SB_OK;
+}
+
+enum sb_err
+sb_context_http_new(struct sb_ctx *ctx)
+{
+	const struct sb_config *c = &ctx->config;
+	struct sb_http_limits limits = {
+		.connect_timeout_ms = c->http_connect_timeout_ms,
+		.total_timeout_ms = c->http_timeout_ms,
+		.response_max = (size_t)c->http_response_max,
+		.max_attempts = (int)c->http_max_attempts,
+		.backoff_base_ms = c->http_backoff_base_ms,
+		.backoff_cap_ms = c->http_backoff_cap_ms,
+	};
+	enum sb_err rc;
+
+	if ((rc = sb_http_global_init()) != SB_OK)
+		return rc;
+	return sb_http_new(&limits, &ctx->http);
+}
+
+void
+sb_context_clear(struct sb_ctx *ctx)
+{
+	if (ctx->app != NULL && ctx->app->fini != NULL)
+		ctx->app->fini(ctx);
+	sb_providers_free(ctx->providers);
+	ctx->providers = NULL;
+	sb_http_free(ctx->http);
+	sb_secrets_free(ctx->secrets);
+	sb_db_close(ctx->db);
+	ctx->http = NULL;
+	ctx->secrets = NULL;
+	ctx->db = NULL;
+}
+
+enum sb_err
+sb_context_defer(struct sb_ctx *ctx, sb_deferred fn, void *arg)
+{
+	if (ctx->deferred_count == SB_CONTEXT_DEFER_MAX)
+		return SB_ERR_TOO_LARGE;
+	ctx->deferred[ctx->deferred_count].fn = fn;
+	ctx->deferred[ctx->deferred_count].arg = arg;
+	ctx->deferred_count++;
+	return SB_OK;
+}
+
+void
+sb_context_run_deferred(struct sb_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->deferred_count; i++)
+		ctx->deferred[i].fn(ctx, ctx->deferred[i].arg);
+	ctx->deferred_count = 0;
+}

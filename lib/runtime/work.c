@@ -1,0 +1,285 @@
+/*
+ * Running leased jobs through a queue table.  Leasing makes a crashed
+ * worker's job runnable again when its lease expires, and keeps two workers
+ * from running one job at once.  A batch round leases up to a queue's
+ * batch_max jobs in one transaction, runs them (in one call of the queue's
+ * batch function if it has one), completes the done ones in one
+ * transaction (deleting them, for a queue with remove_done) and fails the
+ * rest one by one with backoff.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sb/core/log.h"
+#include "sb/runtime/work.h"
+
+const char *
+sb_work_owner(void)
+{
+	static char owner[SB_JOBS_OWNER_MAX];
+	char host[32] = "host";
+
+	if (owner[0] == '\0') {
+		gethostname(host, sizeof(host) - 1);
+		host[sizeof(host) - 1] = '\0';
+		snprintf(owner, sizeof(owner), "%s:%ld", host, (long)getpid());
+	}
+	return owner;
+}
+
+static const struct sb_work_queue *
+work_find(const struct sb_work_queue *queues, size_t count, const char *name)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(queues[i].queue, name) == 0)
+			return &queues[i];
+	return NULL;
+}
+
+/* Logs a failed attempt and reschedules the job (or marks it dead). */
+static void
+work_fail(struct sb_ctx *ctx, const struct sb_job *job, enum sb_err rc,
+    const char *err, int64_t retry_after_s)
+{
+	const char *why = err[0] != '\0' ? err : sb_strerror(rc);
+
+	sb_log(SB_LOG_WARN, "work", NULL,
+	    "job %lld (%s) attempt %d/%d failed: %s", (long long)job->id,
+	    job->queue, job->attempts, job->max_attempts, why);
+	sb_jobs_fail(ctx->db, job, why, retry_after_s, (int64_t)time(NULL));
+}
+
+/* Runs one job with q's function (q NULL: no worker); SB_OK if done. */
+static enum sb_err
+work_perform_one(struct sb_ctx *ctx, const struct sb_work_queue *q,
+    const struct sb_job *job, char *err, size_t errsize, int64_t *retry_after_s)
+{
+	if (q == NULL || q->run == NULL) {
+		snprintf(err, errsize, "no worker for queue '%s'", job->queue);
+		return SB_ERR_NOT_FOUND;
+	}
+	return q->run(ctx, job, err, errsize, retry_after_s);
+}
+
+/*
+ * Records that the count leased jobs of queue q (NULL: no row) are done:
+ * deleted for a queue with remove_done, marked done otherwise, in one
+ * transaction.
+ */
+static enum sb_err
+work_complete(struct sb_ctx *ctx, const struct sb_work_queue *q,
+    const struct sb_job *jobs, size_t count)
+{
+	if (q != NULL && q->remove_done)
+		return sb_jobs_remove_batch(ctx->db, jobs, count, NULL);
+	return sb_jobs_complete_batch(
+	    ctx->db, jobs, count, (int64_t)time(NULL), NULL);
+}
+
+/* Runs one leased job and records the outcome; true if it is done. */
+static bool
+work_run(struct sb_ctx *ctx, const struct sb_work_queue *queues, size_t count,
+    const struct sb_job *job)
+{
+	const struct sb_work_queue *q = work_find(queues, count, job->queue);
+	char err[SB_WORK_ERROR_MAX] = "";
+	int64_t retry_after = 0;
+	enum sb_err rc;
+
+	rc = work_perform_one(ctx, q, job, err, sizeof(err), &retry_after);
+	if (rc == SB_OK) {
+		work_complete(ctx, q, job, 1);
+		return true;
+	}
+	work_fail(ctx, job, rc, err, retry_after);
+	return false;
+}
+
+enum sb_err
+sb_work_run_due(struct sb_ctx *ctx, const struct sb_work_queue *queues,
+    size_t queue_count, int *done, int *failed)
+{
+	struct sb_job job = { 0 };
+	int ok = 0, bad = 0;
+	enum sb_err rc = SB_OK;
+
+	for (int i = 0; i < SB_WORK_BATCH_MAX; i++) {
+		rc = sb_jobs_lease(ctx->db, NULL, sb_work_owner(),
+		    (int64_t)time(NULL), (int)ctx->config.job_lease_s, &job);
+		if (rc != SB_OK)
+			break;
+		if (work_run(ctx, queues, queue_count, &job))
+			ok++;
+		else
+			bad++;
+		sb_job_clear(&job);
+	}
+	if (done != NULL)
+		*done = ok;
+	if (failed != NULL)
+		*failed = bad;
+	return rc == SB_ERR_NOT_FOUND ? SB_OK : rc;
+}
+
+enum sb_err
+sb_work_run_id(struct sb_ctx *ctx, const struct sb_work_queue *queues,
+    size_t queue_count, int64_t id)
+{
+	struct sb_job job = { 0 };
+	enum sb_err rc;
+
+	rc = sb_jobs_lease_id(ctx->db, id, sb_work_owner(), (int64_t)time(NULL),
+	    (int)ctx->config.job_lease_s, &job);
+	if (rc != SB_OK)
+		return rc;
+	rc = work_run(ctx, queues, queue_count, &job) ? SB_OK : SB_ERR_UPSTREAM;
+	sb_job_clear(&job);
+	return rc;
+}
+
+/* Jobs one round of q leases: its batch_max with a batch function, else 1. */
+static size_t
+work_batch_size(const struct sb_work_queue *q)
+{
+	if (q == NULL || q->run_batch == NULL || q->batch_max < 1)
+		return 1;
+	return q->batch_max < SB_JOBS_BATCH_MAX ? q->batch_max
+	                                        : SB_JOBS_BATCH_MAX;
+}
+
+/* Runs the leased jobs, writing each outcome into results. */
+static void
+work_perform(struct sb_ctx *ctx, const struct sb_work_queue *q,
+    const struct sb_job *jobs, size_t count, struct sb_work_result *results)
+{
+	for (size_t i = 0; i < count; i++) {
+		memset(&results[i], 0, sizeof(results[i]));
+		results[i].rc = SB_ERR_UPSTREAM;
+	}
+	if (q != NULL && q->run_batch != NULL) {
+		q->run_batch(ctx, jobs, count, results);
+		return;
+	}
+	for (size_t i = 0; i < count; i++)
+		results[i].rc =
+		    work_perform_one(ctx, q, &jobs[i], results[i].err,
+		        sizeof(results[i].err), &results[i].retry_after_s);
+}
+
+/* Swaps jobs a and b of a round, with their results. */
+static void
+work_swap(
+    struct sb_job *jobs, struct sb_work_result *results, size_t a, size_t b)
+{
+	struct sb_work_result result = results[a];
+	struct sb_job job = jobs[a];
+
+	jobs[a] = jobs[b];
+	jobs[b] = job;
+	results[a] = results[b];
+	results[b] = result;
+}
+
+/*
+ * Records a round's outcomes: the done jobs (moved to the front, with
+ * their results) are completed in one transaction, the others failed.
+ */
+static enum sb_err
+work_settle(struct sb_ctx *ctx, const struct sb_work_queue *q,
+    struct sb_job *jobs, struct sb_work_result *results, size_t count,
+    int *done, int *failed)
+{
+	enum sb_err rc;
+	size_t ok = 0;
+
+	for (size_t i = 0; i < count; i++)
+		if (results[i].rc == SB_OK)
+			work_swap(jobs, results, ok++, i);
+	rc = work_complete(ctx, q, jobs, ok);
+	for (size_t i = ok; i < count; i++)
+		work_fail(ctx, &jobs[i], results[i].rc, results[i].err,
+		    results[i].retry_after_s);
+	*done = (int)ok;
+	*failed = (int)(count - ok);
+	return rc;
+}
+
+enum sb_err
+sb_work_run_batch(struct sb_ctx *ctx, const struct sb_work_queue *queues,
+    size_t queue_count, const char *queue, int *done, int *failed)
+{
+	const struct sb_work_queue *q = work_find(queues, queue_count, queue);
+	size_t max = work_batch_size(q), count = 0;
+	struct sb_work_result *results = NULL;
+	struct sb_job *jobs = NULL;
+	int ok = 0, bad = 0;
+	enum sb_err rc = SB_ERR_NOMEM;
+
+	if ((jobs = calloc(max, sizeof(*jobs))) == NULL ||
+	    (results = calloc(max, sizeof(*results))) == NULL)
+		goto out;
+	rc = sb_jobs_lease_batch(ctx->db, queue, sb_work_owner(),
+	    (int64_t)time(NULL), (int)ctx->config.job_lease_s, max, jobs,
+	    &count);
+	if (rc != SB_OK)
+		goto out;
+	work_perform(ctx, q, jobs, count, results);
+	rc = work_settle(ctx, q, jobs, results, count, &ok, &bad);
+out:
+	for (size_t i = 0; i < count; i++)
+		sb_job_clear(&jobs[i]);
+	free(jobs);
+	free(results);
+	if (done != NULL)
+		*done = ok;
+	if (failed != NULL)
+		*failed = bad;
+	return rc;
+}
+
+enum sb_err
+sb_work_run_if_due(struct sb_ctx *ctx, const struct sb_work_queue *queues,
+    size_t queue_count, const char *queue, int *done, int *failed)
+{
+	bool any = false;
+	enum sb_err rc;
+
+	if (done != NULL)
+		*done = 0;
+	if (failed != NULL)
+		*failed = 0;
+	if ((rc = sb_jobs_due(ctx->db, queue, (int64_t)time(NULL), &any)) !=
+	    SB_OK)
+		return rc;
+	if (!any)
+		return SB_ERR_NOT_FOUND;
+	return sb_work_run_batch(ctx, queues, queue_count, queue, done, failed);
+}
+
+/*
+ * Rounds until nothing is due.  Each round leases only due jobs and leaves
+ * every one of them done, backed off, dead or (if recording failed, which
+ * ends the loop) leased, so none is due again within the call.
+ */
+enum sb_err
+sb_work_run_queue(struct sb_ctx *ctx, const struct sb_work_queue *queues,
+    size_t queue_count, const char *queue, int *done, int *failed)
+{
+	int ok = 0, bad = 0, round_ok, round_bad;
+	enum sb_err rc;
+
+	do {
+		rc = sb_work_run_batch(
+		    ctx, queues, queue_count, queue, &round_ok, &round_bad);
+		ok += round_ok;
+		bad += round_bad;
+	} while (rc == SB_OK);
+	if (done != NULL)
+		*done = ok;
+	if (failed != NULL)
+		*failed = bad;
+	return rc == SB_ERR_NOT_FOUND ? SB_OK : rc;
+}

@@ -1,0 +1,682 @@
+/*
+ * The database layer over SQLite (see include/sb/store/db.h).  One handle per
+ * process owns a cache of prepared statements keyed by the address of their
+ * SQL text, so each module keeps its SQL in one static table and never
+ * prepares a statement twice.  Writers start with BEGIN IMMEDIATE so that a
+ * busy database shows up at BEGIN, where it can be retried, and not halfway
+ * through a transaction.  Migrations are the only place that hands whole
+ * SQL files to sqlite3_exec().
+ */
+#include <sys/stat.h>
+
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sb/store/db.h"
+#include "sb/core/log.h"
+
+#define DB_COMPONENT "db"
+#define DB_MIGRATION_FILE_MAX (1L << 20) /* bytes in one migration file */
+#define DB_MIGRATION_SUFFIX ".sql"
+#define DB_BEGIN_SLEEP_MS_MAX 8 /* outer retry waits 1..this ms */
+#define DB_ISO_MIN 25 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" and NUL */
+
+struct db_stmt_slot {
+	const char *sql_key; /* static SQL text; its address is the key */
+	sqlite3_stmt *stmt;
+};
+
+struct sb_db {
+	sqlite3 *handle;
+	size_t stmt_count;
+	struct db_stmt_slot stmts[SB_DB_STMT_MAX];
+};
+
+enum db_sql {
+	DB_SQL_BEGIN,
+	DB_SQL_COMMIT,
+	DB_SQL_ROLLBACK,
+	DB_SQL_MIGRATIONS_CREATE,
+	DB_SQL_MIGRATION_APPLIED,
+	DB_SQL_MIGRATION_RECORD,
+	DB_SQL_SCHEMA_VERSION,
+	DB_SQL__MAX
+};
+
+static const char *const db_sql[DB_SQL__MAX] = {
+	[DB_SQL_BEGIN] = "BEGIN IMMEDIATE",
+	[DB_SQL_COMMIT] = "COMMIT",
+	[DB_SQL_ROLLBACK] = "ROLLBACK",
+	[DB_SQL_MIGRATIONS_CREATE] =
+	    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    " name TEXT PRIMARY KEY,"
+	    " applied_at TEXT NOT NULL)",
+	[DB_SQL_MIGRATION_APPLIED] =
+	    "SELECT 1 FROM schema_migrations WHERE name = ?1",
+	[DB_SQL_MIGRATION_RECORD] =
+	    "INSERT INTO schema_migrations (name, applied_at) VALUES (?1, ?2)",
+	[DB_SQL_SCHEMA_VERSION] = "SELECT count(*) FROM schema_migrations",
+};
+
+/*
+ * Connection setup, run once per open and never cached.  Each is a pragma
+ * (setup, not data), so it goes through a one-shot prepared statement.
+ */
+enum db_pragma {
+	DB_PRAGMA_JOURNAL,
+	DB_PRAGMA_SYNCHRONOUS,
+	DB_PRAGMA_FOREIGN_KEYS,
+	DB_PRAGMA__MAX
+};
+
+static const char *const db_pragmas[DB_PRAGMA__MAX] = {
+	[DB_PRAGMA_JOURNAL] = "PRAGMA journal_mode = WAL",
+	[DB_PRAGMA_SYNCHRONOUS] = "PRAGMA synchronous = NORMAL",
+	[DB_PRAGMA_FOREIGN_KEYS] = "PRAGMA foreign_keys = ON",
+};
+
+/*
+ * Runs one pragma on a fresh handle.  journal_mode answers with the mode it
+ * got: anything but "wal" (or "memory" for an in-memory database) means
+ * WAL is unavailable, which the contract does not allow.
+ */
+static enum sb_err
+db_pragma_run(sqlite3 *handle, enum db_pragma which)
+{
+	sqlite3_stmt *stmt = NULL;
+	const unsigned char *mode;
+	enum sb_err rc = SB_ERR_DB;
+	int step;
+
+	if (sqlite3_prepare_v2(handle, db_pragmas[which], -1, &stmt, NULL) !=
+	    SQLITE_OK)
+		goto out;
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (which != DB_PRAGMA_JOURNAL)
+			continue;
+		mode = sqlite3_column_text(stmt, 0);
+		if (mode == NULL ||
+		    (strcmp((const char *)mode, "wal") != 0 &&
+		        strcmp((const char *)mode, "memory") != 0)) {
+			sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL,
+			    "journal_mode is %s, not wal",
+			    mode != NULL ? (const char *)mode : "unknown");
+			goto out;
+		}
+	}
+	if (step == SQLITE_DONE)
+		rc = SB_OK;
+out:
+	if (rc != SB_OK)
+		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL, "%s: %s",
+		    db_pragmas[which], sqlite3_errmsg(handle));
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/*
+ * Opens path read-write (created if missing) without SQLite's own mutexes:
+ * a handle belongs to one thread.  On SB_OK *out is set and the caller frees
+ * it with sb_db_close(); otherwise *out is NULL.
+ */
+enum sb_err
+sb_db_open(const char *path, long busy_timeout_ms, struct sb_db **out)
+{
+	struct sb_db *db = NULL;
+	enum sb_err rc = SB_ERR_INVALID;
+	int flags, i;
+
+	*out = NULL;
+	if (path == NULL || busy_timeout_ms < 0 || busy_timeout_ms > INT_MAX)
+		goto out;
+	rc = SB_ERR_NOMEM;
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		goto out;
+	flags =
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	rc = SB_ERR_DB;
+	if (sqlite3_open_v2(path, &db->handle, flags, NULL) != SQLITE_OK) {
+		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL, "open %s: %s", path,
+		    db->handle != NULL ? sqlite3_errmsg(db->handle)
+		                       : "out of memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(db->handle, (int)busy_timeout_ms);
+	for (i = 0; i < DB_PRAGMA__MAX; i++)
+		if ((rc = db_pragma_run(db->handle, i)) != SB_OK)
+			goto out;
+	*out = db;
+	db = NULL;
+out:
+	sb_db_close(db);
+	return rc;
+}
+
+/* Finalizes every cached statement and closes the handle; NULL is a no-op. */
+void
+sb_db_close(struct sb_db *db)
+{
+	size_t i;
+
+	if (db == NULL)
+		return;
+	for (i = 0; i < db->stmt_count; i++)
+		sqlite3_finalize(db->stmts[i].stmt);
+	if (sqlite3_close(db->handle) != SQLITE_OK)
+		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL, "close: %s",
+		    sqlite3_errmsg(db->handle));
+	free(db);
+}
+
+/* The underlying handle, borrowed; valid until sb_db_close(). */
+sqlite3 *
+sb_db_handle(struct sb_db *db)
+{
+	return db != NULL ? db->handle : NULL;
+}
+
+/* True iff s holds nothing but white space (what SQLite leaves as tail). */
+static int
+db_is_blank(const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+			return 0;
+	return 1;
+}
+
+/*
+ * Prepares sql into a new cache slot.  A second statement in sql would be
+ * silently ignored by SQLite, so it is refused.
+ */
+static sqlite3_stmt *
+db_stmt_prepare(struct sb_db *db, const char *sql)
+{
+	sqlite3_stmt *stmt = NULL;
+	const char *tail = NULL;
+
+	if (db->stmt_count >= SB_DB_STMT_MAX) {
+		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL,
+		    "statement cache full (%d): %.60s", SB_DB_STMT_MAX, sql);
+		return NULL;
+	}
+	if (sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	        &stmt, &tail) != SQLITE_OK) {
+		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL, "prepare %.60s: %s",
+		    sql, sqlite3_errmsg(db->handle));
+		return NULL;
+	}
+	if (stmt == NULL || !db_is_blank(tail)) {
+		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL,
+		    "prepare %.60s: not exactly one statement", sql);
+		sqlite3_finalize(stmt);
+		return NULL;
+	}
+	db->stmts[db->stmt_count].sql_key = sql;
+	db->stmts[db->stmt_count].stmt = stmt;
+	db->stmt_count++;
+	return stmt;
+}
+
+/*
+ * Returns the cached statement for sql (static storage; its address is the
+ * key), reset with bindings cleared, or NULL on error (logged).  Borrowed.
+ */
+sqlite3_stmt *
+sb_db_stmt(struct sb_db *db, const char *sql)
+{
+	size_t i;
+
+	if (db == NULL || sql == NULL)
+		return NULL;
+	for (i = 0; i < db->stmt_count; i++) {
+		if (db->stmts[i].sql_key == sql) {
+			sqlite3_reset(db->stmts[i].stmt);
+			sqlite3_clear_bindings(db->stmts[i].stmt);
+			return db->stmts[i].stmt;
+		}
+	}
+	return db_stmt_prepare(db, sql);
+}
+
+/*
+ * Steps a cached statement that returns no rows (or whose rows do not
+ * matter) to completion and resets it so it holds no lock afterwards.
+ */
+static enum sb_err
+db_run(struct sb_db *db, enum db_sql which, int *sqlite_rc)
+{
+	sqlite3_stmt *stmt;
+	int step;
+
+	if ((stmt = sb_db_stmt(db, db_sql[which])) == NULL) {
+		*sqlite_rc = SQLITE_ERROR;
+		return SB_ERR_DB;
+	}
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW)
+		continue;
+	sqlite3_reset(stmt);
+	*sqlite_rc = step;
+	return step == SQLITE_DONE ? SB_OK : sb_db_rc(step);
+}
+
+/*
+ * BEGIN IMMEDIATE.  The busy timeout already waits inside each try; this
+ * outer loop adds a short random pause so that writers which all timed out
+ * together do not retry in lock step.  SB_ERR_BUSY after the last try.
+ */
+enum sb_err
+sb_db_begin(struct sb_db *db)
+{
+	enum sb_err rc = SB_ERR_INVALID;
+	unsigned int jitter;
+	int attempt, step;
+
+	if (db == NULL)
+		goto out;
+	for (attempt = 1; attempt <= SB_DB_BEGIN_ATTEMPTS; attempt++) {
+		rc = db_run(db, DB_SQL_BEGIN, &step);
+		if (rc != SB_ERR_BUSY || attempt == SB_DB_BEGIN_ATTEMPTS)
+			break;
+		sqlite3_randomness(sizeof(jitter), &jitter);
+		sqlite3_sleep(1 + (int)(jitter % DB_BEGIN_SLEEP_MS_MAX));
+	}
+	if (rc != SB_OK)
+		sb_log(rc == SB_ERR_BUSY ? SB_LOG_WARN : SB_LOG_ERROR,
+		    DB_COMPONENT, NULL, "begin: %s after %d tries: %s",
+		    sb_strerror(rc), attempt, sqlite3_errmsg(db->handle));
+out:
+	return rc;
+}
+
+/* COMMIT; on failure the transaction is rolled back and the error logged. */
+enum sb_err
+sb_db_commit(struct sb_db *db)
+{
+	enum sb_err rc;
+	int step;
+
+	if (db == NULL)
+		return SB_ERR_INVALID;
+	if ((rc = db_run(db, DB_SQL_COMMIT, &step)) != SB_OK) {
+		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL, "commit: %s",
+		    sqlite3_errmsg(db->handle));
+		sb_db_rollback(db);
+	}
+	return rc;
+}
+
+/* ROLLBACK if a transaction is open; safe to call when none is. */
+void
+sb_db_rollback(struct sb_db *db)
+{
+	int step;
+
+	if (db == NULL || sqlite3_get_autocommit(db->handle))
+		return;
+	if (db_run(db, DB_SQL_ROLLBACK, &step) != SB_OK)
+		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL, "rollback: %s",
+		    sqlite3_errmsg(db->handle));
+}
+
+/* Number of applied migrations, or -1 on error (logged). */
+int64_t
+sb_db_schema_version(struct sb_db *db)
+{
+	sqlite3_stmt *stmt;
+	int64_t version = -1;
+
+	if ((stmt = sb_db_stmt(db, db_sql[DB_SQL_SCHEMA_VERSION])) == NULL)
+		return -1;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		version = sqlite3_column_int64(stmt, 0);
+	else
+		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL, "schema version: %s",
+		    sqlite3_errmsg(db->handle));
+	sqlite3_reset(stmt);
+	return version;
+}
+
+/* Last error message of the handle, for logs; never NULL. */
+const char *
+sb_db_errmsg(struct sb_db *db)
+{
+	if (db == NULL || db->handle == NULL)
+		return "no database handle";
+	return sqlite3_errmsg(db->handle);
+}
+
+/*
+ * Writes the current UTC time as "2026-11-21T14:36:20.123Z" into out,
+ * truncated (but terminated) if outsize is below 25.
+ */
+void
+sb_db_now_iso(char *out, size_t outsize)
+{
+	char seconds[DB_ISO_MIN];
+	struct timespec ts;
+	struct tm tm;
+
+	if (out == NULL || outsize == 0)
+		return;
+	out[0] = '\0';
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 ||
+	    gmtime_r(&ts.tv_sec, &tm) == NULL)
+		return;
+	if (strftime(seconds, sizeof(seconds), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		return;
+	snprintf(out, outsize, "%s.%03ldZ", seconds, ts.tv_nsec / 1000000L);
+}
+
+static int
+db_migration_compare(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* True iff name is a migration: "<something>.sql", not hidden. */
+static int
+db_migration_wanted(const char *name)
+{
+	size_t len = strlen(name), suffix = strlen(DB_MIGRATION_SUFFIX);
+
+	return name[0] != '.' && len > suffix &&
+	    strcmp(name + len - suffix, DB_MIGRATION_SUFFIX) == 0;
+}
+
+/*
+ * Fills names with the sorted migration file names of dir, each malloc'ed;
+ * the caller frees the first *count of them whatever the result.
+ */
+static enum sb_err
+db_migration_list(const char *dir, char **names, size_t *count)
+{
+	struct dirent *entry;
+	enum sb_err rc = SB_ERR_IO;
+	DIR *d;
+
+	*count = 0;
+	if ((d = opendir(dir)) == NULL) {
+		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL, "migrations %s: %s",
+		    dir, strerror(errno));
+		goto out;
+	}
+	while ((entry = readdir(d)) != NULL) {
+		if (!db_migration_wanted(entry->d_name))
+			continue;
+		if (*count == SB_DB_MIGRATION_MAX) {
+			sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL,
+			    "migrations %s: more than %d files", dir,
+			    SB_DB_MIGRATION_MAX);
+			rc = SB_ERR_TOO_LARGE;
+			goto out;
+		}
+		if ((names[*count] = strdup(entry->d_name)) == NULL) {
+			rc = SB_ERR_NOMEM;
+			goto out;
+		}
+		(*count)++;
+	}
+	qsort(names, *count, sizeof(names[0]), db_migration_compare);
+	rc = SB_OK;
+out:
+	if (d != NULL)
+		closedir(d);
+	return rc;
+}
+
+/*
+ * Reads dir/name, a regular file of at most DB_MIGRATION_FILE_MAX bytes,
+ * into *text (NUL-terminated).  On SB_OK the caller frees *text with free();
+ * otherwise it is NULL.
+ */
+static enum sb_err
+db_migration_read(const char *dir, const char *name, char **text)
+{
+	char path[PATH_MAX];
+	enum sb_err rc = SB_ERR_IO;
+	struct stat st;
+	FILE *f = NULL;
+	int n;
+
+	*text = NULL;
+	n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		goto out;
+	if ((f = fopen(path, "r")) == NULL || fstat(fileno(f), &st) != 0 ||
+	    !S_ISREG(st.st_mode))
+		goto out;
+	rc = SB_ERR_TOO_LARGE;
+	if (st.st_size > DB_MIGRATION_FILE_MAX)
+		goto out;
+	rc = SB_ERR_NOMEM;
+	if ((*text = malloc((size_t)st.st_size + 1)) == NULL)
+		goto out;
+	rc = SB_ERR_IO;
+	if (fread(*text, 1, (size_t)st.st_size, f) != (size_t)st.st_size)
+		goto out;
+	(*text)[st.st_size] = '\0';
+	rc = SB_OK;
+out:
+	if (rc != SB_OK) {
+		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL, "migration %s: %s",
+		    name, sb_strerror(rc));
+		free(*text);
+		*text = NULL;
+	}
+	if (f != NULL)
+		fclose(f);
+	return rc;
+}
+
+/* Sets *applied iff schema_migrations records name. */
+static enum sb_err
+db_migration_applied(struct sb_db *db, const char *name, int *applied)
+{
+	sqlite3_stmt *stmt;
+	int step;
+
+	*applied = 0;
+	stmt = sb_db_stmt(db, db_sql[DB_SQL_MIGRATION_APPLIED]);
+	if (stmt == NULL ||
+	    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC) != SQLITE_OK)
+		return SB_ERR_DB;
+	step = sqlite3_step(stmt);
+	*applied = step == SQLITE_ROW;
+	sqlite3_reset(stmt);
+	return step == SQLITE_ROW || step == SQLITE_DONE ? SB_OK
+	                                                 : sb_db_rc(step);
+}
+
+static enum sb_err
+db_migration_record(struct sb_db *db, const char *name)
+{
+	char now[DB_ISO_MIN];
+	sqlite3_stmt *stmt;
+	int step;
+
+	sb_db_now_iso(now, sizeof(now));
+	stmt = sb_db_stmt(db, db_sql[DB_SQL_MIGRATION_RECORD]);
+	if (stmt == NULL ||
+	    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 2, now, -1, SQLITE_STATIC) != SQLITE_OK)
+		return SB_ERR_DB;
+	step = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	return step == SQLITE_DONE ? SB_OK : sb_db_rc(step);
+}
+
+/*
+ * Authorizer in force while a migration runs: a migration that said BEGIN,
+ * COMMIT or ROLLBACK would end the transaction that also records it.
+ */
+static int
+db_deny_transactions(void *arg, int action, const char *a, const char *b,
+    const char *c, const char *d)
+{
+	(void)arg;
+	(void)a;
+	(void)b;
+	(void)c;
+	(void)d;
+	return action == SQLITE_TRANSACTION ? SQLITE_DENY : SQLITE_OK;
+}
+
+/* Runs a migration's text; the caller holds the transaction. */
+static enum sb_err
+db_migration_exec(struct sb_db *db, const char *name, const char *text)
+{
+	char *message = NULL;
+	int rc;
+
+	sqlite3_set_authorizer(db->handle, db_deny_transactions, NULL);
+	rc = sqlite3_exec(db->handle, text, NULL, NULL, &message);
+	sqlite3_set_authorizer(db->handle, NULL, NULL);
+	if (rc != SQLITE_OK)
+		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL, "migration %s: %s",
+		    name, message != NULL ? message : sqlite3_errstr(rc));
+	sqlite3_free(message);
+	return rc == SQLITE_OK ? SB_OK : SB_ERR_DB;
+}
+
+/*
+ * Applies dir/name unless recorded.  The record is checked again inside the
+ * write transaction so that two migrating processes cannot both apply it.
+ * *did is set iff this call applied it.
+ */
+static enum sb_err
+db_migration_apply(
+    struct sb_db *db, const char *dir, const char *name, int *did)
+{
+	char *text = NULL;
+	enum sb_err rc;
+	int applied, began = 0;
+
+	*did = 0;
+	if ((rc = db_migration_applied(db, name, &applied)) != SB_OK || applied)
+		goto out;
+	if ((rc = db_migration_read(dir, name, &text)) != SB_OK)
+		goto out;
+	if ((rc = sb_db_begin(db)) != SB_OK)
+		goto out;
+	began = 1;
+	if ((rc = db_migration_applied(db, name, &applied)) != SB_OK || applied)
+		goto out;
+	if ((rc = db_migration_exec(db, name, text)) != SB_OK)
+		goto out;
+	if ((rc = db_migration_record(db, name)) != SB_OK)
+		goto out;
+	if ((rc = sb_db_commit(db)) != SB_OK)
+		goto out;
+	*did = 1;
+	sb_log(SB_LOG_INFO, DB_COMPONENT, NULL, "applied migration %s", name);
+out:
+	if (rc != SB_OK)
+		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL,
+		    "migration %s not applied: %s", name, sb_strerror(rc));
+	/* Never roll back a transaction this call did not begin. */
+	if (began)
+		sb_db_rollback(db);
+	free(text);
+	return rc;
+}
+
+/*
+ * Applies in name order each *.sql file of dir not yet in schema_migrations,
+ * each in its own transaction with its record, stopping at the first
+ * failure (rolled back and logged).  On SB_OK *applied (if not NULL) holds
+ * how many were applied.
+ */
+enum sb_err
+sb_db_migrate(struct sb_db *db, const char *dir, int *applied)
+{
+	char *names[SB_DB_MIGRATION_MAX];
+	size_t count = 0, i;
+	enum sb_err rc = SB_ERR_INVALID;
+	int done = 0, did, step;
+
+	if (db == NULL || dir == NULL)
+		goto out;
+	if ((rc = db_run(db, DB_SQL_MIGRATIONS_CREATE, &step)) != SB_OK) {
+		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL,
+		    "schema_migrations: %s", sqlite3_errmsg(db->handle));
+		goto out;
+	}
+	if ((rc = db_migration_list(dir, names, &count)) != SB_OK)
+		goto out;
+	for (i = 0; i < count; i++) {
+		if ((rc = db_migration_apply(db, dir, names[i], &did)) != SB_OK)
+			goto out;
+		done += did;
+	}
+out:
+	for (i = 0; i < count; i++)
+		free(names[i]);
+	if (applied != NULL)
+		*applied = done;
+	return rc;
+}
+
+enum sb_err
+sb_db_rc(int sqlite_rc)
+{
+	switch (sqlite_rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return SB_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return SB_ERR_BUSY;
+	case SQLITE_NOMEM:
+		return SB_ERR_NOMEM;
+	default:
+		return SB_ERR_DB;
+	}
+}
+
+enum sb_err
+sb_db_step_write(struct sb_db *db, sqlite3_stmt *st, int *changes)
+{
+	int step;
+
+	if (changes != NULL)
+		*changes = 0;
+	if (st == NULL)
+		return SB_ERR_DB;
+	step = sqlite3_step(st);
+	if (step == SQLITE_DONE && changes != NULL)
+		*changes = sqlite3_changes(db->handle);
+	if (step != SQLITE_DONE)
+		sb_log(SB_LOG_ERROR, "db", NULL, "write failed: %s",
+		    sqlite3_errmsg(db->handle));
+	sqlite3_reset(st);
+	return step == SQLITE_DONE ? SB_OK : sb_db_rc(step);
+}
+
+enum sb_err
+sb_db_write(struct sb_db *db, sqlite3_stmt *st, int *changes)
+{
+	enum sb_err rc;
+
+	if (changes != NULL)
+		*changes = 0;
+	if (st == NULL)
+		return SB_ERR_DB;
+	if ((rc = sb_db_begin(db)) != SB_OK) {
+		sqlite3_reset(st);
+		return rc;
+	}
+	if ((rc = sb_db_step_write(db, st, changes)) != SB_OK) {
+		sb_db_rollback(db);
+		return rc;
+	}
+	return sb_db_commit(db);
+}

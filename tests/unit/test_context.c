@@ -1,0 +1,167 @@
+/*
+ * Unit tests for lib/runtime/context.c and lib/runtime/health.c:
+ * sb_context_defer() and its cap, and sb_health() against a migrated
+ * temporary database, without one, and when the read fails.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sb/core/arena.h"
+#include "sb/core/request.h"
+#include "sb/runtime/context.h"
+#include "sb/runtime/health.h"
+#include "sb/store/db.h"
+#include "support.h"
+
+#define TEST_ARENA_CAP (1u << 20)
+
+static const struct sb_app test_app = { .name = "context-test" };
+
+struct fixture {
+	char dir[TEST_PATH_MAX]; /* "" unless setup_db made it */
+	struct sb_ctx ctx;
+	struct sb_arena arena;
+	struct sb_request req;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	f->ctx.app = &test_app;
+	sb_arena_init(&f->arena, TEST_ARENA_CAP);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	sb_request_clear(&f->req);
+	sb_db_close(f->ctx.db);
+	test_tmpdir_remove(f->dir);
+	sb_arena_clear(&f->arena);
+	free(f);
+	return 0;
+}
+
+/* As setup, with ctx.db a freshly migrated database in a temp dir. */
+static int
+setup_db(void **state)
+{
+	struct fixture *f;
+
+	if (setup(state) != 0)
+		return -1;
+	f = *state;
+	if (test_tmpdir_make(f->dir, sizeof(f->dir), "context") != 0 ||
+	    test_db_open_migrated(f->dir, &f->ctx.db) != SB_OK) {
+		teardown(state);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+noop(struct sb_ctx *ctx, void *arg)
+{
+	(void)ctx;
+	(void)arg;
+}
+
+static void
+test_defer(void **state)
+{
+	struct fixture *f = *state;
+	int args[SB_CONTEXT_DEFER_MAX + 1];
+
+	for (int i = 0; i < SB_CONTEXT_DEFER_MAX; i++) {
+		assert_int_equal(
+		    sb_context_defer(&f->ctx, noop, &args[i]), SB_OK);
+		assert_int_equal(f->ctx.deferred_count, (size_t)i + 1);
+	}
+	assert_int_equal(
+	    sb_context_defer(&f->ctx, noop, &args[SB_CONTEXT_DEFER_MAX]),
+	    SB_ERR_TOO_LARGE);
+	assert_int_equal(f->ctx.deferred_count, SB_CONTEXT_DEFER_MAX);
+	for (int i = 0; i < SB_CONTEXT_DEFER_MAX; i++) {
+		assert_ptr_equal(f->ctx.deferred[i].fn, noop);
+		assert_ptr_equal(f->ctx.deferred[i].arg, &args[i]);
+	}
+	/* Once the queue has run (count back to 0) it takes tasks again. */
+	f->ctx.deferred_count = 0;
+	assert_int_equal(sb_context_defer(&f->ctx, noop, NULL), SB_OK);
+	assert_int_equal(f->ctx.deferred_count, 1);
+}
+
+static void
+test_health_ok(void **state)
+{
+	struct fixture *f = *state;
+
+	test_request_make(&f->req, &f->arena, "GET", NULL, "", 0);
+	sb_health(&f->ctx, &f->req);
+	assert_int_equal(f->req.status, 200);
+	/* A second check reuses the cached statement. */
+	test_request_make(&f->req, &f->arena, "GET", NULL, "", 0);
+	sb_health(&f->ctx, &f->req);
+	assert_int_equal(f->req.status, 200);
+}
+
+/* A responder without a database is healthy without a read. */
+static void
+test_health_no_db(void **state)
+{
+	struct fixture *f = *state;
+
+	test_request_make(&f->req, &f->arena, "GET", NULL, "", 0);
+	sb_health(&f->ctx, &f->req);
+	assert_int_equal(f->req.status, 200);
+}
+
+/* When the read fails the answer is 503. */
+static void
+test_health_unreadable(void **state)
+{
+	struct fixture *f = *state;
+
+	test_request_make(&f->req, &f->arena, "GET", NULL, "", 0);
+	sb_health(&f->ctx, &f->req);
+	assert_int_equal(f->req.status, 200);
+	assert_int_equal(sqlite3_exec(sb_db_handle(f->ctx.db),
+	                     "DROP TABLE schema_migrations", NULL, NULL, NULL),
+	    SQLITE_OK);
+	test_request_make(&f->req, &f->arena, "GET", NULL, "", 0);
+	sb_health(&f->ctx, &f->req);
+	assert_int_equal(f->req.status, 503);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_defer, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_health_ok, setup_db, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_health_no_db, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_health_unreadable, setup_db, teardown),
+	};
+
+	return cmocka_run_group_tests_name("context", tests, NULL, NULL);
+}
