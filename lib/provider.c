@@ -46,12 +46,12 @@ static const char *const credential_names[] = { "access_token", "refresh_token",
 
 /*
  * Informational fields of an OAuth2 token response (RFC 6749 section 5.1,
- * RFC 8693, OpenID Connect Core 3.1.3.3, and the extensions Keycloak and
- * Microsoft send), so that a provider's raw answer can be pasted whole as
- * credentials.  Providers with an OAuth2 scheme accept them and they are
- * dropped before sealing; what matters of that answer (access_token,
- * refresh_token, expires_in) is an ordinary credential field.  The list is
- * in docs/providers.md.
+ * RFC 8693, OpenID Connect Core 3.1.3.3, and the extensions Keycloak,
+ * GitHub Apps and Microsoft send), so that a provider's raw answer can be
+ * pasted whole as credentials.  Providers with an OAuth2 scheme accept them
+ * and they are dropped before sealing; what matters of that answer
+ * (access_token, refresh_token, expires_in) is an ordinary credential
+ * field.  The list is in docs/providers.md.
  */
 static const char *const token_info_names[] = { "token_type", "scope",
 	"id_token", "issued_token_type", "refresh_expires_in",
