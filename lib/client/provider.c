@@ -45,6 +45,20 @@ static const char *const credential_names[] = { "access_token", "refresh_token",
 	"expires_at", "expires_in", "client_id", "client_secret", "username",
 	"password", "api_key", "private_key", "key_id", NULL };
 
+/*
+ * Informational fields of an OAuth2 token response (RFC 6749 section 5.1,
+ * RFC 8693, OpenID Connect Core 3.1.3.3, and the extensions Keycloak,
+ * GitHub Apps and Microsoft send), so that a provider's raw answer can be
+ * pasted whole as credentials.  Providers with an OAuth2 scheme accept them
+ * and they are dropped before sealing; what matters of that answer
+ * (access_token, refresh_token, expires_in) is an ordinary credential
+ * field.  The list is in docs/providers.md.
+ */
+static const char *const token_info_names[] = { "token_type", "scope",
+	"id_token", "issued_token_type", "refresh_expires_in",
+	"refresh_token_expires_in", "ext_expires_in", "not-before-policy",
+	"session_state", NULL };
+
 /* Config names every part agrees on (DESIGN.md). */
 static const char *const config_names[] = { "subdomain", "domain",
 	"instance_url", "base_url", NULL };
@@ -535,6 +549,12 @@ out:
 	return ok;
 }
 
+bool
+sb_provider_token_info(const char *name)
+{
+	return name != NULL && name_listed(token_info_names, name);
+}
+
 static const struct sb_provider_field *
 field_find(
     const struct sb_provider_field *fields, size_t count, const char *name)
@@ -573,10 +593,14 @@ check_value(const struct sb_provider_field *f, const cJSON *v, const char *what,
 	return true;
 }
 
+/*
+ * Checks obj against fields.  token_info: the informational fields of an
+ * OAuth2 token response are let through unchecked (they are not stored).
+ */
 static bool
 check_object(const struct sb_provider *provider,
     const struct sb_provider_field *fields, size_t count, const cJSON *obj,
-    bool partial, const char *what, char *err, size_t errsize)
+    bool partial, bool token_info, const char *what, char *err, size_t errsize)
 {
 	const struct sb_provider_field *f;
 	const cJSON *v;
@@ -587,6 +611,8 @@ check_object(const struct sb_provider *provider,
 	}
 	cJSON_ArrayForEach(v, obj)
 	{
+		if (token_info && sb_provider_token_info(v->string))
+			continue;
 		if ((f = field_find(fields, count, v->string)) == NULL) {
 			snprintf(err, errsize,
 			    "%s field '%.64s' is not used by provider '%s'",
@@ -614,14 +640,16 @@ sb_provider_check(const struct sb_provider *provider,
     const struct sb_config *cfg, const cJSON *credentials, const cJSON *config,
     bool partial, char *err, size_t errsize)
 {
+	bool oauth2 = provider->scheme == SB_AUTH_OAUTH2 ||
+	    provider->scheme == SB_AUTH_CLIENT_CREDENTIALS;
 	char url[2048], missing[64];
 	enum sb_err rc;
 
 	if (!check_object(provider, provider->credentials,
-	        provider->credential_count, credentials, partial, "credentials",
-	        err, errsize) ||
+	        provider->credential_count, credentials, partial, oauth2,
+	        "credentials", err, errsize) ||
 	    !check_object(provider, provider->config, provider->config_count,
-	        config, false, "config", err, errsize))
+	        config, false, false, "config", err, errsize))
 		return SB_ERR_INVALID;
 	rc = render(provider, provider->base_url, cfg, config, url, sizeof(url),
 	    missing, sizeof(missing));

@@ -112,9 +112,26 @@ sb_connection_expiry(const cJSON *credentials, int64_t now)
 	return at == in ? now + (int64_t)v : (int64_t)v;
 }
 
+/* Wipes and drops the informational token response fields of creds. */
+static void
+connection_drop_token_info(cJSON *creds)
+{
+	cJSON *item = creds != NULL ? creds->child : NULL, *next;
+
+	for (; item != NULL; item = next) {
+		next = item->next;
+		if (!sb_provider_token_info(item->string))
+			continue;
+		cJSON_DetachItemViaPointer(creds, item);
+		sb_connection_json_wipe(item);
+		cJSON_Delete(item);
+	}
+}
+
 /*
- * Seals credentials (normalising expires_in to expires_at) for row id.  On
- * SB_OK *blob is malloc'ed (free()) and *expires the expiry or 0.
+ * Seals credentials (normalising expires_in to expires_at, leaving out the
+ * informational fields of a token response) for row id.  On SB_OK *blob is
+ * malloc'ed (free()) and *expires the expiry or 0.
  */
 static enum sb_err
 connection_seal(const struct sb_connection_store *store, const char *id,
@@ -131,6 +148,7 @@ connection_seal(const struct sb_connection_store *store, const char *id,
 		goto out;
 	cJSON_DeleteItemFromObjectCaseSensitive(copy, "expires_in");
 	cJSON_DeleteItemFromObjectCaseSensitive(copy, "expires_at");
+	connection_drop_token_info(copy);
 	if (*expires > 0 &&
 	    cJSON_AddNumberToObject(copy, "expires_at", (double)*expires) ==
 	        NULL)

@@ -147,6 +147,37 @@ cx_create "{\"provider\":\"jsonplaceholder\",\"credentials\":{},\"config\":{\"ba
 check "create jsonplaceholder on an allowed host: 201" is "$STATUS" 201
 cx_del "$CID" "$CTOK"
 
+# An OAuth2 token response pasted whole (the sandbox's grant answer, with
+# token_type): accepted at creation and in a PATCH, its expiry kept; a
+# field foreign to it is still refused by name, and a provider of another
+# scheme still refuses token_type (the unit tests check what is stored).
+grant=$(curl -s -X POST "$SBX/oauth/grant" -d expires_in=600)
+check "the sandbox grant is a token response with token_type" \
+    test "$(printf '%s' "$grant" | jq -r .token_type)" = Bearer
+cx_create "$(jq -nc --argjson g "$grant" '{provider: "sandbox", credentials: $g}')"
+check "create from a raw token response: 201" is "$STATUS" 201
+http GET "$GW/connections/$CID" -H "$(cx_auth "$CTOK")"
+check "raw token response: expires_in became the expiry" \
+    jq_is '.token_expires_at | fromdateiso8601 - now | . > 500 and . <= 600' true
+cx_call "$CID" "$CTOK" '{"path": "/me"}'
+check "raw token response: its access token calls the provider" is "$STATUS" 200
+http PATCH "$GW/connections/$CID" -H "$(cx_auth "$CTOK")" -H "$CX_JSON" \
+    --data-binary "{\"credentials\": $(curl -s -X POST "$SBX/oauth/grant")}"
+check "PATCH with a raw token response: 200" is "$STATUS" 200
+cx_call "$CID" "$CTOK" '{"path": "/me"}'
+check "after the PATCH the new token calls the provider" is "$STATUS" 200
+http PATCH "$GW/connections/$CID" -H "$(cx_auth "$CTOK")" -H "$CX_JSON" \
+    --data-binary "$(jq -nc --argjson g "$grant" '{credentials: ($g + {foo: "x"})}')"
+check "PATCH with a foreign field in a token response: 400 naming it" \
+    jq_is '.error.message | test("field .foo. is not used by provider .sandbox.")' true
+cx_del "$CID" "$CTOK"
+bad "a token response with a foreign field" \
+    "$(jq -nc --argjson g "$grant" '{provider: "sandbox", credentials: ($g + {foo: "x"})}')" \
+    '.error.message | test("field .foo. is not used by provider .sandbox.")'
+bad "token_type for a provider of another scheme" \
+    '{"provider":"github","credentials":{"access_token":"ghp_e2e40aaaaaaaaaaaaaaaaaaaa","token_type":"bearer"}}' \
+    '.error.message | test("field .token_type. is not used by provider .github.")'
+
 # -- the guard: one 401 for every way of not holding the token --
 cx_grant
 B_AT=$AT B_RT=$RT

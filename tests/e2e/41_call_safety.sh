@@ -122,6 +122,22 @@ for p in '/../api/echo' '/%2e%2e/api/echo' '/x/../../api/echo'; do
 	check "proxy path $p: refused (4xx)" test "${STATUS:-0}" -ge 400 -a "${STATUS:-0}" -lt 500
 	check "proxy path $p: nothing sent" is "$(cx_total)" "$before"
 done
+# What the README and docs/openapi.yaml say of them: 404 (nginx routes
+# the normalised path), nginx's 400 above the root, 404 for no path.
+http GET "$GW/proxy/%2e%2e/api/echo" --path-as-is -H "$(cx_auth "$S_TOK")"
+check "proxy path /%2e%2e/api/echo: routed as /api/echo, 404 not_found" \
+    is "$STATUS $(printf '%s' "$BODY" | jq -r .error.code)" "404 not_found"
+http GET "$GW/proxy/..%2F..%2Fetc" --path-as-is -H "$(cx_auth "$S_TOK")"
+check "proxy path /..%2F..%2Fetc: above the root, nginx's 400 bad_request" \
+    is "$STATUS $(printf '%s' "$BODY" | jq -r .error.code)" "400 bad_request"
+for p in /proxy/ /proxy; do
+	http GET "$GW$p" -H "$(cx_auth "$S_TOK")"
+	check "proxy with no path ($p): 404 not_found" \
+	    is "$STATUS $(printf '%s' "$BODY" | jq -r .error.code)" "404 not_found"
+done
+http GET "$GW//proxy/echo" --path-as-is -H "$(cx_auth "$S_TOK")"
+check "//proxy/echo: 400, the proxied path is missing" \
+    jq_is '.error.code == "invalid_call" and (.error.message | test("missing"))' true
 http GET "$GW/proxy/echo?a=%0d%0a&b=%23x" -H "$(cx_auth "$S_TOK")"
 check "proxy: an encoded query stays encoded" jq_is .query 'a=%0d%0a&b=%23x'
 

@@ -548,6 +548,72 @@ test_update_clears_reauth(void **state)
 	sb_connection_clear(&conn);
 }
 
+/*
+ * A raw OAuth2 token response given as credentials, at creation and in an
+ * update: the tokens are kept, expires_in becomes expires_at, and the
+ * informational fields are not stored.
+ */
+static void
+test_token_response(void **state)
+{
+	static const struct {
+		const char *credentials;
+		const char *kept[3];
+		const char *dropped[4];
+	} cases[] = {
+		{ "{\"access_token\": \"" ACCESS "\", \"token_type\": "
+		  "\"Bearer\", \"expires_in\": 300, \"refresh_token\": "
+		  "\"" REFRESH "\", \"scope\": \"read\"}",
+		    { "access_token", "refresh_token", "expires_at" },
+		    { "token_type", "scope", "expires_in", NULL } },
+		{ "{\"access_token\": \"" ACCESS
+		  "\", \"refresh_token\": \"" REFRESH
+		  "\", \"expires_in\": 60, \"id_token\": \"PLAIN-id-token\", "
+		  "\"refresh_expires_in\": 1800, \"not-before-policy\": 0, "
+		  "\"session_state\": \"st\"}",
+		    { "access_token", "refresh_token", "expires_at" },
+		    { "id_token", "refresh_expires_in", "not-before-policy",
+		        "session_state" } },
+	};
+	struct test_fixture *f = *state;
+	char token[SB_CONNECTION_TOKEN_MAX];
+	struct sb_connection conn;
+	cJSON *creds;
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		create(f, "sandbox", cases[i].credentials, NULL, &conn, token);
+		for (int pass = 0; pass < 2; pass++) {
+			for (size_t k = 0; k < ARRAY_LEN(cases[i].kept); k++)
+				if (cJSON_GetObjectItemCaseSensitive(
+				        conn.credentials, cases[i].kept[k]) ==
+				    NULL)
+					fail_msg("case %zu/%d: %s lost", i,
+					    pass, cases[i].kept[k]);
+			for (size_t k = 0; k < ARRAY_LEN(cases[i].dropped) &&
+			     cases[i].dropped[k] != NULL;
+			     k++)
+				if (cJSON_GetObjectItemCaseSensitive(
+				        conn.credentials,
+				        cases[i].dropped[k]) != NULL)
+					fail_msg("case %zu/%d: %s stored", i,
+					    pass, cases[i].dropped[k]);
+			assert_int_equal(cJSON_GetArraySize(conn.credentials),
+			    ARRAY_LEN(cases[i].kept));
+			assert_true(
+			    conn.access_expires_at > (int64_t)time(NULL));
+			/* the second pass: the same answer as an update */
+			creds = parse(cases[i].credentials);
+			assert_int_equal(
+			    sb_connection_update(&f->ctx, &conn, creds, NULL),
+			    SB_OK);
+			cJSON_Delete(creds);
+		}
+		sb_connection_clear(&conn);
+	}
+	checkpoint(f);
+	assert_false(db_holds(f, "PLAIN-id-token"));
+}
+
 static void
 test_delete(void **state)
 {
@@ -958,6 +1024,8 @@ main(void)
 		    test_update, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_update_clears_reauth, setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_token_response, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_delete, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(

@@ -451,6 +451,69 @@ test_check(void **state)
 		{ "sandbox",
 		    "{\"access_token\": \"a\", \"refresh_token\": \"r\"}", NULL,
 		    false, "127.0.0.1:9999", SB_ERR_INVALID, "allows" },
+		/* OAuth2 schemes take a raw token response: its informational
+		 * fields pass, whatever their value; foreign fields do not */
+		{ "sandbox",
+		    "{\"access_token\": \"a\", \"token_type\": \"Bearer\", "
+		    "\"expires_in\": 300, \"refresh_token\": \"r\", "
+		    "\"scope\": \"read write\", \"id_token\": \"e.y.J\"}",
+		    NULL, false, "127.0.0.1:8081", SB_OK, NULL },
+		{ "sandbox",
+		    "{\"access_token\": \"a\", \"refresh_token\": \"r\", "
+		    "\"issued_token_type\": \"urn:x\", "
+		    "\"refresh_expires_in\": 1800, "
+		    "\"refresh_token_expires_in\": 1800, "
+		    "\"ext_expires_in\": 3600, \"not-before-policy\": 0, "
+		    "\"session_state\": \"s\", \"token_type\": null}",
+		    NULL, false, "127.0.0.1:8081", SB_OK, NULL },
+		{ "sandbox",
+		    "{\"access_token\": \"a\", \"token_type\": \"Bearer\", "
+		    "\"refresh_token\": \"r\", \"foo\": \"x\"}",
+		    NULL, false, "127.0.0.1:8081", SB_ERR_INVALID,
+		    "credentials field 'foo' is not used by provider "
+		    "'sandbox'" },
+		{ "sandbox",
+		    "{\"access_token\": \"a\", \"refresh_token\": \"r\", "
+		    "\"Token_Type\": \"Bearer\"}",
+		    NULL, false, "127.0.0.1:8081", SB_ERR_INVALID,
+		    "'Token_Type' is not used" },
+		{ "sandbox", "{\"token_type\": \"Bearer\", \"scope\": \"x\"}",
+		    NULL, false, "127.0.0.1:8081", SB_ERR_INVALID,
+		    "'access_token' is required" },
+		{ "sandbox", "{\"token_type\": \"Bearer\"}", NULL, true,
+		    "127.0.0.1:8081", SB_OK, NULL },
+		{ "sandbox",
+		    "{\"access_token\": \"a\", \"refresh_token\": \"r\"}",
+		    "{\"token_type\": \"Bearer\"}", false, "127.0.0.1:8081",
+		    SB_ERR_INVALID,
+		    "config field 'token_type' is not used by provider "
+		    "'sandbox'" },
+		{ "sandbox-crm",
+		    "{\"client_id\": \"c\", \"client_secret\": \"s\", "
+		    "\"access_token\": \"a\", \"token_type\": \"Bearer\", "
+		    "\"expires_in\": 300, \"scope\": \"crm\"}",
+		    NULL, false, "127.0.0.1:8081", SB_OK, NULL },
+		{ "hubspot",
+		    "{\"access_token\": \"a\", \"refresh_token\": \"r\", "
+		    "\"client_id\": \"c\", \"client_secret\": \"s\", "
+		    "\"token_type\": \"bearer\", \"expires_in\": 1800}",
+		    NULL, false, "", SB_OK, NULL },
+		/* other schemes keep refusing them */
+		{ "github",
+		    "{\"access_token\": \"" GITHUB_TOKEN
+		    "\", \"token_type\": \"bearer\"}",
+		    NULL, false, "", SB_ERR_INVALID,
+		    "credentials field 'token_type' is not used by provider "
+		    "'github'" },
+		{ "github",
+		    "{\"access_token\": \"" GITHUB_TOKEN
+		    "\", \"scope\": \"repo\"}",
+		    NULL, false, "", SB_ERR_INVALID,
+		    "'scope' is not used by provider 'github'" },
+		{ "okta",
+		    "{\"api_key\": \"" OKTA_KEY "\", \"id_token\": \"x\"}",
+		    "{\"subdomain\": \"acme\"}", false, "", SB_ERR_INVALID,
+		    "'id_token' is not used by provider 'okta'" },
 	};
 	struct fixture *f = *state;
 	char err[SB_PROVIDER_ERROR_MAX];
@@ -476,6 +539,41 @@ test_check(void **state)
 		cJSON_Delete(credentials);
 		cJSON_Delete(config);
 	}
+}
+
+/* The informational token response fields, by exact name only. */
+static void
+test_token_info(void **state)
+{
+	static const struct {
+		const char *name;
+		bool want;
+	} cases[] = {
+		{ "token_type", true },
+		{ "scope", true },
+		{ "id_token", true },
+		{ "issued_token_type", true },
+		{ "refresh_expires_in", true },
+		{ "refresh_token_expires_in", true },
+		{ "ext_expires_in", true },
+		{ "not-before-policy", true },
+		{ "session_state", true },
+		/* what matters of a token response is a credential field */
+		{ "access_token", false },
+		{ "refresh_token", false },
+		{ "expires_in", false },
+		{ "TOKEN_TYPE", false },
+		{ "token_type ", false },
+		{ "", false },
+		{ NULL, false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+		if (sb_provider_token_info(cases[i].name) != cases[i].want)
+			fail_msg("case %zu (%s): want %d", i,
+			    cases[i].name != NULL ? cases[i].name : "NULL",
+			    cases[i].want);
 }
 
 static void
@@ -650,6 +748,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_load_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check, setup, teardown),
+		cmocka_unit_test(test_token_info),
 		cmocka_unit_test_setup_teardown(
 		    test_check_value_max, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_render, setup, teardown),

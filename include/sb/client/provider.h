@@ -117,11 +117,21 @@ cJSON *sb_provider_describe(const struct sb_provider *provider);
 const char *sb_provider_scheme_name(enum sb_auth_scheme scheme);
 
 /*
+ * True if name is an informational field of an OAuth2 token response
+ * ("token_type", "scope", "id_token", ...; the list is in
+ * docs/providers.md): credentials of providers with an OAuth2 scheme
+ * (oauth2, client_credentials) may hold them, and they are not stored.
+ */
+bool sb_provider_token_info(const char *name);
+
+/*
  * Checks credentials (an object of strings; "expires_in"/"expires_at" may
  * be numbers) and config (an object of strings, may be NULL) against
- * provider: required fields present, patterns matched, no unknown fields,
- * values at most SB_PROVIDER_VALUE_MAX bytes; then renders the base URL and
- * checks its host against the provider's hosts and cfg->allowed_hosts.
+ * provider: required fields present, patterns matched, no unknown fields
+ * (for an OAuth2 scheme, sb_provider_token_info() fields of any value are
+ * let through), values at most SB_PROVIDER_VALUE_MAX bytes; then renders
+ * the base URL and checks its host against the provider's hosts and
+ * cfg->allowed_hosts.
  * partial allows missing required credentials (a PATCH of config alone).
  * On failure returns SB_ERR_INVALID with a message naming the field in err.
  */
