@@ -89,13 +89,19 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/support.o $(LIB) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) $(FCGI_LIBS) -lcmocka
 
-# Fuzz targets: clang's libFuzzer with ASan and UBSan over the library
-# sources compiled again for it.
+# Fuzz targets: clang's libFuzzer with ASan and UBSan over the library,
+# compiled once for them (-fsanitize=fuzzer-no-link) into its own archive.
 FUZZ_FLAGS = $(STD) $(WARN) -g -O1 -Iinclude $(PKG_CFLAGS) \
-	-fsanitize=fuzzer,address,undefined
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS) | deps
+	-fsanitize=address,undefined
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build/fuzz/%.o)
+build/fuzz/lib/%.o: lib/%.c $(HEADERS) | deps
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_FLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) $(FCGI_LIBS)
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+build/fuzz/libswitchboard.a: $(FUZZ_LIB_OBJ)
+	$(AR) rcs $@ $^
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libswitchboard.a | deps
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) $(FCGI_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
