@@ -19,6 +19,7 @@
  * the scheme://host:port only: never the path, query, headers or bodies.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 
 #include "http_internal.h"
 #include "sb/core/header.h"
+#include "sb/core/deadline.h"
 #include "sb/core/log.h"
 
 #if LIBCURL_VERSION_NUM < 0x075500
@@ -39,6 +41,7 @@
 #endif
 
 #define HTTP_ATTEMPTS_MAX 10 /* max_attempts above this is refused */
+#define HTTP_ATTEMPT_MIN_MS 100 /* a retry needs at least this much time */
 #define HTTP_ORIGIN_MAX 512 /* scheme://host:port for logs */
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define HTTP_TOKEN_EXTRA "!#$%&'*+-.^_`|~" /* RFC 9110 tchar besides alnum */
@@ -46,6 +49,7 @@
 struct sb_http {
 	CURL *curl;
 	struct sb_http_limits limits;
+	int64_t deadline; /* the current request's (sb/core/deadline.h) */
 };
 
 static const struct method {
@@ -187,6 +191,13 @@ sb_http_new(const struct sb_http_limits *limits, struct sb_http **out)
 out:
 	sb_http_free(http);
 	return rc;
+}
+
+void
+sb_http_deadline_set(struct sb_http *http, int64_t deadline)
+{
+	if (http != NULL)
+		http->deadline = deadline;
 }
 
 /* Frees the client and closes its cached connections; NULL is a no-op. */
@@ -554,6 +565,44 @@ sleep_ms(long ms)
 		continue;
 }
 
+/*
+ * Whether the wait before another attempt fits: the other side's own
+ * Retry-After (uncapped) must not pass the backoff cap, and the wait plus
+ * a whole HTTP_ATTEMPT_MIN_MS attempt must fit in what is left of the
+ * deadline.  Otherwise the answer in hand is passed back as it is.
+ */
+static bool
+retry_fits(const struct call *call, long delay)
+{
+	const struct sb_http_response *resp = call->xfer.resp;
+	long asked = -1;
+
+	if (resp->status == 429 || resp->status == 503)
+		asked = sb_http_retry_after_ms(resp, time(NULL), LONG_MAX);
+	if (asked > call->http->limits.backoff_cap_ms)
+		return false;
+	return sb_deadline_left(call->http->deadline) >=
+	    (int64_t)delay + HTTP_ATTEMPT_MIN_MS;
+}
+
+/*
+ * Each attempt's total timeout: the configured one, or what is left of the
+ * deadline if that is less.  False if the deadline has passed.
+ */
+static bool
+attempt_timeout_set(const struct call *call)
+{
+	int64_t left = sb_deadline_left(call->http->deadline);
+	long total = call->http->limits.total_timeout_ms;
+
+	if (left <= 0)
+		return false;
+	if (left < total)
+		total = (long)left;
+	return curl_easy_setopt(call->http->curl, CURLOPT_TIMEOUT_MS, total) ==
+	    CURLE_OK;
+}
+
 /* Runs attempts until one succeeds for good or the policy says stop. */
 static enum sb_err
 attempts_run(struct call *call)
@@ -565,6 +614,10 @@ attempts_run(struct call *call)
 	long delay;
 
 	for (int attempt = 1;; attempt++) {
+		if (!attempt_timeout_set(call))
+			return fail(resp, SB_ERR_TIMEOUT,
+			    "the request's deadline passed before attempt %d",
+			    attempt);
 		rc = attempt_run(call, &code);
 		resp->attempts = attempt;
 		if (attempt >= limits->max_attempts ||
@@ -572,6 +625,8 @@ attempts_run(struct call *call)
 			break;
 		delay =
 		    sb_http_retry_delay_ms(resp, attempt, limits, time(NULL));
+		if (!retry_fits(call, delay))
+			break;
 		retry_log(call, attempt, code, delay);
 		sleep_ms(delay);
 	}

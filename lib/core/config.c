@@ -16,6 +16,8 @@
 
 #include "sb/core/config.h"
 
+#define CONFIG_BUDGET_MIN_MS 500 /* the least a request may be given */
+
 #define CONFIG_LINE_MAX 1024
 #define CONFIG_NAME_MAX 64
 
@@ -62,6 +64,7 @@ static const struct config_key keys[] = {
 	NUM(body_max, "1048576", 1024, 64L << 20),
 	NUM(json_depth_max, "32", 2, 256),
 	NUM(fastcgi_timeout_s, "30", 1, 3600),
+	NUM(deadline_margin_ms, "2000", 100, 60000),
 	NUM(fastcgi_backlog, "1024", 16, 65535),
 	NUM(rate_limit, "2000", 1, 1000000),
 	NUM(rate_burst, "4000", 0, 1000000),
@@ -206,6 +209,44 @@ config_token_file(
 	fclose(f);
 }
 
+/*
+ * The timeouts must fit together: a request's budget (nginx's FastCGI
+ * timeout less the margin) must hold at least CONFIG_BUDGET_MIN_MS, one
+ * whole outbound attempt and one whole wait for the database; a backoff
+ * base no larger than its cap.  (A connect timeout longer than the attempt
+ * is harmless: curl keeps to the shorter.)  SB_ERR_CONFIG with the keys named otherwise.
+ */
+static enum sb_err
+config_timeouts_check(const struct sb_config *cfg, char *err, size_t errsize)
+{
+	long budget = sb_config_request_budget_ms(cfg);
+
+	if (budget < CONFIG_BUDGET_MIN_MS)
+		snprintf(err, errsize,
+		    "fastcgi_timeout_s (%ld s) less deadline_margin_ms (%ld) "
+		    "leaves a request %ld ms; it needs at least %d",
+		    cfg->fastcgi_timeout_s, cfg->deadline_margin_ms, budget,
+		    CONFIG_BUDGET_MIN_MS);
+	else if (cfg->http_timeout_ms > budget)
+		snprintf(err, errsize,
+		    "http_timeout_ms (%ld) does not fit in a request's %ld ms "
+		    "(fastcgi_timeout_s less deadline_margin_ms)",
+		    cfg->http_timeout_ms, budget);
+	else if (cfg->db_busy_timeout_ms >= budget)
+		snprintf(err, errsize,
+		    "db_busy_timeout_ms (%ld) does not fit in a request's %ld "
+		    "ms (fastcgi_timeout_s less deadline_margin_ms)",
+		    cfg->db_busy_timeout_ms, budget);
+	else if (cfg->http_backoff_base_ms > cfg->http_backoff_cap_ms)
+		snprintf(err, errsize,
+		    "http_backoff_base_ms (%ld) is larger than "
+		    "http_backoff_cap_ms (%ld)",
+		    cfg->http_backoff_base_ms, cfg->http_backoff_cap_ms);
+	else
+		return SB_OK;
+	return SB_ERR_CONFIG;
+}
+
 enum sb_err
 sb_config_load(
     struct sb_config *cfg, const char *path, char *err, size_t errsize)
@@ -243,7 +284,13 @@ sb_config_load(
 	    sizeof(cfg->projects_token));
 	config_token_file(
 	    cfg, "events.token", cfg->events_token, sizeof(cfg->events_token));
-	return SB_OK;
+	return config_timeouts_check(cfg, err, errsize);
+}
+
+long
+sb_config_request_budget_ms(const struct sb_config *cfg)
+{
+	return cfg->fastcgi_timeout_s * 1000 - cfg->deadline_margin_ms;
 }
 
 enum sb_err

@@ -15,6 +15,7 @@
 #include "sb/core/response.h"
 
 #define RESPONSE_HEAD_MAX 4096
+#define RESPONSE_BUSY_RETRY_S "1" /* Retry-After of a 503 busy */
 #define RESPONSE_MESSAGE_MAX 512
 
 struct status_name {
@@ -28,14 +29,25 @@ static const struct status_name statuses[] = {
 	{ 201, "Created", "Created" },
 	{ 202, "Accepted", "Accepted" },
 	{ 204, "No Content", "NoContent" },
+	{ 301, "Moved Permanently", "MovedPermanently" },
+	{ 302, "Found", "Found" },
+	{ 303, "See Other", "SeeOther" },
+	{ 304, "Not Modified", "NotModified" },
+	{ 307, "Temporary Redirect", "TemporaryRedirect" },
+	{ 308, "Permanent Redirect", "PermanentRedirect" },
 	{ 400, "Bad Request", "BadRequest" },
 	{ 401, "Unauthorized", "Unauthorized" },
 	{ 403, "Forbidden", "Forbidden" },
 	{ 404, "Not Found", "NotFound" },
 	{ 405, "Method Not Allowed", "MethodNotAllowed" },
+	{ 406, "Not Acceptable", "NotAcceptable" },
+	{ 408, "Request Timeout", "RequestTimeout" },
 	{ 409, "Conflict", "Conflict" },
+	{ 410, "Gone", "Gone" },
+	{ 412, "Precondition Failed", "PreconditionFailed" },
 	{ 413, "Payload Too Large", "PayloadTooLarge" },
 	{ 415, "Unsupported Media Type", "UnsupportedMediaType" },
+	{ 414, "URI Too Long", "UriTooLong" },
 	{ 422, "Unprocessable Entity", "UnprocessableEntity" },
 	{ 429, "Too Many Requests", "TooManyRequests" },
 	{ 500, "Internal Server Error", "InternalServerError" },
@@ -188,9 +200,13 @@ sb_response_store_failed(
 {
 	sb_log(SB_LOG_ERROR, "response", req->request_id, "store: %s",
 	    sb_strerror(rc));
-	if (rc == SB_ERR_BUSY)
+	if (rc == SB_ERR_BUSY) {
+		sb_response_header(req, "Retry-After", RESPONSE_BUSY_RETRY_S);
 		return sb_response_errorf(req, 503, "busy",
-		    "the database is busy: %s; try again shortly", what);
+		    "the database is busy: %s (nothing was changed); try "
+		    "again shortly",
+		    what);
+	}
 	return sb_response_errorf(req, 500, "internal", "%s", what);
 }
 

@@ -105,3 +105,11 @@ sb_context_run_deferred(struct sb_ctx *ctx)
 		ctx->deferred[i].fn(ctx, ctx->deferred[i].arg);
 	ctx->deferred_count = 0;
 }
+
+void
+sb_context_deadline_set(struct sb_ctx *ctx, int64_t deadline)
+{
+	ctx->deadline = deadline;
+	sb_http_deadline_set(ctx->http, deadline);
+	sb_db_deadline_set(ctx->db, deadline);
+}

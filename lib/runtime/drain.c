@@ -6,22 +6,12 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include <fastcgi.h>
 
+#include "sb/core/deadline.h"
 #include "sb/runtime/drain.h"
 #include "sb/runtime/work.h"
-
-/* Monotonic milliseconds. */
-static int64_t
-drain_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 sb_drain_init(struct sb_ctx *ctx)
@@ -69,7 +59,7 @@ sb_drain_after_response(struct sb_ctx *ctx)
 {
 	const struct sb_app *app = ctx->app;
 	struct sb_drain_state *state = &ctx->drain;
-	int64_t now = drain_now_ms();
+	int64_t now = sb_deadline_now();
 	bool ran;
 	int done, failed;
 
@@ -92,6 +82,6 @@ sb_drain_after_response(struct sb_ctx *ctx)
 		}
 		if (!ran)
 			break;
-		now = drain_now_ms();
+		now = sb_deadline_now();
 	}
 }

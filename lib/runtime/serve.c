@@ -12,6 +12,7 @@
 
 #include <fcgiapp.h>
 
+#include "sb/core/deadline.h"
 #include "sb/core/log.h"
 #include "sb/core/response.h"
 #include "sb/runtime/drain.h"
@@ -42,6 +43,8 @@ serve_one(struct sb_ctx *ctx, FCGX_Request *fcgi, struct sb_arena *arena)
 	struct sb_request req;
 	enum sb_err rc;
 
+	sb_context_deadline_set(
+	    ctx, sb_deadline_now() + sb_config_request_budget_ms(&ctx->config));
 	rc = sb_request_read(&req, fcgi, arena, body_max);
 	req.error_style = app->error_style;
 	req.service = app->name;
@@ -54,8 +57,12 @@ serve_one(struct sb_ctx *ctx, FCGX_Request *fcgi, struct sb_arena *arena)
 		sb_log(SB_LOG_WARN, app->name, req.request_id, "%s %s -> %d",
 		    req.method, req.path, req.status);
 	FCGX_Finish_r(fcgi);
+	/* Work after the response has no caller waiting, but its own budget. */
+	sb_context_deadline_set(
+	    ctx, sb_deadline_now() + sb_config_request_budget_ms(&ctx->config));
 	sb_context_run_deferred(ctx);
 	sb_drain_after_response(ctx);
+	sb_context_deadline_set(ctx, SB_DEADLINE_NONE);
 	sb_request_clear(&req);
 	sb_arena_reset(arena);
 }

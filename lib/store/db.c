@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sb/core/deadline.h"
 #include "sb/store/db.h"
 #include "sb/core/log.h"
 
@@ -35,6 +36,9 @@ struct db_stmt_slot {
 
 struct sb_db {
 	sqlite3 *handle;
+	long busy_timeout_ms; /* the most one statement waits for a lock */
+	int64_t busy_since; /* when the current wait began (monotonic ms) */
+	int64_t deadline; /* the current request's (sb/core/deadline.h) */
 	size_t stmt_count;
 	struct db_stmt_slot stmts[SB_DB_STMT_MAX];
 };
@@ -122,6 +126,40 @@ out:
 }
 
 /*
+ * SQLite's busy handler: waits for a lock in growing steps while neither
+ * busy_timeout_ms (since this statement's wait began) nor the request's
+ * deadline has passed, and never sleeps past either.  Returns 0 to give up
+ * (the statement gets SQLITE_BUSY).
+ */
+static int
+db_busy(void *arg, int count)
+{
+	static const int steps_ms[] = { 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50,
+		100 };
+	struct sb_db *db = arg;
+	int64_t now = sb_deadline_now(), left, step;
+	size_t last = sizeof(steps_ms) / sizeof(steps_ms[0]) - 1;
+
+	if (count == 0)
+		db->busy_since = now;
+	left = db->busy_timeout_ms - (now - db->busy_since);
+	if (sb_deadline_left(db->deadline) < left)
+		left = sb_deadline_left(db->deadline);
+	if (left <= 0)
+		return 0;
+	step = steps_ms[(size_t)count < last ? (size_t)count : last];
+	sqlite3_sleep((int)(step < left ? step : left));
+	return 1;
+}
+
+void
+sb_db_deadline_set(struct sb_db *db, int64_t deadline)
+{
+	if (db != NULL)
+		db->deadline = deadline;
+}
+
+/*
  * Opens path read-write (created if missing) without SQLite's own mutexes:
  * a handle belongs to one thread.  On SB_OK *out is set and the caller frees
  * it with sb_db_close(); otherwise *out is NULL.
@@ -148,7 +186,8 @@ sb_db_open(const char *path, long busy_timeout_ms, struct sb_db **out)
 		                       : "out of memory");
 		goto out;
 	}
-	sqlite3_busy_timeout(db->handle, (int)busy_timeout_ms);
+	db->busy_timeout_ms = busy_timeout_ms;
+	sqlite3_busy_handler(db->handle, db_busy, db);
 	for (i = 0; i < DB_PRAGMA__MAX; i++)
 		if ((rc = db_pragma_run(db->handle, i)) != SB_OK)
 			goto out;
@@ -268,9 +307,10 @@ db_run(struct sb_db *db, enum db_sql which, int *sqlite_rc)
 }
 
 /*
- * BEGIN IMMEDIATE.  The busy timeout already waits inside each try; this
+ * BEGIN IMMEDIATE.  The busy handler already waits inside each try; this
  * outer loop adds a short random pause so that writers which all timed out
- * together do not retry in lock step.  SB_ERR_BUSY after the last try.
+ * together do not retry in lock step.  SB_ERR_BUSY after the last try, or
+ * as soon as the deadline has passed.
  */
 enum sb_err
 sb_db_begin(struct sb_db *db)
@@ -283,7 +323,8 @@ sb_db_begin(struct sb_db *db)
 		goto out;
 	for (attempt = 1; attempt <= SB_DB_BEGIN_ATTEMPTS; attempt++) {
 		rc = db_run(db, DB_SQL_BEGIN, &step);
-		if (rc != SB_ERR_BUSY || attempt == SB_DB_BEGIN_ATTEMPTS)
+		if (rc != SB_ERR_BUSY || attempt == SB_DB_BEGIN_ATTEMPTS ||
+		    sb_deadline_passed(db->deadline))
 			break;
 		sqlite3_randomness(sizeof(jitter), &jitter);
 		sqlite3_sleep(1 + (int)(jitter % DB_BEGIN_SLEEP_MS_MAX));
@@ -296,7 +337,12 @@ out:
 	return rc;
 }
 
-/* COMMIT; on failure the transaction is rolled back and the error logged. */
+/*
+ * COMMIT; on failure the transaction is rolled back and the error logged.
+ * Past the deadline nothing is committed: the caller is about to be told
+ * the request failed (or nginx has told it), so the change is rolled back
+ * and SB_ERR_BUSY returned.
+ */
 enum sb_err
 sb_db_commit(struct sb_db *db)
 {
@@ -305,6 +351,12 @@ sb_db_commit(struct sb_db *db)
 
 	if (db == NULL)
 		return SB_ERR_INVALID;
+	if (sb_deadline_passed(db->deadline)) {
+		sb_log(SB_LOG_WARN, DB_COMPONENT, NULL,
+		    "commit: the request's deadline passed; rolled back");
+		sb_db_rollback(db);
+		return SB_ERR_BUSY;
+	}
 	if ((rc = db_run(db, DB_SQL_COMMIT, &step)) != SB_OK) {
 		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL, "commit: %s",
 		    sqlite3_errmsg(db->handle));

@@ -47,3 +47,37 @@ GW=http://127.0.0.1:${SB_GATEWAY_PORT:-8080}
 PJ=http://127.0.0.1:${SB_PROJECTS_PORT:-3000}
 EV=http://127.0.0.1:${SB_EVENTS_PORT:-3001}
 SBX=http://127.0.0.1:${SB_SANDBOX_PORT:-8081}
+
+# side_start VAR=VALUE...: a second, private stack on free ports with the
+# given settings and one process per responder, for tests that must not
+# slow or break the shared one.  Sets SIDE_VAR (its var dir), SIDE_GW,
+# SIDE_PJ, SIDE_EV and SIDE_SBX (its base URLs).  Non-zero, with the start
+# log printed as TAP comments, if it did not start.
+side_start() {
+	local gw pj ev sbx
+	SIDE_VAR=$(mktemp -d /tmp/sb-e2e-side.XXXXXX)
+	gw=$(free_port) pj=$(free_port) ev=$(free_port) sbx=$(free_port)
+	SIDE_GW=http://127.0.0.1:$gw SIDE_PJ=http://127.0.0.1:$pj
+	SIDE_EV=http://127.0.0.1:$ev SIDE_SBX=http://127.0.0.1:$sbx
+	if ! env SB_VAR_DIR="$SIDE_VAR" SB_GATEWAY_PORT="$gw" \
+	    SB_PROJECTS_PORT="$pj" SB_EVENTS_PORT="$ev" \
+	    SB_SANDBOX_PORT="$sbx" SB_GATEWAY_PROCS=1 SB_PROXY_PROCS=1 \
+	    SB_PROJECTS_PROCS=1 SB_EVENTS_PROCS=1 SB_SANDBOX_PROCS=1 "$@" \
+	    scripts/stack start >"$SIDE_VAR/start.log" 2>&1; then
+		sed 's/^/# /' "$SIDE_VAR/start.log" | tail -n 20
+		return 1
+	fi
+}
+
+# side_stop NAME: stops the side stack, checks that nothing of it is left
+# running (one check named NAME) and removes its var dir.
+side_stop() {
+	local pids p left=
+	pids=$(SB_VAR_DIR=$SIDE_VAR scripts/stack pids)
+	SB_VAR_DIR=$SIDE_VAR scripts/stack stop >/dev/null 2>&1
+	for p in $pids; do
+		kill -0 "$p" 2>/dev/null && left="$left $p"
+	done
+	check "$1" test -z "$left"
+	rm -rf "$SIDE_VAR"
+}

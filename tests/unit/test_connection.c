@@ -604,7 +604,8 @@ test_token_response(void **state)
 			/* the second pass: the same answer as an update */
 			creds = parse(cases[i].credentials);
 			assert_int_equal(
-			    sb_connection_update(SB_CONNECTION_STORE(&f->ctx), &conn, creds, NULL),
+			    sb_connection_update(SB_CONNECTION_STORE(&f->ctx),
+			        &conn, creds, NULL),
 			    SB_OK);
 			cJSON_Delete(creds);
 		}

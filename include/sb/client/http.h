@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "sb/core/err.h"
@@ -125,6 +126,17 @@ const char *sb_http_response_header(
  */
 long sb_http_retry_delay_ms(const struct sb_http_response *prev, int attempt,
     const struct sb_http_limits *limits, time_t now);
+
+/*
+ * Sets the deadline (a point on the monotonic clock, sb/core/deadline.h;
+ * SB_DEADLINE_NONE for none) every later sb_http_perform() on http keeps
+ * to: each attempt's timeout is cut to what is left, no attempt starts
+ * after it (SB_ERR_TIMEOUT), and no retry is made whose wait does not fit
+ * in it, nor one after a 429 or 503 whose Retry-After asks for more than
+ * the backoff cap: that answer is returned as it came, for the caller to
+ * pass back.  NULL http is a no-op.
+ */
+void sb_http_deadline_set(struct sb_http *http, int64_t deadline);
 
 /*
  * The wait resp's Retry-After header asks for (delta seconds or an HTTP

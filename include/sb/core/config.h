@@ -34,6 +34,7 @@ struct sb_config {
 	long body_max;
 	long json_depth_max;
 	long fastcgi_timeout_s;
+	long deadline_margin_ms;
 	long fastcgi_backlog;
 	long rate_limit;
 	long rate_burst;
@@ -76,5 +77,12 @@ enum sb_err sb_config_var_path(
 /* Prints every key as SB_NAME='value' lines for the shell (tokens included:
  * the output is for the operator and the start script only). */
 void sb_config_print_shell(const struct sb_config *cfg, FILE *out);
+
+/*
+ * A request's budget in milliseconds: nginx's FastCGI read timeout less
+ * deadline_margin_ms (sb/core/deadline.h).  sb_config_load() has checked
+ * that it holds an outbound attempt and a database wait.
+ */
+long sb_config_request_budget_ms(const struct sb_config *cfg);
 
 #endif

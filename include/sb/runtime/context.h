@@ -66,6 +66,7 @@ struct sb_ctx {
 	struct sb_http *http;
 	struct sb_providers *providers;
 	void *user; /* the responder's own state */
+	int64_t deadline; /* the current request's (sb/core/deadline.h) */
 	struct sb_drain_state drain;
 	struct {
 		sb_deferred fn;
@@ -104,6 +105,12 @@ void sb_context_clear(struct sb_ctx *ctx);
  * on cron).
  */
 enum sb_err sb_context_defer(struct sb_ctx *ctx, sb_deferred fn, void *arg);
+
+/*
+ * Sets the deadline of what ctx does next (sb/core/deadline.h;
+ * SB_DEADLINE_NONE for none) on ctx, its HTTP client and its database.
+ */
+void sb_context_deadline_set(struct sb_ctx *ctx, int64_t deadline);
 
 /* Runs and forgets the tasks sb_context_defer() queued, in order. */
 void sb_context_run_deferred(struct sb_ctx *ctx);

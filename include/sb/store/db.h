@@ -59,6 +59,14 @@ enum sb_err sb_db_begin(struct sb_db *db);
  */
 enum sb_err sb_db_commit(struct sb_db *db);
 
+/*
+ * Sets the deadline (sb/core/deadline.h; SB_DEADLINE_NONE for none) that
+ * db keeps to from now on: no wait for a lock goes past it (SB_ERR_BUSY),
+ * sb_db_begin() stops retrying at it, and sb_db_commit() past it rolls
+ * back instead.  NULL db is a no-op.
+ */
+void sb_db_deadline_set(struct sb_db *db, int64_t deadline);
+
 /* The library's error for a SQLite result code (busy, nomem, other). */
 enum sb_err sb_db_rc(int sqlite_rc);
 
