@@ -16,9 +16,15 @@ check "stack start: it says where token A comes from" \
 first_call=$(sed -n 's/^  \(grant=\|token=\|curl \)/\1/p' "$start_log")
 check "stack start: three commands for a first call" \
     is "$(printf '%s\n' "$first_call" | grep -c .)" 3
-BODY=$(env -i PATH="$PATH" bash -c "$first_call" 2>&1)
+out=$(env -i PATH="$PATH" bash -c "$first_call"'; printf "\n%s" "$token"' 2>&1)
+BODY=${out%$'\n'*} first_token=${out##*$'\n'}
 check "pasted, they call the sandbox's /me through a new connection" \
     jq_is .id usr_1
+# The connection goes: the token lifecycle tests count every connection
+# that sbctl refresh sees.
+http DELETE "$GW/connections/${first_token%%.*}" \
+    -H "Authorization: Bearer $first_token"
+check "the first call's connection is deleted" is "$STATUS" 204
 
 # Stale pid files: a live process that is no responder (a sleep standing
 # in for whatever took the number) and a pid past pid_max, which is gone.
