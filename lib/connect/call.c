@@ -251,12 +251,14 @@ refresh_lease_s(const struct sb_config *c)
 
 /*
  * When a call stops waiting for another process's refresh (monotonic ms):
- * after SB_CALL_WAIT_MS, or at the request's deadline if that comes first.
+ * after SB_CALL_WAIT_MS, or SB_CALL_WAIT_SLACK_MS before the request's
+ * deadline if that comes first, so that the last look at the lease is
+ * written before the deadline.
  */
 static int64_t
 refresh_wait_until(const struct sb_ctx *ctx)
 {
-	int64_t left = sb_deadline_left(ctx->deadline);
+	int64_t left = sb_deadline_left(ctx->deadline) - SB_CALL_WAIT_SLACK_MS;
 
 	return sb_deadline_now() +
 	    (left < SB_CALL_WAIT_MS ? left : SB_CALL_WAIT_MS);
@@ -295,11 +297,13 @@ refresh_lease(struct sb_ctx *ctx, struct sb_connection *conn, const char *stale,
 			return SB_OK;
 		}
 	}
-	if (rc != SB_OK) {
+	if (rc != SB_OK && sb_deadline_passed(ctx->deadline))
+		snprintf(err, errsize, SB_CALL_BUSY_MESSAGE);
+	else if (rc != SB_OK)
 		snprintf(err, errsize, "the token refresh could not start: %s",
 		    sb_strerror(rc));
+	if (rc != SB_OK)
 		return rc;
-	}
 	if ((rc = sb_connection_load(SB_CONNECTION_STORE(ctx), id, conn)) !=
 	    SB_OK)
 		return rc;

@@ -20,6 +20,9 @@
 #define SB_CALL_LEASE_S 30 /* lease beyond the HTTP limits */
 #define SB_CALL_WAIT_MS 10000 /* wait for another refresher, at most */
 #define SB_CALL_POLL_MS 50 /* between looks at another's refresh */
+#define SB_CALL_WAIT_SLACK_MS \
+	100 /* the wait ends this long before the \
+	       request's deadline */
 #define SB_CALL_BUSY_MESSAGE \
 	"another request is refreshing this connection's token and did not " \
 	"finish in time; try again"
