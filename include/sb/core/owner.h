@@ -14,7 +14,10 @@
 #define SB_OWNER_MAX 64 /* bytes of an owner name, with its NUL */
 #define SB_OWNER_HOST_MAX 32 /* bytes of its host part, with its NUL */
 
-/* This process's owner name, "<host>:<pid>"; static, never NULL. */
+/*
+ * This process's owner name, "<host>:<pid>"; static, never NULL.  The
+ * threads of one process share it: call it once before starting threads.
+ */
 const char *sb_owner_self(void);
 
 /*
