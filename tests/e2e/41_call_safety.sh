@@ -314,7 +314,7 @@ cx_reset
 good=$(blob_of "$S_ID")
 # tampered LABEL: the row's blob was changed; every use fails closed:
 # calls and proxied calls are refused with 409 credentials_unreadable and
-# GET says the credentials are unreadable (repairs: 53_broken_connections).
+# GET says the credentials are unreadable (repairs: 54_broken_connections).
 tampered() {
 	check "tampered ($1): the blob did change" test "$(blob_of "$S_ID")" != "$good"
 	cx_call "$S_ID" "$S_TOK" '{"path":"/echo"}'
