@@ -188,7 +188,10 @@ cmd_tick(struct sb_ctx *ctx, int argc, char **argv)
 
 /*
  * Delivers the events left in the outbox: those due, or with --now every
- * pending one at once, whatever its backoff.  They go a batch (one POST of
+ * pending one at once, whatever its backoff.  Without --now, events in
+ * backoff are made due when the aggregation service answers its health
+ * check again (sb_outbox_resume()): from cron, delivery resumes within a
+ * minute of an outage's end.  They go a batch (one POST of
  * up to SB_EVENTS_BATCH_MAX) at a time until none is due.
  */
 static int
@@ -203,6 +206,9 @@ cmd_deliver(struct sb_ctx *ctx, int argc, char **argv)
 	}
 	if (argc == 2 &&
 	    sb_outbox_release(ctx->db, (int64_t)time(NULL), &released) != SB_OK)
+		return 1;
+	if (argc == 1 &&
+	    sb_outbox_resume(ctx, (int64_t)time(NULL), &released) != SB_OK)
 		return 1;
 	if (sb_work_run_queue(ctx, sb_queues, SB_QUEUE_COUNT, SB_EVENTS_QUEUE,
 	        &done, &failed) != SB_OK)

@@ -2,7 +2,9 @@
  * Providers and connections: GET /providers[/{name}], POST /connections,
  * GET, PATCH and DELETE /connections/{id}.  Input is checked against a
  * field table and then the provider's definition before anything is
- * stored; the token is shown once, in the 201.
+ * stored; the token is shown once, in the 201.  A connection whose sealed
+ * credentials do not open can still be read (credentials_readable false),
+ * given new credentials and deleted: none of these opens the old ones.
  */
 #include <string.h>
 
@@ -169,6 +171,12 @@ gateway_connections_patch(struct sb_ctx *ctx, struct sb_request *req)
 	if (credentials == NULL && config == NULL) {
 		sb_response_error(req, 400, "invalid_request",
 		    "give 'credentials', 'config' or both");
+		goto out;
+	}
+	/* New credentials replace unreadable ones without opening them. */
+	if (credentials == NULL && conn.unreadable) {
+		sb_response_error(req, 409, "credentials_unreadable",
+		    SB_CONNECTION_UNREADABLE_MESSAGE);
 		goto out;
 	}
 	if (sb_provider_check(conn.provider, &ctx->config,

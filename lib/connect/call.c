@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "sb/connect/call.h"
+#include "sb/core/deadline.h"
 #include "sb/core/header.h"
 #include "sb/core/log.h"
 #include "sb/connect/path.h"
@@ -248,25 +249,46 @@ refresh_lease_s(const struct sb_config *c)
 	return (int)(ms / 1000) + SB_CALL_LEASE_S;
 }
 
-/* Waits for the refresh lease; *done when someone else refreshed. */
+/*
+ * When a call stops waiting for another process's refresh (monotonic ms):
+ * after SB_CALL_WAIT_MS, or SB_CALL_WAIT_SLACK_MS before the request's
+ * deadline if that comes first, so that the last look at the lease is
+ * written before the deadline.
+ */
+static int64_t
+refresh_wait_until(const struct sb_ctx *ctx)
+{
+	int64_t left = sb_deadline_left(ctx->deadline) - SB_CALL_WAIT_SLACK_MS;
+
+	return sb_deadline_now() +
+	    (left < SB_CALL_WAIT_MS ? left : SB_CALL_WAIT_MS);
+}
+
+/*
+ * Waits for the refresh lease; *done when someone else refreshed.  A lease
+ * whose holder died is taken over by sb_connection_lease() itself.
+ */
 static enum sb_err
 refresh_lease(struct sb_ctx *ctx, struct sb_connection *conn, const char *stale,
-    bool *done)
+    bool *done, char *err, size_t errsize)
 {
+	int64_t until = refresh_wait_until(ctx), left;
 	char id[SB_CONNECTION_ID_MAX];
 	bool got = false;
 	enum sb_err rc;
 
 	*done = false;
 	memcpy(id, conn->id, sizeof(id));
-	for (long waited = 0;; waited += 50) {
+	for (;;) {
 		rc = sb_connection_lease(SB_CONNECTION_STORE(ctx), id,
 		    (int64_t)time(NULL), refresh_lease_s(&ctx->config), &got);
 		if (rc != SB_OK || got)
 			break;
-		if (waited >= SB_CALL_WAIT_MS)
+		if ((left = until - sb_deadline_now()) <= 0) {
+			snprintf(err, errsize, SB_CALL_BUSY_MESSAGE);
 			return SB_ERR_BUSY;
-		sleep_ms(50);
+		}
+		sleep_ms(left < SB_CALL_POLL_MS ? (long)left : SB_CALL_POLL_MS);
 		if ((rc = sb_connection_load(
 		         SB_CONNECTION_STORE(ctx), id, conn)) != SB_OK)
 			return rc;
@@ -275,9 +297,15 @@ refresh_lease(struct sb_ctx *ctx, struct sb_connection *conn, const char *stale,
 			return SB_OK;
 		}
 	}
-	if (rc != SB_OK ||
-	    (rc = sb_connection_load(SB_CONNECTION_STORE(ctx), id, conn)) !=
-	        SB_OK)
+	if (rc != SB_OK && sb_deadline_passed(ctx->deadline))
+		snprintf(err, errsize, SB_CALL_BUSY_MESSAGE);
+	else if (rc != SB_OK)
+		snprintf(err, errsize, "the token refresh could not start: %s",
+		    sb_strerror(rc));
+	if (rc != SB_OK)
+		return rc;
+	if ((rc = sb_connection_load(SB_CONNECTION_STORE(ctx), id, conn)) !=
+	    SB_OK)
 		return rc;
 	if (token_changed(conn, stale)) {
 		*done = true;
@@ -293,21 +321,27 @@ sb_call_refresh(struct sb_ctx *ctx, struct sb_connection *conn,
 	char *stale = NULL;
 	cJSON *creds = NULL;
 	bool done = false;
-	enum sb_err rc;
+	enum sb_err rc, stored;
 
 	if (stale_token != NULL && (stale = strdup(stale_token)) == NULL)
 		return SB_ERR_NOMEM;
-	if ((rc = refresh_lease(ctx, conn, stale, &done)) != SB_OK || done)
+	if ((rc = refresh_lease(ctx, conn, stale, &done, err, errsize)) !=
+	        SB_OK ||
+	    done)
 		goto out;
 	rc = refresh_request(ctx, conn, &creds, err, errsize);
+	/* The answer is stored before anything else is done with it. */
+	stored = sb_connection_refreshed(
+	    SB_CONNECTION_STORE(ctx), conn, creds, err, (int64_t)time(NULL));
+	if (rc == SB_OK && stored != SB_OK) {
+		snprintf(
+		    err, errsize, "the refreshed token could not be stored");
+		rc = SB_ERR_DB;
+	} else if (rc != SB_OK) {
+		rc = SB_ERR_UNAUTHORIZED;
+	}
 	sb_log(rc == SB_OK ? SB_LOG_INFO : SB_LOG_WARN, "refresh", NULL,
 	    "connection %s: %s", conn->id, rc == SB_OK ? "refreshed" : err);
-	if (sb_connection_refreshed(SB_CONNECTION_STORE(ctx), conn, creds, err,
-	        (int64_t)time(NULL)) != SB_OK &&
-	    rc == SB_OK)
-		rc = SB_ERR_DB;
-	if (rc != SB_OK && rc != SB_ERR_DB)
-		rc = SB_ERR_UNAUTHORIZED;
 out:
 	if (stale != NULL) {
 		sodium_memzero(stale, strlen(stale));
@@ -588,6 +622,10 @@ sb_call_perform(struct sb_ctx *ctx, struct sb_connection *conn,
 	enum sb_err rc;
 
 	err[0] = '\0';
+	if (conn->unreadable) {
+		snprintf(err, errsize, SB_CONNECTION_UNREADABLE_MESSAGE);
+		return SB_ERR_CRYPTO;
+	}
 	if (conn->needs_reauth) {
 		snprintf(err, errsize,
 		    "the connection needs to be "

@@ -11,11 +11,12 @@
 #include <sodium.h>
 
 #include "sb/connect/connection.h"
+#include "sb/core/deadline.h"
 #include "sb/core/id.h"
 #include "sb/store/db.h"
 #include "sb/core/log.h"
+#include "sb/core/owner.h"
 #include "sb/store/secrets.h"
-#include "sb/runtime/work.h"
 
 enum {
 	Q_INSERT,
@@ -50,14 +51,17 @@ static const char *const sql[Q__MAX] = {
 	[Q_DELETE] = "DELETE FROM connections WHERE id = ?1",
 	[Q_LEASE] = "UPDATE connections SET refresh_lease_owner = ?2, "
 	            "refresh_lease_until = ?3 + ?4 WHERE id = ?1 AND "
-	            "(refresh_lease_until IS NULL OR refresh_lease_until < ?3)",
+	            "(refresh_lease_until IS NULL OR refresh_lease_until < ?3 "
+	            "OR " SB_DB_OWNER_DEAD_FN "(refresh_lease_owner))",
 	[Q_REFRESH_OK] = "UPDATE connections SET credentials = ?2, "
 	                 "access_expires_at = ?3, last_refresh_at = ?4, "
 	                 "last_refresh_status = 'ok', last_refresh_error = "
 	                 "NULL, refresh_failures = 0, needs_reauth = 0, "
-	                 "refresh_lease_owner = NULL, refresh_lease_until = "
-	                 "NULL, updated_at = ?5 WHERE id = ?1 AND "
-	                 "refresh_lease_owner = ?6",
+	                 "refresh_lease_owner = CASE WHEN refresh_lease_owner "
+	                 "= ?6 THEN NULL ELSE refresh_lease_owner END, "
+	                 "refresh_lease_until = CASE WHEN refresh_lease_owner "
+	                 "= ?6 THEN NULL ELSE refresh_lease_until END, "
+	                 "updated_at = ?5 WHERE id = ?1",
 	[Q_REFRESH_FAILED] = "UPDATE connections SET last_refresh_at = ?2, "
 	                     "last_refresh_status = 'failed', "
 	                     "last_refresh_error = ?3, refresh_failures = "
@@ -259,11 +263,17 @@ connection_open(const struct sb_connection_store *store, sqlite3_stmt *st,
 	return conn->credentials != NULL ? SB_OK : SB_ERR_CRYPTO;
 }
 
-/* Fills conn from the current row of Q_GET (id already set). */
+/*
+ * Fills conn from the current row of Q_GET (id already set).  Credentials
+ * that do not open give SB_ERR_CRYPTO if need_credentials, and otherwise
+ * leave conn->credentials NULL with conn->unreadable set.
+ */
 static enum sb_err
 connection_from_row(const struct sb_connection_store *store, sqlite3_stmt *st,
-    struct sb_connection *conn)
+    struct sb_connection *conn, bool need_credentials)
 {
+	enum sb_err rc;
+
 	const char *provider = (const char *)sqlite3_column_text(st, 0);
 
 	conn->provider = sb_providers_find(store->providers, provider);
@@ -287,7 +297,12 @@ connection_from_row(const struct sb_connection_store *store, sqlite3_stmt *st,
 	column_copy(st, 12, conn->updated_at, sizeof(conn->updated_at));
 	if (conn->config == NULL || conn->metadata == NULL)
 		return SB_ERR_DB;
-	return connection_open(store, st, conn);
+	rc = connection_open(store, st, conn);
+	if (rc == SB_ERR_CRYPTO && !need_credentials) {
+		conn->unreadable = true;
+		rc = SB_OK;
+	}
+	return rc;
 }
 
 enum sb_err
@@ -307,7 +322,7 @@ sb_connection_load(const struct sb_connection_store *store, const char *id,
 	memcpy(conn->id, key, sizeof(key));
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if ((step = sqlite3_step(st)) == SQLITE_ROW)
-		rc = connection_from_row(store, st, conn);
+		rc = connection_from_row(store, st, conn, true);
 	else if (step != SQLITE_DONE)
 		rc = SB_ERR_DB;
 	sqlite3_reset(st);
@@ -365,7 +380,7 @@ sb_connection_authenticate(const struct sb_connection_store *store,
 	ok = sb_secrets_equal(given, stored, sizeof(given)) && row;
 	ok = ok && (id == NULL || strcmp(id, conn->id) == 0);
 	if (ok)
-		rc = connection_from_row(store, st, conn);
+		rc = connection_from_row(store, st, conn, false);
 	sqlite3_reset(st);
 	if (rc != SB_OK)
 		sb_connection_clear(conn);
@@ -453,7 +468,7 @@ sb_connection_lease(const struct sb_connection_store *store, const char *id,
 	*got = false;
 	if (st != NULL) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, sb_work_owner(), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, sb_owner_self(), -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, now);
 		sqlite3_bind_int(st, 4, lease_s);
 	}
@@ -469,7 +484,7 @@ sb_connection_release(const struct sb_connection_store *store, const char *id)
 
 	if (st != NULL) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, sb_work_owner(), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, sb_owner_self(), -1, SQLITE_STATIC);
 	}
 	return sb_db_write(store->db, st, NULL);
 }
@@ -487,9 +502,42 @@ connection_refresh_failed(const struct sb_connection_store *store,
 		sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 4, SB_CONNECTION_REAUTH_FAILURES);
 		sqlite3_bind_text(st, 5, now_iso, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, sb_work_owner(), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, sb_owner_self(), -1, SQLITE_STATIC);
 	}
 	return sb_db_write(store->db, st, NULL);
+}
+
+/*
+ * Stores refreshed credentials (sealed into blob) whoever holds the lease
+ * now, releasing it only if it is this process's.  The provider may have
+ * rotated the refresh token already, so losing this write would leave the
+ * connection needing re-authorisation: it gets SB_CONNECTION_STORE_GRACE_MS
+ * past the request's deadline.
+ */
+static enum sb_err
+connection_store_refreshed(const struct sb_connection_store *store,
+    const char *id, const unsigned char *blob, size_t blob_len, int64_t expires,
+    int64_t now, const char *now_iso)
+{
+	int64_t deadline = sb_db_deadline(store->db);
+	int64_t grace = sb_deadline_now() + SB_CONNECTION_STORE_GRACE_MS;
+	sqlite3_stmt *st;
+	enum sb_err rc;
+
+	if (deadline != SB_DEADLINE_NONE && deadline < grace)
+		sb_db_deadline_set(store->db, grace);
+	if ((st = sb_db_stmt(store->db, sql[Q_REFRESH_OK])) != NULL) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, blob, (int)blob_len, SQLITE_STATIC);
+		if (expires > 0)
+			sqlite3_bind_int64(st, 3, expires);
+		sqlite3_bind_int64(st, 4, now);
+		sqlite3_bind_text(st, 5, now_iso, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, sb_owner_self(), -1, SQLITE_STATIC);
+	}
+	rc = sb_db_write(store->db, st, NULL);
+	sb_db_deadline_set(store->db, deadline);
+	return rc;
 }
 
 enum sb_err
@@ -501,7 +549,6 @@ sb_connection_refreshed(const struct sb_connection_store *store,
 	unsigned char *blob = NULL;
 	size_t blob_len = 0;
 	int64_t expires = 0;
-	sqlite3_stmt *st;
 	enum sb_err rc;
 
 	sb_db_now_iso(now_iso, sizeof(now_iso));
@@ -510,20 +557,9 @@ sb_connection_refreshed(const struct sb_connection_store *store,
 		rc = connection_refresh_failed(store, conn,
 		    error != NULL ? error : "refresh failed", now, now_iso);
 	else if ((rc = connection_seal(store, conn->id, credentials, &blob,
-	              &blob_len, &expires)) == SB_OK) {
-		if ((st = sb_db_stmt(store->db, sql[Q_REFRESH_OK])) != NULL) {
-			sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-			sqlite3_bind_blob(
-			    st, 2, blob, (int)blob_len, SQLITE_STATIC);
-			if (expires > 0)
-				sqlite3_bind_int64(st, 3, expires);
-			sqlite3_bind_int64(st, 4, now);
-			sqlite3_bind_text(st, 5, now_iso, -1, SQLITE_STATIC);
-			sqlite3_bind_text(
-			    st, 6, sb_work_owner(), -1, SQLITE_STATIC);
-		}
-		rc = sb_db_write(store->db, st, NULL);
-	}
+	              &blob_len, &expires)) == SB_OK)
+		rc = connection_store_refreshed(
+		    store, id, blob, blob_len, expires, now, now_iso);
 	free(blob);
 	if (rc != SB_OK)
 		return rc;
@@ -611,7 +647,9 @@ sb_connection_describe(const struct sb_connection *conn)
 	cJSON_AddItemToObject(
 	    j, "metadata", cJSON_Duplicate(conn->metadata, 1));
 	describe_time(j, "token_expires_at", conn->access_expires_at);
-	cJSON_AddBoolToObject(j, "needs_reauthorization", conn->needs_reauth);
+	cJSON_AddBoolToObject(
+	    j, "needs_reauthorization", conn->needs_reauth || conn->unreadable);
+	cJSON_AddBoolToObject(j, "credentials_readable", !conn->unreadable);
 	if ((refresh = cJSON_AddObjectToObject(j, "last_refresh")) != NULL) {
 		describe_time(refresh, "at", conn->last_refresh_at);
 		if (conn->last_refresh_status[0] != '\0')

@@ -9,6 +9,7 @@
  * service answers one {"id", "status"} per item, in order, and only the
  * items answered 201 or 200 under their own id count as delivered.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +25,15 @@
 #define OUTBOX_RETRY_AFTER_MAX_MS (86400L * 1000) /* a day */
 #define OUTBOX_AUTH_MAX (SB_CONFIG_STR_MAX + 16) /* "Bearer " and a token */
 
-enum outbox_sql { OUTBOX_SQL_RELEASE, OUTBOX_SQL__MAX };
+enum outbox_sql { OUTBOX_SQL_RELEASE, OUTBOX_SQL_BACKED_OFF, OUTBOX_SQL__MAX };
 
 static const char *const outbox_sql[OUTBOX_SQL__MAX] = {
 	[OUTBOX_SQL_RELEASE] = "UPDATE jobs SET run_at = ?1"
 	                       " WHERE queue = '" SB_EVENTS_QUEUE "'"
 	                       " AND state = 'pending' AND run_at > ?1",
+	[OUTBOX_SQL_BACKED_OFF] = "SELECT 1 FROM jobs WHERE state = 'pending'"
+	                          " AND run_at > ?1"
+	                          " AND +queue = '" SB_EVENTS_QUEUE "' LIMIT 1",
 };
 
 /*
@@ -115,6 +119,56 @@ sb_outbox_release(struct sb_db *db, int64_t now, int64_t *count)
 out:
 	if (rc != SB_OK)
 		sb_db_rollback(db);
+	return rc;
+}
+
+/* Sets *any to whether an event waits in backoff at now (a read). */
+static enum sb_err
+outbox_backed_off(struct sb_db *db, int64_t now, bool *any)
+{
+	sqlite3_stmt *stmt;
+	int step;
+
+	*any = false;
+	if ((stmt = sb_db_stmt(db, outbox_sql[OUTBOX_SQL_BACKED_OFF])) ==
+	        NULL ||
+	    sqlite3_bind_int64(stmt, 1, now) != SQLITE_OK)
+		return SB_ERR_DB;
+	step = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	*any = step == SQLITE_ROW;
+	return step == SQLITE_ROW || step == SQLITE_DONE ? SB_OK
+	                                                 : sb_db_rc(step);
+}
+
+/*
+ * One GET /health asks the service whether it answers again; no event
+ * spends an attempt on the question.  A service still down is no error.
+ */
+enum sb_err
+sb_outbox_resume(struct sb_ctx *ctx, int64_t now, int64_t *released)
+{
+	struct sb_http_response resp = { 0 };
+	char err[SB_WORK_ERROR_MAX] = "";
+	bool waiting = false;
+	enum sb_err rc;
+
+	if (released != NULL)
+		*released = 0;
+	if ((rc = outbox_backed_off(ctx->db, now, &waiting)) != SB_OK ||
+	    !waiting)
+		return rc;
+	rc = sb_outbox_service(
+	    ctx, "GET", "/health", NULL, 0, &resp, err, sizeof(err));
+	if (rc == SB_OK && resp.status == 200) {
+		rc = sb_outbox_release(ctx->db, now, released);
+	} else {
+		sb_log(SB_LOG_INFO, OUTBOX_COMPONENT, NULL,
+		    "events wait in backoff; the service still fails: %s",
+		    rc != SB_OK ? err : "its health is not 200");
+		rc = SB_OK;
+	}
+	sb_http_response_clear(&resp);
 	return rc;
 }
 

@@ -18,6 +18,7 @@
 
 #include "sb/core/deadline.h"
 #include "sb/core/log.h"
+#include "sb/core/owner.h"
 #include "sb/core/response.h"
 #include "sb/runtime/drain.h"
 #include "sb/runtime/serve.h"
@@ -206,7 +207,7 @@ sb_serve_main(const struct sb_app *app, int argc, char **argv)
 		return status;
 	}
 	workers[0].ctx = first;
-	(void)sb_work_owner(); /* made once, before any worker reads it */
+	(void)sb_owner_self(); /* made once, before any worker reads it */
 	if (FCGX_Init() != 0 || !serve_workers_init(app, workers, n)) {
 		sb_log(SB_LOG_ERROR, app->name, NULL, "FastCGI set-up failed");
 		goto out;

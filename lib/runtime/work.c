@@ -11,24 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "sb/core/log.h"
+#include "sb/core/owner.h"
 #include "sb/runtime/work.h"
-
-const char *
-sb_work_owner(void)
-{
-	static char owner[SB_JOBS_OWNER_MAX];
-	char host[32] = "host";
-
-	if (owner[0] == '\0') {
-		gethostname(host, sizeof(host) - 1);
-		host[sizeof(host) - 1] = '\0';
-		snprintf(owner, sizeof(owner), "%s:%ld", host, (long)getpid());
-	}
-	return owner;
-}
 
 static const struct sb_work_queue *
 work_find(const struct sb_work_queue *queues, size_t count, const char *name)
@@ -107,7 +93,7 @@ sb_work_run_due(struct sb_ctx *ctx, const struct sb_work_queue *queues,
 	enum sb_err rc = SB_OK;
 
 	for (int i = 0; i < SB_WORK_BATCH_MAX; i++) {
-		rc = sb_jobs_lease(ctx->db, NULL, sb_work_owner(),
+		rc = sb_jobs_lease(ctx->db, NULL, sb_owner_self(),
 		    (int64_t)time(NULL), (int)ctx->config.job_lease_s, &job);
 		if (rc != SB_OK)
 			break;
@@ -131,7 +117,7 @@ sb_work_run_id(struct sb_ctx *ctx, const struct sb_work_queue *queues,
 	struct sb_job job = { 0 };
 	enum sb_err rc;
 
-	rc = sb_jobs_lease_id(ctx->db, id, sb_work_owner(), (int64_t)time(NULL),
+	rc = sb_jobs_lease_id(ctx->db, id, sb_owner_self(), (int64_t)time(NULL),
 	    (int)ctx->config.job_lease_s, &job);
 	if (rc != SB_OK)
 		return rc;
@@ -221,7 +207,7 @@ sb_work_run_batch(struct sb_ctx *ctx, const struct sb_work_queue *queues,
 	if ((jobs = calloc(max, sizeof(*jobs))) == NULL ||
 	    (results = calloc(max, sizeof(*results))) == NULL)
 		goto out;
-	rc = sb_jobs_lease_batch(ctx->db, queue, sb_work_owner(),
+	rc = sb_jobs_lease_batch(ctx->db, queue, sb_owner_self(),
 	    (int64_t)time(NULL), (int)ctx->config.job_lease_s, max, jobs,
 	    &count);
 	if (rc != SB_OK)

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "sb/core/deadline.h"
+#include "sb/core/owner.h"
 #include "sb/store/db.h"
 #include "sb/core/log.h"
 
@@ -159,6 +160,27 @@ sb_db_deadline_set(struct sb_db *db, int64_t deadline)
 		db->deadline = deadline;
 }
 
+int64_t
+sb_db_deadline(const struct sb_db *db)
+{
+	return db != NULL ? db->deadline : SB_DEADLINE_NONE;
+}
+
+/*
+ * The SQL function sb_owner_dead(owner): 1 iff owner names a dead process
+ * of this host (sb/core/owner.h), so that a lease look-up can take over a
+ * dead holder's lease in the statement that takes it.
+ */
+static void
+db_owner_dead(sqlite3_context *context, int argc, sqlite3_value **argv)
+{
+	const unsigned char *owner = NULL;
+
+	if (argc == 1 && sqlite3_value_type(argv[0]) == SQLITE_TEXT)
+		owner = sqlite3_value_text(argv[0]);
+	sqlite3_result_int(context, sb_owner_dead((const char *)owner));
+}
+
 /*
  * Opens path read-write (created if missing) without SQLite's own mutexes:
  * a handle belongs to one thread.  On SB_OK *out is set and the caller frees
@@ -188,6 +210,10 @@ sb_db_open(const char *path, long busy_timeout_ms, struct sb_db **out)
 	}
 	db->busy_timeout_ms = busy_timeout_ms;
 	sqlite3_busy_handler(db->handle, db_busy, db);
+	if (sqlite3_create_function(db->handle, SB_DB_OWNER_DEAD_FN, 1,
+	        SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL, db_owner_dead, NULL,
+	        NULL) != SQLITE_OK)
+		goto out;
 	for (i = 0; i < DB_PRAGMA__MAX; i++)
 		if ((rc = db_pragma_run(db->handle, i)) != SB_OK)
 			goto out;

@@ -50,7 +50,9 @@ enum jobs_sql {
 
 /*
  * A job is due when it is pending and its time has come, or when it is
- * leased and the lease has run out.  ?1 is always "now".  The due
+ * leased and the lease has run out or its holder is a dead process of this
+ * host (sb/core/owner.h), so that a killed worker's jobs are taken over at
+ * once rather than after job_lease_s.  ?1 is always "now".  The due
  * statements name the queue as "+queue" or behind "?2 IS NULL OR": either
  * way the planner cannot take the jobs_queue index, which would walk every
  * job the queue ever had (done ones included), and searches
@@ -58,7 +60,8 @@ enum jobs_sql {
  */
 #define JOBS_DUE \
 	"((state = 'pending' AND run_at <= ?1) OR" \
-	" (state = 'leased' AND lease_until < ?1))"
+	" (state = 'leased' AND (lease_until < ?1 OR " SB_DB_OWNER_DEAD_FN \
+	"(lease_owner))))"
 #define JOBS_DUE_IN_QUEUE " AND (?2 IS NULL OR queue = ?2)"
 
 static const char *const jobs_sql[JOBS_SQL__MAX] = {

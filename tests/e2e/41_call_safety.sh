@@ -312,19 +312,23 @@ done
 # -- a tampered blob fails closed --
 cx_reset
 good=$(blob_of "$S_ID")
-# tampered LABEL: the row's blob was changed; every use fails closed.
+# tampered LABEL: the row's blob was changed; every use fails closed:
+# calls and proxied calls are refused with 409 credentials_unreadable and
+# GET says the credentials are unreadable (repairs: 54_broken_connections).
 tampered() {
 	check "tampered ($1): the blob did change" test "$(blob_of "$S_ID")" != "$good"
 	cx_call "$S_ID" "$S_TOK" '{"path":"/echo"}'
-	check "tampered ($1): call 500" is "$STATUS" 500
-	check "tampered ($1): JSON error" jq_is .error.code internal
+	check "tampered ($1): call 409" is "$STATUS" 409
+	check "tampered ($1): JSON error" jq_is .error.code credentials_unreadable
 	check "tampered ($1): no plaintext" \
 	    test "${BODY#*"$S_AT"}" = "$BODY" -a "${BODY#*"$S_RT"}" = "$BODY" -a "${BODY#*"$CS_SECRET"}" = "$BODY"
 	http GET "$GW/proxy/echo" -H "$(cx_auth "$S_TOK")"
-	check "tampered ($1): proxy 500" is "$STATUS" 500
+	check "tampered ($1): proxy 409" is "$STATUS" 409
 	http GET "$GW/connections/$S_ID" -H "$(cx_auth "$S_TOK")"
-	check "tampered ($1): get fails closed (500 JSON)" \
-	    is "$STATUS $(printf '%s' "$BODY" | jq -r .error.code 2>/dev/null)" "500 internal"
+	check "tampered ($1): get says the credentials are unreadable" \
+	    is "$STATUS $(printf '%s' "$BODY" | jq -r .credentials_readable 2>/dev/null)" "200 false"
+	check "tampered ($1): get holds no plaintext" \
+	    test "${BODY#*"$S_AT"}" = "$BODY" -a "${BODY#*"$S_RT"}" = "$BODY"
 	check "tampered ($1): no upstream request" is "$(cx_total)" 0
 	sql "update connections set credentials = X'$good' where id = '$S_ID'"
 }

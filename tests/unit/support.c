@@ -5,6 +5,8 @@
  * assert, so a test body fails at the read that went wrong.
  */
 #include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <setjmp.h>
@@ -18,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "sb/core/owner.h"
 #include "support.h"
 
 #define TEST_SQL_MAX 128
@@ -232,4 +235,44 @@ test_job_assert_state(struct sb_db *db, int64_t id, enum sb_job_state want)
 
 	assert_int_equal(sb_jobs_state(db, id, &got), SB_OK);
 	assert_int_equal(got, want);
+}
+
+/* The pid of a child that has exited and been reaped: no process has it. */
+static pid_t
+test_dead_pid(void)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return pid;
+}
+
+void
+test_owner_name(enum test_owner_kind kind, char *out, size_t size)
+{
+	const char *self = sb_owner_self(), *colon = strrchr(self, ':');
+	int host_len = (int)(colon - self), n = -1;
+
+	switch (kind) {
+	case TEST_OWNER_SELF:
+		n = snprintf(out, size, "%s", self);
+		break;
+	case TEST_OWNER_LIVE:
+		n = snprintf(
+		    out, size, "%.*s:%ld", host_len, self, (long)getppid());
+		break;
+	case TEST_OWNER_DEAD:
+		n = snprintf(out, size, "%.*s:%ld", host_len, self,
+		    (long)test_dead_pid());
+		break;
+	default:
+		n = snprintf(
+		    out, size, "elsewhere.invalid:%ld", (long)test_dead_pid());
+		break;
+	}
+	assert_true(n > 0 && (size_t)n < size);
 }

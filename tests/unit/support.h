@@ -125,4 +125,21 @@ int64_t test_job_enqueue(struct sb_db *db, const char *queue,
 void test_job_assert_state(
     struct sb_db *db, int64_t id, enum sb_job_state want);
 
+/*
+ * Lease owner names of each kind the liveness check tells apart
+ * (sb/core/owner.h): this process, a live other process of this host (the
+ * parent), a process of this host that has exited (a child forked, exited
+ * and reaped here), and a process of another host.
+ */
+enum test_owner_kind {
+	TEST_OWNER_SELF,
+	TEST_OWNER_LIVE,
+	TEST_OWNER_DEAD,
+	TEST_OWNER_OTHER_HOST,
+	TEST_OWNER__MAX
+};
+
+/* Writes an owner name of kind into out (size bytes); asserts it fits. */
+void test_owner_name(enum test_owner_kind kind, char *out, size_t size);
+
 #endif

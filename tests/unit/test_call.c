@@ -22,6 +22,8 @@
 #include <cmocka.h>
 
 #include "sb/connect/call.h"
+#include "sb/core/deadline.h"
+#include "sb/core/owner.h"
 #include "support.h"
 
 #define REFRESH_TOKEN "PLAIN-refresh-31337"
@@ -347,6 +349,90 @@ test_expired_refresh_fails(void **state)
 	sb_connection_clear(&conn);
 }
 
+/* Sets conn's refresh lease to holder for an hour, behind the store. */
+static void
+lease_hold(struct test_fixture *f, const char *id, const char *holder)
+{
+	sqlite3_stmt *st = NULL;
+
+	assert_int_equal(
+	    sqlite3_prepare_v2(sb_db_handle(f->ctx.db),
+	        "UPDATE connections SET refresh_lease_owner = ?2, "
+	        "refresh_lease_until = unixepoch() + 3600 WHERE id = ?1",
+	        -1, &st, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, holder, -1, SQLITE_TRANSIENT);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+}
+
+/*
+ * A call needing a refresh while another process holds the lease: a live
+ * holder is waited for no longer than the request's deadline, and the
+ * answer says why; a dead holder's lease is taken over at once (the
+ * refresh then fails here, since nothing listens).
+ */
+static void
+test_refresh_lease_holders(void **state)
+{
+	static const struct {
+		enum test_owner_kind holder;
+		enum sb_err want;
+	} cases[] = {
+		{ TEST_OWNER_LIVE, SB_ERR_BUSY },
+		{ TEST_OWNER_OTHER_HOST, SB_ERR_BUSY },
+		{ TEST_OWNER_DEAD, SB_ERR_UNAUTHORIZED },
+	};
+	struct test_fixture *f = *state;
+	struct sb_call call = { .method = "GET", .path = "/me" };
+	struct sb_http_response resp = { 0 };
+	char err[SB_CALL_ERROR_MAX], holder[SB_OWNER_MAX];
+	struct sb_connection conn = { 0 };
+	int64_t start, took;
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		create(f, (int64_t)time(NULL) - 60, &conn);
+		test_owner_name(cases[i].holder, holder, sizeof(holder));
+		lease_hold(f, conn.id, holder);
+		start = sb_deadline_now();
+		sb_context_deadline_set(&f->ctx, start + 400);
+		assert_int_equal(sb_call_perform(&f->ctx, &conn, &call, &resp,
+		                     err, sizeof(err)),
+		    cases[i].want);
+		took = sb_deadline_now() - start;
+		sb_context_deadline_set(&f->ctx, SB_DEADLINE_NONE);
+		if (took > 1500)
+			fail_msg("case %zu waited %lld ms", i, (long long)took);
+		if (cases[i].want == SB_ERR_BUSY)
+			assert_string_equal(err, SB_CALL_BUSY_MESSAGE);
+		assert_true(err[0] != '\0');
+		sb_http_response_clear(&resp);
+		sb_connection_clear(&conn);
+	}
+}
+
+/* Credentials that do not open: a clear refusal, nothing sent. */
+static void
+test_unreadable_refused(void **state)
+{
+	struct test_fixture *f = *state;
+	struct sb_call call = { .method = "GET", .path = "/me" };
+	struct sb_http_response resp = { 0 };
+	struct sb_connection conn = { 0 };
+	char err[SB_CALL_ERROR_MAX];
+
+	create(f, 0, &conn);
+	conn.unreadable = true;
+	assert_int_equal(
+	    sb_call_perform(&f->ctx, &conn, &call, &resp, err, sizeof(err)),
+	    SB_ERR_CRYPTO);
+	assert_int_equal(resp.attempts, 0);
+	assert_string_equal(err, SB_CONNECTION_UNREADABLE_MESSAGE);
+	sb_http_response_clear(&resp);
+	sb_connection_clear(&conn);
+}
+
 int
 main(void)
 {
@@ -362,6 +448,10 @@ main(void)
 		    test_valid_call_is_sent, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_expired_refresh_fails, setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_refresh_lease_holders, setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_unreadable_refused, setup, test_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests_name("call", tests, NULL, NULL);

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "sb/connect/connection.h"
+#include "sb/core/deadline.h"
 #include "support.h"
 
 #define ACCESS "PLAIN-access-7f3c9a1b2d4e6f80"
@@ -402,12 +403,15 @@ test_tampered_blob(void **state)
 			fail_msg(
 			    "offset %d: a tampered blob opened", offsets[i]);
 		assert_null(loaded.credentials);
-		/* The right token no longer yields the credentials. */
+		/* The right token still names the connection (its digest
+		 * needs no credentials), but yields no credentials. */
 		assert_int_equal(
 		    sb_connection_authenticate(
 		        SB_CONNECTION_STORE(&f->ctx), token, id, &loaded),
-		    SB_ERR_CRYPTO);
+		    SB_OK);
+		assert_true(loaded.unreadable);
 		assert_null(loaded.credentials);
+		sb_connection_clear(&loaded);
 	}
 }
 
@@ -434,7 +438,10 @@ test_blob_bound_to_row(void **state)
 	assert_null(loaded.credentials);
 	assert_int_equal(sb_connection_authenticate(
 	                     SB_CONNECTION_STORE(&f->ctx), tb, NULL, &loaded),
-	    SB_ERR_CRYPTO);
+	    SB_OK);
+	assert_true(loaded.unreadable);
+	assert_null(loaded.credentials);
+	sb_connection_clear(&loaded);
 	/* The original row still opens. */
 	assert_int_equal(
 	    sb_connection_load(SB_CONNECTION_STORE(&f->ctx), a.id, &loaded),
@@ -443,6 +450,64 @@ test_blob_bound_to_row(void **state)
 	sb_connection_clear(&loaded);
 	sb_connection_clear(&a);
 	sb_connection_clear(&b);
+}
+
+/*
+ * A connection whose credentials do not open can be repaired: the guard's
+ * look-up still authenticates it (and still refuses a wrong token), its
+ * description says the credentials are unreadable, new credentials replace
+ * them without opening the old, and it can be deleted.
+ */
+static void
+test_unreadable_repaired(void **state)
+{
+	struct test_fixture *f = *state;
+	char token[SB_CONNECTION_TOKEN_MAX], id[SB_CONNECTION_ID_MAX];
+	struct sb_connection conn, got = { 0 };
+	cJSON *creds, *j;
+
+	create_sandbox(f, &conn, token);
+	snprintf(id, sizeof(id), "%s", conn.id);
+	sb_connection_clear(&conn);
+	tamper(f, id, 5);
+	token[strlen(token) - 1] ^= 1;
+	assert_int_equal(sb_connection_authenticate(
+	                     SB_CONNECTION_STORE(&f->ctx), token, id, &got),
+	    SB_ERR_UNAUTHORIZED);
+	token[strlen(token) - 1] ^= 1;
+	assert_int_equal(sb_connection_authenticate(
+	                     SB_CONNECTION_STORE(&f->ctx), token, id, &got),
+	    SB_OK);
+	assert_true(got.unreadable);
+	assert_non_null(j = sb_connection_describe(&got));
+	assert_true(cJSON_IsFalse(
+	    cJSON_GetObjectItemCaseSensitive(j, "credentials_readable")));
+	assert_true(cJSON_IsTrue(
+	    cJSON_GetObjectItemCaseSensitive(j, "needs_reauthorization")));
+	cJSON_Delete(j);
+	creds = parse("{\"access_token\": \"fresh\"}");
+	assert_int_equal(sb_connection_update(
+	                     SB_CONNECTION_STORE(&f->ctx), &got, creds, NULL),
+	    SB_OK);
+	cJSON_Delete(creds);
+	assert_false(got.unreadable);
+	assert_string_equal(cred(&got, "access_token"), "fresh");
+	assert_non_null(j = sb_connection_describe(&got));
+	assert_true(cJSON_IsTrue(
+	    cJSON_GetObjectItemCaseSensitive(j, "credentials_readable")));
+	cJSON_Delete(j);
+	sb_connection_clear(&got);
+	/* Tampered again: deleted without opening. */
+	tamper(f, id, 5);
+	assert_int_equal(sb_connection_authenticate(
+	                     SB_CONNECTION_STORE(&f->ctx), token, id, &got),
+	    SB_OK);
+	assert_int_equal(
+	    sb_connection_delete(SB_CONNECTION_STORE(&f->ctx), got.id), SB_OK);
+	sb_connection_clear(&got);
+	assert_int_equal(sb_connection_authenticate(
+	                     SB_CONNECTION_STORE(&f->ctx), token, id, &got),
+	    SB_ERR_UNAUTHORIZED);
 }
 
 static void
@@ -698,6 +763,99 @@ test_lease(void **state)
 	                     "cn_nope", 1000, 30, &got),
 	    SB_OK);
 	assert_false(got);
+	sb_connection_clear(&conn);
+}
+
+/* Sets the refresh lease of id to holder until until, behind the store. */
+static void
+lease_set(struct test_fixture *f, const char *id, const char *holder,
+    const char *until)
+{
+	char sql[160];
+
+	snprintf(sql, sizeof(sql),
+	    "UPDATE connections SET refresh_lease_owner = ?2, "
+	    "refresh_lease_until = %s WHERE id = ?1",
+	    until);
+	assert_int_equal(exec_sql(f, sql, id, holder), 1);
+}
+
+/*
+ * A lease whose holder is a dead process of this host is taken over at
+ * once, long before it runs out; one held by a live process, by this one
+ * or by another host's is not.
+ */
+static void
+test_lease_dead_holder(void **state)
+{
+	static const bool taken[TEST_OWNER__MAX] = {
+		[TEST_OWNER_DEAD] = true,
+	};
+	struct test_fixture *f = *state;
+	char token[SB_CONNECTION_TOKEN_MAX], holder[SB_OWNER_MAX];
+	struct sb_connection conn;
+	bool got;
+
+	create_sandbox(f, &conn, token);
+	for (int k = 0; k < TEST_OWNER__MAX; k++) {
+		test_owner_name(
+		    (enum test_owner_kind)k, holder, sizeof(holder));
+		lease_set(f, conn.id, holder, "5000");
+		assert_int_equal(
+		    sb_connection_lease(
+		        SB_CONNECTION_STORE(&f->ctx), conn.id, 1000, 30, &got),
+		    SB_OK);
+		if (got != taken[k])
+			fail_msg("holder %s: taken %d", holder, got);
+	}
+	sb_connection_clear(&conn);
+}
+
+/*
+ * Refreshed credentials are stored even when the lease was taken over
+ * meanwhile (the other holder's lease is left alone) and even past the
+ * request's deadline; a failure is recorded only by the lease's holder.
+ */
+static void
+test_refreshed_always_stored(void **state)
+{
+	struct test_fixture *f = *state;
+	char token[SB_CONNECTION_TOKEN_MAX];
+	struct sb_connection conn;
+	int64_t passed = sb_deadline_now() - 1;
+	cJSON *creds;
+	bool got;
+
+	create_sandbox(f, &conn, token);
+	lease_set(f, conn.id, "elsewhere.invalid:1", "5000");
+	assert_int_equal(sb_connection_refreshed(SB_CONNECTION_STORE(&f->ctx),
+	                     &conn, NULL, "late failure", 1000),
+	    SB_OK);
+	assert_int_equal(conn.refresh_failures, 0);
+	creds = parse("{\"access_token\": \"a2\", \"refresh_token\": \"r2\"}");
+	assert_int_equal(sb_connection_refreshed(SB_CONNECTION_STORE(&f->ctx),
+	                     &conn, creds, NULL, 1000),
+	    SB_OK);
+	assert_string_equal(cred(&conn, "refresh_token"), "r2");
+	assert_int_equal(sb_connection_lease(SB_CONNECTION_STORE(&f->ctx),
+	                     conn.id, 1000, 30, &got),
+	    SB_OK);
+	assert_false(got);
+	cJSON_Delete(creds);
+
+	sb_db_deadline_set(f->ctx.db, passed);
+	creds = parse("{\"access_token\": \"a3\", \"refresh_token\": \"r3\"}");
+	assert_int_equal(sb_connection_refreshed(SB_CONNECTION_STORE(&f->ctx),
+	                     &conn, creds, NULL, 1001),
+	    SB_OK);
+	cJSON_Delete(creds);
+	assert_int_equal(sb_db_deadline(f->ctx.db), passed);
+	sb_db_deadline_set(f->ctx.db, SB_DEADLINE_NONE);
+	assert_string_equal(cred(&conn, "refresh_token"), "r3");
+	assert_int_equal(
+	    sb_connection_load(SB_CONNECTION_STORE(&f->ctx), conn.id, &conn),
+	    SB_OK);
+	assert_string_equal(cred(&conn, "refresh_token"), "r3");
 	sb_connection_clear(&conn);
 }
 
@@ -1040,6 +1198,12 @@ main(void)
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test_setup_teardown(
 		    test_describe, setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_unreadable_repaired, setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_lease_dead_holder, setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_refreshed_always_stored, setup, test_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests_name("connection", tests, NULL, NULL);

@@ -187,13 +187,28 @@ test_guard_store_failure(void **state)
 	struct sb_connection conn = { 0 };
 	struct sb_request req;
 
-	/* The right token, but the sealed credentials no longer open: that
-	 * is the server's fault (500), not the caller's. */
+	/* The right token, but the sealed credentials no longer open: the
+	 * token's digest still authenticates, and the connection comes back
+	 * marked unreadable, so that it can be read, repaired or deleted. */
 	snprintf(bearer, sizeof(bearer), "Bearer %s", f->token_a);
 	assert_int_equal(sqlite3_exec(sb_db_handle(f->ctx.db),
 	                     "UPDATE connections SET credentials = "
 	                     "x'0100000000' WHERE provider = 'sandbox'",
 	                     NULL, NULL, NULL),
+	    SQLITE_OK);
+	request_init(f, &req, bearer);
+	assert_true(sb_guard_connection(&f->ctx, &req, f->a.id, &conn));
+	assert_int_equal(req.status, 0);
+	assert_true(conn.unreadable);
+	assert_null(conn.credentials);
+	sb_connection_clear(&conn);
+	sb_request_clear(&req);
+
+	/* A row the store cannot use (its provider is gone): that is the
+	 * server's fault (500), not the caller's. */
+	assert_int_equal(
+	    sqlite3_exec(sb_db_handle(f->ctx.db),
+	        "UPDATE connections SET provider = 'gone'", NULL, NULL, NULL),
 	    SQLITE_OK);
 	request_init(f, &req, bearer);
 	assert_false(sb_guard_connection(&f->ctx, &req, f->a.id, &conn));

@@ -843,6 +843,62 @@ test_prune(void **state)
 	test_job_assert_state(f->ctx.db, dead, SB_JOB_DEAD);
 }
 
+/*
+ * A job leased by a holder that is a dead process of this host is due
+ * again at once, long before its lease runs out, for every way of leasing
+ * it; a holder alive, this process or of another host keeps it.
+ */
+static void
+test_dead_holder_taken_over(void **state)
+{
+	static const bool taken[TEST_OWNER__MAX] = {
+		[TEST_OWNER_DEAD] = true,
+	};
+	struct test_fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	char holder[SB_JOBS_OWNER_MAX];
+	struct sb_job job = { 0 }, batch[2];
+	size_t count = 0;
+	int64_t id;
+	bool any;
+
+	for (int k = 0; k < TEST_OWNER__MAX; k++) {
+		test_owner_name(
+		    (enum test_owner_kind)k, holder, sizeof(holder));
+		id = test_job_enqueue(db, "mail", "{}", 3, 100);
+		assert_int_equal(
+		    sb_jobs_lease_id(db, id, holder, 100, 600, &job), SB_OK);
+		sb_job_clear(&job);
+		assert_int_equal(sb_jobs_due(db, "mail", 101, &any), SB_OK);
+		if (any != taken[k])
+			fail_msg("holder %s: due %d", holder, any);
+		assert_int_equal(sb_jobs_lease_id(db, id, "B", 101, 60, &job),
+		    taken[k] ? SB_OK : SB_ERR_NOT_FOUND);
+		sb_job_clear(&job);
+		assert_int_equal(sb_jobs_lease_batch(db, "mail", "B", 101, 60,
+		                     ARRAY_LEN(batch), batch, &count),
+		    SB_ERR_NOT_FOUND);
+		/* Cleared for the next kind: the job is done. */
+		assert_int_equal(
+		    sb_jobs_lease(db, "mail", "C", 10000, 60, &job), SB_OK);
+		assert_int_equal(sb_jobs_complete(db, &job, 10000), SB_OK);
+		sb_job_clear(&job);
+	}
+	/* A batch lease takes a dead holder's jobs too. */
+	test_owner_name(TEST_OWNER_DEAD, holder, sizeof(holder));
+	id = test_job_enqueue(db, "mail", "{}", 3, 100);
+	assert_int_equal(
+	    sb_jobs_lease_id(db, id, holder, 100, 600, &job), SB_OK);
+	sb_job_clear(&job);
+	assert_int_equal(sb_jobs_lease_batch(db, "mail", "B", 101, 60,
+	                     ARRAY_LEN(batch), batch, &count),
+	    SB_OK);
+	assert_int_equal(count, 1);
+	assert_int_equal(batch[0].id, id);
+	assert_int_equal(batch[0].attempts, 2);
+	sb_job_clear(&batch[0]);
+}
+
 #define JOBS_TEST(fn) \
 	cmocka_unit_test_setup_teardown( \
 	    fn, test_fixture_setup, test_fixture_teardown)
@@ -872,6 +928,7 @@ main(void)
 		JOBS_TEST(test_one_index_plans),
 		JOBS_TEST(test_due),
 		JOBS_TEST(test_prune),
+		JOBS_TEST(test_dead_holder_taken_over),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_job_clear),
 	};

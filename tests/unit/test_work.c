@@ -238,7 +238,7 @@ test_failure_reschedules(void **state)
 	assert_string_equal(seen.queue, "bad");
 	assert_string_equal(seen.payload, "{\"to\":\"x\"}");
 	assert_int_equal(seen.attempts, 1);
-	assert_string_equal(seen.owner, sb_work_owner());
+	assert_string_equal(seen.owner, sb_owner_self());
 }
 
 /* The worker's retry hint wins over a shorter backoff; without a message
@@ -450,28 +450,6 @@ test_run_id_leased_elsewhere(void **state)
 	    sb_work_run_id(&f->ctx, queues, QUEUE_COUNT, id), SB_ERR_NOT_FOUND);
 	assert_int_equal(seen.ok_calls, 0);
 	test_job_assert_state(db, id, SB_JOB_LEASED);
-}
-
-static void
-test_owner(void **state)
-{
-	char host[256] = "", want[SB_JOBS_OWNER_MAX + 300];
-	const char *owner = sb_work_owner(), *colon;
-
-	(void)state;
-	assert_non_null(owner);
-	assert_ptr_equal(sb_work_owner(), owner);
-	colon = strrchr(owner, ':');
-	assert_non_null(colon);
-	assert_true(colon > owner);
-	snprintf(want, sizeof(want), ":%ld", (long)getpid());
-	assert_string_equal(colon, want);
-	/* The host part is the host name (work.c keeps up to 31 bytes). */
-	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
-	host[31] = '\0';
-	assert_int_equal((size_t)(colon - owner), strlen(host));
-	assert_memory_equal(owner, host, strlen(host));
-	assert_true(strlen(owner) < SB_JOBS_OWNER_MAX);
 }
 
 /* A batch round: one lease of up to batch_max, one call, outcomes split. */
@@ -698,7 +676,6 @@ main(void)
 		    test_run_if_due, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_remove_done, setup, test_fixture_teardown),
-		cmocka_unit_test(test_owner),
 	};
 
 	return cmocka_run_group_tests_name("work", tests, NULL, NULL);

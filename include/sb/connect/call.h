@@ -18,7 +18,15 @@
 #define SB_CALL_ERROR_MAX 256
 #define SB_CALL_EXPIRY_SKEW_S 30 /* refresh this long before expiry */
 #define SB_CALL_LEASE_S 30 /* lease beyond the HTTP limits */
-#define SB_CALL_WAIT_MS 10000 /* wait for another refresher */
+#define SB_CALL_WAIT_MS 10000 /* wait for another refresher, at most */
+#define SB_CALL_POLL_MS 50 /* between looks at another's refresh */
+#define SB_CALL_WAIT_SLACK_MS \
+	100 /* the wait ends this long before the \
+	       request's deadline */
+#define SB_CALL_BUSY_MESSAGE \
+	"another request is refreshing this connection's token and did not " \
+	"finish in time; try again"
+
 #define SB_CALL_HEADER_POOL 16384 /* bytes of outbound header text */
 
 struct sb_call {
@@ -35,10 +43,14 @@ struct sb_call {
 /*
  * Performs call for conn.  Returns SB_OK when the provider answered (resp
  * holds it, whatever its status); SB_ERR_INVALID for a refused path,
- * header or query (err says why, nothing was sent); SB_ERR_CONFLICT when
- * the connection needs re-authorisation; SB_ERR_UNAUTHORIZED when a needed
- * token refresh failed; SB_ERR_TIMEOUT, SB_ERR_UPSTREAM, SB_ERR_TOO_LARGE
- * from the HTTP client.  The caller clears resp with
+ * header or query (err says why, nothing was sent); SB_ERR_CRYPTO when
+ * the connection's credentials do not open (conn->unreadable, err
+ * SB_CONNECTION_UNREADABLE_MESSAGE; nothing was sent); SB_ERR_CONFLICT when the
+ * connection needs re-authorisation; SB_ERR_UNAUTHORIZED when a needed token
+ * refresh failed; SB_ERR_BUSY when another process's refresh did not end in
+ * time; SB_ERR_TIMEOUT, SB_ERR_UPSTREAM, SB_ERR_TOO_LARGE from the HTTP client.
+ * err says why whenever it is set; it may be empty only for SB_OK and for store
+ * errors.  The caller clears resp with
  * sb_http_response_clear() in every case.
  */
 enum sb_err sb_call_perform(struct sb_ctx *ctx, struct sb_connection *conn,
@@ -49,14 +61,17 @@ enum sb_err sb_call_perform(struct sb_ctx *ctx, struct sb_connection *conn,
  * Refreshes conn's token (OAuth2 refresh grant, or a client-credentials
  * grant) unless another process already replaced the access token seen as
  * stale (stale_token, may be NULL for "whatever is stored"): at most one
- * process asks the token endpoint at a time.  On SB_OK conn holds the new
- * credentials.  Failures are recorded on the connection and give
- * SB_ERR_UNAUTHORIZED (err says why, without secrets); SB_ERR_BUSY if
- * another refresher held the lease past SB_CALL_WAIT_MS; SB_ERR_BUSY or
- * SB_ERR_DB if the lease could not be written; SB_ERR_DB if the outcome
- * could not be recorded; SB_ERR_NOMEM; or sb_connection_load()'s
- * errors while waiting (conn then cleared).  The caller clears conn with
- * sb_connection_clear() in every case.
+ * process asks the token endpoint at a time, and a lease whose holder died
+ * is taken over at once.  The token endpoint's answer is stored
+ * (sb_connection_refreshed()) before anything else is done with it.  On
+ * SB_OK conn holds the new credentials.  Failures are recorded on the
+ * connection and give SB_ERR_UNAUTHORIZED (err says why, without
+ * secrets); SB_ERR_BUSY (err SB_CALL_BUSY_MESSAGE) if a live refresher
+ * held the lease past SB_CALL_WAIT_MS or past ctx->deadline, whichever
+ * comes first; SB_ERR_BUSY or SB_ERR_DB if the lease could not be
+ * written; SB_ERR_DB if the outcome could not be recorded; SB_ERR_NOMEM;
+ * or sb_connection_load()'s errors while waiting (conn then cleared).  The
+ * caller clears conn with sb_connection_clear() in every case.
  */
 enum sb_err sb_call_refresh(struct sb_ctx *ctx, struct sb_connection *conn,
     const char *stale_token, char *err, size_t errsize);

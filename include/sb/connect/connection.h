@@ -26,6 +26,14 @@
 #define SB_CONNECTION_ERROR_MAX 256
 #define SB_CONNECTION_METADATA_MAX 8192 /* bytes of metadata JSON */
 #define SB_CONNECTION_REAUTH_FAILURES 3 /* refresh failures before reauth */
+/* How long past the request's deadline refreshed credentials may take to
+ * be stored (sb_connection_refreshed()). */
+#define SB_CONNECTION_STORE_GRACE_MS 2000
+/* What a caller is told about a connection whose credentials do not open. */
+#define SB_CONNECTION_UNREADABLE_MESSAGE \
+	"the connection's credentials cannot be opened (the master key " \
+	"changed or the stored credentials were altered): PATCH new " \
+	"credentials or DELETE the connection"
 
 /*
  * What the connection store uses, and nothing else: its database, the
@@ -46,7 +54,11 @@ struct sb_connection_store {
 struct sb_connection {
 	char id[SB_CONNECTION_ID_MAX];
 	const struct sb_provider *provider;
-	cJSON *credentials; /* opened; wiped and freed by clear */
+	cJSON *credentials; /* opened; wiped and freed by clear; NULL if
+	                       unreadable */
+	bool unreadable; /* the sealed credentials did not open (key lost or
+	                    blob altered): only sb_connection_authenticate()
+	                    fills conn so */
 	cJSON *config;
 	cJSON *metadata;
 	int64_t access_expires_at; /* 0: unknown or never */
@@ -79,9 +91,13 @@ enum sb_err sb_connection_create(const struct sb_connection_store *store,
  * token's digest in constant time.  If id is not NULL the token must also
  * belong to that connection.  A malformed token, an unknown connection, a
  * wrong token and another connection's token all give SB_ERR_UNAUTHORIZED
- * after the same work.  On SB_OK conn is filled and the caller clears it
- * with sb_connection_clear(); otherwise conn is zeroed, or cleared, and
- * the result is SB_ERR_UNAUTHORIZED or one of sb_connection_load()'s.
+ * after the same work: the token is checked against its digest, which
+ * needs no credentials.  On SB_OK conn is filled and the caller clears it
+ * with sb_connection_clear(); credentials that do not open leave
+ * conn->credentials NULL and conn->unreadable set (logged), so that the
+ * connection can still be read, given new credentials or deleted.
+ * Otherwise conn is zeroed, or cleared, and the result is
+ * SB_ERR_UNAUTHORIZED, SB_ERR_CONFIG (an unknown provider) or SB_ERR_DB.
  */
 enum sb_err sb_connection_authenticate(const struct sb_connection_store *store,
     const char *token, const char *id, struct sb_connection *conn);
@@ -118,10 +134,12 @@ enum sb_err sb_connection_delete(
     const struct sb_connection_store *store, const char *id);
 
 /*
- * Takes the refresh lease of connection id for lease_s seconds: *got is
- * true iff no other live lease was held.  Single-flight refreshes rest on
- * this.  On an error (SB_ERR_BUSY or SB_ERR_DB from the write) *got is
- * false.
+ * Takes the refresh lease of connection id for lease_s seconds, naming
+ * this process (sb_owner_self()) its holder: *got is true iff no lease was
+ * held, or the one held has run out or its holder is a dead process of
+ * this host (sb_owner_dead()), which is taken over at once.  Single-flight
+ * refreshes rest on this.  On an error (SB_ERR_BUSY or SB_ERR_DB from the
+ * write) *got is false.
  */
 enum sb_err sb_connection_lease(const struct sb_connection_store *store,
     const char *id, int64_t now, int lease_s, bool *got);
@@ -136,12 +154,16 @@ enum sb_err sb_connection_release(
 
 /*
  * Records the outcome of a refresh attempt and releases the lease: on
- * success stores credentials (sealed) and their expiry; on failure counts
- * it and marks the connection as needing re-authorisation after
- * SB_CONNECTION_REAUTH_FAILURES in a row.  credentials NULL means failure
- * (error, or "refresh failed" if NULL, is stored and must hold no secret).
- * On SB_OK conn is reloaded from the database; otherwise the result is a
- * sealing or store error, or sb_connection_load()'s (conn then cleared).
+ * success stores credentials (sealed) and their expiry whoever holds the
+ * lease by now (the provider may have rotated the refresh token: these are
+ * the only ones that work), with up to SB_CONNECTION_STORE_GRACE_MS past
+ * the database's deadline to do it; on failure, if this process still
+ * holds the lease, counts it and marks the connection as needing
+ * re-authorisation after SB_CONNECTION_REAUTH_FAILURES in a row.  credentials
+ * NULL means failure (error, or "refresh failed" if NULL, is stored and must
+ * hold no secret). On SB_OK conn is reloaded from the database; otherwise the
+ * result is a sealing or store error, or sb_connection_load()'s (conn then
+ * cleared).
  */
 enum sb_err sb_connection_refreshed(const struct sb_connection_store *store,
     struct sb_connection *conn, const cJSON *credentials, const char *error,
@@ -160,8 +182,9 @@ enum sb_err sb_connection_due(const struct sb_connection_store *store,
     char (*ids)[SB_CONNECTION_ID_MAX], size_t max, size_t *count);
 
 /*
- * The public view of conn (no credentials).  The caller frees it with
- * cJSON_Delete(); NULL when out of memory.
+ * The public view of conn (no credentials; "credentials_readable" false,
+ * and "needs_reauthorization" true, when they do not open).  The caller frees
+ * it with cJSON_Delete(); NULL when out of memory.
  */
 cJSON *sb_connection_describe(const struct sb_connection *conn);
 

@@ -42,6 +42,20 @@ enum sb_err sb_outbox_add(struct sb_db *db, const char *name, cJSON *payload,
 enum sb_err sb_outbox_release(struct sb_db *db, int64_t now, int64_t *count);
 
 /*
+ * Resumes delivery after an outage of the aggregation service (`sbctl
+ * deliver`, every minute from cron): if some events wait in backoff at
+ * now, asks the service's GET /health once, and if it answers 200 makes
+ * every pending event due now (sb_outbox_release()), so that delivery
+ * resumes within a minute of the service's return instead of after the
+ * backoff (up to SB_JOBS_BACKOFF_CAP_S).  *released (if not NULL) gets how
+ * many were made due.  A service that still fails is logged and is no
+ * error; SB_ERR_DB or SB_ERR_BUSY if the outbox could not be read or
+ * written.
+ */
+enum sb_err sb_outbox_resume(
+    struct sb_ctx *ctx, int64_t now, int64_t *released);
+
+/*
  * The "events" queue's worker (an sb_work_fn): POSTs the job's payload to
  * http://<listen_address>:<events_port>/events with the events token
  * through ctx->http.  SB_OK on 201 or 200; otherwise the status or

@@ -105,7 +105,4 @@ enum sb_err sb_work_run_if_due(struct sb_ctx *ctx,
     const struct sb_work_queue *queues, size_t queue_count, const char *queue,
     int *done, int *failed);
 
-/* A name for this worker process, "<host>:<pid>", for lease owners. */
-const char *sb_work_owner(void);
-
 #endif

@@ -20,12 +20,16 @@
 #define SB_DB_STMT_MAX 128 /* cached statements per handle */
 #define SB_DB_BEGIN_ATTEMPTS 50 /* BEGIN IMMEDIATE tries on SQLITE_BUSY */
 #define SB_DB_MIGRATION_MAX 256 /* migration files per directory */
+/* The SQL function every handle has: 1 iff its text argument names a dead
+ * lease holder of this host (sb_owner_dead(), sb/core/owner.h). */
+#define SB_DB_OWNER_DEAD_FN "sb_owner_dead"
 
 struct sb_db;
 
 /*
  * Opens (creating if needed) the database at path with WAL journal,
- * synchronous=NORMAL, foreign_keys=ON and the given busy timeout.  On SB_OK
+ * synchronous=NORMAL, foreign_keys=ON, the given busy timeout and the SQL
+ * function SB_DB_OWNER_DEAD_FN.  On SB_OK
  * *out is set and the caller frees it with sb_db_close(); otherwise *out is
  * NULL.
  */
@@ -66,6 +70,9 @@ enum sb_err sb_db_commit(struct sb_db *db);
  * back instead.  NULL db is a no-op.
  */
 void sb_db_deadline_set(struct sb_db *db, int64_t deadline);
+
+/* The deadline db keeps to; SB_DEADLINE_NONE for none or a NULL db. */
+int64_t sb_db_deadline(const struct sb_db *db);
 
 /* The library's error for a SQLite result code (busy, nomem, other). */
 enum sb_err sb_db_rc(int sqlite_rc);

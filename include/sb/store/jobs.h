@@ -2,8 +2,10 @@
  * Jobs and the outbox: durable work written in the caller's transaction,
  * attempted right after the response, and picked up by `sbctl tick` from
  * cron otherwise.  A job is leased before it runs: the lease names an owner
- * and an expiry, so a crashed worker's job becomes runnable again when its
- * lease runs out, and no two workers run one job at once.  A failed attempt
+ * ("<host>:<pid>", sb/core/owner.h) and an expiry, so a crashed worker's
+ * job becomes runnable again at once if the worker was on this host (its
+ * pid is gone) and when its lease runs out otherwise, and no two workers
+ * run one job at once.  A failed attempt
  * is rescheduled with exponential backoff; after max_attempts it is dead and
  * stays in the table for an operator.
  *
@@ -18,9 +20,10 @@
 
 #include "sb/store/db.h"
 #include "sb/core/err.h"
+#include "sb/core/owner.h"
 
 #define SB_JOBS_QUEUE_MAX 32
-#define SB_JOBS_OWNER_MAX 64
+#define SB_JOBS_OWNER_MAX SB_OWNER_MAX
 #define SB_JOBS_BACKOFF_BASE_S 30
 #define SB_JOBS_BACKOFF_CAP_S 3600
 #define SB_JOBS_BATCH_MAX 1000 /* jobs one sb_jobs_lease_batch() leases */
@@ -54,7 +57,8 @@ enum sb_err sb_jobs_enqueue(struct sb_db *db, const char *queue,
 /*
  * Leases the oldest due job of queue (NULL: any queue) for lease_s seconds
  * to owner, in its own transaction.  A pending job is due when run_at <= now;
- * a leased job whose lease_until < now is due again.  On SB_OK job is
+ * a leased job is due again when its lease_until < now or its owner is a
+ * dead process of this host (sb_owner_dead()).  On SB_OK job is
  * filled and the caller clears it with sb_job_clear(); SB_ERR_NOT_FOUND when
  * nothing is due.
  */

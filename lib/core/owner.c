@@ -1,0 +1,71 @@
+/*
+ * Lease owners and their liveness (see include/sb/core/owner.h).  The name
+ * is made once per process; a forked child that leases gets its own,
+ * since the pid it holds is checked against getpid().
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "sb/core/owner.h"
+
+/* The host part of owner names: gethostname(), cut to fit. */
+static void
+owner_host(char host[SB_OWNER_HOST_MAX])
+{
+	if (gethostname(host, SB_OWNER_HOST_MAX - 1) != 0)
+		snprintf(host, SB_OWNER_HOST_MAX, "host");
+	host[SB_OWNER_HOST_MAX - 1] = '\0';
+}
+
+const char *
+sb_owner_self(void)
+{
+	static char owner[SB_OWNER_MAX];
+	static pid_t made_for;
+	char host[SB_OWNER_HOST_MAX];
+
+	if (owner[0] == '\0' || made_for != getpid()) {
+		owner_host(host);
+		made_for = getpid();
+		snprintf(owner, sizeof(owner), "%s:%ld", host, (long)made_for);
+	}
+	return owner;
+}
+
+/* The pid of "<this host>:<pid>", or 0 for another host or no such shape. */
+static pid_t
+owner_local_pid(const char *owner)
+{
+	const char *colon = owner != NULL ? strrchr(owner, ':') : NULL;
+	char host[SB_OWNER_HOST_MAX], *end;
+	long pid;
+
+	if (colon == NULL)
+		return 0;
+	owner_host(host);
+	if ((size_t)(colon - owner) != strlen(host) ||
+	    strncmp(owner, host, (size_t)(colon - owner)) != 0)
+		return 0;
+	errno = 0;
+	pid = strtol(colon + 1, &end, 10);
+	if (errno != 0 || end == colon + 1 || *end != '\0' || pid <= 0 ||
+	    pid > INT_MAX)
+		return 0;
+	return (pid_t)pid;
+}
+
+bool
+sb_owner_dead(const char *owner)
+{
+	pid_t pid = owner_local_pid(owner);
+
+	if (pid == 0 || pid == getpid())
+		return false;
+	return kill(pid, 0) == -1 && errno == ESRCH;
+}
