@@ -251,6 +251,19 @@ test_parse_json(void **state)
 		{ "{\"a\":1}", 2, SB_OK, -1 },
 		{ "{\"a\":{\"b\":1}}", 2, SB_ERR_TOO_LARGE, -1 },
 		{ "{\"a\":{\"b\":1}}", 3, SB_OK, -1 },
+		/* \u0000 and bytes that are not UTF-8, at their own offset */
+		{ "{\"a\":\"x\\u0000\"}", 32, SB_ERR_INVALID, 7 },
+		{ "{\"a\":\"x\\\\u0000\"}", 32, SB_OK, -1 },
+		{ "{\"a\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"}", 32,
+		    SB_OK, -1 },
+		{ "{\"a\":\"caf\xe9\"}", 32, SB_ERR_INVALID, 9 },
+		{ "{\"a\xff\":1}", 32, SB_ERR_INVALID, 3 },
+		{ "{\"a\":\"\xc0\xaf\"}", 32, SB_ERR_INVALID, 6 },
+		{ "{\"a\":\"\xed\xa0\x80\"}", 32, SB_ERR_INVALID, 6 },
+		{ "{\"a\":\"\xf4\x90\x80\x80\"}", 32, SB_ERR_INVALID, 6 },
+		{ "{\"a\":\"\xe2\x82\"}", 32, SB_ERR_INVALID, 6 },
+		{ "{\"a\":\"\\\xff\"}", 32, SB_ERR_INVALID, 7 },
+		{ "{\"a\":\"[[[\"}", 2, SB_OK, -1 },
 	};
 	cJSON *j;
 	size_t offset;
@@ -332,8 +345,9 @@ test_parse_json_depth_cap(void **state)
 		    SB_ERR_TOO_LARGE },
 		{ 200, "", 256, SB_OK },
 		{ 300, "", 256, SB_ERR_TOO_LARGE },
-		/* Deeper than cJSON's own nesting limit: malformed to it. */
-		{ 5000, "", 256, SB_ERR_INVALID },
+		/* Deeper than cJSON's own nesting limit: too deep all the same. */
+		{ 5000, "", 256, SB_ERR_TOO_LARGE },
+		{ 10000, "", SB_REQUEST_JSON_DEPTH_MAX, SB_ERR_TOO_LARGE },
 	};
 	cJSON *j;
 	char *s;

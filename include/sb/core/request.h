@@ -99,10 +99,12 @@ enum sb_err sb_request_decode(struct sb_arena *arena, const char *s, size_t len,
     bool plus_is_space, char **out);
 
 /*
- * Parses len bytes of JSON.  Rejects text nested deeper than depth_max or
- * with more than SB_REQUEST_JSON_ITEMS_MAX values (SB_ERR_TOO_LARGE) and
- * malformed text or text holding the escape \u0000 (SB_ERR_INVALID, with
- * the byte offset in *error_offset if not NULL).  On SB_OK *out is set and
+ * Parses len bytes of JSON.  Rejects text nested deeper than depth_max (at
+ * any depth, even past cJSON's own limit) or with more than
+ * SB_REQUEST_JSON_ITEMS_MAX values (SB_ERR_TOO_LARGE), and malformed text,
+ * bytes that are not UTF-8 or the escape \u0000 (SB_ERR_INVALID, with the
+ * offending byte's offset in *error_offset if not NULL).  This is the one
+ * place JSON bodies are checked for UTF-8.  On SB_OK *out is set and
  * the caller frees it with cJSON_Delete(); otherwise *out is NULL.
  */
 enum sb_err sb_request_parse_json(const char *text, size_t len, int depth_max,
