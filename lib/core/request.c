@@ -186,7 +186,8 @@ json_scan(const char *text, size_t len, int depth_max, size_t *offset)
 			return SB_ERR_INVALID;
 		}
 		if (in_string && s[i] == '\\' && i + 1 < len) {
-			if (len - i >= 6 && memcmp(s + i + 1, "u0000", 5) == 0) {
+			if (len - i >= 6 &&
+			    memcmp(s + i + 1, "u0000", 5) == 0) {
 				*offset = i;
 				return SB_ERR_INVALID;
 			}
@@ -243,6 +244,133 @@ sb_request_parse_json(const char *text, size_t len, int depth_max, cJSON **out,
 	}
 	*out = j;
 	return SB_OK;
+}
+
+/* The offset of the first byte at or after i that is not JSON white space. */
+static size_t
+json_space(const char *text, size_t len, size_t i)
+{
+	while (i < len &&
+	    (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' ||
+	        text[i] == '\n'))
+		i++;
+	return i;
+}
+
+/* Moves *i past the string whose opening quote is at *i; false if open. */
+static bool
+json_skip_string(const char *text, size_t len, size_t *i)
+{
+	for (size_t j = *i + 1; j < len; j++) {
+		if (text[j] == '\\')
+			j++;
+		else if (text[j] == '"') {
+			*i = j + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Moves *i past the value that starts at *i (no white space before it);
+ * false if the text ends first.  Containers are skipped by counting
+ * brackets outside strings, so any depth takes no stack.
+ */
+static bool
+json_skip_value(const char *text, size_t len, size_t *i)
+{
+	size_t depth = 0, j = *i;
+
+	do {
+		if (j >= len)
+			return false;
+		if (text[j] == '"') {
+			if (!json_skip_string(text, len, &j))
+				return false;
+			continue;
+		}
+		if (text[j] == '{' || text[j] == '[')
+			depth++;
+		else if (text[j] == '}' || text[j] == ']')
+			depth--;
+		else if (depth == 0)
+			while (j + 1 < len &&
+			    strchr(",]}: \t\r\n", text[j + 1]) == NULL)
+				j++;
+		j++;
+	} while (depth > 0);
+	*i = j;
+	return true;
+}
+
+/* True if the string token of len bytes at text decodes to key. */
+static bool
+json_key_is(const char *text, size_t len, const char *key)
+{
+	cJSON *k;
+	bool same;
+
+	if (memchr(text, '\\', len) == NULL)
+		return len == strlen(key) + 2 &&
+		    memcmp(text + 1, key, len - 2) == 0;
+	k = cJSON_ParseWithLength(text, len);
+	same = cJSON_IsString(k) && strcmp(k->valuestring, key) == 0;
+	cJSON_Delete(k);
+	return same;
+}
+
+/*
+ * Finds the index-th element of an array (member == NULL) or the first
+ * member named member of an object, in the value that starts at text.
+ */
+static bool
+json_find(const char *text, size_t len, const char *member, size_t index,
+    struct sb_span *out)
+{
+	size_t i = json_space(text, len, 0), key, n = 0;
+	bool found;
+
+	if (i >= len || text[i] != (member != NULL ? '{' : '['))
+		return false;
+	for (i = json_space(text, len, i + 1);
+	     i < len && text[i] != ']' && text[i] != '}';
+	     i = json_space(text, len, i + 1)) {
+		found = member == NULL && n++ == index;
+		if (member != NULL) {
+			key = i;
+			if (text[i] != '"' || !json_skip_string(text, len, &i))
+				return false;
+			found = json_key_is(text + key, i - key, member);
+			if ((i = json_space(text, len, i)) >= len ||
+			    text[i] != ':')
+				return false;
+			i = json_space(text, len, i + 1);
+		}
+		out->text = text + i;
+		if (!json_skip_value(text, len, &i))
+			return false;
+		out->len = (size_t)(text + i - out->text);
+		if (found)
+			return true;
+		if ((i = json_space(text, len, i)) >= len || text[i] != ',')
+			return false;
+	}
+	return false;
+}
+
+bool
+sb_request_json_member(
+    struct sb_span value, const char *member, struct sb_span *out)
+{
+	return member != NULL &&
+	    json_find(value.text, value.len, member, 0, out);
+}
+
+bool
+sb_request_json_element(struct sb_span value, size_t index, struct sb_span *out)
+{
+	return json_find(value.text, value.len, NULL, index, out);
 }
 
 const char *

@@ -289,6 +289,56 @@ test_parse_json(void **state)
 	}
 }
 
+/* Members and elements as received, byte for byte. */
+static void
+test_json_span(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *member; /* NULL: element index */
+		size_t index;
+		const char *want; /* NULL: not found */
+	} cases[] = {
+		{ "{\"a\": 9007199254740993, \"b\": 2}", "a", 0,
+		    "9007199254740993" },
+		{ "{\"a\":1,\"payload\" : { \"x\": [1, \"]}\"] } }", "payload",
+		    0, "{ \"x\": [1, \"]}\"] }" },
+		{ "{\"a\":\"p\\\"\",\"b\":true}", "b", 0, "true" },
+		{ "{\"p\\u0061yload\":{}}", "payload", 0, "{}" },
+		{ "{\"a\":1,\"a\":2}", "a", 0, "1" },
+		{ "{\"a\":1}", "b", 0, NULL },
+		{ "{}", "a", 0, NULL },
+		{ "[1,2]", "a", 0, NULL },
+		{ " [ {\"a\":1} , 1.5e3 ,null] ", NULL, 1, "1.5e3" },
+		{ "[{\"a\":[]},2]", NULL, 0, "{\"a\":[]}" },
+		{ "[1,2]", NULL, 2, NULL },
+		{ "[]", NULL, 0, NULL },
+		{ "{\"a\":1}", NULL, 0, NULL },
+		{ "[1,", NULL, 1, NULL },
+		{ "{\"a\"", "a", 0, NULL },
+		{ "", "a", 0, NULL },
+	};
+	struct sb_span out;
+	bool found;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sb_span in = { cases[i].text, strlen(cases[i].text) };
+
+		found = cases[i].member != NULL
+		    ? sb_request_json_member(in, cases[i].member, &out)
+		    : sb_request_json_element(in, cases[i].index, &out);
+		if (found != (cases[i].want != NULL))
+			fail_msg(
+			    "case %zu (%s): found %d", i, cases[i].text, found);
+		if (found &&
+		    (out.len != strlen(cases[i].want) ||
+		        memcmp(out.text, cases[i].want, out.len) != 0))
+			fail_msg(
+			    "case %zu: got '%.*s'", i, (int)out.len, out.text);
+	}
+}
+
 /* Only len bytes are parsed; an error offset is optional. */
 static void
 test_parse_json_length(void **state)
@@ -345,7 +395,8 @@ test_parse_json_depth_cap(void **state)
 		    SB_ERR_TOO_LARGE },
 		{ 200, "", 256, SB_OK },
 		{ 300, "", 256, SB_ERR_TOO_LARGE },
-		/* Deeper than cJSON's own nesting limit: too deep all the same. */
+		/* Deeper than cJSON's own nesting limit: too deep all the same.
+		 */
 		{ 5000, "", 256, SB_ERR_TOO_LARGE },
 		{ 10000, "", SB_REQUEST_JSON_DEPTH_MAX, SB_ERR_TOO_LARGE },
 	};
@@ -734,6 +785,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_decode, setup, teardown),
 		cmocka_unit_test(test_parse_json),
 		cmocka_unit_test(test_parse_json_length),
+		cmocka_unit_test(test_json_span),
 		cmocka_unit_test(test_parse_json_depth_cap),
 		cmocka_unit_test(test_parse_json_items_cap),
 		cmocka_unit_test(test_parse_int),

@@ -110,6 +110,30 @@ enum sb_err sb_request_decode(struct sb_arena *arena, const char *s, size_t len,
 enum sb_err sb_request_parse_json(const char *text, size_t len, int depth_max,
     cJSON **out, size_t *error_offset);
 
+/* Bytes of text, not NUL-terminated: a value as it was received. */
+struct sb_span {
+	const char *text;
+	size_t len;
+};
+
+/*
+ * The text of value's member named member (the first of that name, as
+ * cJSON finds it) exactly as received, white space inside it included,
+ * for what must be kept byte for byte (an integer past 2^53 that cJSON
+ * would round).  value is the text of an object that
+ * sb_request_parse_json() accepted.  True with *out set (it points into
+ * value) if the member is there; false otherwise.
+ */
+bool sb_request_json_member(
+    struct sb_span value, const char *member, struct sb_span *out);
+
+/*
+ * As sb_request_json_member() for the index-th element (from 0) of the
+ * array whose text is value.
+ */
+bool sb_request_json_element(
+    struct sb_span value, size_t index, struct sb_span *out);
+
 /* The value of hex digit c (either case), or -1 if c is none. */
 int sb_request_hex_digit(int c);
 
