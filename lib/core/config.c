@@ -54,6 +54,7 @@ static const struct config_key keys[] = {
 	NUM(sandbox_port, "8081", 1, 65535),
 	STR(projects_token, ""),
 	STR(events_token, ""),
+	STR(sandbox_token, ""),
 	STR(master_key, ""),
 	STR(allowed_hosts, ""),
 	STR(migrations_dir, "db/migrations"),
@@ -284,6 +285,8 @@ sb_config_load(
 	    sizeof(cfg->projects_token));
 	config_token_file(
 	    cfg, "events.token", cfg->events_token, sizeof(cfg->events_token));
+	config_token_file(cfg, "sandbox.token", cfg->sandbox_token,
+	    sizeof(cfg->sandbox_token));
 	return config_timeouts_check(cfg, err, errsize);
 }
 

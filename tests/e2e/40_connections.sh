@@ -288,12 +288,12 @@ cx_call "$A_ID" "$A_TOK" '{"path":"/no/such/thing"}'
 check "call: the provider's 404 comes back" is "$STATUS" 404
 direct=$(curl -s -H "$(cx_auth "$A_AT")" "$SBX/api/no/such/thing")
 check "call: the provider's 404 body as it came" is "$BODY" "$direct"
-curl -s -o /dev/null -X POST "$SBX/_sandbox/faults" -H "$CX_JSON" \
+curl -s -o /dev/null -X POST "$SBX/_sandbox/faults" -H "$SBX_AUTH" -H "$CX_JSON" \
     -d '{"path":"/api/me","kind":"status","count":1,"arg":500}'
 cx_call "$A_ID" "$A_TOK" '{"path":"/me"}'
 check "call: the provider's 500 comes back" is "$STATUS" 500
 check "call: with the provider's body" jq_is .error.code injected
-curl -s -o /dev/null -X POST "$SBX/_sandbox/faults" -H "$CX_JSON" \
+curl -s -o /dev/null -X POST "$SBX/_sandbox/faults" -H "$SBX_AUTH" -H "$CX_JSON" \
     -d '{"path":"/api/me","kind":"malformed"}'
 cx_call "$A_ID" "$A_TOK" '{"path":"/me"}'
 check "call: a non-JSON answer comes back as is" is "$STATUS $BODY" '200 {"broken": [1, 2'

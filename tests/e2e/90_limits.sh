@@ -17,7 +17,7 @@ if side_start SB_RATE_LIMIT=1 SB_RATE_BURST=1 SB_FASTCGI_TIMEOUT_S=1 \
 	check "429 is JSON with a code" jq_is .error.code rate_limited
 
 	# A responder slower than fastcgi_timeout_s: nginx answers 504.
-	curl -s -X POST "$SIDE_SBX/_sandbox/faults" \
+	curl -s -X POST "$SIDE_SBX/_sandbox/faults" -H "$SIDE_SBX_AUTH" \
 	    -H 'Content-Type: application/json' \
 	    -d '{"path": "/api/me", "kind": "slow", "arg": 2500}' >/dev/null
 	http GET "$SIDE_SBX/api/me"

@@ -47,11 +47,14 @@ GW=http://127.0.0.1:${SB_GATEWAY_PORT:-8080}
 PJ=http://127.0.0.1:${SB_PROJECTS_PORT:-3000}
 EV=http://127.0.0.1:${SB_EVENTS_PORT:-3001}
 SBX=http://127.0.0.1:${SB_SANDBOX_PORT:-8081}
+# The sandbox's control paths (/_sandbox/...) need its control token.
+SBX_AUTH="Authorization: Bearer $(cat "$SB_VAR_DIR/secrets/sandbox.token" 2>/dev/null)"
 
 # side_start VAR=VALUE...: a second, private stack on free ports with the
 # given settings and one process per responder, for tests that must not
 # slow or break the shared one.  Sets SIDE_VAR (its var dir), SIDE_GW,
-# SIDE_PJ, SIDE_EV and SIDE_SBX (its base URLs).  Non-zero, with the start
+# SIDE_PJ, SIDE_EV and SIDE_SBX (its base URLs) and SIDE_SBX_AUTH (the
+# header with its sandbox's control token).  Non-zero, with the start
 # log printed as TAP comments, if it did not start.
 side_start() {
 	local gw pj ev sbx
@@ -67,6 +70,7 @@ side_start() {
 		sed 's/^/# /' "$SIDE_VAR/start.log" | tail -n 20
 		return 1
 	fi
+	SIDE_SBX_AUTH="Authorization: Bearer $(cat "$SIDE_VAR/secrets/sandbox.token")"
 }
 
 # side_stop NAME: stops the side stack, checks that nothing of it is left

@@ -24,6 +24,7 @@ struct sb_config {
 	long sandbox_port;
 	char projects_token[128];
 	char events_token[128];
+	char sandbox_token[128];
 	char master_key[128];
 	char allowed_hosts[SB_CONFIG_STR_MAX];
 	char migrations_dir[SB_CONFIG_STR_MAX];
