@@ -120,6 +120,18 @@ bad "jsonplaceholder base_url of another host" \
 bad "jsonplaceholder file: base_url" \
     '{"provider":"jsonplaceholder","credentials":{},"config":{"base_url":"file:///etc/passwd"}}' \
     '.error.message | test("host|base")'
+# A base URL is scheme, host, port and a clean path prefix, nothing else:
+# on the sandbox's allowed host, none of these may reach /_sandbox/.
+for u in "/jsonplaceholder/..%2F_sandbox|percent" "/jsonplaceholder/../_sandbox|'..'" \
+    "/jsonplaceholder/./x|'..'" "/jsonplaceholder?x=|query" "/jsonplaceholder#x|fragment" \
+    "//jsonplaceholder|empty path segment" "/jsonplaceholder/|trailing"; do
+	bad "jsonplaceholder base_url ${u%%|*}" \
+	    "{\"provider\":\"jsonplaceholder\",\"credentials\":{},\"config\":{\"base_url\":\"http://127.0.0.1:$SB_SANDBOX_PORT${u%%|*}\"}}" \
+	    ".error.message | test(\"base_url\") and test(\"${u#*|}\")"
+done
+bad "jsonplaceholder base_url with user info on the allowed host" \
+    "{\"provider\":\"jsonplaceholder\",\"credentials\":{},\"config\":{\"base_url\":\"http://u:p@127.0.0.1:$SB_SANDBOX_PORT/jsonplaceholder\"}}" \
+    '.error.message | test("user information")'
 bad "config the provider does not use" \
     "$(jq -nc --arg at "$AT" --arg rt "$RT" '{provider: "sandbox",
       credentials: {access_token: $at, refresh_token: $rt},
