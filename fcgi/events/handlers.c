@@ -305,19 +305,18 @@ events_list(struct sb_ctx *ctx, struct sb_request *req)
 	rc = sb_events_list(ctx->db, &filter, page, per_page, &events, &total);
 	if (rc != SB_OK) {
 		sb_response_store_failed(
-		    req, rc, "the event could not be stored");
+		    req, rc, "the events could not be read");
 		return;
 	}
 	query = list_link_query(req, &filter, per_page);
 	snprintf(count, sizeof(count), "%lld", (long long)total);
 	if (query == NULL ||
-	    sb_hosting_link(link, sizeof(link), req->scheme, req->host,
-	        "/events", query, page,
+	    sb_hosting_link(link, sizeof(link), "/events", query, page,
 	        sb_hosting_page_last(total, per_page)) != SB_OK ||
 	    sb_response_header(req, "Link", link) != SB_OK ||
 	    sb_response_header(req, "X-Total-Count", count) != SB_OK)
-		sb_response_error(req, 400, "invalid_request",
-		    "the request's host or filters cannot be used in links");
+		sb_response_error(
+		    req, 500, "internal", "the Link header could not be built");
 	else
 		sb_response_json(req, 200, events);
 	cJSON_Delete(events);

@@ -57,6 +57,7 @@ static const struct config_key keys[] = {
 	STR(sandbox_token, ""),
 	STR(master_key, ""),
 	STR(allowed_hosts, ""),
+	STR(server_names, ""),
 	STR(migrations_dir, "db/migrations"),
 	STR(sandbox_migrations_dir, "db/sandbox"),
 	STR(seed_dir, "db/seed"),

@@ -43,8 +43,6 @@ struct sb_request {
 	const char *request_id; /* nginx $request_id, "-" if none */
 	const char *content_type;
 	const char *authorization;
-	const char *scheme; /* http or https, for links */
-	const char *host; /* Host header, for links */
 	char *body; /* NUL-terminated; body_len excludes the NUL */
 	size_t body_len;
 	struct sb_kv params[SB_REQUEST_PARAMS_MAX];
