@@ -308,7 +308,8 @@ check "call: with the provider's body" jq_is .error.code injected
 curl -s -o /dev/null -X POST "$SBX/_sandbox/faults" -H "$SBX_AUTH" -H "$CX_JSON" \
     -d '{"path":"/api/me","kind":"malformed"}'
 cx_call "$A_ID" "$A_TOK" '{"path":"/me"}'
-check "call: a non-JSON answer comes back as is" is "$STATUS $BODY" '200 {"broken": [1, 2'
+check "call: a body declared JSON that does not parse: 502 upstream_malformed" \
+    is "$STATUS $(jq -r .error.code <<<"$BODY")" "502 upstream_malformed"
 hits=$(cx_total)
 cx_call "$A_ID" "$A_TOK" '{"method":"TRACE","path":"/me"}'
 check "call: unknown method: 400" is "$STATUS" 400
