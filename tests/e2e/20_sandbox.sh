@@ -177,6 +177,7 @@ http GET "$SBX/_sandbox/stats" -H "$SBX_AUTH"
 check "stats reset: zero" jq_is '.total == 0 and (.paths | length) == 0' true
 
 # -- the control paths need the sandbox's control token (issue 8 §7) --
+http GET "$SBX/api/me"
 for hdr in "X-No-Token: 1" "Authorization: Bearer wrong-token" "Authorization: Bearer $new_at" \
     "Authorization: Bearer ${SB_PROJECTS_TOKEN:-x}"; do
 	http POST "$SBX/_sandbox/faults" -H "$hdr" -H 'Content-Type: application/json' \

@@ -122,7 +122,7 @@ bad "jsonplaceholder file: base_url" \
     '.error.message | test("host|base")'
 # A base URL is scheme, host, port and a clean path prefix, nothing else:
 # on the sandbox's allowed host, none of these may reach /_sandbox/.
-for u in "/jsonplaceholder/..%2F_sandbox|percent" "/jsonplaceholder/../_sandbox|'..'" \
+for u in "/jsonplaceholder/%2e%2e/_sandbox|percent" "/jsonplaceholder/../_sandbox|'..'" \
     "/jsonplaceholder/./x|'..'" "/jsonplaceholder?x=|query" "/jsonplaceholder#x|fragment" \
     "//jsonplaceholder|empty path segment" "/jsonplaceholder/|trailing"; do
 	bad "jsonplaceholder base_url ${u%%|*}" \
