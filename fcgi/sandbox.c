@@ -5,9 +5,9 @@
  *
  * Every request but /health passes one gate before its handler: the gate
  * lets the control paths (/_sandbox/...) through only with the sandbox's
- * control token, counts it for /_sandbox/stats and takes the failure switch set for its
- * path (neither for the paths under /_sandbox/), then dispatches through
- * sandbox_routes.  The library matches the app's table first, so that
+ * control token, counts it for /_sandbox/stats and takes the failure switch set
+ * for its path (neither for the paths under /_sandbox/), then dispatches
+ * through sandbox_routes.  The library matches the app's table first, so that
  * table is a catch-all (a last "*" segment: any depth) for every method,
  * leading to the gate; 404 and 405 come from sandbox_routes.
  */

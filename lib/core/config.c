@@ -216,7 +216,8 @@ config_token_file(
  * timeout less the margin) must hold at least CONFIG_BUDGET_MIN_MS, one
  * whole outbound attempt and one whole wait for the database; a backoff
  * base no larger than its cap.  (A connect timeout longer than the attempt
- * is harmless: curl keeps to the shorter.)  SB_ERR_CONFIG with the keys named otherwise.
+ * is harmless: curl keeps to the shorter.)  SB_ERR_CONFIG with the keys named
+ * otherwise.
  */
 static enum sb_err
 config_timeouts_check(const struct sb_config *cfg, char *err, size_t errsize)
