@@ -165,7 +165,9 @@ utf8_sequence(const unsigned char *s, size_t len)
 
 /*
  * One pass over JSON text before cJSON sees it, for what cJSON lets
- * through or reports badly: bytes that are not UTF-8 and the escape
+ * through or reports badly: bytes that are not UTF-8, a NUL byte, control
+ * bytes between tokens (cJSON skips every byte below 0x21 as white space;
+ * JSON allows space, tab, CR and LF only) and the escape
  * \u0000 (cJSON would turn it into a NUL that silently ends the C string,
  * "/echo\u0000x" read as "/echo") are SB_ERR_INVALID with their offset in
  * *offset; nesting deeper than depth_max is SB_ERR_TOO_LARGE (counted here
@@ -181,7 +183,9 @@ json_scan(const char *text, size_t len, int depth_max, size_t *offset)
 	size_t i = 0, n;
 
 	while (i < len) {
-		if ((n = utf8_sequence(s + i, len - i)) == 0) {
+		if ((n = utf8_sequence(s + i, len - i)) == 0 || s[i] == '\0' ||
+		    (!in_string && s[i] < 0x20 && s[i] != ' ' && s[i] != '\t' &&
+		        s[i] != '\r' && s[i] != '\n')) {
 			*offset = i;
 			return SB_ERR_INVALID;
 		}

@@ -264,6 +264,10 @@ test_parse_json(void **state)
 		{ "{\"a\":\"\xe2\x82\"}", 32, SB_ERR_INVALID, 6 },
 		{ "{\"a\":\"\\\xff\"}", 32, SB_ERR_INVALID, 7 },
 		{ "{\"a\":\"[[[\"}", 2, SB_OK, -1 },
+		/* control bytes between tokens are no white space */
+		{ "{\"a\":\x01\"b\"}", 32, SB_ERR_INVALID, 5 },
+		{ "{\"a\":\x0b1}", 32, SB_ERR_INVALID, 5 },
+		{ "{\"a\":\t\r\n 1}", 32, SB_OK, -1 },
 	};
 	cJSON *j;
 	size_t offset;
@@ -345,6 +349,7 @@ test_parse_json_length(void **state)
 {
 	const char *text = "{\"a\":1}garbage";
 	cJSON *j = NULL;
+	size_t offset = 0;
 
 	(void)state;
 	assert_int_equal(sb_request_parse_json(text, 7, 32, &j, NULL), SB_OK);
@@ -357,6 +362,15 @@ test_parse_json_length(void **state)
 	assert_int_equal(
 	    sb_request_parse_json("{}\0", 3, 32, &j, NULL), SB_ERR_INVALID);
 	assert_null(j);
+	/* Nor white space between tokens, nor a byte of a string. */
+	assert_int_equal(
+	    sb_request_parse_json("{\"a\":\0\0\"b\"}", 10, 32, &j, &offset),
+	    SB_ERR_INVALID);
+	assert_int_equal(offset, 5);
+	assert_int_equal(
+	    sb_request_parse_json("{\"a\":\"x\0y\"}", 11, 32, &j, &offset),
+	    SB_ERR_INVALID);
+	assert_int_equal(offset, 7);
 }
 
 /* Writes depth nested arrays, with inner (may be "") innermost. */
