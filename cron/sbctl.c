@@ -108,7 +108,8 @@ cmd_init(struct sb_ctx *ctx, int argc, char **argv)
 	if (created)
 		printf("created %s/master.key\n", path);
 	if (!make_token(ctx, "projects.token", "sbp") ||
-	    !make_token(ctx, "events.token", "sbe"))
+	    !make_token(ctx, "events.token", "sbe") ||
+	    !make_token(ctx, "sandbox.token", "sbs"))
 		return 1;
 	return 0;
 }

@@ -4,9 +4,10 @@
  * JSONPlaceholder posts, and switches that make responses fail.
  *
  * Every request but /health passes one gate before its handler: the gate
- * counts it for /_sandbox/stats and takes the failure switch set for its
- * path (neither for the paths under /_sandbox/), then dispatches through
- * sandbox_routes.  The library matches the app's table first, so that
+ * lets the control paths (/_sandbox/...) through only with the sandbox's
+ * control token, counts it for /_sandbox/stats and takes the failure switch set
+ * for its path (neither for the paths under /_sandbox/), then dispatches
+ * through sandbox_routes.  The library matches the app's table first, so that
  * table is a catch-all (a last "*" segment: any depth) for every method,
  * leading to the gate; 404 and 405 come from sandbox_routes.
  */
@@ -14,8 +15,10 @@
 #include <string.h>
 
 #include "sb/runtime/context.h"
+#include "sb/core/header.h"
 #include "sb/core/log.h"
 #include "sb/core/response.h"
+#include "sb/store/secrets.h"
 #include "sb/runtime/health.h"
 #include "sb/runtime/serve.h"
 #include "sandbox/sandbox.h"
@@ -47,6 +50,23 @@ sandbox_is_control(const char *path)
 	    strncmp(path, "/_sandbox/", strlen("/_sandbox/")) == 0;
 }
 
+/*
+ * True iff req carries the sandbox's control token (sandbox_token, made by
+ * `sbctl init`) as a bearer token; compared in constant time.  With no
+ * token configured nobody is let in.  The control paths change what the
+ * sandbox answers everybody, and a gateway connection may point at the
+ * sandbox's host: they are not for anyone who can reach the port.
+ */
+static bool
+sandbox_control_allowed(const struct sb_ctx *ctx, const struct sb_request *req)
+{
+	const char *token = ctx->config.sandbox_token;
+	const char *bearer = sb_header_bearer(req->authorization);
+
+	return token[0] != '\0' && bearer != NULL &&
+	    sb_secrets_equal_str(bearer, token);
+}
+
 /* Counts the request, takes its switch, acts it out or dispatches. */
 static void
 sandbox_gate(struct sb_ctx *ctx, struct sb_request *req)
@@ -55,6 +75,13 @@ sandbox_gate(struct sb_ctx *ctx, struct sb_request *req)
 	struct sandbox_fault fault = { .present = false };
 
 	state->no_refresh_token = false;
+	if (sandbox_is_control(req->path) &&
+	    !sandbox_control_allowed(ctx, req)) {
+		sb_response_error(req, 401, "unauthorized",
+		    "the sandbox's control paths need its control token "
+		    "(var/secrets/sandbox.token) as a bearer token");
+		return;
+	}
 	if (!sandbox_is_control(req->path) &&
 	    (sandbox_stats_hit(ctx, req->path) != SB_OK ||
 	        sandbox_fault_take(ctx, req->path, &fault) != SB_OK)) {

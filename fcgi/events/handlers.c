@@ -47,17 +47,38 @@ static const struct sb_field event_fields[EVENT__MAX] = {
 	    .required = true },
 };
 
+/*
+ * Fills item from the validated fields in of the event whose text (as
+ * received) is event: the payload is stored as its text, byte for byte.
+ */
+static void
+event_item(const cJSON *const in[EVENT__MAX], struct sb_span event,
+    struct sb_events_item *item)
+{
+	struct sb_span payload = { NULL, 0 };
+
+	item->id = in[EVENT_ID]->valuestring;
+	item->name = in[EVENT_NAME]->valuestring;
+	item->payload = in[EVENT_PAYLOAD];
+	if (sb_request_json_member(event, "payload", &payload)) {
+		item->payload_text = payload.text;
+		item->payload_len = payload.len;
+	}
+}
+
 /* Stores the one event of a validated object body. */
 static void
 event_create_one(struct sb_ctx *ctx, struct sb_request *req,
     const cJSON *const in[EVENT__MAX])
 {
+	struct sb_span body = { req->body, req->body_len };
+	struct sb_events_item item = { 0 };
 	cJSON *event = NULL;
 	bool created = false;
 	enum sb_err rc;
 
-	rc = sb_events_store(ctx->db, in[EVENT_ID]->valuestring,
-	    in[EVENT_NAME]->valuestring, in[EVENT_PAYLOAD], &created, &event);
+	event_item(in, body, &item);
+	rc = sb_events_store(ctx->db, &item, &created, &event);
 	if (rc != SB_OK)
 		sb_response_store_failed(
 		    req, rc, "the event could not be stored");
@@ -67,13 +88,14 @@ event_create_one(struct sb_ctx *ctx, struct sb_request *req,
 }
 
 /*
- * Fills item from element of a batch, checked against event_fields; a bad
- * element gets status 400 and *error (arena text) says why.
+ * Fills item from element index of a batch, checked against event_fields;
+ * a bad element gets status 400 and *error (arena text) says why.
  */
 static void
-batch_item(struct sb_request *req, const cJSON *element,
+batch_item(struct sb_request *req, const cJSON *element, size_t index,
     struct sb_events_item *item, const char **error)
 {
+	struct sb_span body = { req->body, req->body_len }, text = { NULL, 0 };
 	const cJSON *in[EVENT__MAX];
 	char err[EVENTS_ERROR_MAX];
 
@@ -85,9 +107,8 @@ batch_item(struct sb_request *req, const cJSON *element,
 		*error = sb_arena_strdup(req->arena, err);
 		return;
 	}
-	item->id = in[EVENT_ID]->valuestring;
-	item->name = in[EVENT_NAME]->valuestring;
-	item->payload = in[EVENT_PAYLOAD];
+	sb_request_json_element(body, index, &text);
+	event_item(in, text, item);
 }
 
 /* {"id", "status"} for item (id null if the element had none usable). */
@@ -167,7 +188,7 @@ event_create_batch(
 	}
 	cJSON_ArrayForEach(element, body)
 	{
-		batch_item(req, element, &items[i], &errors[i]);
+		batch_item(req, element, i, &items[i], &errors[i]);
 		i++;
 	}
 	if ((rc = sb_events_store_batch(ctx->db, items, i)) != SB_OK) {
@@ -284,19 +305,18 @@ events_list(struct sb_ctx *ctx, struct sb_request *req)
 	rc = sb_events_list(ctx->db, &filter, page, per_page, &events, &total);
 	if (rc != SB_OK) {
 		sb_response_store_failed(
-		    req, rc, "the event could not be stored");
+		    req, rc, "the events could not be read");
 		return;
 	}
 	query = list_link_query(req, &filter, per_page);
 	snprintf(count, sizeof(count), "%lld", (long long)total);
 	if (query == NULL ||
-	    sb_hosting_link(link, sizeof(link), req->scheme, req->host,
-	        "/events", query, page,
+	    sb_hosting_link(link, sizeof(link), "/events", query, page,
 	        sb_hosting_page_last(total, per_page)) != SB_OK ||
 	    sb_response_header(req, "Link", link) != SB_OK ||
 	    sb_response_header(req, "X-Total-Count", count) != SB_OK)
-		sb_response_error(req, 400, "invalid_request",
-		    "the request's host or filters cannot be used in links");
+		sb_response_error(
+		    req, 500, "internal", "the Link header could not be built");
 	else
 		sb_response_json(req, 200, events);
 	cJSON_Delete(events);

@@ -86,13 +86,12 @@ page_headers(struct sb_request *req, const char *path, const char *query,
 	char link[SB_HOSTING_LINK_MAX], count[32];
 
 	snprintf(count, sizeof(count), "%lld", (long long)total);
-	if (sb_hosting_link(link, sizeof(link), req->scheme, req->host, path,
-	        query, page,
+	if (sb_hosting_link(link, sizeof(link), path, query, page,
 	        sb_hosting_page_last(total, SB_HOSTING_PAGE_SIZE)) != SB_OK ||
 	    sb_response_header(req, "Link", link) != SB_OK ||
 	    sb_response_header(req, "X-Total-Count", count) != SB_OK) {
-		sb_response_error(req, 400, "invalid_request",
-		    "the Host header cannot be used in links");
+		sb_response_error(
+		    req, 500, "internal", "the Link header could not be built");
 		return false;
 	}
 	return true;

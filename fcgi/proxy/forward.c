@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <fcgiapp.h>
 
@@ -22,6 +23,9 @@
 
 static const char *const methods[] = { "GET", "POST", "PUT", "PATCH", "DELETE",
 	"HEAD", NULL };
+
+#define JSON_MEDIA_TYPE "application/json"
+#define JSON_SUFFIX "+json"
 
 /* Longer than any stored id, so that a wrong one is "unknown_mapping". */
 #define CALL_MAPPING_NAME_MAX 64
@@ -137,11 +141,57 @@ respond_mapped(struct sb_request *req, const struct sb_http_response *resp,
 	cJSON_Delete(doc);
 }
 
-/* Answers with the provider's status, content type, body and safe headers. */
+/* True for a JSON media type: application/json or any "+json" type. */
+static bool
+media_is_json(const char *content_type)
+{
+	size_t n;
+
+	if (content_type == NULL)
+		return false;
+	n = strcspn(content_type, ";");
+	while (n > 0 && content_type[n - 1] == ' ')
+		n--;
+	return (n == strlen(JSON_MEDIA_TYPE) &&
+	           strncasecmp(content_type, JSON_MEDIA_TYPE, n) == 0) ||
+	    (n > strlen(JSON_SUFFIX) &&
+	        strncasecmp(content_type + n - strlen(JSON_SUFFIX), JSON_SUFFIX,
+	            strlen(JSON_SUFFIX)) == 0);
+}
+
+/* True if the len bytes of body are one JSON value, white space around. */
+static bool
+body_is_json(const char *body, size_t len)
+{
+	const char *end = NULL;
+	cJSON *doc = cJSON_ParseWithLengthOpts(body, len, &end, false);
+	bool ok = doc != NULL && end != NULL;
+
+	while (ok && (size_t)(end - body) < len &&
+	    (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+		end++;
+	cJSON_Delete(doc);
+	return ok && (size_t)(end - body) == len;
+}
+
+/*
+ * Answers with the provider's status, content type, body and safe headers.
+ * A body the provider declares JSON but that does not parse is a bad
+ * answer: 502 upstream_malformed, whatever the status (a body of another
+ * type passes as it is: Switchboard does not judge what it does not read).
+ */
 static void
 respond_upstream(struct sb_request *req, const struct sb_provider *provider,
     const struct sb_http_response *resp, const cJSON *mapping, const char *root)
 {
+	if (resp->body_len > 0 && media_is_json(resp->content_type) &&
+	    !body_is_json(resp->body, resp->body_len)) {
+		sb_response_errorf(req, 502, "upstream_malformed",
+		    "the provider answered %ld with a body declared JSON that "
+		    "does not parse",
+		    resp->status);
+		return;
+	}
 	for (size_t i = 0; i < resp->header_count; i++)
 		if (sb_call_header_passed(provider, resp->headers[i].name))
 			sb_response_header(
@@ -185,11 +235,16 @@ call_and_respond(struct sb_ctx *ctx, struct sb_request *req,
 	sb_http_response_clear(&resp);
 }
 
-/* Fills call's body from the JSON "body" field (text kept in the arena). */
+/*
+ * Fills call's body from the JSON "body" field: a string as its text, any
+ * other value as its JSON text exactly as received (printing the parsed
+ * value would round integers past 2^53 and turn 1e309 into null).  The
+ * text is kept in the arena.
+ */
 static bool
 call_body(struct sb_request *req, const cJSON *body, struct sb_call *call)
 {
-	char *text;
+	struct sb_span text = { req->body, req->body_len }, value;
 
 	if (body == NULL || cJSON_IsNull(body))
 		return true;
@@ -198,11 +253,10 @@ call_body(struct sb_request *req, const cJSON *body, struct sb_call *call)
 		call->body_len = strlen(body->valuestring);
 		return true;
 	}
-	if ((text = cJSON_PrintUnformatted(body)) == NULL)
+	if (!sb_request_json_member(text, "body", &value))
 		return false;
-	call->body = sb_arena_strdup(req->arena, text);
-	cJSON_free(text);
-	call->body_len = call->body != NULL ? strlen(call->body) : 0;
+	call->body = sb_arena_strndup(req->arena, value.text, value.len);
+	call->body_len = call->body != NULL ? value.len : 0;
 	if (cJSON_GetObjectItem(call->headers, "Content-Type") == NULL)
 		call->content_type = "application/json";
 	return call->body != NULL;
@@ -259,6 +313,19 @@ proxy_path(struct sb_request *req)
 	return sb_arena_strndup(req->arena, raw + 6, len);
 }
 
+/*
+ * The query after the first '?' of the URI as the client sent it, "" if
+ * none: nginx's QUERY_STRING ends at a raw '#', which would drop the rest
+ * silently; the whole of it goes to the call, which refuses the '#'.
+ */
+static const char *
+proxy_query(const struct sb_request *req)
+{
+	const char *q = strchr(req->raw_uri, '?');
+
+	return q != NULL ? q + 1 : "";
+}
+
 /* The pass-through request headers of a /proxy call, as a JSON object. */
 static cJSON *
 proxy_headers_json(const struct sb_request *req)
@@ -279,7 +346,7 @@ void
 proxy_pass(struct sb_ctx *ctx, struct sb_request *req)
 {
 	struct sb_call call = { .method = req->method,
-		.raw_query = req->query,
+		.raw_query = proxy_query(req),
 		.body = req->body_len > 0 ? req->body : NULL,
 		.body_len = req->body_len,
 		.content_type = req->body_len > 0 ? req->content_type : NULL };

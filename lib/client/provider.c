@@ -6,6 +6,7 @@
  * (the URL check).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -417,6 +418,64 @@ render_value_safe(const char *name, const char *v)
 	return true;
 }
 
+/*
+ * Why a connection's config base_url is refused, or NULL if it is clean.
+ * A base URL is a scheme (http or https), a host of letters, digits, dots
+ * and dashes, an optional port, and a path prefix of plain segments, and
+ * nothing else: user information, a query or a fragment would change
+ * where or what the path guard's checked path ends up calling, and "." or
+ * ".." segments would climb out of the prefix an allowed host was given.
+ */
+static const char *
+base_url_problem(const char *url)
+{
+	const char *p = url, *host, *segment;
+	long port;
+	char *end;
+
+	if (strncmp(p, "https://", 8) == 0)
+		p += 8;
+	else if (strncmp(p, "http://", 7) == 0)
+		p += 7;
+	else
+		return "must start with http:// or https://";
+	if (strchr(p, '@') != NULL)
+		return "may not hold user information ('@')";
+	if (strchr(p, '?') != NULL)
+		return "may not hold a query ('?')";
+	if (strchr(p, '#') != NULL)
+		return "may not hold a fragment ('#')";
+	for (host = p; isalnum((unsigned char)*p) || *p == '.' || *p == '-';)
+		p++;
+	if (p == host)
+		return "needs a host of letters, digits, dots and dashes";
+	if (*p == ':') {
+		errno = 0;
+		port = strtol(p + 1, &end, 10);
+		if (end == p + 1 || !isdigit((unsigned char)p[1]) ||
+		    errno != 0 || port < 1 || port > 65535)
+			return "has a port that is not a number from 1 to "
+			       "65535";
+		p = end;
+	}
+	while (*p == '/') {
+		segment = ++p;
+		while (isalnum((unsigned char)*p) ||
+		    (*p != '\0' && strchr("-._~", *p) != NULL))
+			p++;
+		if (p == segment && (*p == '/' || *p == '\0'))
+			return "may not hold an empty path segment ('//' or a "
+			       "trailing '/')";
+		if ((p - segment == 1 && segment[0] == '.') ||
+		    (p - segment == 2 && strncmp(segment, "..", 2) == 0))
+			return "may not hold '.' or '..' path segments";
+	}
+	if (*p != '\0')
+		return "may hold only letters, digits and '-._~' in its path "
+		       "(no percent-encoding, no '\\')";
+	return NULL;
+}
+
 /* As sb_provider_render(), naming a missing placeholder in missing. */
 static enum sb_err
 render(const struct sb_provider *provider, const char *tmpl,
@@ -427,8 +486,14 @@ render(const struct sb_provider *provider, const char *tmpl,
 	char name[64], num[32];
 	size_t len = 0, n;
 
-	if (tmpl == provider->base_url && json_str(config, "base_url") != NULL)
+	if (tmpl == provider->base_url &&
+	    json_str(config, "base_url") != NULL) {
 		p = json_str(config, "base_url");
+		if (base_url_problem(p) != NULL) {
+			snprintf(missing, missing_size, "base_url");
+			return SB_ERR_INVALID;
+		}
+	}
 	for (; *p != '\0'; p++) {
 		v = p;
 		n = 1;
@@ -486,6 +551,33 @@ host_matches(
 }
 
 /*
+ * True if the allowed_hosts entry of len bytes at entry ("host:port" for
+ * every provider, "provider=host:port" for that one alone) lets provider
+ * reach host:port.
+ */
+static bool
+allowed_entry_matches(const char *entry, size_t len,
+    const struct sb_provider *provider, const char *host, const char *port)
+{
+	const char *eq;
+
+	while (len > 0 && *entry == ' ') {
+		entry++;
+		len--;
+	}
+	while (len > 0 && entry[len - 1] == ' ')
+		len--;
+	if ((eq = memchr(entry, '=', len)) != NULL) {
+		if ((size_t)(eq - entry) != strlen(provider->name) ||
+		    memcmp(entry, provider->name, (size_t)(eq - entry)) != 0)
+			return false;
+		len -= (size_t)(eq + 1 - entry);
+		entry = eq + 1;
+	}
+	return host_matches(entry, len, host, port);
+}
+
+/*
  * Where host:port is allowed: 2 if by the provider's own hosts (which are
  * reached over https only), 1 if by the operator's allowed_hosts (test
  * servers and sandboxes, http allowed), 0 if not at all.
@@ -504,7 +596,8 @@ host_allowed(const struct sb_provider *provider, const struct sb_config *cfg,
 		comma = strchr(p, ',');
 		if (comma == NULL)
 			comma = p + strlen(p);
-		if (host_matches(p, (size_t)(comma - p), host, port))
+		if (allowed_entry_matches(
+		        p, (size_t)(comma - p), provider, host, port))
 			return 1;
 		p = *comma == ',' ? comma + 1 : comma;
 	}
@@ -643,6 +736,7 @@ sb_provider_check(const struct sb_provider *provider,
 	bool oauth2 = provider->scheme == SB_AUTH_OAUTH2 ||
 	    provider->scheme == SB_AUTH_CLIENT_CREDENTIALS;
 	char url[2048], missing[64];
+	const char *problem = NULL;
 	enum sb_err rc;
 
 	if (!check_object(provider, provider->credentials,
@@ -651,6 +745,15 @@ sb_provider_check(const struct sb_provider *provider,
 	    !check_object(provider, provider->config, provider->config_count,
 	        config, false, false, "config", err, errsize))
 		return SB_ERR_INVALID;
+	if (json_str(config, "base_url") != NULL &&
+	    (problem = base_url_problem(json_str(config, "base_url"))) !=
+	        NULL) {
+		snprintf(err, errsize,
+		    "config field 'base_url' %s: a base URL is a scheme, a "
+		    "host, a port and a path prefix, nothing else",
+		    problem);
+		return SB_ERR_INVALID;
+	}
 	rc = render(provider, provider->base_url, cfg, config, url, sizeof(url),
 	    missing, sizeof(missing));
 	if (rc != SB_OK) {

@@ -5,6 +5,7 @@
  * the provider's headers, the caller's (minus forbidden ones) and the
  * authentication; send; on 401 refresh once and send once more.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,7 +382,11 @@ url_add_pair(char *url, size_t size, const char *key, const char *value)
 	return ok;
 }
 
-/* The text of a scalar query value, or NULL if it is not a scalar. */
+/*
+ * The text of a scalar query value, or NULL if it is not a scalar or is a
+ * number past a double's range (1e309 parses as infinity: "inf" is no
+ * number the caller sent).
+ */
 static const char *
 query_scalar(const cJSON *v, char *buf, size_t size)
 {
@@ -389,7 +394,7 @@ query_scalar(const cJSON *v, char *buf, size_t size)
 		return v->valuestring;
 	if (cJSON_IsBool(v))
 		return cJSON_IsTrue(v) ? "true" : "false";
-	if (!cJSON_IsNumber(v))
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
 		return NULL;
 	/* Range first: casting an out-of-range double is undefined. */
 	if (v->valuedouble >= -9007199254740992.0 &&
@@ -417,9 +422,9 @@ url_add_query(
 			if ((text = query_scalar(item, num, sizeof(num))) ==
 			    NULL) {
 				snprintf(err, errsize,
-				    "query '%.64s' must be "
-				    "a scalar or an array of "
-				    "scalars",
+				    "query '%.64s' must be a string, a "
+				    "finite number, a boolean or an array "
+				    "of them",
 				    v->string);
 				return false;
 			}
@@ -432,13 +437,32 @@ url_add_query(
 	return true;
 }
 
-/* True if a raw query string holds nothing that could split a request. */
+/*
+ * Appends a raw query string (as the caller sent it) after '?': bytes
+ * 0x80-0xFF are percent-encoded (a URL holds ASCII only; the provider
+ * decodes them back), and control bytes, spaces, DEL and '#' (a fragment
+ * would silently cut the query) refuse it.  False if refused or too long.
+ */
 static bool
-raw_query_safe(const char *q)
+url_add_raw_query(char *url, size_t size, const char *q)
 {
-	for (; *q != '\0'; q++)
-		if ((unsigned char)*q <= ' ' || *q == '#' || *q == 0x7f)
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c;
+	char escaped[3];
+
+	if (!url_add(url, size, "?", 1))
+		return false;
+	for (; *q != '\0'; q++) {
+		c = (unsigned char)*q;
+		if (c <= ' ' || c == '#' || c == 0x7f)
 			return false;
+		escaped[0] = '%';
+		escaped[1] = hex[c >> 4];
+		escaped[2] = hex[c & 0x0f];
+		if (c >= 0x80 ? !url_add(url, size, escaped, 3)
+		              : !url_add(url, size, q, 1))
+			return false;
+	}
 	return true;
 }
 
@@ -460,10 +484,10 @@ call_url(struct sb_ctx *ctx, const struct sb_connection *conn,
 		return SB_ERR_INVALID;
 	}
 	if (call->raw_query != NULL && call->raw_query[0] != '\0' &&
-	    (!raw_query_safe(call->raw_query) || !url_add(url, size, "?", 1) ||
-	        !url_add(
-	            url, size, call->raw_query, strlen(call->raw_query)))) {
-		snprintf(err, errsize, "the query string is not allowed");
+	    !url_add_raw_query(url, size, call->raw_query)) {
+		snprintf(err, errsize,
+		    "the query string is not allowed (spaces, control bytes "
+		    "and '#' are refused)");
 		return SB_ERR_INVALID;
 	}
 	if (!url_add_query(url, size, call->query, err, errsize))

@@ -54,8 +54,10 @@ static const struct config_key keys[] = {
 	NUM(sandbox_port, "8081", 1, 65535),
 	STR(projects_token, ""),
 	STR(events_token, ""),
+	STR(sandbox_token, ""),
 	STR(master_key, ""),
 	STR(allowed_hosts, ""),
+	STR(server_names, ""),
 	STR(migrations_dir, "db/migrations"),
 	STR(sandbox_migrations_dir, "db/sandbox"),
 	STR(seed_dir, "db/seed"),
@@ -287,6 +289,8 @@ sb_config_load(
 	    sizeof(cfg->projects_token));
 	config_token_file(
 	    cfg, "events.token", cfg->events_token, sizeof(cfg->events_token));
+	config_token_file(cfg, "sandbox.token", cfg->sandbox_token,
+	    sizeof(cfg->sandbox_token));
 	return config_timeouts_check(cfg, err, errsize);
 }
 

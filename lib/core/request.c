@@ -125,23 +125,88 @@ json_within(const cJSON *j, int depth, int depth_max, size_t *items)
 }
 
 /*
- * True if text holds the escape \u0000.  cJSON would turn it into a NUL
- * that silently ends the C string ("/echo\u0000x" read as "/echo"), so such
- * bodies are refused rather than half-read.  Backslash pairs are skipped so
- * that "\\u0000" (a backslash, then text) is not mistaken for it.
+ * Length of the UTF-8 sequence at s (at most len bytes), or 0 if it is not
+ * well formed: no overlong forms, no surrogates, nothing above U+10FFFF
+ * (RFC 3629).  The second byte's range depends on the first; the rest are
+ * continuation bytes.
  */
-static bool
-json_has_nul_escape(const char *text, size_t len)
+static size_t
+utf8_sequence(const unsigned char *s, size_t len)
 {
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (text[i] != '\\')
+	static const struct {
+		unsigned char first_lo, first_hi, second_lo, second_hi;
+		size_t length;
+	} forms[] = {
+		{ 0xC2, 0xDF, 0x80, 0xBF, 2 },
+		{ 0xE0, 0xE0, 0xA0, 0xBF, 3 },
+		{ 0xE1, 0xEC, 0x80, 0xBF, 3 },
+		{ 0xED, 0xED, 0x80, 0x9F, 3 },
+		{ 0xEE, 0xEF, 0x80, 0xBF, 3 },
+		{ 0xF0, 0xF0, 0x90, 0xBF, 4 },
+		{ 0xF1, 0xF3, 0x80, 0xBF, 4 },
+		{ 0xF4, 0xF4, 0x80, 0x8F, 4 },
+	};
+
+	if (s[0] < 0x80)
+		return 1;
+	for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+		if (s[0] < forms[f].first_lo || s[0] > forms[f].first_hi)
 			continue;
-		if (text[i + 1] == 'u' && len - i >= 6 &&
-		    memcmp(text + i + 2, "0000", 4) == 0)
-			return true;
-		i++;
+		if (len < forms[f].length || s[1] < forms[f].second_lo ||
+		    s[1] > forms[f].second_hi)
+			return 0;
+		for (size_t i = 2; i < forms[f].length; i++)
+			if ((s[i] & 0xC0) != 0x80)
+				return 0;
+		return forms[f].length;
 	}
-	return false;
+	return 0;
+}
+
+/*
+ * One pass over JSON text before cJSON sees it, for what cJSON lets
+ * through or reports badly: bytes that are not UTF-8, a NUL byte, control
+ * bytes between tokens (cJSON skips every byte below 0x21 as white space;
+ * JSON allows space, tab, CR and LF only) and the escape
+ * \u0000 (cJSON would turn it into a NUL that silently ends the C string,
+ * "/echo\u0000x" read as "/echo") are SB_ERR_INVALID with their offset in
+ * *offset; nesting deeper than depth_max is SB_ERR_TOO_LARGE (counted here
+ * so that any depth, even past cJSON's own limit, gets the same answer).
+ * Escapes are skipped in pairs so that "\\u0000" is a backslash and text.
+ */
+static enum sb_err
+json_scan(const char *text, size_t len, int depth_max, size_t *offset)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	bool in_string = false;
+	int depth = 0;
+	size_t i = 0, n;
+
+	while (i < len) {
+		if ((n = utf8_sequence(s + i, len - i)) == 0 || s[i] == '\0' ||
+		    (!in_string && s[i] < 0x20 && s[i] != ' ' && s[i] != '\t' &&
+		        s[i] != '\r' && s[i] != '\n')) {
+			*offset = i;
+			return SB_ERR_INVALID;
+		}
+		if (in_string && s[i] == '\\' && i + 1 < len) {
+			if (len - i >= 6 &&
+			    memcmp(s + i + 1, "u0000", 5) == 0) {
+				*offset = i;
+				return SB_ERR_INVALID;
+			}
+			n = s[i + 1] < 0x80 ? 2 : 1;
+		} else if (s[i] == '"') {
+			in_string = !in_string;
+		} else if (!in_string && (s[i] == '[' || s[i] == '{')) {
+			if (++depth > depth_max)
+				return SB_ERR_TOO_LARGE;
+		} else if (!in_string && (s[i] == ']' || s[i] == '}')) {
+			depth--;
+		}
+		i += n;
+	}
+	return SB_OK;
 }
 
 enum sb_err
@@ -149,14 +214,18 @@ sb_request_parse_json(const char *text, size_t len, int depth_max, cJSON **out,
     size_t *error_offset)
 {
 	const char *end = NULL;
-	size_t items = 0;
+	size_t items = 0, offset = 0;
+	enum sb_err rc;
 	cJSON *j;
 
 	*out = NULL;
 	if (error_offset != NULL)
 		*error_offset = 0;
-	if (json_has_nul_escape(text, len))
-		return SB_ERR_INVALID;
+	if ((rc = json_scan(text, len, depth_max, &offset)) != SB_OK) {
+		if (error_offset != NULL)
+			*error_offset = offset;
+		return rc;
+	}
 	j = cJSON_ParseWithLengthOpts(text, len, &end, false);
 	if (j != NULL && end != NULL) {
 		/* Only white space may follow the value. */
@@ -179,6 +248,133 @@ sb_request_parse_json(const char *text, size_t len, int depth_max, cJSON **out,
 	}
 	*out = j;
 	return SB_OK;
+}
+
+/* The offset of the first byte at or after i that is not JSON white space. */
+static size_t
+json_space(const char *text, size_t len, size_t i)
+{
+	while (i < len &&
+	    (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' ||
+	        text[i] == '\n'))
+		i++;
+	return i;
+}
+
+/* Moves *i past the string whose opening quote is at *i; false if open. */
+static bool
+json_skip_string(const char *text, size_t len, size_t *i)
+{
+	for (size_t j = *i + 1; j < len; j++) {
+		if (text[j] == '\\')
+			j++;
+		else if (text[j] == '"') {
+			*i = j + 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Moves *i past the value that starts at *i (no white space before it);
+ * false if the text ends first.  Containers are skipped by counting
+ * brackets outside strings, so any depth takes no stack.
+ */
+static bool
+json_skip_value(const char *text, size_t len, size_t *i)
+{
+	size_t depth = 0, j = *i;
+
+	do {
+		if (j >= len)
+			return false;
+		if (text[j] == '"') {
+			if (!json_skip_string(text, len, &j))
+				return false;
+			continue;
+		}
+		if (text[j] == '{' || text[j] == '[')
+			depth++;
+		else if (text[j] == '}' || text[j] == ']')
+			depth--;
+		else if (depth == 0)
+			while (j + 1 < len &&
+			    strchr(",]}: \t\r\n", text[j + 1]) == NULL)
+				j++;
+		j++;
+	} while (depth > 0);
+	*i = j;
+	return true;
+}
+
+/* True if the string token of len bytes at text decodes to key. */
+static bool
+json_key_is(const char *text, size_t len, const char *key)
+{
+	cJSON *k;
+	bool same;
+
+	if (memchr(text, '\\', len) == NULL)
+		return len == strlen(key) + 2 &&
+		    memcmp(text + 1, key, len - 2) == 0;
+	k = cJSON_ParseWithLength(text, len);
+	same = cJSON_IsString(k) && strcmp(k->valuestring, key) == 0;
+	cJSON_Delete(k);
+	return same;
+}
+
+/*
+ * Finds the index-th element of an array (member == NULL) or the first
+ * member named member of an object, in the value that starts at text.
+ */
+static bool
+json_find(const char *text, size_t len, const char *member, size_t index,
+    struct sb_span *out)
+{
+	size_t i = json_space(text, len, 0), key, n = 0;
+	bool found;
+
+	if (i >= len || text[i] != (member != NULL ? '{' : '['))
+		return false;
+	for (i = json_space(text, len, i + 1);
+	     i < len && text[i] != ']' && text[i] != '}';
+	     i = json_space(text, len, i + 1)) {
+		found = member == NULL && n++ == index;
+		if (member != NULL) {
+			key = i;
+			if (text[i] != '"' || !json_skip_string(text, len, &i))
+				return false;
+			found = json_key_is(text + key, i - key, member);
+			if ((i = json_space(text, len, i)) >= len ||
+			    text[i] != ':')
+				return false;
+			i = json_space(text, len, i + 1);
+		}
+		out->text = text + i;
+		if (!json_skip_value(text, len, &i))
+			return false;
+		out->len = (size_t)(text + i - out->text);
+		if (found)
+			return true;
+		if ((i = json_space(text, len, i)) >= len || text[i] != ',')
+			return false;
+	}
+	return false;
+}
+
+bool
+sb_request_json_member(
+    struct sb_span value, const char *member, struct sb_span *out)
+{
+	return member != NULL &&
+	    json_find(value.text, value.len, member, 0, out);
+}
+
+bool
+sb_request_json_element(struct sb_span value, size_t index, struct sb_span *out)
+{
+	return json_find(value.text, value.len, NULL, index, out);
 }
 
 const char *

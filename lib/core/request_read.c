@@ -61,8 +61,6 @@ sb_request_read(struct sb_request *req, struct FCGX_Request *fcgi,
 	req->request_id = param(fcgi, arena, "REQUEST_ID", "-");
 	req->content_type = param(fcgi, arena, "CONTENT_TYPE", NULL);
 	req->authorization = param(fcgi, arena, "HTTP_AUTHORIZATION", NULL);
-	req->scheme = param(fcgi, arena, "REQUEST_SCHEME", "http");
-	req->host = param(fcgi, arena, "HTTP_HOST", "localhost");
 	if (req->method == NULL || req->path == NULL || req->query == NULL)
 		return SB_ERR_NOMEM;
 	if ((rc = request_read_body(req, body_max)) != SB_OK)

@@ -69,7 +69,8 @@ events_row_json(sqlite3_stmt *stmt)
 
 	if ((o = cJSON_CreateObject()) == NULL)
 		return NULL;
-	p = cJSON_Parse(payload != NULL ? payload : "null");
+	/* The payload as it was received: cJSON would round big integers. */
+	p = cJSON_CreateRaw(payload != NULL ? payload : "null");
 	if (p == NULL ||
 	    !cJSON_AddStringToObject(
 	        o, "id", (const char *)sqlite3_column_text(stmt, 1)) ||
@@ -104,21 +105,26 @@ events_project_id(const cJSON *payload)
 }
 
 /*
- * An event's payload as it is stored: its JSON text (malloc'ed) and its
- * project id.  Both are made before the transaction, so that the write lock
- * is held for the inserts alone.
+ * An event's payload as it is stored: its JSON text (malloc'ed: the text
+ * as received, or printed) and its project id.  Both are made before the
+ * transaction, so that the write lock is held for the inserts alone.
  */
 struct events_row {
 	char *text;
 	int64_t project_id;
 };
 
-/* Fills row from payload; SB_ERR_NOMEM if the text cannot be made. */
+/* Fills row from item; SB_ERR_NOMEM if the text cannot be made. */
 static enum sb_err
-events_row_make(const cJSON *payload, struct events_row *row)
+events_row_make(const struct sb_events_item *item, struct events_row *row)
 {
-	row->project_id = events_project_id(payload);
-	row->text = cJSON_PrintUnformatted(payload);
+	row->project_id = events_project_id(item->payload);
+	if (item->payload_text == NULL) {
+		row->text = cJSON_PrintUnformatted(item->payload);
+	} else if ((row->text = cJSON_malloc(item->payload_len + 1)) != NULL) {
+		memcpy(row->text, item->payload_text, item->payload_len);
+		row->text[item->payload_len] = '\0';
+	}
 	return row->text != NULL ? SB_OK : SB_ERR_NOMEM;
 }
 
@@ -153,31 +159,41 @@ out:
 	return step == SQLITE_DONE ? SB_OK : sb_db_rc(step);
 }
 
+/* True if item has a usable id, a name and a payload. */
+static bool
+events_item_valid(const struct sb_events_item *item)
+{
+	return item != NULL && sb_events_id_valid(item->id) &&
+	    item->name != NULL && item->name[0] != '\0' &&
+	    item->payload != NULL;
+}
+
 /*
  * Stores the event unless its id exists, in one transaction; on SB_OK *out
  * (caller frees with cJSON_Delete) is the stored event.
  */
 enum sb_err
-sb_events_store(struct sb_db *db, const char *id, const char *name,
-    const cJSON *payload, bool *created, cJSON **out)
+sb_events_store(struct sb_db *db, const struct sb_events_item *item,
+    bool *created, cJSON **out)
 {
 	struct events_row row = { NULL, 0 };
 	sqlite3_stmt *stmt = NULL;
 	enum sb_err rc;
 
 	*out = NULL;
-	if (!sb_events_id_valid(id) || name == NULL || name[0] == '\0' ||
-	    payload == NULL)
+	if (!events_item_valid(item))
 		return SB_ERR_INVALID;
-	if ((rc = events_row_make(payload, &row)) != SB_OK)
+	if ((rc = events_row_make(item, &row)) != SB_OK)
 		return rc;
 	if ((rc = sb_db_begin(db)) != SB_OK)
 		goto out;
-	if ((rc = events_insert(db, id, name, &row, created)) != SB_OK)
+	if ((rc = events_insert(db, item->id, item->name, &row, created)) !=
+	    SB_OK)
 		goto out;
 	rc = SB_ERR_DB;
 	if ((stmt = sb_db_stmt(db, events_sql[EVENTS_SQL_GET])) == NULL ||
-	    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 1, item->id, -1, SQLITE_STATIC) !=
+	        SQLITE_OK ||
 	    sqlite3_step(stmt) != SQLITE_ROW)
 		goto out;
 	rc = SB_ERR_NOMEM;
@@ -198,14 +214,6 @@ out:
 	return rc;
 }
 
-/* True if item has a usable id, a name and a payload. */
-static bool
-events_item_valid(const struct sb_events_item *item)
-{
-	return sb_events_id_valid(item->id) && item->name != NULL &&
-	    item->name[0] != '\0' && item->payload != NULL;
-}
-
 /*
  * Makes the stored form of every item to store, refusing (400) those
  * without a usable id, name or payload; rows[i].text stays NULL for an
@@ -220,7 +228,7 @@ events_rows_make(
 			continue;
 		if (!events_item_valid(&items[i]))
 			items[i].status = 400;
-		else if (events_row_make(items[i].payload, &rows[i]) != SB_OK)
+		else if (events_row_make(&items[i], &rows[i]) != SB_OK)
 			return SB_ERR_NOMEM;
 	}
 	return SB_OK;
@@ -380,7 +388,44 @@ events_shape(const char *s, const char *pattern)
 	return *s == '\0';
 }
 
-/* Writes s in the stored time form into out; false for any other shape. */
+/* The number of the n digits at s (their shape already checked). */
+static int
+events_digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+/*
+ * True if the date and, when long enough, the time of s (shaped like
+ * "9999-99-99T99:99:99") name a real instant: a month 1-12, a day of that
+ * month (February 29 in leap years only), hours below 24, minutes and
+ * seconds below 60.
+ */
+static bool
+events_time_real(const char *s, size_t len)
+{
+	static const int days[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+		30, 31 };
+	int year = events_digits(s, 4), month = events_digits(s + 5, 2),
+	    day = events_digits(s + 8, 2);
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	if (month < 1 || month > 12 || day < 1 || day > days[month - 1] ||
+	    (month == 2 && day == 29 && !leap))
+		return false;
+	return len < 19 ||
+	    (events_digits(s + 11, 2) < 24 && events_digits(s + 14, 2) < 60 &&
+	        events_digits(s + 17, 2) < 60);
+}
+
+/*
+ * Writes s in the stored time form into out; false for any other shape or
+ * a date or time that does not exist.
+ */
 bool
 sb_events_since_parse(const char *s, char *out, size_t size)
 {
@@ -397,5 +442,5 @@ sb_events_since_parse(const char *s, char *out, size_t size)
 		n = snprintf(out, size, "%.19s.000Z", s);
 	else if (events_shape(s, date))
 		n = snprintf(out, size, "%sT00:00:00.000Z", s);
-	return n == (int)sizeof(millis) - 1;
+	return n == (int)sizeof(millis) - 1 && events_time_real(s, strlen(s));
 }

@@ -137,8 +137,8 @@ link_item(char *out, size_t size, size_t *off, const char *base,
  * SB_ERR_INVALID for a page or last below 1.
  */
 enum sb_err
-sb_hosting_link(char *out, size_t size, const char *scheme, const char *host,
-    const char *path, const char *query, int64_t page, int64_t last)
+sb_hosting_link(char *out, size_t size, const char *path, const char *query,
+    int64_t page, int64_t last)
 {
 	char base[SB_HOSTING_LINK_MAX];
 	const char *sep = "?";
@@ -148,7 +148,7 @@ sb_hosting_link(char *out, size_t size, const char *scheme, const char *host,
 	if (out == NULL || size == 0 || page < 1 || last < 1)
 		return SB_ERR_INVALID;
 	out[0] = '\0';
-	n = snprintf(base, sizeof(base), "%s://%s%s%s%s", scheme, host, path,
+	n = snprintf(base, sizeof(base), "%s%s%s", path,
 	    query != NULL ? "?" : "", query != NULL ? query : "");
 	if (n < 0 || (size_t)n >= sizeof(base))
 		return SB_ERR_TOO_LARGE;

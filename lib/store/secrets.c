@@ -206,12 +206,39 @@ key_file_create(const char *dir, const char *name, bool *created)
 }
 
 /*
+ * Refuses (SB_ERR_CONFIG, with a message saying how to fix it) a secrets
+ * directory that is not a directory, is not the running user's, or that
+ * its group or others may enter or list, as ssh does for ~/.ssh: the keys
+ * are only as private as the folder that holds them.  A missing dir is
+ * left to the caller.
+ */
+static enum sb_err
+secrets_dir_check(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) == -1)
+		return errno == ENOENT ? SB_OK : SB_ERR_IO;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) != 0) {
+		sb_log(SB_LOG_ERROR, SECRETS_COMPONENT, NULL,
+		    "%s: the secrets directory must be a directory of the "
+		    "user running Switchboard with mode 0700 (it is %04o); "
+		    "refusing to use it (chmod 700 %s)",
+		    dir, (unsigned)(st.st_mode & 07777), dir);
+		return SB_ERR_CONFIG;
+	}
+	return SB_OK;
+}
+
+/*
  * Creates dir (mode 0700; only the last component) if missing, then
  * dir/master.key and dir/token.key (each mode 0600, a new random key)
  * unless they exist, which are left alone.  token.key keys the token
  * digests and is never rotated, so rotating master.key leaves issued
  * tokens valid.  *created (if not NULL) tells whether master.key was made.
- * Returns SB_ERR_INVALID for a NULL or empty dir, SB_ERR_IO when the
+ * Returns SB_ERR_INVALID for a NULL or empty dir, SB_ERR_CONFIG for a dir
+ * group or others may access (secrets_dir_check), SB_ERR_IO when the
  * directory or a file cannot be made or written.
  */
 enum sb_err
@@ -232,7 +259,8 @@ sb_secrets_keygen(const char *dir, bool *created)
 		rc = SB_ERR_IO;
 		goto out;
 	}
-	if ((rc = key_file_create(dir, SECRETS_MASTER_NAME, &made)) != SB_OK ||
+	if ((rc = secrets_dir_check(dir)) != SB_OK ||
+	    (rc = key_file_create(dir, SECRETS_MASTER_NAME, &made)) != SB_OK ||
 	    (rc = key_file_create(dir, SECRETS_TOKEN_NAME, &token_made)) !=
 	        SB_OK)
 		goto out;
@@ -462,8 +490,9 @@ out:
  * only; its name must be its key id.  Other files are ignored.  dir may be
  * NULL, or missing, only when env_key_hex is given.
  *
- * A key file that is not a regular file, is a symlink, or has any group or
- * other permission bit set (st_mode & 077) is refused with SB_ERR_CONFIG,
+ * A dir group or others may access (secrets_dir_check), and a key file
+ * that is not a regular file, is a symlink, or has any group or other
+ * permission bit set (st_mode & 077) are refused with SB_ERR_CONFIG,
  * as are a malformed key, a missing master.key and more than
  * SB_SECRETS_KEYS_MAX distinct keys.  Read errors give SB_ERR_IO.
  *
@@ -481,7 +510,8 @@ sb_secrets_open(
 	if (out == NULL)
 		goto out;
 	*out = NULL;
-	if ((dir == NULL && !env) || (rc = secrets_init()) != SB_OK)
+	if ((dir == NULL && !env) || (rc = secrets_init()) != SB_OK ||
+	    (dir != NULL && (rc = secrets_dir_check(dir)) != SB_OK))
 		goto out;
 	if ((s = sodium_malloc(sizeof(*s))) == NULL) {
 		rc = SB_ERR_NOMEM;

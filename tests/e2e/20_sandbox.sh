@@ -3,15 +3,15 @@
 # switches and counters are cleared at the start and at the end.
 
 sbx_reset() {
-	http DELETE "$SBX/_sandbox/faults"
-	http DELETE "$SBX/_sandbox/stats"
+	http DELETE "$SBX/_sandbox/faults" -H "$SBX_AUTH"
+	http DELETE "$SBX/_sandbox/stats" -H "$SBX_AUTH"
 }
 
 # sbx_fault PATH KIND [COUNT] [ARG]: sets a switch; STATUS/BODY as http.
 sbx_fault() {
 	local body="{\"path\":\"$1\",\"kind\":\"$2\",\"count\":${3:-1}"
 	[ -n "${4:-}" ] && body="$body,\"arg\":$4"
-	http POST "$SBX/_sandbox/faults" -H 'Content-Type: application/json' \
+	http POST "$SBX/_sandbox/faults" -H "$SBX_AUTH" -H 'Content-Type: application/json' \
 	    -d "$body}"
 }
 
@@ -162,8 +162,8 @@ http POST "$SBX/oauth/token" -d grant_type=client_credentials -d client_id=a \
     -d client_secret=b
 http GET "$SBX/no/such/path"
 http GET "$SBX/health"
-http GET "$SBX/_sandbox/faults"
-http GET "$SBX/_sandbox/stats"
+http GET "$SBX/_sandbox/faults" -H "$SBX_AUTH"
+http GET "$SBX/_sandbox/stats" -H "$SBX_AUTH"
 check "stats: 200" is "$STATUS" 200
 check "stats: /api/me counted (401s too)" jq_is '.paths["/api/me"]' 3
 check "stats: /oauth/token counted" jq_is '.paths["/oauth/token"]' 1
@@ -171,23 +171,40 @@ check "stats: unknown paths counted" jq_is '.paths["/no/such/path"]' 1
 check "stats: /health and /_sandbox not counted" \
     jq_is '.paths | has("/health") or has("/_sandbox/faults")' false
 check "stats: total" jq_is .total 5
-http DELETE "$SBX/_sandbox/stats"
+http DELETE "$SBX/_sandbox/stats" -H "$SBX_AUTH"
 check "stats reset: 204" is "$STATUS" 204
-http GET "$SBX/_sandbox/stats"
+http GET "$SBX/_sandbox/stats" -H "$SBX_AUTH"
 check "stats reset: zero" jq_is '.total == 0 and (.paths | length) == 0' true
+
+# -- the control paths need the sandbox's control token (issue 8 §7) --
+http GET "$SBX/api/me"
+for hdr in "X-No-Token: 1" "Authorization: Bearer wrong-token" "Authorization: Bearer $new_at" \
+    "Authorization: Bearer ${SB_PROJECTS_TOKEN:-x}"; do
+	http POST "$SBX/_sandbox/faults" -H "$hdr" -H 'Content-Type: application/json' \
+	    -d '{"path": "/api/me", "kind": "status", "arg": 503}'
+	check "control with '${hdr:0:22}': 401 unauthorized" \
+	    is "$STATUS $(jq -r .error.code <<<"$BODY")" "401 unauthorized"
+	http DELETE "$SBX/_sandbox/stats" -H "$hdr"
+	check "stats reset without the token: 401" is "$STATUS" 401
+done
+http GET "$SBX/_sandbox/faults" -H "$SBX_AUTH"
+check "no switch was set without the token" jq_is length 0
+http GET "$SBX/_sandbox/stats" -H "$SBX_AUTH"
+check "the counters were not reset without the token" jq_is '.total > 0' true
+check "the token file is 0600" is "$(stat -c %a "$SB_VAR_DIR/secrets/sandbox.token")" 600
 
 # -- failure switches: each seen once, then gone --
 sbx_fault /api/me status 1 503
 check "fault: set 201" is "$STATUS" 201
 check "fault: echoes the switch" jq_is '.kind + " " + (.arg|tostring)' 'status 503'
-http GET "$SBX/_sandbox/faults"
+http GET "$SBX/_sandbox/faults" -H "$SBX_AUTH"
 check "faults: listed" jq_is '.[0].path' /api/me
 http GET "$SBX/api/me" -H "$(bearer "$new_at")"
 check "fault status: 503" is "$STATUS" 503
 check "fault status: injected" jq_is .error.code injected
 http GET "$SBX/api/me" -H "$(bearer "$new_at")"
 check "fault status: gone after one" is "$STATUS" 200
-http GET "$SBX/_sandbox/faults"
+http GET "$SBX/_sandbox/faults" -H "$SBX_AUTH"
 check "faults: empty once used" jq_is length 0
 
 sbx_fault /api/me status
@@ -266,7 +283,7 @@ check "fault: a status out of range: 400" is "$STATUS" 400
 sbx_fault /api/me status 0
 check "fault: count 0: 400" is "$STATUS" 400
 sbx_fault /api/me status 5
-http DELETE "$SBX/_sandbox/faults"
+http DELETE "$SBX/_sandbox/faults" -H "$SBX_AUTH"
 http GET "$SBX/api/me" -H "$(bearer "$new_at")"
 check "faults clear: switches off" is "$STATUS" 200
 

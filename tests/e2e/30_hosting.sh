@@ -73,7 +73,7 @@ check "404 matches the Error schema" is_error NotFound
 http GET "$PJ/projects/abc" "${A[@]}"
 check "non-numeric project id: 404 NotFound" is_error NotFound
 
-base="http://127.0.0.1:$SB_PROJECTS_PORT/projects"
+base="/projects"
 http GET "$PJ/projects" "${A[@]}"
 check "GET /projects: 200" is "$STATUS" 200
 check "projects match the Project schema" is_projects
@@ -94,6 +94,23 @@ http GET "$PJ/projects?page=9" "${A[@]}"
 check "a page past the last: 200 []" is "$STATUS $BODY" "200 []"
 check "a page past the last still links" is "$(header Link)" \
     "<$base?page=1>; rel=\"first\", <$base?page=3>; rel=\"last\", <$base?page=8>; rel=\"previous\""
+# Links are relative: the caller's Host never goes into them, and nginx
+# answers a Host it is not configured for itself (issue 8 §7).
+http GET "$PJ/projects?page=2" "${A[@]}" -H "Host: localhost:$SB_PROJECTS_PORT"
+check "Host localhost:port: 200 and the same relative Link" is "$STATUS $(header Link)" \
+    "200 <$base?page=1>; rel=\"first\", <$base?page=3>; rel=\"next\", <$base?page=3>; rel=\"last\", <$base?page=1>; rel=\"previous\""
+for h in 'x>;rel="next",<http:' 'evil.example' "evil.example:$SB_PROJECTS_PORT"; do
+	http GET "$PJ/projects?page=2" "${A[@]}" -H "Host: $h"
+	check "Host '$h': nginx's 421 MisdirectedRequest, no Link" \
+	    is "$STATUS $(jq -r .name <<<"$BODY") $(header Link)" "421 MisdirectedRequest "
+done
+for u in "$GW/health" "$EV/health" "$SBX/health"; do
+	http GET "$u" -H 'Host: x>;rel="next",<http:'
+	check "Host refused on ${u%/health}: 421 misdirected_request" \
+	    is "$STATUS $(jq -r .error.code <<<"$BODY")" "421 misdirected_request"
+done
+http GET "$GW/health" -H "Host: localhost:$SB_GATEWAY_PORT"
+check "Host localhost:port on the gateway: 200" is "$STATUS" 200
 for bad in 0 -1 abc 1.5 ""; do
 	http GET "$PJ/projects?page=$bad" "${A[@]}"
 	check "page='$bad': 400 BadRequest" is_error BadRequest
@@ -241,7 +258,7 @@ check "deployments match the Deployment schema" is_deployments
 check "X-Total-Count counts the project's deployments" is "$(header X-Total-Count)" "$n"
 check "only project $P's deployments" jq_is "all(.[]; .projectId == $P)" true
 check "newest first" jq_is '.[0].id > .[-1].id' true
-dbase="http://127.0.0.1:$SB_PROJECTS_PORT/deployments?projectId=$P"
+dbase="/deployments?projectId=$P"
 check "the deployments' Link keeps the filter" is "$(header Link)" \
     "<$dbase&page=1>; rel=\"first\", <$dbase&page=1>; rel=\"last\""
 for _ in 1 2 3 4; do deploy $P; done

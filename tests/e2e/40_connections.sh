@@ -120,6 +120,18 @@ bad "jsonplaceholder base_url of another host" \
 bad "jsonplaceholder file: base_url" \
     '{"provider":"jsonplaceholder","credentials":{},"config":{"base_url":"file:///etc/passwd"}}' \
     '.error.message | test("host|base")'
+# A base URL is scheme, host, port and a clean path prefix, nothing else:
+# on the sandbox's allowed host, none of these may reach /_sandbox/.
+for u in "/jsonplaceholder/%2e%2e/_sandbox|percent" "/jsonplaceholder/../_sandbox|'..'" \
+    "/jsonplaceholder/./x|'..'" "/jsonplaceholder?x=|query" "/jsonplaceholder#x|fragment" \
+    "//jsonplaceholder|empty path segment" "/jsonplaceholder/|trailing"; do
+	bad "jsonplaceholder base_url ${u%%|*}" \
+	    "{\"provider\":\"jsonplaceholder\",\"credentials\":{},\"config\":{\"base_url\":\"http://127.0.0.1:$SB_SANDBOX_PORT${u%%|*}\"}}" \
+	    ".error.message | test(\"base_url\") and test(\"${u#*|}\")"
+done
+bad "jsonplaceholder base_url with user info on the allowed host" \
+    "{\"provider\":\"jsonplaceholder\",\"credentials\":{},\"config\":{\"base_url\":\"http://u:p@127.0.0.1:$SB_SANDBOX_PORT/jsonplaceholder\"}}" \
+    '.error.message | test("user information")'
 bad "config the provider does not use" \
     "$(jq -nc --arg at "$AT" --arg rt "$RT" '{provider: "sandbox",
       credentials: {access_token: $at, refresh_token: $rt},
@@ -288,15 +300,16 @@ cx_call "$A_ID" "$A_TOK" '{"path":"/no/such/thing"}'
 check "call: the provider's 404 comes back" is "$STATUS" 404
 direct=$(curl -s -H "$(cx_auth "$A_AT")" "$SBX/api/no/such/thing")
 check "call: the provider's 404 body as it came" is "$BODY" "$direct"
-curl -s -o /dev/null -X POST "$SBX/_sandbox/faults" -H "$CX_JSON" \
+curl -s -o /dev/null -X POST "$SBX/_sandbox/faults" -H "$SBX_AUTH" -H "$CX_JSON" \
     -d '{"path":"/api/me","kind":"status","count":1,"arg":500}'
 cx_call "$A_ID" "$A_TOK" '{"path":"/me"}'
 check "call: the provider's 500 comes back" is "$STATUS" 500
 check "call: with the provider's body" jq_is .error.code injected
-curl -s -o /dev/null -X POST "$SBX/_sandbox/faults" -H "$CX_JSON" \
+curl -s -o /dev/null -X POST "$SBX/_sandbox/faults" -H "$SBX_AUTH" -H "$CX_JSON" \
     -d '{"path":"/api/me","kind":"malformed"}'
 cx_call "$A_ID" "$A_TOK" '{"path":"/me"}'
-check "call: a non-JSON answer comes back as is" is "$STATUS $BODY" '200 {"broken": [1, 2'
+check "call: a body declared JSON that does not parse: 502 upstream_malformed" \
+    is "$STATUS $(jq -r .error.code <<<"$BODY")" "502 upstream_malformed"
 hits=$(cx_total)
 cx_call "$A_ID" "$A_TOK" '{"method":"TRACE","path":"/me"}'
 check "call: unknown method: 400" is "$STATUS" 400

@@ -25,7 +25,7 @@ if side_start "${dl_env[@]}"; then
 
 	# A provider that hangs: attempts are cut to what is left, and the
 	# answer is the gateway's own 504 before nginx's 4 s.
-	curl -s -o /dev/null -X POST "$dl_sbx/_sandbox/faults" -H "Content-Type: application/json" \
+	curl -s -o /dev/null -X POST "$dl_sbx/_sandbox/faults" -H "$SIDE_SBX_AUTH" -H "Content-Type: application/json" \
 	    -d '{"path": "/api/me", "kind": "slow", "count": 2, "arg": 5000}'
 	t0=$(dl_ms)
 	http GET "$dl_gw/proxy/me" -H "Authorization: Bearer $dl_tok"
@@ -34,12 +34,12 @@ if side_start "${dl_env[@]}"; then
 	    jq_is .error.code upstream_timeout
 	check "hanging provider: answered within the deadline ($took ms)" \
 	    test "$took" -lt 3600 -a "$took" -ge 2500
-	curl -s -o /dev/null -X DELETE "$dl_sbx/_sandbox/faults"
+	curl -s -o /dev/null -X DELETE "$dl_sbx/_sandbox/faults" -H "$SIDE_SBX_AUTH"
 
 	# A Retry-After beyond the backoff cap is passed back, not waited
 	# out: one attempt, the provider's 429 and its Retry-After.
-	curl -s -o /dev/null -X DELETE "$dl_sbx/_sandbox/stats"
-	curl -s -o /dev/null -X POST "$dl_sbx/_sandbox/faults" -H "Content-Type: application/json" \
+	curl -s -o /dev/null -X DELETE "$dl_sbx/_sandbox/stats" -H "$SIDE_SBX_AUTH"
+	curl -s -o /dev/null -X POST "$dl_sbx/_sandbox/faults" -H "$SIDE_SBX_AUTH" -H "Content-Type: application/json" \
 	    -d '{"path": "/api/me", "kind": "429", "count": 5, "arg": 3600}'
 	t0=$(dl_ms)
 	http GET "$dl_gw/proxy/me" -H "Authorization: Bearer $dl_tok"
@@ -49,9 +49,9 @@ if side_start "${dl_env[@]}"; then
 	check "Retry-After 3600: its Retry-After passed back" \
 	    is "$(header Retry-After)" 3600
 	check "Retry-After 3600: one attempt only" \
-	    is "$(curl -s "$dl_sbx/_sandbox/stats" | jq -r '.paths["/api/me"]')" 1
+	    is "$(curl -s "$dl_sbx/_sandbox/stats" -H "$SIDE_SBX_AUTH" | jq -r '.paths["/api/me"]')" 1
 	check "Retry-After 3600: at once ($took ms)" test "$took" -lt 1000
-	curl -s -o /dev/null -X DELETE "$dl_sbx/_sandbox/faults"
+	curl -s -o /dev/null -X DELETE "$dl_sbx/_sandbox/faults" -H "$SIDE_SBX_AUTH"
 
 	# The database locked by another process for longer than the
 	# deadline: 503 busy with Retry-After inside it, and after the lock

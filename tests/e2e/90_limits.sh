@@ -15,9 +15,15 @@ if side_start SB_RATE_LIMIT=1 SB_RATE_BURST=1 SB_FASTCGI_TIMEOUT_S=1 \
 	done
 	check "past the rate limit: 429" is "$limited" 1
 	check "429 is JSON with a code" jq_is .error.code rate_limited
+	for _ in 1 2 3 4 5 6; do curl -s -o /dev/null "$SIDE_GW/health"; done
+	sleep 1.2
+	check "rate-limited requests stay out of nginx's error log" \
+	    is "$(grep -c 'limiting requests' "$SIDE_VAR/log/nginx-error.log")" 0
+	check "rate-limited requests are in the access log" \
+	    test "$(grep -c '" 429 ' "$SIDE_VAR/log/access.log")" -ge 1
 
 	# A responder slower than fastcgi_timeout_s: nginx answers 504.
-	curl -s -X POST "$SIDE_SBX/_sandbox/faults" \
+	curl -s -X POST "$SIDE_SBX/_sandbox/faults" -H "$SIDE_SBX_AUTH" \
 	    -H 'Content-Type: application/json' \
 	    -d '{"path": "/api/me", "kind": "slow", "arg": 2500}' >/dev/null
 	http GET "$SIDE_SBX/api/me"

@@ -36,10 +36,11 @@ docs_dir=$SB_VAR_DIR/docs
 mkdir -p "$docs_dir/secrets"
 printf '%s\n' "$SB_PROJECTS_TOKEN" >"$docs_dir/secrets/projects.token"
 printf '%s\n' "$SB_EVENTS_TOKEN" >"$docs_dir/secrets/events.token"
+cp "$SB_VAR_DIR/secrets/sandbox.token" "$docs_dir/secrets/sandbox.token"
 
 docs_reset() {
-	curl -s -o /dev/null -X DELETE "$SBX/_sandbox/faults"
-	curl -s -o /dev/null -X DELETE "$SBX/_sandbox/stats"
+	curl -s -o /dev/null -X DELETE "$SBX/_sandbox/faults" -H "$SBX_AUTH"
+	curl -s -o /dev/null -X DELETE "$SBX/_sandbox/stats" -H "$SBX_AUTH"
 }
 
 # docs_extract FILE SCRIPT MANIFEST LAYOUT: writes the ```sh blocks of FILE

@@ -9,11 +9,11 @@ cx_post() { # URL BODY [curl args]
 	http POST "$url" -H "$CX_JSON" --data-binary "$body" "$@"
 }
 cx_reset() {
-	curl -s -o /dev/null -X DELETE "$SBX/_sandbox/faults"
-	curl -s -o /dev/null -X DELETE "$SBX/_sandbox/stats"
+	curl -s -o /dev/null -X DELETE "$SBX/_sandbox/faults" -H "$SBX_AUTH"
+	curl -s -o /dev/null -X DELETE "$SBX/_sandbox/stats" -H "$SBX_AUTH"
 }
-cx_hits() { curl -s "$SBX/_sandbox/stats" | jq -r --arg p "$1" '.paths[$p] // 0'; }
-cx_total() { curl -s "$SBX/_sandbox/stats" | jq -r '.total'; }
+cx_hits() { curl -s "$SBX/_sandbox/stats" -H "$SBX_AUTH" | jq -r --arg p "$1" '.paths[$p] // 0'; }
+cx_total() { curl -s "$SBX/_sandbox/stats" -H "$SBX_AUTH" | jq -r '.total'; }
 # cx_grant [curl args]: a fresh sandbox pair into AT and RT.
 cx_grant() {
 	local out
@@ -35,6 +35,6 @@ cx_fault() {
 	local body="{\"path\":\"$1\",\"kind\":\"$2\",\"count\":${3:-1}" code
 	[ -n "${4:-}" ] && body="$body,\"arg\":$4"
 	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST \
-	    "$SBX/_sandbox/faults" -H "$CX_JSON" -d "$body}")
+	    "$SBX/_sandbox/faults" -H "$SBX_AUTH" -H "$CX_JSON" -d "$body}")
 	[ "$code" = 201 ] || echo "not ok - sandbox switch $2 on $1 set ($code)"
 }

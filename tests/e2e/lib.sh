@@ -47,12 +47,15 @@ GW=http://127.0.0.1:${SB_GATEWAY_PORT:-8080}
 PJ=http://127.0.0.1:${SB_PROJECTS_PORT:-3000}
 EV=http://127.0.0.1:${SB_EVENTS_PORT:-3001}
 SBX=http://127.0.0.1:${SB_SANDBOX_PORT:-8081}
+# The sandbox's control paths (/_sandbox/...) need its control token.
+SBX_AUTH="Authorization: Bearer $(cat "$SB_VAR_DIR/secrets/sandbox.token" 2>/dev/null)"
 
 # side_start VAR=VALUE...: a second, private stack on free ports with the
 # given settings and one process per responder, for tests that must not
 # slow or break the shared one.  Sets SIDE_VAR (its var dir), SIDE_GW,
-# SIDE_PJ, SIDE_EV and SIDE_SBX (its base URLs).  A port taken meanwhile
-# by another program is retried on others (up to three times).  Non-zero,
+# SIDE_PJ, SIDE_EV and SIDE_SBX (its base URLs) and SIDE_SBX_AUTH (the
+# header with its sandbox's control token).  A port taken meanwhile by
+# another program is retried on others (up to three times).  Non-zero,
 # with the start log printed as TAP comments, if it did not start.
 side_start() {
 	local gw pj ev sbx try
@@ -62,12 +65,15 @@ side_start() {
 		sbx=$(free_port)
 		SIDE_GW=http://127.0.0.1:$gw SIDE_PJ=http://127.0.0.1:$pj
 		SIDE_EV=http://127.0.0.1:$ev SIDE_SBX=http://127.0.0.1:$sbx
-		env SB_VAR_DIR="$SIDE_VAR" SB_GATEWAY_PORT="$gw" \
+		if env SB_VAR_DIR="$SIDE_VAR" SB_GATEWAY_PORT="$gw" \
 		    SB_PROJECTS_PORT="$pj" SB_EVENTS_PORT="$ev" \
 		    SB_SANDBOX_PORT="$sbx" SB_GATEWAY_PROCS=1 SB_PROXY_PROCS=1 \
 		    SB_PROJECTS_PROCS=1 SB_EVENTS_PROCS=1 SB_SANDBOX_PROCS=1 \
-		    "$@" scripts/stack start >"$SIDE_VAR/start.log" 2>&1 &&
-		    return 0
+		    "$@" scripts/stack start >"$SIDE_VAR/start.log" 2>&1; then
+			SIDE_SBX_AUTH="Authorization: Bearer $(cat \
+			    "$SIDE_VAR/secrets/sandbox.token")"
+			return 0
+		fi
 		grep -q 'Address already in use' "$SIDE_VAR/start.log" ||
 		    break
 		SB_VAR_DIR=$SIDE_VAR scripts/stack stop >/dev/null 2>&1

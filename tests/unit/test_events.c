@@ -68,6 +68,19 @@ test_since_parse(void **state)
 		{ "yesterday", NULL },
 		{ "", NULL },
 		{ "2024-01-31x", NULL },
+		/* the right shape, but no such date or time */
+		{ "2026-13-45", NULL },
+		{ "2026-00-10", NULL },
+		{ "2026-02-30", NULL },
+		{ "2026-02-29", NULL },
+		{ "2024-02-29", "2024-02-29T00:00:00.000Z" },
+		{ "1900-02-29", NULL },
+		{ "2000-02-29", "2000-02-29T00:00:00.000Z" },
+		{ "2026-04-31", NULL },
+		{ "2026-12-31T23:59:59Z", "2026-12-31T23:59:59.000Z" },
+		{ "2026-01-01T24:00:00Z", NULL },
+		{ "2026-01-01T10:60:00Z", NULL },
+		{ "2026-01-01T10:00:60.000Z", NULL },
 	};
 	char out[SB_EVENTS_TIME_MAX];
 
@@ -87,11 +100,15 @@ static bool
 store(struct sb_db *db, const char *id, const char *name, const char *payload)
 {
 	cJSON *p = cJSON_Parse(payload), *out = NULL;
+	struct sb_events_item item = { .id = id,
+		.name = name,
+		.payload = p,
+		.payload_text = payload,
+		.payload_len = strlen(payload) };
 	bool created = false;
 
 	assert_non_null(p);
-	assert_int_equal(
-	    sb_events_store(db, id, name, p, &created, &out), SB_OK);
+	assert_int_equal(sb_events_store(db, &item, &created, &out), SB_OK);
 	assert_string_equal(cJSON_GetObjectItem(out, "id")->valuestring, id);
 	assert_non_null(cJSON_GetObjectItem(out, "createdAt"));
 	cJSON_Delete(out);
@@ -120,10 +137,40 @@ test_store_once(void **state)
 	                     "SELECT count(*) FROM events"
 	                     " WHERE project_id IS NULL"),
 	    1);
-	assert_int_equal(
-	    sb_events_store(f->ctx.db, "bad id", "a", p, &created, &out),
+	assert_int_equal(sb_events_store(f->ctx.db,
+	                     &(struct sb_events_item){
+	                         .id = "bad id", .name = "a", .payload = p },
+	                     &created, &out),
 	    SB_ERR_INVALID);
 	assert_null(out);
+	cJSON_Delete(p);
+}
+
+/* The payload is kept and answered byte for byte: no rounding past 2^53. */
+static void
+test_store_verbatim(void **state)
+{
+	static const char text[] = "{\"n\": 9007199254740993, \"x\": 1.10}";
+	struct test_fixture *f = *state;
+	cJSON *p = cJSON_Parse(text), *out = NULL;
+	struct sb_events_item item = { .id = "big",
+		.name = "a.b",
+		.payload = p,
+		.payload_text = text,
+		.payload_len = sizeof(text) - 1 };
+	bool created = false;
+	char *printed;
+
+	assert_int_equal(
+	    sb_events_store(f->ctx.db, &item, &created, &out), SB_OK);
+	printed = cJSON_PrintUnformatted(cJSON_GetObjectItem(out, "payload"));
+	assert_string_equal(printed, text);
+	assert_int_equal(test_query_int(f->ctx.db,
+	                     "SELECT count(*) FROM events WHERE payload = "
+	                     "'{\"n\": 9007199254740993, \"x\": 1.10}'"),
+	    1);
+	cJSON_free(printed);
+	cJSON_Delete(out);
 	cJSON_Delete(p);
 }
 
@@ -237,13 +284,13 @@ test_store_batch(void **state)
 	struct test_fixture *f = *state;
 	cJSON *p1 = cJSON_Parse("{\"projectId\": 4}"), *p2 = cJSON_Parse("{}");
 	struct sb_events_item items[] = {
-		{ "b1", "a.b", p1, 0 },
-		{ "old", "a.b", p2, 0 },
-		{ "b1", "other", p2, 0 },
-		{ "bad id", "a.b", p2, 0 },
-		{ "b2", "", p2, 0 },
-		{ "b3", "a.b", p2, 422 },
-		{ "b4", "a.b", p2, 0 },
+		{ "b1", "a.b", p1, NULL, 0, 0 },
+		{ "old", "a.b", p2, NULL, 0, 0 },
+		{ "b1", "other", p2, NULL, 0, 0 },
+		{ "bad id", "a.b", p2, NULL, 0, 0 },
+		{ "b2", "", p2, NULL, 0, 0 },
+		{ "b3", "a.b", p2, NULL, 0, 422 },
+		{ "b4", "a.b", p2, NULL, 0, 0 },
 	};
 	size_t n = sizeof(items) / sizeof(items[0]);
 
@@ -307,6 +354,7 @@ main(void)
 		cmocka_unit_test(test_id_valid),
 		cmocka_unit_test(test_since_parse),
 		EVENTS_TEST(test_store_once),
+		EVENTS_TEST(test_store_verbatim),
 		EVENTS_TEST(test_list),
 		EVENTS_TEST(test_outbox),
 		cmocka_unit_test(test_deliver_unconfigured),

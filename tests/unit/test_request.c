@@ -251,6 +251,23 @@ test_parse_json(void **state)
 		{ "{\"a\":1}", 2, SB_OK, -1 },
 		{ "{\"a\":{\"b\":1}}", 2, SB_ERR_TOO_LARGE, -1 },
 		{ "{\"a\":{\"b\":1}}", 3, SB_OK, -1 },
+		/* \u0000 and bytes that are not UTF-8, at their own offset */
+		{ "{\"a\":\"x\\u0000\"}", 32, SB_ERR_INVALID, 7 },
+		{ "{\"a\":\"x\\\\u0000\"}", 32, SB_OK, -1 },
+		{ "{\"a\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"}", 32,
+		    SB_OK, -1 },
+		{ "{\"a\":\"caf\xe9\"}", 32, SB_ERR_INVALID, 9 },
+		{ "{\"a\xff\":1}", 32, SB_ERR_INVALID, 3 },
+		{ "{\"a\":\"\xc0\xaf\"}", 32, SB_ERR_INVALID, 6 },
+		{ "{\"a\":\"\xed\xa0\x80\"}", 32, SB_ERR_INVALID, 6 },
+		{ "{\"a\":\"\xf4\x90\x80\x80\"}", 32, SB_ERR_INVALID, 6 },
+		{ "{\"a\":\"\xe2\x82\"}", 32, SB_ERR_INVALID, 6 },
+		{ "{\"a\":\"\\\xff\"}", 32, SB_ERR_INVALID, 7 },
+		{ "{\"a\":\"[[[\"}", 2, SB_OK, -1 },
+		/* control bytes between tokens are no white space */
+		{ "{\"a\":\x01\"b\"}", 32, SB_ERR_INVALID, 5 },
+		{ "{\"a\":\x0b1}", 32, SB_ERR_INVALID, 5 },
+		{ "{\"a\":\t\r\n 1}", 32, SB_OK, -1 },
 	};
 	cJSON *j;
 	size_t offset;
@@ -276,12 +293,63 @@ test_parse_json(void **state)
 	}
 }
 
+/* Members and elements as received, byte for byte. */
+static void
+test_json_span(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *member; /* NULL: element index */
+		size_t index;
+		const char *want; /* NULL: not found */
+	} cases[] = {
+		{ "{\"a\": 9007199254740993, \"b\": 2}", "a", 0,
+		    "9007199254740993" },
+		{ "{\"a\":1,\"payload\" : { \"x\": [1, \"]}\"] } }", "payload",
+		    0, "{ \"x\": [1, \"]}\"] }" },
+		{ "{\"a\":\"p\\\"\",\"b\":true}", "b", 0, "true" },
+		{ "{\"p\\u0061yload\":{}}", "payload", 0, "{}" },
+		{ "{\"a\":1,\"a\":2}", "a", 0, "1" },
+		{ "{\"a\":1}", "b", 0, NULL },
+		{ "{}", "a", 0, NULL },
+		{ "[1,2]", "a", 0, NULL },
+		{ " [ {\"a\":1} , 1.5e3 ,null] ", NULL, 1, "1.5e3" },
+		{ "[{\"a\":[]},2]", NULL, 0, "{\"a\":[]}" },
+		{ "[1,2]", NULL, 2, NULL },
+		{ "[]", NULL, 0, NULL },
+		{ "{\"a\":1}", NULL, 0, NULL },
+		{ "[1,", NULL, 1, NULL },
+		{ "{\"a\"", "a", 0, NULL },
+		{ "", "a", 0, NULL },
+	};
+	struct sb_span out;
+	bool found;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sb_span in = { cases[i].text, strlen(cases[i].text) };
+
+		found = cases[i].member != NULL
+		    ? sb_request_json_member(in, cases[i].member, &out)
+		    : sb_request_json_element(in, cases[i].index, &out);
+		if (found != (cases[i].want != NULL))
+			fail_msg(
+			    "case %zu (%s): found %d", i, cases[i].text, found);
+		if (found &&
+		    (out.len != strlen(cases[i].want) ||
+		        memcmp(out.text, cases[i].want, out.len) != 0))
+			fail_msg(
+			    "case %zu: got '%.*s'", i, (int)out.len, out.text);
+	}
+}
+
 /* Only len bytes are parsed; an error offset is optional. */
 static void
 test_parse_json_length(void **state)
 {
 	const char *text = "{\"a\":1}garbage";
 	cJSON *j = NULL;
+	size_t offset = 0;
 
 	(void)state;
 	assert_int_equal(sb_request_parse_json(text, 7, 32, &j, NULL), SB_OK);
@@ -294,6 +362,15 @@ test_parse_json_length(void **state)
 	assert_int_equal(
 	    sb_request_parse_json("{}\0", 3, 32, &j, NULL), SB_ERR_INVALID);
 	assert_null(j);
+	/* Nor white space between tokens, nor a byte of a string. */
+	assert_int_equal(
+	    sb_request_parse_json("{\"a\":\0\0\"b\"}", 10, 32, &j, &offset),
+	    SB_ERR_INVALID);
+	assert_int_equal(offset, 5);
+	assert_int_equal(
+	    sb_request_parse_json("{\"a\":\"x\0y\"}", 11, 32, &j, &offset),
+	    SB_ERR_INVALID);
+	assert_int_equal(offset, 7);
 }
 
 /* Writes depth nested arrays, with inner (may be "") innermost. */
@@ -332,8 +409,10 @@ test_parse_json_depth_cap(void **state)
 		    SB_ERR_TOO_LARGE },
 		{ 200, "", 256, SB_OK },
 		{ 300, "", 256, SB_ERR_TOO_LARGE },
-		/* Deeper than cJSON's own nesting limit: malformed to it. */
-		{ 5000, "", 256, SB_ERR_INVALID },
+		/* Deeper than cJSON's own nesting limit: too deep all the same.
+		 */
+		{ 5000, "", 256, SB_ERR_TOO_LARGE },
+		{ 10000, "", SB_REQUEST_JSON_DEPTH_MAX, SB_ERR_TOO_LARGE },
 	};
 	cJSON *j;
 	char *s;
@@ -720,6 +799,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_decode, setup, teardown),
 		cmocka_unit_test(test_parse_json),
 		cmocka_unit_test(test_parse_json_length),
+		cmocka_unit_test(test_json_span),
 		cmocka_unit_test(test_parse_json_depth_cap),
 		cmocka_unit_test(test_parse_json_items_cap),
 		cmocka_unit_test(test_parse_int),

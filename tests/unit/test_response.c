@@ -323,6 +323,13 @@ test_reason(void **state)
 		{ 201, "Created" },
 		{ 202, "Accepted" },
 		{ 204, "No Content" },
+		/* passed-through redirects keep their phrase (issue 8 §7) */
+		{ 301, "Moved Permanently" },
+		{ 302, "Found" },
+		{ 303, "See Other" },
+		{ 304, "Not Modified" },
+		{ 307, "Temporary Redirect" },
+		{ 308, "Permanent Redirect" },
 		{ 400, "Bad Request" },
 		{ 401, "Unauthorized" },
 		{ 403, "Forbidden" },

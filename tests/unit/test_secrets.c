@@ -342,6 +342,46 @@ test_open_key_file_modes(void **state)
 	}
 }
 
+/*
+ * A secrets directory group or others may enter or list is refused, by
+ * open and by keygen, whatever its key files' modes (issue 8 §8).
+ */
+static void
+test_open_dir_modes(void **state)
+{
+	static const struct {
+		mode_t mode;
+		enum sb_err want;
+	} cases[] = {
+		{ 0700, SB_OK },
+		{ 0500, SB_OK },
+		{ 0750, SB_ERR_CONFIG },
+		{ 0755, SB_ERR_CONFIG },
+		{ 0701, SB_ERR_CONFIG },
+		{ 0710, SB_ERR_CONFIG },
+		{ 0777, SB_ERR_CONFIG },
+	};
+	const struct fixture *f = *state;
+	struct sb_secrets *s;
+	size_t i;
+
+	make_keys_dir(f);
+	write_file(f->keys, "master.key", HEX64, 64, 0600);
+	assert_int_equal(sb_secrets_keygen(f->keys, NULL), SB_OK);
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		assert_int_equal(chmod(f->keys, cases[i].mode), 0);
+		s = NOT_NULL;
+		assert_int_equal(
+		    sb_secrets_open(f->keys, NULL, &s), cases[i].want);
+		assert_true((s != NULL) == (cases[i].want == SB_OK));
+		sb_secrets_free(s);
+		if (cases[i].want != SB_OK)
+			assert_int_equal(
+			    sb_secrets_keygen(f->keys, NULL), cases[i].want);
+	}
+	assert_int_equal(chmod(f->keys, 0700), 0);
+}
+
 static void
 test_open_old_key_file_mode(void **state)
 {
@@ -936,6 +976,7 @@ main(void)
 		SECRETS_TEST(test_open_env_key),
 		SECRETS_TEST(test_open_bad_env_key),
 		SECRETS_TEST(test_open_key_file_modes),
+		SECRETS_TEST(test_open_dir_modes),
 		SECRETS_TEST(test_open_old_key_file_mode),
 		SECRETS_TEST(test_open_key_file_contents),
 		SECRETS_TEST(test_open_missing_or_odd_files),

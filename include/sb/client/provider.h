@@ -132,6 +132,10 @@ bool sb_provider_token_info(const char *name);
  * let through), values at most SB_PROVIDER_VALUE_MAX bytes; then renders
  * the base URL and checks its host against the provider's hosts and
  * cfg->allowed_hosts.
+ * A config "base_url" must be a scheme (http or https), a host, an
+ * optional port and a path prefix of plain segments, nothing else (no user
+ * information, query, fragment, percent-encoding, "." or ".." or empty
+ * segments).
  * partial allows missing required credentials (a PATCH of config alone).
  * On failure returns SB_ERR_INVALID with a message naming the field in err.
  */
@@ -142,7 +146,8 @@ enum sb_err sb_provider_check(const struct sb_provider *provider,
 /*
  * Renders the template tmpl (base_url or token_url) with the connection's
  * config and cfg into out.  A config "base_url" replaces the base URL
- * template.  SB_ERR_INVALID if a placeholder has no value, SB_ERR_TOO_LARGE
+ * template (SB_ERR_INVALID unless it is clean, as sb_provider_check()
+ * says).  SB_ERR_INVALID if a placeholder has no value, SB_ERR_TOO_LARGE
  * if out is too small.
  */
 enum sb_err sb_provider_render(const struct sb_provider *provider,
@@ -151,8 +156,10 @@ enum sb_err sb_provider_render(const struct sb_provider *provider,
 
 /*
  * True if url's host and port match one of provider's hosts and its scheme
- * is https, or match an entry of cfg->allowed_hosts ("host:port,...", the
- * operator's test servers and sandboxes) and its scheme is http or https.
+ * is https, or match an entry of cfg->allowed_hosts (comma-separated
+ * "host:port" entries for every provider or "provider=host:port" for that
+ * one: the operator's test servers and sandboxes) and its scheme is http
+ * or https.
  */
 bool sb_provider_url_allowed(const struct sb_provider *provider,
     const struct sb_config *cfg, const char *url);

@@ -32,7 +32,8 @@
 struct sb_call {
 	const char *method;
 	const char *path; /* validated here */
-	const char *raw_query; /* already encoded, or NULL */
+	const char
+	    *raw_query; /* as sent (bytes 0x80-0xFF get encoded), or NULL */
 	const cJSON *query; /* object of scalars (arrays repeat), or NULL */
 	const cJSON *headers; /* object of strings, or NULL */
 	const char *body; /* or NULL */

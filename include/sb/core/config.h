@@ -24,8 +24,10 @@ struct sb_config {
 	long sandbox_port;
 	char projects_token[128];
 	char events_token[128];
+	char sandbox_token[128];
 	char master_key[128];
 	char allowed_hosts[SB_CONFIG_STR_MAX];
+	char server_names[SB_CONFIG_STR_MAX];
 	char migrations_dir[SB_CONFIG_STR_MAX];
 	char sandbox_migrations_dir[SB_CONFIG_STR_MAX];
 	char seed_dir[SB_CONFIG_STR_MAX];

@@ -43,8 +43,6 @@ struct sb_request {
 	const char *request_id; /* nginx $request_id, "-" if none */
 	const char *content_type;
 	const char *authorization;
-	const char *scheme; /* http or https, for links */
-	const char *host; /* Host header, for links */
 	char *body; /* NUL-terminated; body_len excludes the NUL */
 	size_t body_len;
 	struct sb_kv params[SB_REQUEST_PARAMS_MAX];
@@ -99,14 +97,40 @@ enum sb_err sb_request_decode(struct sb_arena *arena, const char *s, size_t len,
     bool plus_is_space, char **out);
 
 /*
- * Parses len bytes of JSON.  Rejects text nested deeper than depth_max or
- * with more than SB_REQUEST_JSON_ITEMS_MAX values (SB_ERR_TOO_LARGE) and
- * malformed text or text holding the escape \u0000 (SB_ERR_INVALID, with
- * the byte offset in *error_offset if not NULL).  On SB_OK *out is set and
+ * Parses len bytes of JSON.  Rejects text nested deeper than depth_max (at
+ * any depth, even past cJSON's own limit) or with more than
+ * SB_REQUEST_JSON_ITEMS_MAX values (SB_ERR_TOO_LARGE), and malformed text,
+ * bytes that are not UTF-8 or the escape \u0000 (SB_ERR_INVALID, with the
+ * offending byte's offset in *error_offset if not NULL).  This is the one
+ * place JSON bodies are checked for UTF-8.  On SB_OK *out is set and
  * the caller frees it with cJSON_Delete(); otherwise *out is NULL.
  */
 enum sb_err sb_request_parse_json(const char *text, size_t len, int depth_max,
     cJSON **out, size_t *error_offset);
+
+/* Bytes of text, not NUL-terminated: a value as it was received. */
+struct sb_span {
+	const char *text;
+	size_t len;
+};
+
+/*
+ * The text of value's member named member (the first of that name, as
+ * cJSON finds it) exactly as received, white space inside it included,
+ * for what must be kept byte for byte (an integer past 2^53 that cJSON
+ * would round).  value is the text of an object that
+ * sb_request_parse_json() accepted.  True with *out set (it points into
+ * value) if the member is there; false otherwise.
+ */
+bool sb_request_json_member(
+    struct sb_span value, const char *member, struct sb_span *out);
+
+/*
+ * As sb_request_json_member() for the index-th element (from 0) of the
+ * array whose text is value.
+ */
+bool sb_request_json_element(
+    struct sb_span value, size_t index, struct sb_span *out);
 
 /* The value of hex digit c (either case), or -1 if c is none. */
 int sb_request_hex_digit(int c);

@@ -35,23 +35,31 @@
 #define SB_EVENT_PROJECT_URL "project.url_assigned"
 
 /*
- * Stores event id unless an event with that id exists.  payload is stored
- * as JSON text; its integer "projectId", if any, is kept for filtering.
- * On SB_OK *created tells whether it was new and *out (the caller frees it
- * with cJSON_Delete) is the stored event as the API shows it.
+ * One event to store; the strings are borrowed.  payload is the parsed
+ * payload (its "projectId" is read from it); payload_text, if not NULL, is
+ * its text as received, which is what is stored, byte for byte (cJSON
+ * would round an integer past 2^53); if NULL, payload is printed.
  */
-enum sb_err sb_events_store(struct sb_db *db, const char *id, const char *name,
-    const cJSON *payload, bool *created, cJSON **out);
-
-/* One event of a batch (sb_events_store_batch); the strings are borrowed. */
 struct sb_events_item {
 	const char *id;
 	const char *name;
 	const cJSON *payload;
+	const char *payload_text;
+	size_t payload_len;
 	int status; /* in: 0 to store, or the 4xx the item was refused
 	               with; out: 201 stored, 200 an event with the id was
 	               there, 400 refused here */
 };
+
+/*
+ * Stores item unless an event with its id exists.  Its payload is stored
+ * as JSON text and answered as stored; its integer "projectId", if any,
+ * is kept for filtering.  On SB_OK *created tells whether it was new and
+ * *out (the caller frees it with cJSON_Delete) is the stored event as the
+ * API shows it.
+ */
+enum sb_err sb_events_store(struct sb_db *db, const struct sb_events_item *item,
+    bool *created, cJSON **out);
 
 /*
  * Stores the count (1 to SB_EVENTS_BATCH_MAX) items whose status is 0 in
@@ -87,7 +95,8 @@ bool sb_events_id_valid(const char *s);
  * Parses a ?since= value: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SSZ" or
  * "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC), written to out (at least
  * SB_EVENTS_TIME_MAX bytes) in the stored form "YYYY-MM-DDTHH:MM:SS.mmmZ"
- * so that it compares as text.  False on anything else.
+ * so that it compares as text.  False on anything else, and on a date or
+ * time that does not exist ("2026-13-45", "2026-02-30", "T24:00:00Z").
  */
 bool sb_events_since_parse(const char *s, char *out, size_t size);
 

@@ -119,14 +119,15 @@ int64_t sb_hosting_page_last(int64_t total, int64_t per_page);
 /*
  * Writes the Link header value of the API document into out (size bytes):
  * first, next (not on the last page), last and previous (not on page 1),
- * each "<scheme://host/path?[query&]page=N>; rel=...".  query holds extra
- * parameters already encoded ("projectId=3"), or NULL.  Returns
- * SB_ERR_TOO_LARGE if the value does not fit, SB_ERR_INVALID for a page
- * below 1.
+ * each "</path?[query&]page=N>; rel=...": a relative reference (RFC 8288
+ * section 3.1; the client resolves it against the URL it asked), so that
+ * nothing the caller sends, its Host header above all, goes into the
+ * header.  query holds extra parameters already encoded ("projectId=3"),
+ * or NULL.  Returns SB_ERR_TOO_LARGE if the value does not fit,
+ * SB_ERR_INVALID for a page below 1.
  */
-enum sb_err sb_hosting_link(char *out, size_t size, const char *scheme,
-    const char *host, const char *path, const char *query, int64_t page,
-    int64_t last);
+enum sb_err sb_hosting_link(char *out, size_t size, const char *path,
+    const char *query, int64_t page, int64_t last);
 
 /*
  * Fills out from counts and times (unix milliseconds): weeks is the time
