@@ -194,20 +194,40 @@ out:
 	return rc;
 }
 
+/*
+ * The store's failures that are worth trying again, each a 503 with its own
+ * code and Retry-After: a lock held too long passes in moments, a store
+ * that cannot write (disk full, read-only) when an operator has acted.
+ */
+static const struct {
+	enum sb_err rc;
+	const char *code;
+	const char *retry_after_s;
+	const char *problem;
+	const char *advice;
+} store_failures[] = {
+	{ SB_ERR_BUSY, "busy", RESPONSE_BUSY_RETRY_S, "the database is busy",
+	    "try again shortly" },
+	{ SB_ERR_STORAGE, "storage_unavailable", SB_RESPONSE_STORAGE_RETRY_S,
+	    "storage is unavailable", "try again later" },
+};
+
 enum sb_err
 sb_response_store_failed(
     struct sb_request *req, enum sb_err rc, const char *what)
 {
+	size_t i, n = sizeof(store_failures) / sizeof(store_failures[0]);
+
 	sb_log(SB_LOG_ERROR, "response", req->request_id, "store: %s",
 	    sb_strerror(rc));
-	if (rc == SB_ERR_BUSY) {
-		sb_response_header(req, "Retry-After", RESPONSE_BUSY_RETRY_S);
-		return sb_response_errorf(req, 503, "busy",
-		    "the database is busy: %s (nothing was changed); try "
-		    "again shortly",
-		    what);
-	}
-	return sb_response_errorf(req, 500, "internal", "%s", what);
+	for (i = 0; i < n && store_failures[i].rc != rc; i++)
+		continue;
+	if (i == n)
+		return sb_response_errorf(req, 500, "internal", "%s", what);
+	sb_response_header(req, "Retry-After", store_failures[i].retry_after_s);
+	return sb_response_errorf(req, 503, store_failures[i].code,
+	    "%s: %s (nothing was changed); %s", store_failures[i].problem, what,
+	    store_failures[i].advice);
 }
 
 enum sb_err
