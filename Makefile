@@ -19,7 +19,7 @@ pkg = $(or $(shell pkg-config $(1) $(PKGS)),$(error pkg-config $(1) \
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2
-STD := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+STD := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -pthread
 ifeq ($(MODE),asan)
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
@@ -29,7 +29,7 @@ OPT := -O2 -g
 LDOPT :=
 endif
 CFLAGS_ALL = $(STD) $(WARN) $(OPT) -Iinclude $(PKG_CFLAGS) $(CFLAGS)
-LDFLAGS_ALL := $(LDOPT) $(LDFLAGS)
+LDFLAGS_ALL := $(LDOPT) -pthread $(LDFLAGS)
 
 LIB_SRC := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)

@@ -11,6 +11,7 @@
 #include <fcgiapp.h>
 
 #include "proxy.h"
+#include "sb/connect/inflight.h"
 #include "sb/connect/call.h"
 #include "sb/connect/guard.h"
 #include "sb/core/log.h"
@@ -53,6 +54,8 @@ static const struct sb_field call_fields[CALL__MAX] = {
 	    .min = 1,
 	    .max = CALL_MAPPING_NAME_MAX },
 };
+
+#define PROXY_BUSY_RETRY_S "1" /* Retry-After past the in-flight cap */
 
 /* Request headers a curl user's /proxy call passes to the provider. */
 static const char *const proxy_headers[][2] = {
@@ -147,11 +150,22 @@ call_and_respond(struct sb_ctx *ctx, struct sb_request *req,
     struct sb_connection *conn, const struct sb_call *call,
     const cJSON *mapping, const char *root)
 {
+	struct sb_inflight *inflight = ctx->user;
 	struct sb_http_response resp = { 0 };
 	char err[SB_CALL_ERROR_MAX];
 	enum sb_err rc;
 
+	if (inflight != NULL && !sb_inflight_enter(inflight, conn->id)) {
+		sb_response_header(req, "Retry-After", PROXY_BUSY_RETRY_S);
+		sb_response_errorf(req, 429, "too_many_calls",
+		    "this connection has %zu calls in flight already; at most "
+		    "%zu at once",
+		    sb_inflight_max(inflight), sb_inflight_max(inflight));
+		return;
+	}
 	rc = sb_call_perform(ctx, conn, call, &resp, err, sizeof(err));
+	if (inflight != NULL)
+		sb_inflight_leave(inflight, conn->id);
 	if (rc != SB_OK)
 		call_failed(req, rc, err);
 	else

@@ -69,7 +69,9 @@ static const struct config_key keys[] = {
 	NUM(rate_limit, "2000", 1, 1000000),
 	NUM(rate_burst, "4000", 0, 1000000),
 	NUM(gateway_procs, "2", 1, 64),
-	NUM(proxy_procs, "4", 1, 64),
+	NUM(proxy_procs, "2", 1, 64),
+	NUM(proxy_threads, "8", 1, 256),
+	NUM(proxy_calls_per_connection, "4", 1, 256),
 	NUM(projects_procs, "2", 1, 64),
 	NUM(events_procs, "2", 1, 64),
 	NUM(sandbox_procs, "2", 1, 64),
@@ -214,7 +216,8 @@ config_token_file(
  * timeout less the margin) must hold at least CONFIG_BUDGET_MIN_MS, one
  * whole outbound attempt and one whole wait for the database; a backoff
  * base no larger than its cap.  (A connect timeout longer than the attempt
- * is harmless: curl keeps to the shorter.)  SB_ERR_CONFIG with the keys named otherwise.
+ * is harmless: curl keeps to the shorter.)  SB_ERR_CONFIG with the keys named
+ * otherwise.
  */
 static enum sb_err
 config_timeouts_check(const struct sb_config *cfg, char *err, size_t errsize)

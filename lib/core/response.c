@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <fcgiapp.h>
 
@@ -17,6 +18,9 @@
 #define RESPONSE_HEAD_MAX 4096
 #define RESPONSE_BUSY_RETRY_S "1" /* Retry-After of a 503 busy */
 #define RESPONSE_MESSAGE_MAX 512
+/* Marks Switchboard's own error answers, never a provider's passed through
+ * (nginx's error pages set it too: nginx/errors-*.conf). */
+#define RESPONSE_ERROR_HEADER "Switchboard-Error"
 
 struct status_name {
 	int status;
@@ -164,6 +168,28 @@ sb_response_no_content(struct sb_request *req)
 	return sb_response_send(req, 204, NULL, NULL, 0);
 }
 
+/*
+ * Names code in the Switchboard-Error header, replacing an earlier value (an
+ * error met while answering an error answers 500 "internal" instead).  On
+ * failure (a full header table, no memory) the answer goes unmarked rather
+ * than unsent.
+ */
+static void
+response_mark_error(struct sb_request *req, const char *code)
+{
+	const char *value;
+
+	for (size_t i = 0; i < req->header_count; i++) {
+		if (strcasecmp(req->headers[i].key, RESPONSE_ERROR_HEADER) != 0)
+			continue;
+		if (sb_http_header_safe(code) &&
+		    (value = sb_arena_strdup(req->arena, code)) != NULL)
+			req->headers[i].value = value;
+		return;
+	}
+	sb_response_header(req, RESPONSE_ERROR_HEADER, code);
+}
+
 enum sb_err
 sb_response_error(
     struct sb_request *req, int status, const char *code, const char *message)
@@ -172,6 +198,7 @@ sb_response_error(
 	cJSON *root, *inner;
 	enum sb_err rc = SB_ERR_NOMEM;
 
+	response_mark_error(req, code);
 	if ((root = cJSON_CreateObject()) == NULL)
 		goto out;
 	if (req->error_style == SB_RESPONSE_STYLE_NAME) {
@@ -189,8 +216,10 @@ sb_response_error(
 	rc = sb_response_json(req, status, root);
 out:
 	cJSON_Delete(root);
-	if (rc == SB_ERR_NOMEM)
+	if (rc == SB_ERR_NOMEM) {
+		response_mark_error(req, "internal");
 		rc = sb_response_send(req, 500, "application/json", "{}", 2);
+	}
 	return rc;
 }
 

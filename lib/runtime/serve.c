@@ -5,7 +5,11 @@
  * only then runs the work its handlers deferred and the drain of the
  * responder's queues.
  */
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +21,7 @@
 #include "sb/core/response.h"
 #include "sb/runtime/drain.h"
 #include "sb/runtime/serve.h"
+#include "sb/runtime/work.h"
 
 /* Answers a request whose reading failed, by the reason it failed. */
 static void
@@ -72,19 +77,20 @@ serve_one(struct sb_ctx *ctx, FCGX_Request *fcgi, struct sb_arena *arena)
 /*
  * Stopping: libfcgi's own SIGTERM handler only sets a flag that its
  * restarted accept() never looks at, so a stopped responder would linger
- * until its next request.  Ours exits at once while the process waits for
- * a request, and otherwise lets the request in hand finish first.
+ * until its next request.  Ours exits at once while no request is in hand,
+ * and otherwise lets the requests in hand finish first: the worker that
+ * finishes the last one exits.
  */
-static volatile sig_atomic_t serve_busy;
+static atomic_int serve_busy;
 static volatile sig_atomic_t serve_stopping;
 
 static void
 serve_on_signal(int signo)
 {
 	(void)signo;
-	if (!serve_busy)
-		_exit(0);
 	serve_stopping = 1;
+	if (atomic_load(&serve_busy) == 0)
+		_exit(0);
 }
 
 static void
@@ -100,36 +106,123 @@ serve_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* One worker: its own context (database, HTTP client), arena and request. */
+struct serve_worker {
+	struct sb_ctx ctx;
+	struct sb_arena arena;
+	FCGX_Request fcgi;
+	pthread_t thread;
+	bool started;
+};
+
+/* Serializes FCGX_Accept_r across workers, as libfcgi's threaded example
+ * does: not every platform's accept() may be called from several threads. */
+static pthread_mutex_t serve_accept_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Accepts and serves requests until the socket closes or a stop. */
+static void *
+serve_worker_run(void *arg)
+{
+	struct serve_worker *w = arg;
+	int rc;
+
+	while (!serve_stopping) {
+		pthread_mutex_lock(&serve_accept_lock);
+		rc = FCGX_Accept_r(&w->fcgi);
+		pthread_mutex_unlock(&serve_accept_lock);
+		if (rc < 0)
+			break;
+		atomic_fetch_add(&serve_busy, 1);
+		serve_one(&w->ctx, &w->fcgi, &w->arena);
+		if (atomic_fetch_sub(&serve_busy, 1) == 1 && serve_stopping)
+			_exit(0);
+	}
+	return NULL;
+}
+
+/*
+ * The number of workers app runs: app->threads(config), 1 without it,
+ * within 1 and SB_SERVE_THREADS_MAX.
+ */
+static size_t
+serve_worker_count(const struct sb_app *app, const struct sb_config *config)
+{
+	long n = app->threads != NULL ? app->threads(config) : 1;
+
+	return n < 1                   ? 1
+	    : n > SB_SERVE_THREADS_MAX ? SB_SERVE_THREADS_MAX
+	                               : (size_t)n;
+}
+
+/*
+ * Makes workers[1..n-1] after workers[0] (whose context is built): each a
+ * context of its own, made here in the main thread before any worker runs
+ * (libcurl's and libsodium's global set-up is not thread-safe).
+ */
+static bool
+serve_workers_init(
+    const struct sb_app *app, struct serve_worker *workers, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && sb_context_init(&workers[i].ctx, app) != SB_OK)
+			return false;
+		sb_arena_init(&workers[i].arena, SB_SERVE_ARENA_MAX);
+		if (FCGX_InitRequest(&workers[i].fcgi, 0, 0) != 0)
+			return false;
+		sb_drain_init(&workers[i].ctx);
+	}
+	return true;
+}
+
+/* Runs n workers: the first in this thread, the others in their own. */
+static void
+serve_workers_run(struct serve_worker *workers, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		workers[i].started = pthread_create(&workers[i].thread, NULL,
+		                         serve_worker_run, &workers[i]) == 0;
+	serve_worker_run(&workers[0]);
+	for (size_t i = 1; i < n; i++)
+		if (workers[i].started)
+			pthread_join(workers[i].thread, NULL);
+}
+
 int
 sb_serve_main(const struct sb_app *app, int argc, char **argv)
 {
-	struct sb_arena arena;
-	FCGX_Request fcgi;
-	struct sb_ctx ctx;
+	struct serve_worker *workers = NULL;
+	struct sb_ctx first;
+	size_t n = 0;
 	int status = 1;
 
 	(void)argc;
 	(void)argv;
-	sb_arena_init(&arena, SB_SERVE_ARENA_MAX);
-	if (sb_context_init(&ctx, app) != SB_OK) {
+	if (sb_context_init(&first, app) != SB_OK) {
 		sb_log(SB_LOG_ERROR, app->name, NULL, "start-up failed");
-		goto out;
+		sb_context_clear(&first);
+		return status;
 	}
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgi, 0, 0) != 0) {
+	n = serve_worker_count(app, &first.config);
+	if ((workers = calloc(n, sizeof(*workers))) == NULL) {
+		sb_context_clear(&first);
+		return status;
+	}
+	workers[0].ctx = first;
+	(void)sb_work_owner(); /* made once, before any worker reads it */
+	if (FCGX_Init() != 0 || !serve_workers_init(app, workers, n)) {
 		sb_log(SB_LOG_ERROR, app->name, NULL, "FastCGI set-up failed");
 		goto out;
 	}
 	serve_signals();
-	sb_drain_init(&ctx);
-	sb_log(SB_LOG_INFO, app->name, NULL, "ready");
-	while (!serve_stopping && FCGX_Accept_r(&fcgi) >= 0) {
-		serve_busy = 1;
-		serve_one(&ctx, &fcgi, &arena);
-		serve_busy = 0;
-	}
+	sb_log(SB_LOG_INFO, app->name, NULL, "ready (%zu worker%s)", n,
+	    n == 1 ? "" : "s");
+	serve_workers_run(workers, n);
 	status = 0;
 out:
-	sb_context_clear(&ctx);
-	sb_arena_clear(&arena);
+	for (size_t i = 0; i < n; i++) {
+		sb_context_clear(&workers[i].ctx);
+		sb_arena_clear(&workers[i].arena);
+	}
+	free(workers);
 	return status;
 }

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "sb/core/deadline.h"
 #include "sb/store/db.h"
 #include "support.h"
 
@@ -121,8 +122,9 @@ test_open_pragmas(void **state)
 	sqlite3_finalize(stmt);
 	assert_int_equal(test_query_int(f->db, "PRAGMA foreign_keys"), 1);
 	assert_int_equal(test_query_int(f->db, "PRAGMA synchronous"), 1);
-	assert_int_equal(
-	    test_query_int(f->db, "PRAGMA busy_timeout"), TEST_BUSY_MS);
+	/* Lock waits are the library's busy handler's (bounded by the busy
+	 * timeout and the deadline), not SQLite's own timeout. */
+	assert_int_equal(test_query_int(f->db, "PRAGMA busy_timeout"), 0);
 }
 
 static void
@@ -363,6 +365,32 @@ test_begin_busy(void **state)
 	assert_int_equal(sb_db_commit(f->other), SB_OK);
 }
 
+/*
+ * With a long busy timeout, a wait for the lock still ends at the
+ * deadline, and a commit past the deadline rolls back.
+ */
+static void
+test_busy_deadline(void **state)
+{
+	struct fixture *f = *state;
+	struct timespec start;
+
+	assert_int_equal(sb_db_open(f->path, 60000, &f->other), SB_OK);
+	assert_int_equal(sb_db_begin(f->db), SB_OK);
+	sb_db_deadline_set(f->other, sb_deadline_now() + 200);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	assert_int_equal(sb_db_begin(f->other), SB_ERR_BUSY);
+	assert_true(elapsed_s(&start) >= 0.15);
+	assert_true(elapsed_s(&start) < 2.0);
+	assert_int_equal(sb_db_commit(f->db), SB_OK);
+	/* Inside the deadline a transaction commits; past it, it does not. */
+	sb_db_deadline_set(f->other, sb_deadline_now() + 60000);
+	assert_int_equal(sb_db_begin(f->other), SB_OK);
+	sb_db_deadline_set(f->other, sb_deadline_now() - 1);
+	assert_int_equal(sb_db_commit(f->other), SB_ERR_BUSY);
+	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->other)), 1);
+}
+
 static void
 test_schema_version(void **state)
 {
@@ -445,6 +473,8 @@ main(void)
 		    test_transactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_begin_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_busy_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_schema_version, setup, teardown),
 		cmocka_unit_test(test_now_iso),

@@ -2,7 +2,8 @@
  * Unit tests for lib/core/response.c with no FastCGI request behind it
  * (req.fcgi NULL): sb_response_send() then only records the status, so
  * these tests check header bookkeeping, the status recorded, the refusal of
- * a second response and the reason table.  The bodies (both error shapes)
+ * a second response, the Switchboard-Error marker of error answers and the
+ * reason table.  The bodies (both error shapes)
  * are not visible here; the end-to-end suite reads them through nginx.
  */
 #include <setjmp.h>
@@ -233,6 +234,68 @@ test_error_styles(void **state)
 	}
 }
 
+/* The value of the response header name, or NULL; fails on two of it. */
+static const char *
+header_value(const struct sb_request *req, const char *name)
+{
+	const char *found = NULL;
+
+	for (size_t i = 0; i < req->header_count; i++) {
+		if (strcmp(req->headers[i].key, name) != 0)
+			continue;
+		if (found != NULL)
+			fail_msg("header %s set twice", name);
+		found = req->headers[i].value;
+	}
+	return found;
+}
+
+/* Every error answer, in either shape, names its code in
+ * Switchboard-Error, once; other answers carry no such header. */
+static void
+test_error_marker(void **state)
+{
+	static const struct error_case cases[] = {
+		{ SB_RESPONSE_STYLE_CODE, 401, "unauthorized" },
+		{ SB_RESPONSE_STYLE_CODE, 503, "busy" },
+		{ SB_RESPONSE_STYLE_NAME, 404, "not_found" },
+	};
+	struct fixture *f = *state;
+	cJSON *j = cJSON_CreateObject();
+
+	assert_non_null(j);
+	assert_int_equal(sb_response_json(&f->req, 503, j), SB_OK);
+	assert_null(header_value(&f->req, "Switchboard-Error"));
+	cJSON_Delete(j);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f->req.status = 0;
+		f->req.error_style = cases[i].style;
+		assert_int_equal(sb_response_error(&f->req, cases[i].status,
+		                     cases[i].code, "a message"),
+		    SB_OK);
+		/* Replaced, not added, by the next error on one request. */
+		assert_string_equal(
+		    header_value(&f->req, "Switchboard-Error"), cases[i].code);
+	}
+}
+
+/* With the header table full the error is still answered, unmarked. */
+static void
+test_error_marker_table_full(void **state)
+{
+	struct fixture *f = *state;
+	char name[32];
+
+	for (int i = 0; i < SB_REQUEST_HEADERS_MAX; i++) {
+		snprintf(name, sizeof(name), "X-H%d", i);
+		assert_int_equal(sb_response_header(&f->req, name, "v"), SB_OK);
+	}
+	assert_int_equal(
+	    sb_response_error(&f->req, 400, "invalid_request", "m"), SB_OK);
+	assert_int_equal(f->req.status, 400);
+	assert_null(header_value(&f->req, "Switchboard-Error"));
+}
+
 /* A message longer than the formatting buffer is cut, not refused. */
 static void
 test_errorf_long_message(void **state)
@@ -304,6 +367,10 @@ main(void)
 		    test_error_styles, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_errorf_long_message, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_error_marker, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_error_marker_table_full, setup, teardown),
 		cmocka_unit_test(test_reason),
 	};
 

@@ -40,6 +40,8 @@ struct sb_config {
 	long rate_burst;
 	long gateway_procs;
 	long proxy_procs;
+	long proxy_threads;
+	long proxy_calls_per_connection;
 	long projects_procs;
 	long events_procs;
 	long sandbox_procs;

@@ -45,6 +45,8 @@ enum sb_err sb_response_no_content(struct sb_request *req);
  * Sends the error shape of req->error_style.  code is a stable machine name
  * ("not_found"); the style NAME uses it as "name" after mapping through the
  * status ("NotFound").  message is for humans and must hold no secret.
+ * Either shape carries the header "Switchboard-Error: <code>", which marks
+ * Switchboard's own errors apart from a provider's answers passed through.
  */
 enum sb_err sb_response_error(
     struct sb_request *req, int status, const char *code, const char *message);

@@ -44,9 +44,15 @@ struct sb_app {
 	const struct sb_work_queue *queues;
 	size_t queue_count;
 	const char *const *drain;
-	/* Called once after the context is ready; non-SB_OK aborts start. */
+	/*
+	 * How many workers (threads, each with its own context) serve
+	 * requests in one process; NULL: one.  Handlers of a threaded app
+	 * must share nothing but what init gives every context.
+	 */
+	long (*threads)(const struct sb_config *config);
+	/* Called once after each context is ready; non-SB_OK aborts start. */
 	enum sb_err (*init)(struct sb_ctx *ctx);
-	/* Called once at exit; may be NULL. */
+	/* Called once per context at exit; may be NULL. */
 	void (*fini)(struct sb_ctx *ctx);
 };
 

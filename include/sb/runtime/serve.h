@@ -10,9 +10,13 @@
 #include "sb/runtime/context.h"
 
 #define SB_SERVE_ARENA_MAX (8u << 20) /* per-request arena cap */
+#define SB_SERVE_THREADS_MAX 256 /* workers of one process */
 
 /*
- * Runs the responder until its socket closes or it is signalled.  Returns
+ * Runs the responder until its socket closes or it is signalled: one
+ * worker, or app->threads(config) workers in threads of their own, each
+ * with its own context (database handle, HTTP client), arena and FastCGI
+ * request, taking turns at the listening socket.  Returns
  * the process exit status: non-zero (after a log line) if the context or
  * FastCGI could not be set up.  Everything it made is released before it
  * returns.
