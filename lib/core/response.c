@@ -182,7 +182,7 @@ response_mark_error(struct sb_request *req, const char *code)
 	for (size_t i = 0; i < req->header_count; i++) {
 		if (strcasecmp(req->headers[i].key, RESPONSE_ERROR_HEADER) != 0)
 			continue;
-		if (sb_http_header_safe(code) &&
+		if (sb_header_safe(code) &&
 		    (value = sb_arena_strdup(req->arena, code)) != NULL)
 			req->headers[i].value = value;
 		return;
