@@ -224,21 +224,23 @@ out:
 }
 
 /*
- * The store's failures that are worth trying again, each a 503 with its own
- * code and Retry-After: a lock held too long passes in moments, a store
- * that cannot write (disk full, read-only) when an operator has acted.
+ * The store's failures that are worth trying again, each with its own code
+ * and Retry-After: a lock held too long passes in moments, a store that
+ * cannot write (disk full, read-only) once an operator has acted.
  */
-static const struct {
+static const struct store_failure {
 	enum sb_err rc;
+	int status;
 	const char *code;
 	const char *retry_after_s;
 	const char *problem;
 	const char *advice;
 } store_failures[] = {
-	{ SB_ERR_BUSY, "busy", RESPONSE_BUSY_RETRY_S, "the database is busy",
-	    "try again shortly" },
-	{ SB_ERR_STORAGE, "storage_unavailable", SB_RESPONSE_STORAGE_RETRY_S,
-	    "storage is unavailable", "try again later" },
+	{ SB_ERR_BUSY, 503, "busy", RESPONSE_BUSY_RETRY_S,
+	    "the database is busy", "try again shortly" },
+	{ SB_ERR_STORAGE, 503, "storage_unavailable",
+	    SB_RESPONSE_STORAGE_RETRY_S, "storage is unavailable",
+	    "try again later" },
 };
 
 enum sb_err
@@ -246,6 +248,8 @@ sb_response_store_failed(
     struct sb_request *req, enum sb_err rc, const char *what)
 {
 	size_t i, n = sizeof(store_failures) / sizeof(store_failures[0]);
+	const struct store_failure *f;
+	const char *code;
 
 	sb_log(SB_LOG_ERROR, "response", req->request_id, "store: %s",
 	    sb_strerror(rc));
@@ -253,10 +257,11 @@ sb_response_store_failed(
 		continue;
 	if (i == n)
 		return sb_response_errorf(req, 500, "internal", "%s", what);
-	sb_response_header(req, "Retry-After", store_failures[i].retry_after_s);
-	return sb_response_errorf(req, 503, store_failures[i].code,
-	    "%s: %s (nothing was changed); %s", store_failures[i].problem, what,
-	    store_failures[i].advice);
+	f = &store_failures[i];
+	code = f->code;
+	sb_response_header(req, "Retry-After", f->retry_after_s);
+	return sb_response_errorf(req, f->status, code,
+	    "%s: %s (nothing was changed); %s", f->problem, what, f->advice);
 }
 
 enum sb_err
