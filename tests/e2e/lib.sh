@@ -52,10 +52,13 @@ SBX=http://127.0.0.1:${SB_SANDBOX_PORT:-8081}
 # given settings and one process per responder, for tests that must not
 # slow or break the shared one.  Sets SIDE_VAR (its var dir), SIDE_GW,
 # SIDE_PJ, SIDE_EV and SIDE_SBX (its base URLs).  Non-zero, with the start
-# log printed as TAP comments, if it did not start.
+# log printed as TAP comments, if it did not start.  With SIDE_IN set (a
+# command prefix such as "nsenter -t PID -m --wd=DIR --": a private mount
+# namespace) the stack's commands, here and in side_stop, run under it;
+# with SIDE_AT set, SIDE_VAR is that directory rather than a new one.
 side_start() {
 	local gw pj ev sbx
-	SIDE_VAR=$(mktemp -d /tmp/sb-e2e-side.XXXXXX)
+	SIDE_VAR=${SIDE_AT:-$(mktemp -d /tmp/sb-e2e-side.XXXXXX)}
 	gw=$(free_port) pj=$(free_port) ev=$(free_port) sbx=$(free_port)
 	SIDE_GW=http://127.0.0.1:$gw SIDE_PJ=http://127.0.0.1:$pj
 	SIDE_EV=http://127.0.0.1:$ev SIDE_SBX=http://127.0.0.1:$sbx
@@ -63,7 +66,7 @@ side_start() {
 	    SB_PROJECTS_PORT="$pj" SB_EVENTS_PORT="$ev" \
 	    SB_SANDBOX_PORT="$sbx" SB_GATEWAY_PROCS=1 SB_PROXY_PROCS=1 \
 	    SB_PROJECTS_PROCS=1 SB_EVENTS_PROCS=1 SB_SANDBOX_PROCS=1 "$@" \
-	    scripts/stack start >"$SIDE_VAR/start.log" 2>&1; then
+	    ${SIDE_IN:-} scripts/stack start >"$SIDE_VAR/start.log" 2>&1; then
 		sed 's/^/# /' "$SIDE_VAR/start.log" | tail -n 20
 		return 1
 	fi
@@ -73,8 +76,8 @@ side_start() {
 # running (one check named NAME) and removes its var dir.
 side_stop() {
 	local pids p left=
-	pids=$(SB_VAR_DIR=$SIDE_VAR scripts/stack pids)
-	SB_VAR_DIR=$SIDE_VAR scripts/stack stop >/dev/null 2>&1
+	pids=$(SB_VAR_DIR=$SIDE_VAR ${SIDE_IN:-} scripts/stack pids)
+	SB_VAR_DIR=$SIDE_VAR ${SIDE_IN:-} scripts/stack stop >/dev/null 2>&1
 	for p in $pids; do
 		kill -0 "$p" 2>/dev/null && left="$left $p"
 	done
