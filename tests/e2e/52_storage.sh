@@ -12,7 +12,7 @@
 st_size=24m # the tmpfs: the stack starts in it with room to spare
 
 # st_in CMD...: runs CMD in the side stack's mount namespace.
-st_in() { nsenter -t "$st_ns" -m --wd="$PWD" -- "$@"; }
+st_in() { nsenter -t "$st_ns" -m --root --wd="$PWD" -- "$@"; }
 
 # st_namespace: starts st_ns, a process holding a private mount namespace.
 # Inside a chroot / is no mount point and cannot be made private; there
@@ -193,7 +193,7 @@ elif ! st_namespace; then
 else
 	st_var=$(mktemp -d /tmp/sb-e2e-storage.XXXXXX)
 	if st_in mount -t tmpfs -o "size=$st_size,mode=0700" tmpfs "$st_var"; then
-		SIDE_IN="nsenter -t $st_ns -m --wd=$PWD --" SIDE_AT=$st_var
+		SIDE_IN="nsenter -t $st_ns -m --root --wd=$PWD --" SIDE_AT=$st_var
 		if side_start; then
 			st_faults
 		else

@@ -53,7 +53,7 @@ SBX=http://127.0.0.1:${SB_SANDBOX_PORT:-8081}
 # slow or break the shared one.  Sets SIDE_VAR (its var dir), SIDE_GW,
 # SIDE_PJ, SIDE_EV and SIDE_SBX (its base URLs).  Non-zero, with the start
 # log printed as TAP comments, if it did not start.  With SIDE_IN set (a
-# command prefix such as "nsenter -t PID -m --wd=DIR --": a private mount
+# command prefix such as "nsenter -t PID -m --root --wd=DIR --": a mount
 # namespace) the stack's commands, here and in side_stop, run under it;
 # with SIDE_AT set, SIDE_VAR is that directory rather than a new one.
 side_start() {
