@@ -86,7 +86,8 @@ static const char *const db_sql[DB_SQL__MAX] = {
 	                        " probed_at TEXT NOT NULL)",
 	[DB_SQL_PROBE_WRITE] =
 	    "INSERT INTO store_probe (id, probed_at) VALUES (1, ?1)"
-	    " ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at",
+	    " ON CONFLICT (id)"
+	    " DO UPDATE SET probed_at = excluded.probed_at",
 };
 
 /*

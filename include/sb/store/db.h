@@ -21,9 +21,7 @@
 #define SB_DB_BEGIN_ATTEMPTS 50 /* BEGIN IMMEDIATE tries on SQLITE_BUSY */
 #define SB_DB_MIGRATION_MAX 256 /* migration files per directory */
 #define SB_DB_PROBE_WAIT_MS 250 /* the most sb_db_probe() waits for a lock */
-#define SB_DB_PROBE_INTERVAL_MS \
-	1000 /* a probe's success is trusted so long \
-	      */
+#define SB_DB_PROBE_INTERVAL_MS 1000 /* a probe's success holds so long */
 
 struct sb_db;
 
