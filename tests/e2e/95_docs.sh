@@ -19,7 +19,9 @@
 # inherit_errexit, stdin closed, at most DOCS_TIMEOUT_S seconds per
 # document.  `curl` is a function that adds --fail-with-body (so a 4xx or
 # 5xx answer fails the block, with the body in the log), --show-error and
-# --max-time 30; a reader's curl prints the same answers.  Before running,
+# --max-time 30; a reader's curl prints the same answers.  An example that
+# shows an error answer on purpose prints its status itself (curl -w
+# '%{http_code}'): that curl is not failed by a 4xx or 5xx.  Before running,
 # the documented addresses are rewritten to the test stack's:
 # 127.0.0.1:8080/3000/3001/8081 (and localhost:...) to the gateway,
 # projects, events and sandbox ports, `var/secrets/` to a folder holding
@@ -104,7 +106,14 @@ docs_run() {
 	{
 		echo 'set -e -o pipefail'
 		echo 'shopt -s inherit_errexit'
-		echo 'curl() { command curl --fail-with-body --show-error --max-time 30 "$@"; }'
+		cat <<'CURL'
+curl() {
+	case "$*" in
+	*'%{http_code}'*) command curl --show-error --max-time 30 "$@" ;;
+	*) command curl --fail-with-body --show-error --max-time 30 "$@" ;;
+	esac
+}
+CURL
 		sed -E \
 		    -e "s/(127\\.0\\.0\\.1|localhost):8080\\b/\\1:$SB_GATEWAY_PORT/g" \
 		    -e "s/(127\\.0\\.0\\.1|localhost):3000\\b/\\1:$SB_PROJECTS_PORT/g" \

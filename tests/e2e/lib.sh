@@ -51,25 +51,33 @@ SBX=http://127.0.0.1:${SB_SANDBOX_PORT:-8081}
 # side_start VAR=VALUE...: a second, private stack on free ports with the
 # given settings and one process per responder, for tests that must not
 # slow or break the shared one.  Sets SIDE_VAR (its var dir), SIDE_GW,
-# SIDE_PJ, SIDE_EV and SIDE_SBX (its base URLs).  Non-zero, with the start
-# log printed as TAP comments, if it did not start.  With SIDE_IN set (a
-# command prefix such as "nsenter -t PID -m --root --wd=DIR --": a mount
-# namespace) the stack's commands, here and in side_stop, run under it;
-# with SIDE_AT set, SIDE_VAR is that directory rather than a new one.
+# SIDE_PJ, SIDE_EV and SIDE_SBX (its base URLs).  A port taken meanwhile
+# by another program is retried on others (up to three times).  Non-zero,
+# with the start log printed as TAP comments, if it did not start.  With
+# SIDE_IN set (a command prefix such as "nsenter -t PID -m --root --wd=DIR
+# --": a mount namespace) the stack's commands, here and in side_stop, run
+# under it; with SIDE_AT set, SIDE_VAR is that directory, not a new one.
 side_start() {
-	local gw pj ev sbx
+	local gw pj ev sbx try
 	SIDE_VAR=${SIDE_AT:-$(mktemp -d /tmp/sb-e2e-side.XXXXXX)}
-	gw=$(free_port) pj=$(free_port) ev=$(free_port) sbx=$(free_port)
-	SIDE_GW=http://127.0.0.1:$gw SIDE_PJ=http://127.0.0.1:$pj
-	SIDE_EV=http://127.0.0.1:$ev SIDE_SBX=http://127.0.0.1:$sbx
-	if ! env SB_VAR_DIR="$SIDE_VAR" SB_GATEWAY_PORT="$gw" \
-	    SB_PROJECTS_PORT="$pj" SB_EVENTS_PORT="$ev" \
-	    SB_SANDBOX_PORT="$sbx" SB_GATEWAY_PROCS=1 SB_PROXY_PROCS=1 \
-	    SB_PROJECTS_PROCS=1 SB_EVENTS_PROCS=1 SB_SANDBOX_PROCS=1 "$@" \
-	    ${SIDE_IN:-} scripts/stack start >"$SIDE_VAR/start.log" 2>&1; then
-		sed 's/^/# /' "$SIDE_VAR/start.log" | tail -n 20
-		return 1
-	fi
+	for try in 1 2 3; do
+		gw=$(free_port) pj=$(free_port) ev=$(free_port)
+		sbx=$(free_port)
+		SIDE_GW=http://127.0.0.1:$gw SIDE_PJ=http://127.0.0.1:$pj
+		SIDE_EV=http://127.0.0.1:$ev SIDE_SBX=http://127.0.0.1:$sbx
+		env SB_VAR_DIR="$SIDE_VAR" SB_GATEWAY_PORT="$gw" \
+		    SB_PROJECTS_PORT="$pj" SB_EVENTS_PORT="$ev" \
+		    SB_SANDBOX_PORT="$sbx" SB_GATEWAY_PROCS=1 SB_PROXY_PROCS=1 \
+		    SB_PROJECTS_PROCS=1 SB_EVENTS_PROCS=1 SB_SANDBOX_PROCS=1 \
+		    "$@" ${SIDE_IN:-} scripts/stack start \
+		    >"$SIDE_VAR/start.log" 2>&1 && return 0
+		grep -q 'Address already in use' "$SIDE_VAR/start.log" ||
+		    break
+		SB_VAR_DIR=$SIDE_VAR ${SIDE_IN:-} scripts/stack stop \
+		    >/dev/null 2>&1
+	done
+	sed 's/^/# /' "$SIDE_VAR/start.log" | tail -n 20
+	return 1
 }
 
 # side_stop NAME: stops the side stack, checks that nothing of it is left
