@@ -5,7 +5,6 @@
 #include <stdlib.h>
 
 #include "gateway.h"
-#include "sb/core/log.h"
 #include "sb/connect/mapping.h"
 #include "sb/connect/mapstore.h"
 #include "sb/core/response.h"
@@ -43,10 +42,8 @@ gateway_mappings_create(struct sb_ctx *ctx, struct sb_request *req)
 	rc = sb_mapstore_create(
 	    ctx->db, mapping, root != NULL ? root->valuestring : NULL, id);
 	if (rc != SB_OK) {
-		sb_log(SB_LOG_ERROR, "gateway", req->request_id,
-		    "mapping store: %s", sb_strerror(rc));
-		sb_response_error(
-		    req, 500, "internal", "the mapping could not be stored");
+		sb_response_store_failed(
+		    req, rc, "the mapping could not be stored");
 		return;
 	}
 	out = cJSON_CreateObject();
@@ -79,8 +76,14 @@ gateway_mappings_get(struct sb_ctx *ctx, struct sb_request *req)
 void
 gateway_mappings_delete(struct sb_ctx *ctx, struct sb_request *req)
 {
-	if (sb_mapstore_delete(ctx->db, sb_request_param(req, "id")) != SB_OK)
+	enum sb_err rc;
+
+	rc = sb_mapstore_delete(ctx->db, sb_request_param(req, "id"));
+	if (rc == SB_ERR_NOT_FOUND)
 		sb_response_error(req, 404, "not_found", "no such mapping");
+	else if (rc != SB_OK)
+		sb_response_store_failed(
+		    req, rc, "the mapping could not be deleted");
 	else
 		sb_response_no_content(req);
 }

@@ -102,6 +102,10 @@ static const struct {
 static void
 call_failed(struct sb_request *req, enum sb_err rc, const char *err)
 {
+	if (rc == SB_ERR_STORAGE) {
+		sb_response_store_failed(req, rc, "the call could not be made");
+		return;
+	}
 	for (size_t i = 0; i < sizeof(failures) / sizeof(failures[0]); i++) {
 		if (failures[i].rc != rc)
 			continue;

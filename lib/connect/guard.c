@@ -6,7 +6,6 @@
 
 #include "sb/connect/guard.h"
 #include "sb/core/header.h"
-#include "sb/core/log.h"
 #include "sb/core/response.h"
 
 bool
@@ -25,10 +24,8 @@ sb_guard_connection(struct sb_ctx *ctx, struct sb_request *req, const char *id,
 		    "a valid connection token is required "
 		    "(Authorization: Bearer <token>)");
 	} else {
-		sb_log(SB_LOG_ERROR, "guard", req->request_id,
-		    "connection look-up failed: %s", sb_strerror(rc));
-		sb_response_error(
-		    req, 500, "internal", "the connection could not be loaded");
+		sb_response_store_failed(
+		    req, rc, "the connection could not be loaded");
 	}
 	return false;
 }

@@ -20,6 +20,7 @@ static const char *const names[SB_ERR__MAX] = {
 	[SB_ERR_CONFLICT] = "conflict",
 	[SB_ERR_UNAUTHORIZED] = "unauthorized",
 	[SB_ERR_CONFIG] = "configuration error",
+	[SB_ERR_STORAGE] = "storage unavailable",
 };
 
 const char *

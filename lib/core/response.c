@@ -223,20 +223,45 @@ out:
 	return rc;
 }
 
+/*
+ * The store's failures that are worth trying again, each with its own code
+ * and Retry-After: a lock held too long passes in moments, a store that
+ * cannot write (disk full, read-only) once an operator has acted.
+ */
+static const struct store_failure {
+	enum sb_err rc;
+	int status;
+	const char *code;
+	const char *retry_after_s;
+	const char *problem;
+	const char *advice;
+} store_failures[] = {
+	{ SB_ERR_BUSY, 503, "busy", RESPONSE_BUSY_RETRY_S,
+	    "the database is busy", "try again shortly" },
+	{ SB_ERR_STORAGE, 503, "storage_unavailable",
+	    SB_RESPONSE_STORAGE_RETRY_S, "storage is unavailable",
+	    "try again later" },
+};
+
 enum sb_err
 sb_response_store_failed(
     struct sb_request *req, enum sb_err rc, const char *what)
 {
+	size_t i, n = sizeof(store_failures) / sizeof(store_failures[0]);
+	const struct store_failure *f;
+	const char *code;
+
 	sb_log(SB_LOG_ERROR, "response", req->request_id, "store: %s",
 	    sb_strerror(rc));
-	if (rc == SB_ERR_BUSY) {
-		sb_response_header(req, "Retry-After", RESPONSE_BUSY_RETRY_S);
-		return sb_response_errorf(req, 503, "busy",
-		    "the database is busy: %s (nothing was changed); try "
-		    "again shortly",
-		    what);
-	}
-	return sb_response_errorf(req, 500, "internal", "%s", what);
+	for (i = 0; i < n && store_failures[i].rc != rc; i++)
+		continue;
+	if (i == n)
+		return sb_response_errorf(req, 500, "internal", "%s", what);
+	f = &store_failures[i];
+	code = f->code;
+	sb_response_header(req, "Retry-After", f->retry_after_s);
+	return sb_response_errorf(req, f->status, code,
+	    "%s: %s (nothing was changed); %s", f->problem, what, f->advice);
 }
 
 enum sb_err

@@ -51,6 +51,8 @@ serve_one(struct sb_ctx *ctx, FCGX_Request *fcgi, struct sb_arena *arena)
 
 	sb_context_deadline_set(
 	    ctx, sb_deadline_now() + sb_config_request_budget_ms(&ctx->config));
+	/* Between requests no statement is in use: the time to reopen. */
+	sb_db_recover(ctx->db);
 	rc = sb_request_read(&req, fcgi, arena, body_max);
 	req.error_style = app->error_style;
 	req.service = app->name;

@@ -6,6 +6,11 @@
  * busy database shows up at BEGIN, where it can be retried, and not halfway
  * through a transaction.  Migrations are the only place that hands whole
  * SQL files to sqlite3_exec().
+ *
+ * A store that cannot write (disk full, read-only file system, I/O errors)
+ * is a condition of its own, SB_ERR_STORAGE, not an internal error: the
+ * handle remembers that it saw one and sb_db_recover() opens the file again
+ * between requests, since a handle that found the file read-only stays so.
  */
 #include <sys/stat.h>
 
@@ -29,6 +34,7 @@
 #define DB_MIGRATION_SUFFIX ".sql"
 #define DB_BEGIN_SLEEP_MS_MAX 8 /* outer retry waits 1..this ms */
 #define DB_ISO_MIN 25 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" and NUL */
+#define DB_REOPEN_INTERVAL_MS 1000 /* between two tries to reopen */
 
 struct db_stmt_slot {
 	const char *sql_key; /* static SQL text; its address is the key */
@@ -36,7 +42,12 @@ struct db_stmt_slot {
 };
 
 struct sb_db {
+	char *path; /* what sb_db_open() opened, for sb_db_recover() */
 	sqlite3 *handle;
+	bool reopen; /* a storage error asks for a new handle */
+	int storage_rc; /* SQLite's code of the last storage error */
+	int64_t reopen_tried; /* when sb_db_recover() last tried (monotonic) */
+	int64_t probed_ok; /* when sb_db_probe() last wrote; 0: stale */
 	long busy_timeout_ms; /* the most one statement waits for a lock */
 	int64_t busy_since; /* when the current wait began (monotonic ms) */
 	int64_t deadline; /* the current request's (sb/core/deadline.h) */
@@ -52,6 +63,8 @@ enum db_sql {
 	DB_SQL_MIGRATION_APPLIED,
 	DB_SQL_MIGRATION_RECORD,
 	DB_SQL_SCHEMA_VERSION,
+	DB_SQL_PROBE_CREATE,
+	DB_SQL_PROBE_WRITE,
 	DB_SQL__MAX
 };
 
@@ -68,7 +81,87 @@ static const char *const db_sql[DB_SQL__MAX] = {
 	[DB_SQL_MIGRATION_RECORD] =
 	    "INSERT INTO schema_migrations (name, applied_at) VALUES (?1, ?2)",
 	[DB_SQL_SCHEMA_VERSION] = "SELECT count(*) FROM schema_migrations",
+	/* One row that sb_db_probe() writes: the database layer's own table. */
+	[DB_SQL_PROBE_CREATE] = "CREATE TABLE IF NOT EXISTS store_probe ("
+	                        " id INTEGER PRIMARY KEY CHECK (id = 1),"
+	                        " probed_at TEXT NOT NULL)",
+	[DB_SQL_PROBE_WRITE] =
+	    "INSERT INTO store_probe (id, probed_at) VALUES (1, ?1)"
+	    " ON CONFLICT (id)"
+	    " DO UPDATE SET probed_at = excluded.probed_at",
 };
+
+/*
+ * What SQLite's result codes mean to the library.  A row matches a code
+ * exactly or, if no row does, by its primary code (the low byte).  Storage
+ * rows say what the store cannot do (for /health) and whether a new handle
+ * may help: a full disk needs none, a handle that met a read-only file or
+ * failing I/O is replaced.
+ */
+static const struct db_error {
+	int sqlite_rc;
+	enum sb_err rc;
+	const char *reason; /* SB_ERR_STORAGE only */
+	bool reopen;
+} db_errors[] = {
+	{ SQLITE_OK, SB_OK, NULL, false },
+	{ SQLITE_ROW, SB_OK, NULL, false },
+	{ SQLITE_DONE, SB_OK, NULL, false },
+	{ SQLITE_BUSY, SB_ERR_BUSY, NULL, false },
+	{ SQLITE_LOCKED, SB_ERR_BUSY, NULL, false },
+	{ SQLITE_NOMEM, SB_ERR_NOMEM, NULL, false },
+	{ SQLITE_IOERR_NOMEM, SB_ERR_NOMEM, NULL, false },
+	{ SQLITE_FULL, SB_ERR_STORAGE, "the disk is full", false },
+	{ SQLITE_READONLY, SB_ERR_STORAGE, "the database is read-only", true },
+	{ SQLITE_IOERR, SB_ERR_STORAGE, "the disk failed to read or write",
+	    true },
+	{ SQLITE_CANTOPEN, SB_ERR_STORAGE, "the database file cannot be opened",
+	    true },
+	{ SQLITE_PERM, SB_ERR_STORAGE, "the database file may not be written",
+	    true },
+};
+
+/* The row of db_errors for sqlite_rc; NULL: an error of no known kind. */
+static const struct db_error *
+db_error_find(int sqlite_rc)
+{
+	size_t i, n = sizeof(db_errors) / sizeof(db_errors[0]);
+
+	for (i = 0; i < n; i++)
+		if (db_errors[i].sqlite_rc == sqlite_rc)
+			return &db_errors[i];
+	for (i = 0; i < n; i++)
+		if (db_errors[i].sqlite_rc == (sqlite_rc & 0xff))
+			return &db_errors[i];
+	return NULL;
+}
+
+enum sb_err
+sb_db_rc(int sqlite_rc)
+{
+	const struct db_error *e = db_error_find(sqlite_rc);
+
+	return e != NULL ? e->rc : SB_ERR_DB;
+}
+
+/*
+ * Maps a result of db's handle and, for a storage error, remembers it: the
+ * reason sb_db_probe() gives and whether sb_db_recover() reopens.
+ */
+static enum sb_err
+db_note(struct sb_db *db, int sqlite_rc)
+{
+	const struct db_error *e = db_error_find(sqlite_rc);
+
+	if (e == NULL)
+		return SB_ERR_DB;
+	if (e->rc == SB_ERR_STORAGE) {
+		db->storage_rc = sqlite_rc;
+		db->reopen = db->reopen || e->reopen;
+		db->probed_ok = 0;
+	}
+	return e->rc;
+}
 
 /*
  * Connection setup, run once per open and never cached.  Each is a pragma
@@ -181,42 +274,85 @@ db_owner_dead(sqlite3_context *context, int argc, sqlite3_value **argv)
 	sqlite3_result_int(context, sb_owner_dead((const char *)owner));
 }
 
+/* Closes a handle, logging a failure; NULL is a no-op. */
+static void
+db_handle_close(sqlite3 *handle)
+{
+	if (handle != NULL && sqlite3_close(handle) != SQLITE_OK)
+		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL, "close: %s",
+		    sqlite3_errmsg(handle));
+}
+
 /*
- * Opens path read-write (created if missing) without SQLite's own mutexes:
- * a handle belongs to one thread.  On SB_OK *out is set and the caller frees
- * it with sb_db_close(); otherwise *out is NULL.
+ * Opens db->path read-write (created if missing) without SQLite's own
+ * mutexes (a handle belongs to one thread), with db's busy handler and the
+ * pragmas.  A file SQLite could only open read-only gives a handle all the
+ * same, marked for sb_db_recover(): reads work and writes answer
+ * SB_ERR_STORAGE until the file is writable.  On SB_OK the caller closes
+ * *out; otherwise *out is NULL.
+ */
+static enum sb_err
+db_handle_open(struct sb_db *db, sqlite3 **out)
+{
+	sqlite3 *handle = NULL;
+	enum sb_err rc;
+	int flags, i, open_rc;
+
+	*out = NULL;
+	flags =
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	if ((open_rc = sqlite3_open_v2(db->path, &handle, flags, NULL)) !=
+	    SQLITE_OK) {
+		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL, "open %s: %s",
+		    db->path,
+		    handle != NULL ? sqlite3_errmsg(handle) : "out of memory");
+		rc = sb_db_rc(open_rc) == SB_ERR_STORAGE ? SB_ERR_STORAGE
+		                                         : SB_ERR_DB;
+		goto out;
+	}
+	sqlite3_busy_handler(handle, db_busy, db);
+	rc = SB_ERR_DB;
+	if (sqlite3_create_function(handle, SB_DB_OWNER_DEAD_FN, 1,
+	        SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL, db_owner_dead, NULL,
+	        NULL) != SQLITE_OK)
+		goto out;
+	for (i = 0; i < DB_PRAGMA__MAX; i++)
+		if ((rc = db_pragma_run(handle, i)) != SB_OK)
+			goto out;
+	if (sqlite3_db_readonly(handle, "main") == 1) {
+		sb_log(SB_LOG_WARN, DB_COMPONENT, NULL,
+		    "%s is read-only: writes fail until it is writable again",
+		    db->path);
+		db->storage_rc = SQLITE_READONLY;
+		db->reopen = true;
+	}
+	*out = handle;
+	handle = NULL;
+out:
+	db_handle_close(handle);
+	return rc;
+}
+
+/*
+ * Opens path read-write (created if missing).  On SB_OK *out is set and the
+ * caller frees it with sb_db_close(); otherwise *out is NULL.
  */
 enum sb_err
 sb_db_open(const char *path, long busy_timeout_ms, struct sb_db **out)
 {
 	struct sb_db *db = NULL;
 	enum sb_err rc = SB_ERR_INVALID;
-	int flags, i;
 
 	*out = NULL;
 	if (path == NULL || busy_timeout_ms < 0 || busy_timeout_ms > INT_MAX)
 		goto out;
 	rc = SB_ERR_NOMEM;
-	if ((db = calloc(1, sizeof(*db))) == NULL)
+	if ((db = calloc(1, sizeof(*db))) == NULL ||
+	    (db->path = strdup(path)) == NULL)
 		goto out;
-	flags =
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-	rc = SB_ERR_DB;
-	if (sqlite3_open_v2(path, &db->handle, flags, NULL) != SQLITE_OK) {
-		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL, "open %s: %s", path,
-		    db->handle != NULL ? sqlite3_errmsg(db->handle)
-		                       : "out of memory");
-		goto out;
-	}
 	db->busy_timeout_ms = busy_timeout_ms;
-	sqlite3_busy_handler(db->handle, db_busy, db);
-	if (sqlite3_create_function(db->handle, SB_DB_OWNER_DEAD_FN, 1,
-	        SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL, db_owner_dead, NULL,
-	        NULL) != SQLITE_OK)
+	if ((rc = db_handle_open(db, &db->handle)) != SB_OK)
 		goto out;
-	for (i = 0; i < DB_PRAGMA__MAX; i++)
-		if ((rc = db_pragma_run(db->handle, i)) != SB_OK)
-			goto out;
 	*out = db;
 	db = NULL;
 out:
@@ -224,20 +360,65 @@ out:
 	return rc;
 }
 
+/* Finalizes every cached statement: they are prepared again on next use. */
+static void
+db_stmts_finalize(struct sb_db *db)
+{
+	for (size_t i = 0; i < db->stmt_count; i++)
+		sqlite3_finalize(db->stmts[i].stmt);
+	db->stmt_count = 0;
+}
+
 /* Finalizes every cached statement and closes the handle; NULL is a no-op. */
 void
 sb_db_close(struct sb_db *db)
 {
-	size_t i;
-
 	if (db == NULL)
 		return;
-	for (i = 0; i < db->stmt_count; i++)
-		sqlite3_finalize(db->stmts[i].stmt);
-	if (sqlite3_close(db->handle) != SQLITE_OK)
-		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL, "close: %s",
-		    sqlite3_errmsg(db->handle));
+	db_stmts_finalize(db);
+	db_handle_close(db->handle);
+	free(db->path);
 	free(db);
+}
+
+/*
+ * Replaces the handle after a storage error, at most once per
+ * DB_REOPEN_INTERVAL_MS.  The new handle is opened first, and taken only
+ * if it can write: until then the old one keeps serving reads.
+ */
+enum sb_err
+sb_db_recover(struct sb_db *db)
+{
+	sqlite3 *fresh = NULL;
+	enum sb_err rc = SB_OK;
+	int64_t now;
+
+	if (db == NULL ||
+	    (!db->reopen && sqlite3_db_readonly(db->handle, "main") != 1))
+		goto out;
+	rc = SB_ERR_STORAGE;
+	now = sb_deadline_now();
+	if (db->reopen_tried != 0 &&
+	    now - db->reopen_tried < DB_REOPEN_INTERVAL_MS)
+		goto out;
+	db->reopen_tried = now;
+	db->reopen = false;
+	if (db_handle_open(db, &fresh) != SB_OK || db->reopen)
+		goto out;
+	db_stmts_finalize(db);
+	db_handle_close(db->handle);
+	db->handle = fresh;
+	fresh = NULL;
+	db->storage_rc = SQLITE_OK;
+	db->probed_ok = 0;
+	rc = SB_OK;
+	sb_log(SB_LOG_INFO, DB_COMPONENT, NULL,
+	    "%s reopened after a storage error", db->path);
+out:
+	db_handle_close(fresh);
+	if (rc != SB_OK)
+		db->reopen = true;
+	return rc;
 }
 
 /* The underlying handle, borrowed; valid until sb_db_close(). */
@@ -329,7 +510,7 @@ db_run(struct sb_db *db, enum db_sql which, int *sqlite_rc)
 		continue;
 	sqlite3_reset(stmt);
 	*sqlite_rc = step;
-	return step == SQLITE_DONE ? SB_OK : sb_db_rc(step);
+	return step == SQLITE_DONE ? SB_OK : db_note(db, step);
 }
 
 /*
@@ -682,9 +863,11 @@ sb_db_migrate(struct sb_db *db, const char *dir, int *applied)
 
 	if (db == NULL || dir == NULL)
 		goto out;
-	if ((rc = db_run(db, DB_SQL_MIGRATIONS_CREATE, &step)) != SB_OK) {
+	if ((rc = db_run(db, DB_SQL_MIGRATIONS_CREATE, &step)) != SB_OK ||
+	    (rc = db_run(db, DB_SQL_PROBE_CREATE, &step)) != SB_OK) {
 		sb_log(SB_LOG_ERROR, DB_COMPONENT, NULL,
-		    "schema_migrations: %s", sqlite3_errmsg(db->handle));
+		    "schema_migrations, store_probe: %s",
+		    sqlite3_errmsg(db->handle));
 		goto out;
 	}
 	if ((rc = db_migration_list(dir, names, &count)) != SB_OK)
@@ -703,24 +886,6 @@ out:
 }
 
 enum sb_err
-sb_db_rc(int sqlite_rc)
-{
-	switch (sqlite_rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_ROW:
-	case SQLITE_DONE:
-		return SB_OK;
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return SB_ERR_BUSY;
-	case SQLITE_NOMEM:
-		return SB_ERR_NOMEM;
-	default:
-		return SB_ERR_DB;
-	}
-}
-
-enum sb_err
 sb_db_step_write(struct sb_db *db, sqlite3_stmt *st, int *changes)
 {
 	int step;
@@ -736,7 +901,7 @@ sb_db_step_write(struct sb_db *db, sqlite3_stmt *st, int *changes)
 		sb_log(SB_LOG_ERROR, "db", NULL, "write failed: %s",
 		    sqlite3_errmsg(db->handle));
 	sqlite3_reset(st);
-	return step == SQLITE_DONE ? SB_OK : sb_db_rc(step);
+	return step == SQLITE_DONE ? SB_OK : db_note(db, step);
 }
 
 enum sb_err
@@ -757,4 +922,56 @@ sb_db_write(struct sb_db *db, sqlite3_stmt *st, int *changes)
 		return rc;
 	}
 	return sb_db_commit(db);
+}
+
+/*
+ * The probe writes for real: BEGIN IMMEDIATE alone takes the lock and
+ * writes nothing, so it passes on a full disk.  One row rewritten adds a
+ * page to the WAL, which is what any small write needs.  A success is
+ * trusted for SB_DB_PROBE_INTERVAL_MS unless a storage error comes first,
+ * so that a busy /health does not turn into a stream of writes; a failure
+ * is tried again at once, so that recovery shows at once.
+ */
+enum sb_err
+sb_db_probe(struct sb_db *db, const char **reason)
+{
+	const struct db_error *e;
+	char now[DB_ISO_MIN];
+	sqlite3_stmt *stmt;
+	long busy_timeout_ms;
+	enum sb_err rc = SB_ERR_INVALID;
+	int step;
+
+	*reason = NULL;
+	if (db == NULL)
+		goto out;
+	rc = SB_OK;
+	if (db->probed_ok != 0 &&
+	    sb_deadline_now() - db->probed_ok < SB_DB_PROBE_INTERVAL_MS)
+		goto out;
+	busy_timeout_ms = db->busy_timeout_ms;
+	if (busy_timeout_ms > SB_DB_PROBE_WAIT_MS)
+		db->busy_timeout_ms = SB_DB_PROBE_WAIT_MS;
+	rc = db_run(db, DB_SQL_BEGIN, &step);
+	db->busy_timeout_ms = busy_timeout_ms;
+	if (rc != SB_OK)
+		goto out;
+	sb_db_now_iso(now, sizeof(now));
+	stmt = sb_db_stmt(db, db_sql[DB_SQL_PROBE_WRITE]);
+	if (stmt != NULL &&
+	    sqlite3_bind_text(stmt, 1, now, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+		stmt = NULL;
+	if ((rc = sb_db_step_write(db, stmt, NULL)) != SB_OK) {
+		sb_db_rollback(db);
+		goto out;
+	}
+	if ((rc = sb_db_commit(db)) == SB_OK)
+		db->probed_ok = sb_deadline_now();
+out:
+	if (rc == SB_ERR_STORAGE)
+		*reason = (e = db_error_find(db->storage_rc)) != NULL &&
+		        e->reason != NULL
+		    ? e->reason
+		    : "the store cannot write";
+	return rc;
 }

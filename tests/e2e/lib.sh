@@ -56,10 +56,13 @@ SBX_AUTH="Authorization: Bearer $(cat "$SB_VAR_DIR/secrets/sandbox.token" 2>/dev
 # SIDE_PJ, SIDE_EV and SIDE_SBX (its base URLs) and SIDE_SBX_AUTH (the
 # header with its sandbox's control token).  A port taken meanwhile by
 # another program is retried on others (up to three times).  Non-zero,
-# with the start log printed as TAP comments, if it did not start.
+# with the start log printed as TAP comments, if it did not start.  With
+# SIDE_IN set (a command prefix such as "nsenter -t PID -m --root --wd=DIR
+# --": a mount namespace) the stack's commands, here and in side_stop, run
+# under it; with SIDE_AT set, SIDE_VAR is that directory, not a new one.
 side_start() {
 	local gw pj ev sbx try
-	SIDE_VAR=$(mktemp -d /tmp/sb-e2e-side.XXXXXX)
+	SIDE_VAR=${SIDE_AT:-$(mktemp -d /tmp/sb-e2e-side.XXXXXX)}
 	for try in 1 2 3; do
 		gw=$(free_port) pj=$(free_port) ev=$(free_port)
 		sbx=$(free_port)
@@ -69,14 +72,16 @@ side_start() {
 		    SB_PROJECTS_PORT="$pj" SB_EVENTS_PORT="$ev" \
 		    SB_SANDBOX_PORT="$sbx" SB_GATEWAY_PROCS=1 SB_PROXY_PROCS=1 \
 		    SB_PROJECTS_PROCS=1 SB_EVENTS_PROCS=1 SB_SANDBOX_PROCS=1 \
-		    "$@" scripts/stack start >"$SIDE_VAR/start.log" 2>&1; then
+		    "$@" ${SIDE_IN:-} scripts/stack start \
+		    >"$SIDE_VAR/start.log" 2>&1; then
 			SIDE_SBX_AUTH="Authorization: Bearer $(cat \
 			    "$SIDE_VAR/secrets/sandbox.token")"
 			return 0
 		fi
 		grep -q 'Address already in use' "$SIDE_VAR/start.log" ||
 		    break
-		SB_VAR_DIR=$SIDE_VAR scripts/stack stop >/dev/null 2>&1
+		SB_VAR_DIR=$SIDE_VAR ${SIDE_IN:-} scripts/stack stop \
+		    >/dev/null 2>&1
 	done
 	sed 's/^/# /' "$SIDE_VAR/start.log" | tail -n 20
 	return 1
@@ -86,8 +91,8 @@ side_start() {
 # running (one check named NAME) and removes its var dir.
 side_stop() {
 	local pids p left=
-	pids=$(SB_VAR_DIR=$SIDE_VAR scripts/stack pids)
-	SB_VAR_DIR=$SIDE_VAR scripts/stack stop >/dev/null 2>&1
+	pids=$(SB_VAR_DIR=$SIDE_VAR ${SIDE_IN:-} scripts/stack pids)
+	SB_VAR_DIR=$SIDE_VAR ${SIDE_IN:-} scripts/stack stop >/dev/null 2>&1
 	for p in $pids; do
 		kill -0 "$p" 2>/dev/null && left="$left $p"
 	done

@@ -1,7 +1,8 @@
 /*
  * Unit tests for lib/runtime/context.c and lib/runtime/health.c:
  * sb_context_defer() and its cap, and sb_health() against a migrated
- * temporary database, without one, and when the read fails.
+ * temporary database, without one, when the read fails and when the
+ * database cannot be written.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -116,6 +117,8 @@ test_health_ok(void **state)
 	test_request_make(&f->req, &f->arena, "GET", NULL, "", 0);
 	sb_health(&f->ctx, &f->req);
 	assert_int_equal(f->req.status, 200);
+	assert_int_equal(
+	    test_query_int(f->ctx.db, "SELECT count(*) FROM store_probe"), 1);
 	/* A second check reuses the cached statement. */
 	test_request_make(&f->req, &f->arena, "GET", NULL, "", 0);
 	sb_health(&f->ctx, &f->req);
@@ -150,6 +153,28 @@ test_health_unreadable(void **state)
 	assert_int_equal(f->req.status, 503);
 }
 
+/*
+ * A database that cannot be written (query_only stands in for a read-only
+ * file) is 503 storage_unavailable with Retry-After; once the handle is
+ * replaced, 200 again.
+ */
+static void
+test_health_unwritable(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(sqlite3_exec(sb_db_handle(f->ctx.db),
+	                     "PRAGMA query_only = 1", NULL, NULL, NULL),
+	    SQLITE_OK);
+	test_request_make(&f->req, &f->arena, "GET", NULL, "", 0);
+	sb_health(&f->ctx, &f->req);
+	assert_int_equal(f->req.status, 503);
+	assert_int_equal(sb_db_recover(f->ctx.db), SB_OK);
+	test_request_make(&f->req, &f->arena, "GET", NULL, "", 0);
+	sb_health(&f->ctx, &f->req);
+	assert_int_equal(f->req.status, 200);
+}
+
 int
 main(void)
 {
@@ -161,6 +186,8 @@ main(void)
 		    test_health_no_db, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_health_unreadable, setup_db, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_health_unwritable, setup_db, teardown),
 	};
 
 	return cmocka_run_group_tests_name("context", tests, NULL, NULL);

@@ -1,6 +1,8 @@
 /*
  * Unit tests for lib/store/db.c: connection setup, the statement cache,
- * transactions and busy retries, migrations and the health-check read.
+ * transactions and busy retries, migrations, the health-check read, the
+ * mapping of SQLite's errors, the write probe and the reopening after a
+ * storage error.
  * Each test gets a fresh database file in its own mkdtemp directory.
  */
 #include <sys/stat.h>
@@ -135,7 +137,7 @@ test_open_errors(void **state)
 	char path[TEST_PATH_MAX];
 
 	path_join(path, sizeof(path), f->dir, "no/such/dir/x.db");
-	assert_int_equal(sb_db_open(path, 10, &db), SB_ERR_DB);
+	assert_int_equal(sb_db_open(path, 10, &db), SB_ERR_STORAGE);
 	assert_null(db);
 	db = (struct sb_db *)f;
 	assert_int_equal(sb_db_open(f->path, -1, &db), SB_ERR_INVALID);
@@ -413,6 +415,160 @@ test_schema_version(void **state)
 	assert_int_equal(sb_db_schema_version(f->db), 2);
 }
 
+struct rc_case {
+	int sqlite_rc;
+	enum sb_err rc;
+};
+
+/* Each kind of SQLite result, primary and extended, maps to its error. */
+static void
+test_rc_mapping(void **state)
+{
+	static const struct rc_case cases[] = {
+		{ SQLITE_OK, SB_OK },
+		{ SQLITE_ROW, SB_OK },
+		{ SQLITE_DONE, SB_OK },
+		{ SQLITE_BUSY, SB_ERR_BUSY },
+		{ SQLITE_BUSY_SNAPSHOT, SB_ERR_BUSY },
+		{ SQLITE_LOCKED, SB_ERR_BUSY },
+		{ SQLITE_NOMEM, SB_ERR_NOMEM },
+		{ SQLITE_IOERR_NOMEM, SB_ERR_NOMEM },
+		{ SQLITE_FULL, SB_ERR_STORAGE },
+		{ SQLITE_READONLY, SB_ERR_STORAGE },
+		{ SQLITE_READONLY_DBMOVED, SB_ERR_STORAGE },
+		{ SQLITE_READONLY_RECOVERY, SB_ERR_STORAGE },
+		{ SQLITE_IOERR, SB_ERR_STORAGE },
+		{ SQLITE_IOERR_WRITE, SB_ERR_STORAGE },
+		{ SQLITE_IOERR_FSYNC, SB_ERR_STORAGE },
+		{ SQLITE_CANTOPEN, SB_ERR_STORAGE },
+		{ SQLITE_PERM, SB_ERR_STORAGE },
+		{ SQLITE_ERROR, SB_ERR_DB },
+		{ SQLITE_CORRUPT, SB_ERR_DB },
+		{ SQLITE_CONSTRAINT_UNIQUE, SB_ERR_DB },
+		{ SQLITE_NOTADB, SB_ERR_DB },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (sb_db_rc(cases[i].sqlite_rc) != cases[i].rc)
+			fail_msg("sqlite rc %d: %d, not %d", cases[i].sqlite_rc,
+			    sb_db_rc(cases[i].sqlite_rc), cases[i].rc);
+}
+
+/* Migrates f->db with no migration files (store_probe comes with it). */
+static void
+migrate_empty(struct fixture *f)
+{
+	char dir[TEST_PATH_MAX];
+
+	write_migrations(f, "none", NULL, 0, dir, sizeof(dir));
+	assert_int_equal(sb_db_migrate(f->db, dir, NULL), SB_OK);
+}
+
+/*
+ * The probe writes and commits one row; a success is trusted for a while
+ * (no second write); without store_probe it is an error, not storage.
+ */
+static void
+test_probe(void **state)
+{
+	struct fixture *f = *state;
+	const char *reason = "poison";
+	int64_t changes;
+
+	assert_int_equal(sb_db_probe(f->db, &reason), SB_ERR_DB);
+	assert_null(reason);
+	migrate_empty(f);
+	assert_int_equal(table_exists(f->db, "store_probe"), 1);
+	changes = sqlite3_total_changes(sb_db_handle(f->db));
+	assert_int_equal(sb_db_probe(f->db, &reason), SB_OK);
+	assert_null(reason);
+	assert_int_equal(
+	    sqlite3_total_changes(sb_db_handle(f->db)), changes + 1);
+	assert_int_equal(
+	    test_query_int(f->db, "SELECT count(*) FROM store_probe"), 1);
+	assert_int_equal(sqlite3_get_autocommit(sb_db_handle(f->db)), 1);
+	assert_int_equal(sb_db_probe(f->db, &reason), SB_OK);
+	assert_int_equal(
+	    sqlite3_total_changes(sb_db_handle(f->db)), changes + 1);
+	/* Another process holding the lock: busy, not a storage error. */
+	assert_int_equal(sb_db_open(f->path, TEST_BUSY_MS, &f->other), SB_OK);
+	assert_int_equal(sb_db_begin(f->db), SB_OK);
+	assert_int_equal(sb_db_probe(f->other, &reason), SB_ERR_BUSY);
+	assert_null(reason);
+	sb_db_rollback(f->db);
+}
+
+/*
+ * A handle that cannot write (query_only stands in for a read-only file)
+ * answers SB_ERR_STORAGE with its reason, to writes and to the probe;
+ * sb_db_recover() replaces it, cached statements are prepared again, and
+ * writes work.  A handle with nothing wrong is left alone.
+ */
+static void
+test_storage_recover(void **state)
+{
+	struct fixture *f = *state;
+	const char *reason = NULL;
+	sqlite3 *before;
+	sqlite3_stmt *st;
+
+	migrate_empty(f);
+	before = sb_db_handle(f->db);
+	assert_int_equal(sb_db_recover(f->db), SB_OK);
+	assert_ptr_equal(sb_db_handle(f->db), before);
+	assert_int_equal(
+	    sqlite3_exec(before, "CREATE TABLE t (x)", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(before, "PRAGMA query_only = 1", NULL, NULL, NULL),
+	    SQLITE_OK);
+	st = sb_db_stmt(f->db, "INSERT INTO t VALUES (1)");
+	assert_non_null(st);
+	assert_int_equal(sb_db_write(f->db, st, NULL), SB_ERR_STORAGE);
+	assert_int_equal(sqlite3_get_autocommit(before), 1);
+	assert_int_equal(sb_db_probe(f->db, &reason), SB_ERR_STORAGE);
+	assert_string_equal(reason, "the database is read-only");
+	assert_int_equal(sb_db_recover(f->db), SB_OK);
+	assert_true(sb_db_handle(f->db) != before);
+	st = sb_db_stmt(f->db, "INSERT INTO t VALUES (1)");
+	assert_int_equal(sb_db_write(f->db, st, NULL), SB_OK);
+	assert_int_equal(sb_db_probe(f->db, &reason), SB_OK);
+	assert_int_equal(test_query_int(f->db, "SELECT count(*) FROM t"), 1);
+}
+
+/*
+ * While the file cannot be opened again the old handle stays, and the
+ * next try waits a second; once it can, the handle is replaced.
+ */
+static void
+test_recover_waits(void **state)
+{
+	struct fixture *f = *state;
+	char moved[TEST_PATH_MAX];
+	const char *reason;
+	sqlite3 *before = sb_db_handle(f->db);
+
+	migrate_empty(f);
+	assert_int_equal(
+	    sqlite3_exec(before, "PRAGMA query_only = 1", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sb_db_probe(f->db, &reason), SB_ERR_STORAGE);
+	assert_int_equal(
+	    snprintf(moved, sizeof(moved), "%s.moved", f->dir) > 0, 1);
+	assert_int_equal(rename(f->dir, moved), 0);
+	assert_int_equal(sb_db_recover(f->db), SB_ERR_STORAGE);
+	assert_ptr_equal(sb_db_handle(f->db), before);
+	assert_int_equal(rename(moved, f->dir), 0);
+	assert_int_equal(sb_db_recover(f->db), SB_ERR_STORAGE);
+	assert_ptr_equal(sb_db_handle(f->db), before);
+	sleep(1);
+	usleep(100000);
+	assert_int_equal(sb_db_recover(f->db), SB_OK);
+	assert_true(sb_db_handle(f->db) != before);
+	assert_int_equal(sb_db_probe(f->db, &reason), SB_OK);
+}
+
 static void
 test_now_iso(void **state)
 {
@@ -477,6 +633,12 @@ main(void)
 		    test_busy_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_schema_version, setup, teardown),
+		cmocka_unit_test(test_rc_mapping),
+		cmocka_unit_test_setup_teardown(test_probe, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_storage_recover, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_recover_waits, setup, teardown),
 		cmocka_unit_test(test_now_iso),
 	};
 

@@ -51,6 +51,7 @@ test_known_names(void **state)
 		{ SB_ERR_NOT_FOUND, "not found" },
 		{ SB_ERR_TOO_LARGE, "too large" },
 		{ SB_ERR_CONFIG, "configuration error" },
+		{ SB_ERR_STORAGE, "storage unavailable" },
 	};
 
 	(void)state;

@@ -279,6 +279,48 @@ test_error_marker(void **state)
 	}
 }
 
+struct store_case {
+	enum sb_err rc;
+	int status;
+	const char *code;
+	const char *retry_after; /* NULL: none */
+};
+
+/*
+ * A store's failure is answered by its kind: a lock and a store that
+ * cannot write are 503s with their own codes and Retry-After, anything
+ * else a 500 without one.
+ */
+static void
+test_store_failed(void **state)
+{
+	static const struct store_case cases[] = {
+		{ SB_ERR_BUSY, 503, "busy", "1" },
+		{ SB_ERR_STORAGE, 503, "storage_unavailable",
+		    SB_RESPONSE_STORAGE_RETRY_S },
+		{ SB_ERR_DB, 500, "internal", NULL },
+		{ SB_ERR_NOMEM, 500, "internal", NULL },
+	};
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f->req.status = 0;
+		f->req.header_count = 0;
+		assert_int_equal(sb_response_store_failed(&f->req, cases[i].rc,
+		                     "the thing could not be stored"),
+		    SB_OK);
+		assert_int_equal(f->req.status, cases[i].status);
+		assert_string_equal(
+		    header_value(&f->req, "Switchboard-Error"), cases[i].code);
+		if (cases[i].retry_after == NULL)
+			assert_null(header_value(&f->req, "Retry-After"));
+		else
+			assert_string_equal(
+			    header_value(&f->req, "Retry-After"),
+			    cases[i].retry_after);
+	}
+}
+
 /* With the header table full the error is still answered, unmarked. */
 static void
 test_error_marker_table_full(void **state)
@@ -378,6 +420,8 @@ main(void)
 		    test_error_marker, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_error_marker_table_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_store_failed, setup, teardown),
 		cmocka_unit_test(test_reason),
 	};
 

@@ -14,8 +14,9 @@
 /*
  * Authenticates req for connection id (NULL: whichever the token names).
  * Returns true with conn filled (the caller clears it with
- * sb_connection_clear()); otherwise has sent the response (401, or 500 if
- * the store failed) and returns false.
+ * sb_connection_clear()); otherwise has sent the response (401, or what
+ * sb_response_store_failed() answers if the store failed) and returns
+ * false.
  */
 bool sb_guard_connection(struct sb_ctx *ctx, struct sb_request *req,
     const char *id, struct sb_connection *conn);

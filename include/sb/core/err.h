@@ -21,6 +21,7 @@ enum sb_err {
 	SB_ERR_CONFLICT, /* state forbids the change */
 	SB_ERR_UNAUTHORIZED, /* credentials missing or wrong */
 	SB_ERR_CONFIG, /* configuration missing or malformed */
+	SB_ERR_STORAGE, /* the store cannot write: disk full, read-only, I/O */
 	SB_ERR__MAX
 };
 

@@ -12,6 +12,9 @@
 #include "sb/core/err.h"
 #include "sb/core/request.h"
 
+#define SB_RESPONSE_STORAGE_RETRY_S \
+	"10" /* Retry-After: the store cannot write */
+
 enum sb_response_style {
 	SB_RESPONSE_STYLE_CODE, /* {"error": {"code", "message"}} */
 	SB_RESPONSE_STYLE_NAME, /* {"name", "message"} */
@@ -55,9 +58,12 @@ enum sb_err sb_response_errorf(
 
 /*
  * Answers a storage failure that is not the caller's doing: 503 "busy"
- * (try again) for SB_ERR_BUSY, else 500 "internal", with a message naming
- * what could not be done ("the connection could not be stored") and no
- * internals; the error itself is logged with the request id.
+ * with Retry-After: 1 for SB_ERR_BUSY (a lock held too long), 503
+ * "storage_unavailable" with Retry-After: 10 for SB_ERR_STORAGE (the store
+ * cannot write: disk full, read-only, I/O errors), else 500 "internal";
+ * the message names what could not be done ("the connection could not be
+ * stored") and no internals; the error itself is logged with the request
+ * id.
  */
 enum sb_err sb_response_store_failed(
     struct sb_request *req, enum sb_err rc, const char *what);

@@ -7,7 +7,12 @@
 
 /*
  * A route handler: answers 200 {"status": "ok", "service",
- * "schema_version"} after a database read, or 503 if the read fails.
+ * "schema_version", "store"} after a database read and a write probe
+ * (sb_db_probe(): "store" is "writable", "busy" when another process held
+ * the lock past the probe's short wait, or "none" without a database).  A
+ * store that cannot be written gets 503 "storage_unavailable" with the
+ * reason and Retry-After; one that cannot be read, or fails the probe
+ * otherwise, 503 "unavailable".
  */
 void sb_health(struct sb_ctx *ctx, struct sb_request *req);
 

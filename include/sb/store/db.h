@@ -23,15 +23,20 @@
 /* The SQL function every handle has: 1 iff its text argument names a dead
  * lease holder of this host (sb_owner_dead(), sb/core/owner.h). */
 #define SB_DB_OWNER_DEAD_FN "sb_owner_dead"
+#define SB_DB_PROBE_WAIT_MS 250 /* the most sb_db_probe() waits for a lock */
+#define SB_DB_PROBE_INTERVAL_MS 1000 /* a probe's success holds so long */
 
 struct sb_db;
 
 /*
  * Opens (creating if needed) the database at path with WAL journal,
  * synchronous=NORMAL, foreign_keys=ON, the given busy timeout and the SQL
- * function SB_DB_OWNER_DEAD_FN.  On SB_OK
- * *out is set and the caller frees it with sb_db_close(); otherwise *out is
- * NULL.
+ * function SB_DB_OWNER_DEAD_FN.  A file that can only be read opens all
+ * the same: reads work, writes give SB_ERR_STORAGE until sb_db_recover()
+ * finds it writable.  On SB_OK *out is set and the caller frees it with
+ * sb_db_close(); otherwise *out is NULL and the result is SB_ERR_INVALID
+ * (NULL path, timeout out of range), SB_ERR_NOMEM, SB_ERR_STORAGE (the
+ * file cannot be opened) or SB_ERR_DB.
  */
 enum sb_err sb_db_open(
     const char *path, long busy_timeout_ms, struct sb_db **out);
@@ -74,8 +79,39 @@ void sb_db_deadline_set(struct sb_db *db, int64_t deadline);
 /* The deadline db keeps to; SB_DEADLINE_NONE for none or a NULL db. */
 int64_t sb_db_deadline(const struct sb_db *db);
 
-/* The library's error for a SQLite result code (busy, nomem, other). */
+/*
+ * The library's error for a SQLite result code: SB_OK for OK, ROW and DONE;
+ * SB_ERR_BUSY for a lock (BUSY, LOCKED); SB_ERR_NOMEM; SB_ERR_STORAGE when
+ * the store cannot write (FULL, READONLY, IOERR, CANTOPEN, PERM, with their
+ * extended codes); SB_ERR_DB for anything else.
+ */
 enum sb_err sb_db_rc(int sqlite_rc);
+
+/*
+ * Whether db can write now, for /health: one row of the table store_probe
+ * (made by sb_db_migrate()) rewritten and committed in a BEGIN IMMEDIATE
+ * transaction of its own, waiting for the lock at most SB_DB_PROBE_WAIT_MS
+ * and never past db's deadline.  Must not be called inside a transaction.
+ * SB_OK if it committed, or if a probe committed less than
+ * SB_DB_PROBE_INTERVAL_MS ago and no storage error was seen since.
+ * SB_ERR_STORAGE if the store cannot write, with *reason set to a static phrase
+ * ("the disk is full"); SB_ERR_BUSY if the lock did not come; SB_ERR_DB (e.g.
+ * not migrated), SB_ERR_NOMEM, or SB_ERR_INVALID for a NULL db.  *reason is
+ * NULL unless SB_ERR_STORAGE.
+ */
+enum sb_err sb_db_probe(struct sb_db *db, const char **reason);
+
+/*
+ * Recovers from a storage error: if db saw one that a new handle may cure
+ * (a read-only file, failing I/O) or its handle is read-only, opens the
+ * file again, at most once a second, and takes the new handle iff it can
+ * write.  Every cached statement is then finalized (and prepared again on
+ * next use), so call it only when none is in use: between requests.
+ * SB_OK if nothing was wrong or the handle was replaced; SB_ERR_STORAGE if
+ * the file still cannot be written (the old handle stays, for reads).
+ * NULL db is SB_OK.
+ */
+enum sb_err sb_db_recover(struct sb_db *db);
 
 /*
  * Steps the bound write statement st to its end inside the caller's
