@@ -378,9 +378,13 @@ projects_activity(struct sb_ctx *ctx, struct sb_request *req)
 		    "activity: %s (status %ld)",
 		    rc != SB_OK ? err : "events service: bad answer",
 		    resp.status);
-		sb_response_errorf(req, 502, "bad_gateway",
-		    "the events service is unavailable (status %ld)",
-		    resp.status);
+		if (rc == SB_ERR_TIMEOUT)
+			sb_response_error(req, 504, "gateway_timeout",
+			    "the events service did not answer in time");
+		else
+			sb_response_errorf(req, 502, "bad_gateway",
+			    "the events service is unavailable (status %ld)",
+			    resp.status);
 	} else {
 		if ((total = sb_http_response_header(&resp, "X-Total-Count")) !=
 		    NULL)

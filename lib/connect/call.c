@@ -331,9 +331,18 @@ sb_call_refresh(struct sb_ctx *ctx, struct sb_connection *conn,
 	    done)
 		goto out;
 	rc = refresh_request(ctx, conn, &creds, err, errsize);
-	/* The answer is stored before anything else is done with it. */
+	/*
+	 * The answer is stored before anything else is done with it.  The
+	 * provider may have rotated the refresh token already, so the store
+	 * may take up to half the deadline's margin past the deadline: it is
+	 * never rolled back, and still done before nginx gives up.
+	 */
+	if (ctx->deadline != SB_DEADLINE_NONE)
+		sb_db_deadline_set(ctx->db,
+		    ctx->deadline + ctx->config.deadline_margin_ms / 2);
 	stored = sb_connection_refreshed(
 	    SB_CONNECTION_STORE(ctx), conn, creds, err, (int64_t)time(NULL));
+	sb_db_deadline_set(ctx->db, ctx->deadline);
 	if (rc == SB_OK && stored != SB_OK) {
 		snprintf(
 		    err, errsize, "the refreshed token could not be stored");

@@ -408,8 +408,29 @@ connection_set_credentials(const struct sb_connection_store *store,
 			sqlite3_bind_int64(st, 3, expires);
 		sqlite3_bind_text(st, 4, now_iso, -1, SQLITE_STATIC);
 	}
-	rc = sb_db_write(store->db, st, NULL);
+	rc = sb_db_step_write(store->db, st, NULL);
 	free(blob);
+	return rc;
+}
+
+/* Writes config as the connection's, inside the caller's transaction. */
+static enum sb_err
+connection_set_config(const struct sb_connection_store *store,
+    const struct sb_connection *conn, const cJSON *config, const char *now_iso)
+{
+	char *text = cJSON_PrintUnformatted(config);
+	sqlite3_stmt *st;
+	enum sb_err rc;
+
+	if (text == NULL)
+		return SB_ERR_NOMEM;
+	if ((st = sb_db_stmt(store->db, sql[Q_SET_CONFIG])) != NULL) {
+		sqlite3_bind_text(st, 1, conn->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, now_iso, -1, SQLITE_STATIC);
+	}
+	rc = sb_db_step_write(store->db, st, NULL);
+	cJSON_free(text);
 	return rc;
 }
 
@@ -417,28 +438,23 @@ enum sb_err
 sb_connection_update(const struct sb_connection_store *store,
     struct sb_connection *conn, const cJSON *credentials, const cJSON *config)
 {
-	char now[32], id[SB_CONNECTION_ID_MAX], *text = NULL;
-	sqlite3_stmt *st;
-	enum sb_err rc = SB_OK;
+	char now[SB_DB_ISO_MAX], id[SB_CONNECTION_ID_MAX];
+	enum sb_err rc;
 
 	sb_db_now_iso(now, sizeof(now));
-	if (credentials != NULL &&
-	    (rc = connection_set_credentials(store, conn, credentials, now)) !=
-	        SB_OK)
+	/* Both in one transaction: a PATCH changes both or nothing. */
+	if ((rc = sb_db_begin(store->db)) != SB_OK)
 		return rc;
-	if (config != NULL) {
-		if ((text = cJSON_PrintUnformatted(config)) == NULL)
-			return SB_ERR_NOMEM;
-		if ((st = sb_db_stmt(store->db, sql[Q_SET_CONFIG])) != NULL) {
-			sqlite3_bind_text(st, 1, conn->id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-		}
-		rc = sb_db_write(store->db, st, NULL);
-		cJSON_free(text);
+	if ((credentials != NULL &&
+	        (rc = connection_set_credentials(
+	             store, conn, credentials, now)) != SB_OK) ||
+	    (config != NULL &&
+	        (rc = connection_set_config(store, conn, config, now)) !=
+	            SB_OK) ||
+	    (rc = sb_db_commit(store->db)) != SB_OK) {
+		sb_db_rollback(store->db);
+		return rc;
 	}
-	if (rc != SB_OK)
-		return rc;
 	memcpy(id, conn->id, sizeof(id));
 	return sb_connection_load(store, id, conn);
 }
@@ -509,23 +525,18 @@ connection_refresh_failed(const struct sb_connection_store *store,
 
 /*
  * Stores refreshed credentials (sealed into blob) whoever holds the lease
- * now, releasing it only if it is this process's.  The provider may have
+ * now, releasing it only if it is this holder's.  The provider may have
  * rotated the refresh token already, so losing this write would leave the
- * connection needing re-authorisation: it gets SB_CONNECTION_STORE_GRACE_MS
- * past the request's deadline.
+ * connection needing re-authorisation: the caller gives the database a
+ * deadline that lets it through (lib/connect/call.c).
  */
 static enum sb_err
 connection_store_refreshed(const struct sb_connection_store *store,
     const char *id, const unsigned char *blob, size_t blob_len, int64_t expires,
     int64_t now, const char *now_iso)
 {
-	int64_t deadline = sb_db_deadline(store->db);
-	int64_t grace = sb_deadline_now() + SB_CONNECTION_STORE_GRACE_MS;
 	sqlite3_stmt *st;
-	enum sb_err rc;
 
-	if (deadline != SB_DEADLINE_NONE && deadline < grace)
-		sb_db_deadline_set(store->db, grace);
 	if ((st = sb_db_stmt(store->db, sql[Q_REFRESH_OK])) != NULL) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 2, blob, (int)blob_len, SQLITE_STATIC);
@@ -535,9 +546,7 @@ connection_store_refreshed(const struct sb_connection_store *store,
 		sqlite3_bind_text(st, 5, now_iso, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 6, sb_owner_self(), -1, SQLITE_STATIC);
 	}
-	rc = sb_db_write(store->db, st, NULL);
-	sb_db_deadline_set(store->db, deadline);
-	return rc;
+	return sb_db_write(store->db, st, NULL);
 }
 
 enum sb_err

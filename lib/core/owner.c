@@ -1,11 +1,13 @@
 /*
  * Lease owners and their liveness (see include/sb/core/owner.h).  The name
- * is made once per process; a forked child that leases gets its own,
- * since the pid it holds is checked against getpid().
+ * is made once per thread: the threads of one process are told apart by
+ * an index handed out in the order they first ask; a forked child that
+ * leases gets its own, since the pid it holds is checked against getpid().
  */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,28 +25,35 @@ owner_host(char host[SB_OWNER_HOST_MAX])
 	host[SB_OWNER_HOST_MAX - 1] = '\0';
 }
 
+/* The next thread index of this process. */
+static atomic_int owner_next_thread;
+
 const char *
 sb_owner_self(void)
 {
-	static char owner[SB_OWNER_MAX];
-	static pid_t made_for;
+	static _Thread_local char owner[SB_OWNER_MAX];
+	static _Thread_local pid_t made_for;
 	char host[SB_OWNER_HOST_MAX];
 
 	if (owner[0] == '\0' || made_for != getpid()) {
 		owner_host(host);
 		made_for = getpid();
-		snprintf(owner, sizeof(owner), "%s:%ld", host, (long)made_for);
+		snprintf(owner, sizeof(owner), "%s:%ld:%d", host,
+		    (long)made_for, atomic_fetch_add(&owner_next_thread, 1));
 	}
 	return owner;
 }
 
-/* The pid of "<this host>:<pid>", or 0 for another host or no such shape. */
+/*
+ * The pid of "<this host>:<pid>:<thread>" (or the older
+ * "<this host>:<pid>"), or 0 for another host or no such shape.
+ */
 static pid_t
 owner_local_pid(const char *owner)
 {
-	const char *colon = owner != NULL ? strrchr(owner, ':') : NULL;
+	const char *colon = owner != NULL ? strchr(owner, ':') : NULL;
 	char host[SB_OWNER_HOST_MAX], *end;
-	long pid;
+	long pid, thread;
 
 	if (colon == NULL)
 		return 0;
@@ -54,10 +63,15 @@ owner_local_pid(const char *owner)
 		return 0;
 	errno = 0;
 	pid = strtol(colon + 1, &end, 10);
-	if (errno != 0 || end == colon + 1 || *end != '\0' || pid <= 0 ||
-	    pid > INT_MAX)
+	if (errno != 0 || end == colon + 1 || pid <= 0 || pid > INT_MAX)
 		return 0;
-	return (pid_t)pid;
+	if (*end == ':') {
+		colon = end;
+		thread = strtol(colon + 1, &end, 10);
+		if (errno != 0 || end == colon + 1 || thread < 0)
+			return 0;
+	}
+	return *end == '\0' ? (pid_t)pid : 0;
 }
 
 bool

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -78,33 +79,55 @@ serve_one(struct sb_ctx *ctx, FCGX_Request *fcgi, struct sb_arena *arena)
 /*
  * Stopping: libfcgi's own SIGTERM handler only sets a flag that its
  * restarted accept() never looks at, so a stopped responder would linger
- * until its next request.  Ours exits at once while no request is in hand,
- * and otherwise lets the requests in hand finish first: the worker that
- * finishes the last one exits.
+ * until its next request.  TERM and INT are blocked in every worker (so
+ * that no read or write of a request in hand is interrupted) and taken by
+ * one signal thread: it marks the stop, after which no worker accepts
+ * again, and exits the process as soon as no request is in hand — at once
+ * when idle, else when the last one has been answered.  A request counts
+ * as in hand from the moment its worker's accept returns, under the accept
+ * lock; one whose connection arrives in the instant of the stop, while
+ * libfcgi still reads its parameters, may be lost (nginx answers 502).
  */
-static atomic_int serve_busy;
-static volatile sig_atomic_t serve_stopping;
+#define SERVE_STOP_POLL_MS 10
 
-static void
-serve_on_signal(int signo)
+static atomic_int serve_busy;
+static atomic_bool serve_stopping;
+
+/* The signal thread: waits for TERM or INT, then for the last request. */
+static void *
+serve_signal_run(void *arg)
 {
-	(void)signo;
-	serve_stopping = 1;
-	if (atomic_load(&serve_busy) == 0)
-		_exit(0);
+	const sigset_t *set = arg;
+	struct timespec poll = { 0, SERVE_STOP_POLL_MS * 1000000L };
+	int signo;
+
+	while (sigwait(set, &signo) != 0)
+		continue;
+	atomic_store(&serve_stopping, true);
+	while (atomic_load(&serve_busy) != 0)
+		nanosleep(&poll, NULL);
+	_exit(0);
+	return NULL;
 }
 
-static void
+/*
+ * Blocks TERM and INT in this thread and every thread it starts later,
+ * and starts the signal thread that takes them; ignores SIGPIPE (a client
+ * gone is an error on its stream, not the process's end).
+ */
+static bool
 serve_signals(void)
 {
-	struct sigaction sa;
+	static sigset_t set;
+	pthread_t thread;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = serve_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	return pthread_sigmask(SIG_BLOCK, &set, NULL) == 0 &&
+	    pthread_create(&thread, NULL, serve_signal_run, &set) == 0 &&
+	    pthread_detach(thread) == 0;
 }
 
 /* One worker: its own context (database, HTTP client), arena and request. */
@@ -125,18 +148,19 @@ static void *
 serve_worker_run(void *arg)
 {
 	struct serve_worker *w = arg;
-	int rc;
+	int rc = -1;
 
-	while (!serve_stopping) {
+	while (!atomic_load(&serve_stopping)) {
 		pthread_mutex_lock(&serve_accept_lock);
-		rc = FCGX_Accept_r(&w->fcgi);
+		if (!atomic_load(&serve_stopping) &&
+		    (rc = FCGX_Accept_r(&w->fcgi)) >= 0)
+			atomic_fetch_add(&serve_busy, 1);
 		pthread_mutex_unlock(&serve_accept_lock);
 		if (rc < 0)
 			break;
-		atomic_fetch_add(&serve_busy, 1);
 		serve_one(&w->ctx, &w->fcgi, &w->arena);
-		if (atomic_fetch_sub(&serve_busy, 1) == 1 && serve_stopping)
-			_exit(0);
+		atomic_fetch_sub(&serve_busy, 1);
+		rc = -1;
 	}
 	return NULL;
 }
@@ -209,12 +233,15 @@ sb_serve_main(const struct sb_app *app, int argc, char **argv)
 		return status;
 	}
 	workers[0].ctx = first;
-	(void)sb_owner_self(); /* made once, before any worker reads it */
+	(void)sb_owner_self(); /* the main thread is holder 0 */
 	if (FCGX_Init() != 0 || !serve_workers_init(app, workers, n)) {
 		sb_log(SB_LOG_ERROR, app->name, NULL, "FastCGI set-up failed");
 		goto out;
 	}
-	serve_signals();
+	if (!serve_signals()) {
+		sb_log(SB_LOG_ERROR, app->name, NULL, "signal set-up failed");
+		goto out;
+	}
 	sb_log(SB_LOG_INFO, app->name, NULL, "ready (%zu worker%s)", n,
 	    n == 1 ? "" : "s");
 	serve_workers_run(workers, n);

@@ -253,12 +253,6 @@ sb_db_deadline_set(struct sb_db *db, int64_t deadline)
 		db->deadline = deadline;
 }
 
-int64_t
-sb_db_deadline(const struct sb_db *db)
-{
-	return db != NULL ? db->deadline : SB_DEADLINE_NONE;
-}
-
 /*
  * The SQL function sb_owner_dead(owner): 1 iff owner names a dead process
  * of this host (sb/core/owner.h), so that a lease look-up can take over a

@@ -36,9 +36,10 @@ if side_start "${cap_env[@]}"; then
 	other_tok=$(cap_conn)
 	# The switch slows /api/me only: the slow connection calls it, the
 	# other one calls /api/users.
-	curl -s -o /dev/null -X POST "$SIDE_SBX/_sandbox/faults" \
-	    -H 'Content-Type: application/json' \
-	    -d '{"path": "/api/me", "kind": "slow", "count": 12, "arg": 6000}'
+	check "capacity: the provider is made to hang" is "$(curl -s \
+	    -o /dev/null -w '%{http_code}' -X POST "$SIDE_SBX/_sandbox/faults" \
+	    -H "$SIDE_SBX_AUTH" -H 'Content-Type: application/json' \
+	    -d '{"path": "/api/me", "kind": "slow", "count": 12, "arg": 6000}')" 201
 	cap_dir=$(mktemp -d)
 	for i in $(seq 1 12); do
 		cap_time GET "$SIDE_GW/proxy/me" \

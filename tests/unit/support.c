@@ -254,7 +254,7 @@ test_dead_pid(void)
 void
 test_owner_name(enum test_owner_kind kind, char *out, size_t size)
 {
-	const char *self = sb_owner_self(), *colon = strrchr(self, ':');
+	const char *self = sb_owner_self(), *colon = strchr(self, ':');
 	int host_len = (int)(colon - self), n = -1;
 
 	switch (kind) {
@@ -263,10 +263,10 @@ test_owner_name(enum test_owner_kind kind, char *out, size_t size)
 		break;
 	case TEST_OWNER_LIVE:
 		n = snprintf(
-		    out, size, "%.*s:%ld", host_len, self, (long)getppid());
+		    out, size, "%.*s:%ld:0", host_len, self, (long)getppid());
 		break;
 	case TEST_OWNER_DEAD:
-		n = snprintf(out, size, "%.*s:%ld", host_len, self,
+		n = snprintf(out, size, "%.*s:%ld:0", host_len, self,
 		    (long)test_dead_pid());
 		break;
 	default:

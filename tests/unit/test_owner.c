@@ -4,6 +4,7 @@
  * that no longer exists; never this process, a live one, one of another
  * host or a name that does not parse.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -26,9 +27,9 @@ test_self(void **state)
 
 	(void)state;
 	assert_ptr_equal(sb_owner_self(), owner);
-	assert_non_null(colon = strrchr(owner, ':'));
-	snprintf(want, sizeof(want), ":%ld", (long)getpid());
-	assert_string_equal(colon, want);
+	assert_non_null(colon = strchr(owner, ':'));
+	snprintf(want, sizeof(want), ":%ld:", (long)getpid());
+	assert_memory_equal(colon, want, strlen(want));
 	/* The host part is the host name, cut to SB_OWNER_HOST_MAX - 1. */
 	assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
 	host[SB_OWNER_HOST_MAX - 1] = '\0';
@@ -56,6 +57,31 @@ test_dead_by_kind(void **state)
 	}
 }
 
+static void *
+other_thread_name(void *out)
+{
+	snprintf(out, SB_OWNER_MAX, "%s", sb_owner_self());
+	return NULL;
+}
+
+/* Two threads of one process are two holders: same host and pid, another
+ * thread index, and neither is dead to the other. */
+static void
+test_threads_differ(void **state)
+{
+	char other[SB_OWNER_MAX];
+	const char *self = sb_owner_self();
+	size_t prefix = (size_t)(strrchr(self, ':') - self);
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(pthread_create(&t, NULL, other_thread_name, other), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_string_not_equal(other, self);
+	assert_memory_equal(other, self, prefix + 1);
+	assert_false(sb_owner_dead(other));
+}
+
 /* Names that do not parse are never dead, whatever follows the host. */
 static void
 test_malformed_never_dead(void **state)
@@ -70,7 +96,7 @@ test_malformed_never_dead(void **state)
 	assert_false(sb_owner_dead(""));
 	assert_false(sb_owner_dead("nocolon"));
 	snprintf(
-	    host, sizeof(host), "%.*s", (int)(strrchr(self, ':') - self), self);
+	    host, sizeof(host), "%.*s", (int)(strchr(self, ':') - self), self);
 	for (size_t i = 0; i < ARRAY_LEN(suffixes); i++) {
 		snprintf(name, sizeof(name), "%s%s", host, suffixes[i]);
 		if (sb_owner_dead(name))
@@ -84,6 +110,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_self),
 		cmocka_unit_test(test_dead_by_kind),
+		cmocka_unit_test(test_threads_differ),
 		cmocka_unit_test(test_malformed_never_dead),
 	};
 

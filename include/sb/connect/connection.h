@@ -28,7 +28,6 @@
 #define SB_CONNECTION_REAUTH_FAILURES 3 /* refresh failures before reauth */
 /* How long past the request's deadline refreshed credentials may take to
  * be stored (sb_connection_refreshed()). */
-#define SB_CONNECTION_STORE_GRACE_MS 2000
 /* What a caller is told about a connection whose credentials do not open. */
 #define SB_CONNECTION_UNREADABLE_MESSAGE \
 	"the connection's credentials cannot be opened (the master key " \
@@ -156,8 +155,8 @@ enum sb_err sb_connection_release(
  * Records the outcome of a refresh attempt and releases the lease: on
  * success stores credentials (sealed) and their expiry whoever holds the
  * lease by now (the provider may have rotated the refresh token: these are
- * the only ones that work), with up to SB_CONNECTION_STORE_GRACE_MS past
- * the database's deadline to do it; on failure, if this process still
+ * the only ones that work), within the database's deadline (which the
+ * caller may extend for it); on failure, if this process still
  * holds the lease, counts it and marks the connection as needing
  * re-authorisation after SB_CONNECTION_REAUTH_FAILURES in a row.  credentials
  * NULL means failure (error, or "refresh failed" if NULL, is stored and must

@@ -23,6 +23,7 @@
 /* The SQL function every handle has: 1 iff its text argument names a dead
  * lease holder of this host (sb_owner_dead(), sb/core/owner.h). */
 #define SB_DB_OWNER_DEAD_FN "sb_owner_dead"
+#define SB_DB_ISO_MAX 32 /* a buffer that holds any sb_db_now_iso() */
 #define SB_DB_PROBE_WAIT_MS 250 /* the most sb_db_probe() waits for a lock */
 #define SB_DB_PROBE_INTERVAL_MS 1000 /* a probe's success holds so long */
 
@@ -75,9 +76,6 @@ enum sb_err sb_db_commit(struct sb_db *db);
  * back instead.  NULL db is a no-op.
  */
 void sb_db_deadline_set(struct sb_db *db, int64_t deadline);
-
-/* The deadline db keeps to; SB_DEADLINE_NONE for none or a NULL db. */
-int64_t sb_db_deadline(const struct sb_db *db);
 
 /*
  * The library's error for a SQLite result code: SB_OK for OK, ROW and DONE;
