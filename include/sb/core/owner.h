@@ -27,8 +27,8 @@ const char *sb_owner_self(void);
  * (kill(pid, 0) fails with ESRCH).  False for a live process, this one, a
  * process of another host and a name of another shape (NULL included; the
  * older "<host>:<pid>" is read too).  Threads live and die with their
- * process, so only the pid is checked.  A pid reused by a new process reads as alive: the lease
- * then runs out as it would have without the check.
+ * process, so only the pid is checked.  A pid reused by a new process reads as
+ * alive: the lease then runs out as it would have without the check.
  */
 bool sb_owner_dead(const char *owner);
 
