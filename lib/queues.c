@@ -9,8 +9,11 @@
 #include "sb/queues.h"
 
 const struct sb_work_queue sb_queues[SB_QUEUE_COUNT] = {
-	{ SB_EVENTS_QUEUE, sb_outbox_deliver, sb_outbox_deliver_batch,
-	    SB_EVENTS_BATCH_MAX, true },
+	{ .queue = SB_EVENTS_QUEUE,
+	    .run = sb_outbox_deliver,
+	    .run_batch = sb_outbox_deliver_batch,
+	    .batch_max = SB_EVENTS_BATCH_MAX,
+	    .remove_done = true },
 };
 
 _Static_assert(sizeof(sb_queues) / sizeof(sb_queues[0]) == SB_QUEUE_COUNT,

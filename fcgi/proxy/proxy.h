@@ -24,7 +24,9 @@
  * "body", "mapping"}: calls the provider through sb_call_perform() and
  * answers with its status and body (reshaped by the stored mapping if one
  * is named; 400 "unknown_mapping" if none is stored under that id).
- * sb_call_perform()'s errors map to 400, 409, 502, 503 and 504.
+ * sb_call_perform()'s errors map to 400, 409, 500, 502, 503 and 504;
+ * past the connection's cap of calls in flight, 429 "too_many_calls"
+ * with Retry-After, before anything is sent.
  */
 void proxy_call(struct sb_ctx *ctx, struct sb_request *req);
 

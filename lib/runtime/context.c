@@ -87,25 +87,6 @@ sb_context_clear(struct sb_ctx *ctx)
 	ctx->db = NULL;
 }
 
-enum sb_err
-sb_context_defer(struct sb_ctx *ctx, sb_deferred fn, void *arg)
-{
-	if (ctx->deferred_count == SB_CONTEXT_DEFER_MAX)
-		return SB_ERR_TOO_LARGE;
-	ctx->deferred[ctx->deferred_count].fn = fn;
-	ctx->deferred[ctx->deferred_count].arg = arg;
-	ctx->deferred_count++;
-	return SB_OK;
-}
-
-void
-sb_context_run_deferred(struct sb_ctx *ctx)
-{
-	for (size_t i = 0; i < ctx->deferred_count; i++)
-		ctx->deferred[i].fn(ctx, ctx->deferred[i].arg);
-	ctx->deferred_count = 0;
-}
-
 void
 sb_context_deadline_set(struct sb_ctx *ctx, int64_t deadline)
 {

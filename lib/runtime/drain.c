@@ -77,7 +77,7 @@ sb_drain_after_response(struct sb_ctx *ctx)
 			        app->queue_count, *q, &done, &failed) != SB_OK)
 				continue;
 			ran = true;
-			if ((size_t)(done + failed) >= row->batch_max)
+			if ((size_t)(done + failed) >= sb_work_batch_size(row))
 				state->backlog = true;
 		}
 		if (!ran)

@@ -2,8 +2,7 @@
  * The responders' main loop (see include/sb/runtime/serve.h).  Each
  * request gets the arena, is dispatched through the responder's route
  * table, finished with FCGX_Finish_r so nginx can answer the client, and
- * only then runs the work its handlers deferred and the drain of the
- * responder's queues.
+ * only then drains the responder's queues (the after-response hook).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <sqlite3.h>
 
 #include "sb/core/deadline.h"
 #include "sb/core/log.h"
@@ -69,7 +69,6 @@ serve_one(struct sb_ctx *ctx, FCGX_Request *fcgi, struct sb_arena *arena)
 	/* Work after the response has no caller waiting, but its own budget. */
 	sb_context_deadline_set(
 	    ctx, sb_deadline_now() + sb_config_request_budget_ms(&ctx->config));
-	sb_context_run_deferred(ctx);
 	sb_drain_after_response(ctx);
 	sb_context_deadline_set(ctx, SB_DEADLINE_NONE);
 	sb_request_clear(&req);
@@ -166,14 +165,20 @@ serve_worker_run(void *arg)
 }
 
 /*
- * The number of workers app runs: app->threads(config), 1 without it,
- * within 1 and SB_SERVE_THREADS_MAX.
+ * The number of workers app runs: app->threads(config), 1 without it or
+ * with an SQLite built without thread support, within 1 and
+ * SB_SERVE_THREADS_MAX.
  */
 static size_t
 serve_worker_count(const struct sb_app *app, const struct sb_config *config)
 {
 	long n = app->threads != NULL ? app->threads(config) : 1;
 
+	if (n > 1 && sqlite3_threadsafe() == 0) {
+		sb_log(SB_LOG_WARN, app->name, NULL,
+		    "this SQLite is built without threads: one worker");
+		n = 1;
+	}
 	return n < 1                   ? 1
 	    : n > SB_SERVE_THREADS_MAX ? SB_SERVE_THREADS_MAX
 	                               : (size_t)n;

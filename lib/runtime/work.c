@@ -127,8 +127,8 @@ sb_work_run_id(struct sb_ctx *ctx, const struct sb_work_queue *queues,
 }
 
 /* Jobs one round of q leases: its batch_max with a batch function, else 1. */
-static size_t
-work_batch_size(const struct sb_work_queue *q)
+size_t
+sb_work_batch_size(const struct sb_work_queue *q)
 {
 	if (q == NULL || q->run_batch == NULL || q->batch_max < 1)
 		return 1;
@@ -198,7 +198,7 @@ sb_work_run_batch(struct sb_ctx *ctx, const struct sb_work_queue *queues,
     size_t queue_count, const char *queue, int *done, int *failed)
 {
 	const struct sb_work_queue *q = work_find(queues, queue_count, queue);
-	size_t max = work_batch_size(q), count = 0;
+	size_t max = sb_work_batch_size(q), count = 0;
 	struct sb_work_result *results = NULL;
 	struct sb_job *jobs = NULL;
 	int ok = 0, bad = 0;

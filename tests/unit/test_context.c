@@ -1,6 +1,5 @@
 /*
- * Unit tests for lib/runtime/context.c and lib/runtime/health.c:
- * sb_context_defer() and its cap, and sb_health() against a migrated
+ * Unit tests for lib/runtime/health.c: sb_health() against a migrated
  * temporary database, without one, when the read fails and when the
  * database cannot be written.
  */
@@ -78,38 +77,6 @@ setup_db(void **state)
 }
 
 static void
-noop(struct sb_ctx *ctx, void *arg)
-{
-	(void)ctx;
-	(void)arg;
-}
-
-static void
-test_defer(void **state)
-{
-	struct fixture *f = *state;
-	int args[SB_CONTEXT_DEFER_MAX + 1];
-
-	for (int i = 0; i < SB_CONTEXT_DEFER_MAX; i++) {
-		assert_int_equal(
-		    sb_context_defer(&f->ctx, noop, &args[i]), SB_OK);
-		assert_int_equal(f->ctx.deferred_count, (size_t)i + 1);
-	}
-	assert_int_equal(
-	    sb_context_defer(&f->ctx, noop, &args[SB_CONTEXT_DEFER_MAX]),
-	    SB_ERR_TOO_LARGE);
-	assert_int_equal(f->ctx.deferred_count, SB_CONTEXT_DEFER_MAX);
-	for (int i = 0; i < SB_CONTEXT_DEFER_MAX; i++) {
-		assert_ptr_equal(f->ctx.deferred[i].fn, noop);
-		assert_ptr_equal(f->ctx.deferred[i].arg, &args[i]);
-	}
-	/* Once the queue has run (count back to 0) it takes tasks again. */
-	f->ctx.deferred_count = 0;
-	assert_int_equal(sb_context_defer(&f->ctx, noop, NULL), SB_OK);
-	assert_int_equal(f->ctx.deferred_count, 1);
-}
-
-static void
 test_health_ok(void **state)
 {
 	struct fixture *f = *state;
@@ -179,7 +146,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_defer, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_health_ok, setup_db, teardown),
 		cmocka_unit_test_setup_teardown(

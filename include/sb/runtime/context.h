@@ -19,12 +19,8 @@
 #include "sb/store/db.h"
 #include "sb/store/secrets.h"
 
-#define SB_CONTEXT_DEFER_MAX 16 /* after-response tasks per request */
-
 struct sb_ctx;
 struct sb_work_queue;
-
-typedef void (*sb_deferred)(struct sb_ctx *ctx, void *arg);
 
 /* What one responder is: its name, routes, database and hooks. */
 struct sb_app {
@@ -47,7 +43,12 @@ struct sb_app {
 	/*
 	 * How many workers (threads, each with its own context) serve
 	 * requests in one process; NULL: one.  Handlers of a threaded app
-	 * must share nothing but what init gives every context.
+	 * must share nothing but what init gives every context.  What the
+	 * libraries share underneath is safe across threads (SQLite built
+	 * thread-safe, checked at start; libcurl's easy handles and
+	 * libsodium after their global set-up in the main thread), but for
+	 * cJSON's parse-error position, a static its parser writes and the
+	 * library never reads (sb_request_parse_json() finds offsets itself).
 	 */
 	long (*threads)(const struct sb_config *config);
 	/* Called once after each context is ready; non-SB_OK aborts start. */
@@ -74,11 +75,6 @@ struct sb_ctx {
 	void *user; /* the responder's own state */
 	int64_t deadline; /* the current request's (sb/core/deadline.h) */
 	struct sb_drain_state drain;
-	struct {
-		sb_deferred fn;
-		void *arg;
-	} deferred[SB_CONTEXT_DEFER_MAX];
-	size_t deferred_count;
 };
 
 /*
@@ -104,21 +100,9 @@ enum sb_err sb_context_http_new(struct sb_ctx *ctx);
 void sb_context_clear(struct sb_ctx *ctx);
 
 /*
- * Queues fn(ctx, arg) to run after the response is finished
- * (FCGX_Finish_r).  arg must outlive the request's arena only if fn frees
- * it; arena memory is still valid when fn runs.  Returns SB_ERR_TOO_LARGE
- * when SB_CONTEXT_DEFER_MAX tasks are queued (the caller should then rely
- * on cron).
- */
-enum sb_err sb_context_defer(struct sb_ctx *ctx, sb_deferred fn, void *arg);
-
-/*
  * Sets the deadline of what ctx does next (sb/core/deadline.h;
  * SB_DEADLINE_NONE for none) on ctx, its HTTP client and its database.
  */
 void sb_context_deadline_set(struct sb_ctx *ctx, int64_t deadline);
-
-/* Runs and forgets the tasks sb_context_defer() queued, in order. */
-void sb_context_run_deferred(struct sb_ctx *ctx);
 
 #endif

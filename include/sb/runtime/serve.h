@@ -1,8 +1,8 @@
 /*
  * The responders' FastCGI loop: accept, read the request into the arena,
  * dispatch through the responder's routes, finish (nginx answers the
- * client), then the after-response work: the tasks handlers deferred, and
- * the drain of the responder's queues (sb/runtime/drain.h).
+ * client), then the after-response work: the drain of the responder's
+ * queues (sb/runtime/drain.h).
  */
 #ifndef SB_SERVE_H
 #define SB_SERVE_H

@@ -105,4 +105,10 @@ enum sb_err sb_work_run_if_due(struct sb_ctx *ctx,
     const struct sb_work_queue *queues, size_t queue_count, const char *queue,
     int *done, int *failed);
 
+/*
+ * The jobs one round of q leases at most: its batch_max (capped at
+ * SB_JOBS_BATCH_MAX) with a batch function, else 1; 1 for NULL.
+ */
+size_t sb_work_batch_size(const struct sb_work_queue *q);
+
 #endif
