@@ -22,6 +22,8 @@
 #include "sb/store/secrets.h"
 #include "sb/runtime/work.h"
 
+#define SBCTL_DAY_S 86400 /* seconds */
+
 struct command {
 	const char *name;
 	const char *help;
@@ -179,7 +181,8 @@ cmd_tick(struct sb_ctx *ctx, int argc, char **argv)
 	if (sb_work_run_due(ctx, sb_queues, SB_QUEUE_COUNT, &done, &failed) !=
 	        SB_OK ||
 	    sb_jobs_prune(ctx->db,
-	        (int64_t)time(NULL) - ctx->config.job_retention_days * 86400,
+	        (int64_t)time(NULL) -
+	            ctx->config.job_retention_days * SBCTL_DAY_S,
 	        &pruned) != SB_OK)
 		return 1;
 	printf("tick: %d job(s) done, %d failed, %lld old done job(s) pruned\n",

@@ -21,6 +21,9 @@
 #include "sb/queues.h"
 #include "sb/core/response.h"
 
+#define PROJECTS_NUMBER_MAX 32 /* a decimal int64 and its NUL */
+#define PROJECTS_QUERY_MAX 48 /* "projectId=" and a number */
+
 static const char *const status_values[] = { "pending", "building", "deploying",
 	"done", "failed", "cancelled", NULL };
 
@@ -37,7 +40,7 @@ static const struct sb_field webhook_fields[WEBHOOK__MAX] = {
 	[WEBHOOK_STATUS] = { .name = "status",
 	    .type = SB_FIELD_STRING,
 	    .required = true,
-	    .min = true,
+	    .min = 1,
 	    .max = STATUS_NAME_MAX,
 	    .one_of = status_values },
 };
@@ -83,7 +86,7 @@ static bool
 page_headers(struct sb_request *req, const char *path, const char *query,
     int64_t page, int64_t total)
 {
-	char link[SB_HOSTING_LINK_MAX], count[32];
+	char link[SB_HOSTING_LINK_MAX], count[PROJECTS_NUMBER_MAX];
 
 	snprintf(count, sizeof(count), "%lld", (long long)total);
 	if (sb_hosting_link(link, sizeof(link), path, query, page,
@@ -216,7 +219,7 @@ projects_deployments_list(struct sb_ctx *ctx, struct sb_request *req)
 {
 	struct sb_deployment rows[SB_HOSTING_PAGE_SIZE];
 	const char *filter = sb_request_query(req, "projectId");
-	char query[48];
+	char query[PROJECTS_QUERY_MAX];
 	int64_t page, project_id = 0, total = 0;
 	size_t n = 0;
 	enum sb_err rc;

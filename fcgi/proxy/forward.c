@@ -59,6 +59,7 @@ static const struct sb_field call_fields[CALL__MAX] = {
 	    .max = CALL_MAPPING_NAME_MAX },
 };
 
+#define PROXY_PREFIX "/proxy/" /* the route group of curl users' calls */
 #define PROXY_BUSY_RETRY_S "1" /* Retry-After past the in-flight cap */
 
 /* Request headers a curl user's /proxy call passes to the provider. */
@@ -310,11 +311,13 @@ proxy_path(struct sb_request *req)
 {
 	const char *raw = req->raw_uri;
 	size_t len;
+	/* The path keeps its leading '/': it starts at the prefix's last. */
+	size_t skip = strlen(PROXY_PREFIX) - 1;
 
-	if (strncmp(raw, "/proxy/", 7) != 0)
+	if (strncmp(raw, PROXY_PREFIX, strlen(PROXY_PREFIX)) != 0)
 		return NULL;
-	len = strcspn(raw + 6, "?");
-	return sb_arena_strndup(req->arena, raw + 6, len);
+	len = strcspn(raw + skip, "?");
+	return sb_arena_strndup(req->arena, raw + skip, len);
 }
 
 /*

@@ -21,6 +21,8 @@
 #include "sb/core/log.h"
 #include "sb/connect/path.h"
 
+#define CALL_REFRESH_FORM_MAX 8192 /* a refresh request's form body */
+
 /* Request headers a caller may never set: auth, routing and hop-by-hop. */
 static const char *const forbidden_headers[] = { "authorization", "cookie",
 	"host", "connection", "keep-alive", "proxy-authenticate",
@@ -185,11 +187,11 @@ refresh_request(struct sb_ctx *ctx, const struct sb_connection *conn,
 		{ "Content-Type", "application/x-www-form-urlencoded" },
 		{ "Accept", "application/json" },
 	};
-	struct sb_http_request req = {
-		.method = "POST", .headers = headers, .header_count = 2
-	};
+	struct sb_http_request req = { .method = "POST",
+		.headers = headers,
+		.header_count = sizeof(headers) / sizeof(headers[0]) };
 	struct sb_http_response resp = { 0 };
-	char url[SB_HTTP_URL_MAX], form[8192];
+	char url[SB_HTTP_URL_MAX], form[CALL_REFRESH_FORM_MAX];
 	enum sb_err rc;
 
 	*creds = NULL;

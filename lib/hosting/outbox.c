@@ -22,6 +22,7 @@
 #include "sb/runtime/context.h"
 
 #define OUTBOX_COMPONENT "outbox"
+#define OUTBOX_ID_TIME_BYTES 6 /* milliseconds, big endian, lead an id */
 #define OUTBOX_RETRY_AFTER_MAX_MS (86400L * 1000) /* a day */
 #define OUTBOX_AUTH_MAX (SB_CONFIG_STR_MAX + 16) /* "Bearer " and a token */
 
@@ -55,9 +56,10 @@ outbox_new_id(unsigned char id[SB_EVENTS_ID_BYTES])
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-	for (int i = 5; i >= 0; i--, ms >>= 8)
+	for (int i = OUTBOX_ID_TIME_BYTES - 1; i >= 0; i--, ms >>= 8)
 		id[i] = (unsigned char)(ms & 0xff);
-	randombytes_buf(id + 6, SB_EVENTS_ID_BYTES - 6);
+	randombytes_buf(id + OUTBOX_ID_TIME_BYTES,
+	    SB_EVENTS_ID_BYTES - OUTBOX_ID_TIME_BYTES);
 }
 
 enum sb_err

@@ -50,6 +50,12 @@ ls_fault() {
 	curl -s -o /dev/null -X POST "$SIDE_SBX/_sandbox/faults" -H "$SIDE_SBX_AUTH" -H "$CX_JSON" -d "$1"
 }
 
+# ls_pid OWNER: the pid of a lease holder "<host>:<pid>:<thread>".
+ls_pid() {
+	local rest=${1#*:}
+	echo "${rest%%:*}"
+}
+
 if side_start "${ls_env[@]}"; then
 	# -- a proxy process killed while it refreshes --
 	ls_expired_connection
@@ -62,9 +68,9 @@ if side_start "${ls_env[@]}"; then
 	ls_wait_for "SELECT refresh_lease_owner FROM connections
 	    WHERE id = '$LS_ID' AND refresh_lease_owner IS NOT NULL"
 	ls_holder=$LS_GOT
-	check "killed refresher: the lease names its holder <host>:<pid>" \
-	    test -n "$ls_holder" -a -z "${ls_holder##*:[0-9]*}"
-	kill -9 "${ls_holder##*:}" 2>/dev/null
+	check "killed refresher: the lease names its holder <host>:<pid>:<thread>" \
+	    test -n "$ls_holder" -a -z "${ls_holder##*:[0-9]*:[0-9]*}"
+	kill -9 "$(ls_pid "$ls_holder")" 2>/dev/null
 	t0=$(ls_ms)
 	http GET "$SIDE_GW/proxy/me" -H "$(cx_auth "$LS_TOK")"
 	took=$(($(ls_ms) - t0))
@@ -93,7 +99,7 @@ if side_start "${ls_env[@]}"; then
 	ls_wait_for "SELECT refresh_lease_owner FROM connections
 	    WHERE id = '$LS_ID' AND refresh_lease_owner IS NOT NULL"
 	ls_holder=$LS_GOT
-	kill -STOP "${ls_holder##*:}"
+	kill -STOP "$(ls_pid "$ls_holder")"
 	t0=$(ls_ms)
 	http GET "$SIDE_GW/proxy/me" -H "$(cx_auth "$LS_TOK")"
 	took=$(($(ls_ms) - t0))
@@ -103,7 +109,7 @@ if side_start "${ls_env[@]}"; then
 	check "live refresher: Retry-After" is "$(header Retry-After)" 1
 	check "live refresher: answered within the deadline ($took ms)" \
 	    test "$took" -ge 3000 -a "$took" -lt 4500
-	kill -CONT "${ls_holder##*:}"
+	kill -CONT "$(ls_pid "$ls_holder")"
 	wait "$ls_bg"
 	http GET "$SIDE_GW/connections/$LS_ID" -H "$(cx_auth "$LS_TOK")"
 	check "live refresher: its refresh is recorded as ok" \
@@ -113,15 +119,16 @@ if side_start "${ls_env[@]}"; then
 
 	# -- a projects process killed while it delivers events --
 	ls_tokA=${SB_PROJECTS_TOKEN:-$(cat "$SIDE_VAR/secrets/projects.token")}
-	ls_events=$(cat "$SIDE_VAR/run/events.pid")
+	# the events service's processes (its supervisor's children) pause
+	ls_events=$(ps -o pid= --ppid "$(head -n 1 "$SIDE_VAR/run/events.pid")")
 	kill -STOP $ls_events
 	http POST "$SIDE_PJ/projects/3/deployment" -H "Authorization: Bearer $ls_tokA"
 	check "killed deliverer: the deployment is made" is "$STATUS" 201
 	ls_wait_for "SELECT lease_owner FROM jobs WHERE state = 'leased' LIMIT 1"
 	ls_holder=$LS_GOT
-	check "killed deliverer: the events are leased by <host>:<pid>" \
-	    test -n "$ls_holder" -a -z "${ls_holder##*:[0-9]*}"
-	kill -9 "${ls_holder##*:}" 2>/dev/null
+	check "killed deliverer: the events are leased by <host>:<pid>:<thread>" \
+	    test -n "$ls_holder" -a -z "${ls_holder##*:[0-9]*:[0-9]*}"
+	kill -9 "$(ls_pid "$ls_holder")" 2>/dev/null
 	kill -CONT $ls_events
 	t0=$(ls_ms)
 	for _ in $(seq 1 20); do
