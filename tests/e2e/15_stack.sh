@@ -43,4 +43,4 @@ check "stale pid files: stop leaves another program's process alive" \
 kill "$stranger" 2>/dev/null
 wait "$stranger" 2>/dev/null
 rm -rf "$stale_var"
-curl -s -o /dev/null -X DELETE "$SBX/_sandbox/stats"
+curl -s -o /dev/null -X DELETE "$SBX/_sandbox/stats" -H "$SBX_AUTH"

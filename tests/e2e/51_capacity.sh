@@ -36,7 +36,7 @@ if side_start "${cap_env[@]}"; then
 	other_tok=$(cap_conn)
 	# The switch slows /api/me only: the slow connection calls it, the
 	# other one calls /api/users.
-	curl -s -o /dev/null -X POST "$SIDE_SBX/_sandbox/faults" \
+	curl -s -o /dev/null -X POST "$SIDE_SBX/_sandbox/faults" -H "$SIDE_SBX_AUTH" \
 	    -H 'Content-Type: application/json' \
 	    -d '{"path": "/api/me", "kind": "slow", "count": 12, "arg": 6000}'
 	cap_dir=$(mktemp -d)

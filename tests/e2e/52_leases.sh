@@ -47,14 +47,14 @@ ls_expired_connection() {
 	LS_TOK=$(printf '%s' "$BODY" | jq -r .token)
 }
 ls_fault() {
-	curl -s -o /dev/null -X POST "$SIDE_SBX/_sandbox/faults" -H "$CX_JSON" -d "$1"
+	curl -s -o /dev/null -X POST "$SIDE_SBX/_sandbox/faults" -H "$SIDE_SBX_AUTH" -H "$CX_JSON" -d "$1"
 }
 
 if side_start "${ls_env[@]}"; then
 	# -- a proxy process killed while it refreshes --
 	ls_expired_connection
 	check "leases: a connection with an expired token" test -n "$LS_TOK"
-	curl -s -o /dev/null -X DELETE "$SIDE_SBX/_sandbox/stats"
+	curl -s -o /dev/null -X DELETE "$SIDE_SBX/_sandbox/stats" -H "$SIDE_SBX_AUTH"
 	ls_fault '{"path": "/oauth/token", "kind": "slow", "count": 1, "arg": 3000}'
 	curl -s -o /dev/null --max-time 10 "$SIDE_GW/proxy/me" \
 	    -H "$(cx_auth "$LS_TOK")" &
