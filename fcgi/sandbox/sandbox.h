@@ -171,4 +171,29 @@ void sandbox_api_users(struct sb_ctx *ctx, struct sb_request *req);
  */
 void sandbox_api_echo(struct sb_ctx *ctx, struct sb_request *req);
 
+/* okta.c and okta_users.c: an Okta org per tenant (see okta.h) */
+
+/*
+ * POST /_sandbox/okta/{tenant} [{rate_limit, rate_window_s}]: makes or
+ * resets the tenant with OKTA_USERS_SEEDED users in mixed statuses and
+ * fresh secrets; 201 {"tenant", "base_url", "api_token", "client_id",
+ * "users"}; 400 invalid_request for a bad tenant name or field.
+ */
+void sandbox_okta_setup(struct sb_ctx *ctx, struct sb_request *req);
+
+/*
+ * The users API of a tenant, each behind okta_enter() (tenant, rate
+ * budget, SSWS or Bearer token), answering Okta's error bodies:
+ * GET .../api/v1/users[?limit&after&search&filter&q] (Link pagination),
+ * GET .../api/v1/users/{user} (id or login),
+ * POST .../api/v1/users/{user}/lifecycle/{action} (suspend, unsuspend,
+ * unlock, deactivate; 400 E0000001 when the status forbids it), and
+ * DELETE .../api/v1/users/{user}[?sendEmail] (deactivates, or deletes a
+ * deactivated user; 204).
+ */
+void sandbox_okta_users_list(struct sb_ctx *ctx, struct sb_request *req);
+void sandbox_okta_user_get(struct sb_ctx *ctx, struct sb_request *req);
+void sandbox_okta_user_lifecycle(struct sb_ctx *ctx, struct sb_request *req);
+void sandbox_okta_user_delete(struct sb_ctx *ctx, struct sb_request *req);
+
 #endif
