@@ -4,6 +4,7 @@
  * an index handed out in the order they first ask; a forked child that
  * leases gets its own, since the pid it holds is checked against getpid().
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -59,16 +60,19 @@ owner_local_pid(const char *owner)
 		return 0;
 	owner_host(host);
 	if ((size_t)(colon - owner) != strlen(host) ||
-	    strncmp(owner, host, (size_t)(colon - owner)) != 0)
+	    strncmp(owner, host, (size_t)(colon - owner)) != 0 ||
+	    !isdigit((unsigned char)colon[1]))
 		return 0;
 	errno = 0;
 	pid = strtol(colon + 1, &end, 10);
-	if (errno != 0 || end == colon + 1 || pid <= 0 || pid > INT_MAX)
+	if (errno != 0 || pid <= 0 || pid > INT_MAX)
 		return 0;
 	if (*end == ':') {
 		colon = end;
+		if (!isdigit((unsigned char)colon[1]))
+			return 0;
 		thread = strtol(colon + 1, &end, 10);
-		if (errno != 0 || end == colon + 1 || thread < 0)
+		if (errno != 0 || thread < 0)
 			return 0;
 	}
 	return *end == '\0' ? (pid_t)pid : 0;

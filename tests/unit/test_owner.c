@@ -87,7 +87,8 @@ static void
 test_malformed_never_dead(void **state)
 {
 	static const char *const suffixes[] = { "", ":", ":abc", ":-5", ":0",
-		":12x", ": 12", ":99999999999999999999", ":+" };
+		":12x", ": 12", ":+12", ":12: 1", ":99999999999999999999",
+		":+" };
 	char host[SB_OWNER_HOST_MAX + 4], name[SB_OWNER_MAX + 32];
 	const char *self = sb_owner_self();
 
