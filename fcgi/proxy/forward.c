@@ -12,6 +12,7 @@
 #include <fcgiapp.h>
 
 #include "proxy.h"
+#include "sb/core/header.h"
 #include "sb/connect/inflight.h"
 #include "sb/connect/call.h"
 #include "sb/connect/guard.h"
@@ -23,9 +24,6 @@
 
 static const char *const methods[] = { "GET", "POST", "PUT", "PATCH", "DELETE",
 	"HEAD", NULL };
-
-#define JSON_MEDIA_TYPE "application/json"
-#define JSON_SUFFIX "+json"
 
 /* Longer than any stored id, so that a wrong one is "unknown_mapping". */
 #define CALL_MAPPING_NAME_MAX 64
@@ -60,7 +58,6 @@ static const struct sb_field call_fields[CALL__MAX] = {
 };
 
 #define PROXY_PREFIX "/proxy/" /* the route group of curl users' calls */
-#define PROXY_BUSY_RETRY_S "1" /* Retry-After past the in-flight cap */
 
 /* Request headers a curl user's /proxy call passes to the provider. */
 static const char *const proxy_headers[][2] = {
@@ -71,8 +68,6 @@ static const char *const proxy_headers[][2] = {
 	{ "HTTP_IF_MODIFIED_SINCE", "If-Modified-Since" },
 	{ "HTTP_PREFER", "Prefer" },
 };
-
-#define CALL_BUSY_RETRY_S "1" /* Retry-After of a 503 busy */
 
 /*
  * How each failure of a call is answered; the message stands in when the
@@ -112,7 +107,7 @@ call_failed(struct sb_request *req, enum sb_err rc, const char *err)
 			continue;
 		if (failures[i].status == 503)
 			sb_response_header(
-			    req, "Retry-After", CALL_BUSY_RETRY_S);
+			    req, "Retry-After", SB_RESPONSE_BUSY_RETRY_S);
 		sb_response_error(req, failures[i].status, failures[i].code,
 		    err[0] != '\0' ? err : failures[i].message);
 		return;
@@ -146,24 +141,6 @@ respond_mapped(struct sb_request *req, const struct sb_http_response *resp,
 	cJSON_Delete(doc);
 }
 
-/* True for a JSON media type: application/json or any "+json" type. */
-static bool
-media_is_json(const char *content_type)
-{
-	size_t n;
-
-	if (content_type == NULL)
-		return false;
-	n = strcspn(content_type, ";");
-	while (n > 0 && content_type[n - 1] == ' ')
-		n--;
-	return (n == strlen(JSON_MEDIA_TYPE) &&
-	           strncasecmp(content_type, JSON_MEDIA_TYPE, n) == 0) ||
-	    (n > strlen(JSON_SUFFIX) &&
-	        strncasecmp(content_type + n - strlen(JSON_SUFFIX), JSON_SUFFIX,
-	            strlen(JSON_SUFFIX)) == 0);
-}
-
 /* True if the len bytes of body are one JSON value, white space around. */
 static bool
 body_is_json(const char *body, size_t len)
@@ -189,7 +166,8 @@ static void
 respond_upstream(struct sb_request *req, const struct sb_provider *provider,
     const struct sb_http_response *resp, const cJSON *mapping, const char *root)
 {
-	if (resp->body_len > 0 && media_is_json(resp->content_type) &&
+	if (resp->body_len > 0 &&
+	    sb_header_media_json(resp->content_type, true) &&
 	    !body_is_json(resp->body, resp->body_len)) {
 		sb_response_errorf(req, 502, "upstream_malformed",
 		    "the provider answered %ld with a body declared JSON that "
@@ -223,7 +201,8 @@ call_and_respond(struct sb_ctx *ctx, struct sb_request *req,
 	enum sb_err rc;
 
 	if (inflight != NULL && !sb_inflight_enter(inflight, conn->id)) {
-		sb_response_header(req, "Retry-After", PROXY_BUSY_RETRY_S);
+		sb_response_header(
+		    req, "Retry-After", SB_RESPONSE_BUSY_RETRY_S);
 		sb_response_errorf(req, 429, "too_many_calls",
 		    "this connection has %zu calls in flight already; at most "
 		    "%zu at once",

@@ -630,25 +630,34 @@ okta_lifecycle_allows(const struct okta_lifecycle *l, const char *status)
 }
 
 /*
- * Applies l to user in one transaction: SB_OK, SB_ERR_NOT_FOUND,
- * SB_ERR_CONFLICT (the status forbids it) or a store error.
+ * Changes user in one transaction: with l, applies that lifecycle step
+ * (SB_ERR_CONFLICT when the status forbids it); without, Okta's DELETE
+ * (deactivates, or deletes a user already deprovisioned).  SB_OK,
+ * SB_ERR_NOT_FOUND, SB_ERR_CONFLICT or a store error.
  */
 static enum sb_err
-okta_lifecycle_apply(struct sb_ctx *ctx, const char *tenant, const char *user,
+okta_user_change(struct sb_ctx *ctx, const char *tenant, const char *user,
     const struct okta_lifecycle *l)
 {
 	struct okta_found found;
+	const char *to;
 	enum sb_err rc;
 
 	if ((rc = sb_db_begin(ctx->db)) != SB_OK)
 		return rc;
 	if ((rc = okta_user_find(ctx, tenant, user, &found)) != SB_OK)
 		goto out;
-	if (!okta_lifecycle_allows(l, found.status)) {
+	if (l != NULL && !okta_lifecycle_allows(l, found.status)) {
 		rc = SB_ERR_CONFLICT;
 		goto out;
 	}
-	if ((rc = okta_user_set(ctx, tenant, found.id, l->to)) != SB_OK)
+	if (l != NULL)
+		to = l->to;
+	else
+		to = strcmp(found.status, "DEPROVISIONED") == 0
+		    ? NULL
+		    : "DEPROVISIONED";
+	if ((rc = okta_user_set(ctx, tenant, found.id, to)) != SB_OK)
 		goto out;
 	return sb_db_commit(ctx->db);
 out:
@@ -674,7 +683,7 @@ sandbox_okta_user_lifecycle(struct sb_ctx *ctx, struct sb_request *req)
 		okta_not_found(req, req->path);
 		return;
 	}
-	rc = okta_lifecycle_apply(ctx, t.name, user, l);
+	rc = okta_user_change(ctx, t.name, user, l);
 	if (rc == SB_ERR_NOT_FOUND)
 		okta_not_found(req, user);
 	else if (rc == SB_ERR_CONFLICT)
@@ -686,28 +695,6 @@ sandbox_okta_user_lifecycle(struct sb_ctx *ctx, struct sb_request *req)
 		sandbox_internal(req, "changing an Okta user");
 	else
 		sb_response_send(req, 200, "application/json", "{}", 2);
-}
-
-/* Okta's DELETE in one transaction: deactivates, or deletes if already. */
-static enum sb_err
-okta_user_delete(struct sb_ctx *ctx, const char *tenant, const char *user)
-{
-	struct okta_found found;
-	enum sb_err rc;
-
-	if ((rc = sb_db_begin(ctx->db)) != SB_OK)
-		return rc;
-	if ((rc = okta_user_find(ctx, tenant, user, &found)) != SB_OK)
-		goto out;
-	rc = okta_user_set(ctx, tenant, found.id,
-	    strcmp(found.status, "DEPROVISIONED") == 0 ? NULL
-	                                               : "DEPROVISIONED");
-	if (rc != SB_OK)
-		goto out;
-	return sb_db_commit(ctx->db);
-out:
-	sb_db_rollback(ctx->db);
-	return rc;
 }
 
 void
@@ -727,7 +714,8 @@ sandbox_okta_user_delete(struct sb_ctx *ctx, struct sb_request *req)
 		    "sendEmail: must be true or false");
 		return;
 	}
-	if ((rc = okta_user_delete(ctx, t.name, user)) == SB_ERR_NOT_FOUND)
+	if ((rc = okta_user_change(ctx, t.name, user, NULL)) ==
+	    SB_ERR_NOT_FOUND)
 		okta_not_found(req, user);
 	else if (rc != SB_OK)
 		sandbox_internal(req, "deleting an Okta user");

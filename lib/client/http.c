@@ -556,15 +556,6 @@ retry_log(const struct call *call, int attempt, CURLcode code, long delay)
 		    delay);
 }
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec left = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&left, &left) == -1 && errno == EINTR)
-		continue;
-}
-
 /*
  * Whether the wait before another attempt fits: the other side's own
  * Retry-After (uncapped) must not pass the backoff cap, and the wait plus
@@ -628,7 +619,7 @@ attempts_run(struct call *call)
 		if (!retry_fits(call, delay))
 			break;
 		retry_log(call, attempt, code, delay);
-		sleep_ms(delay);
+		sb_deadline_sleep(delay);
 	}
 	return rc;
 }

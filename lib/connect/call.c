@@ -229,14 +229,6 @@ token_changed(const struct sb_connection *conn, const char *stale)
 	return stale == NULL || !sb_secrets_equal_str(now, stale);
 }
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /*
  * The refresh lease outlives the longest token request the HTTP limits
  * allow (every attempt timing out, every backoff at its cap), so it cannot
@@ -291,7 +283,8 @@ refresh_lease(struct sb_ctx *ctx, struct sb_connection *conn, const char *stale,
 			snprintf(err, errsize, SB_CALL_BUSY_MESSAGE);
 			return SB_ERR_BUSY;
 		}
-		sleep_ms(left < SB_CALL_POLL_MS ? (long)left : SB_CALL_POLL_MS);
+		sb_deadline_sleep(
+		    left < SB_CALL_POLL_MS ? left : SB_CALL_POLL_MS);
 		if ((rc = sb_connection_load(
 		         SB_CONNECTION_STORE(ctx), id, conn)) != SB_OK)
 			return rc;

@@ -4,24 +4,13 @@
  * caller when any of them refuses the body.
  */
 #include <string.h>
-#include <strings.h>
 
 #include "sb/core/body.h"
+#include "sb/core/header.h"
 #include "sb/core/response.h"
 
 #define BODY_MEDIA_TYPE "application/json"
 #define BODY_ERROR_MAX 256
-
-/* True for application/json, with or without parameters. */
-static bool
-body_is_json(const char *content_type)
-{
-	size_t n = strlen(BODY_MEDIA_TYPE);
-
-	return content_type != NULL &&
-	    strncasecmp(content_type, BODY_MEDIA_TYPE, n) == 0 &&
-	    (content_type[n] == '\0' || content_type[n] == ';');
-}
 
 cJSON *
 sb_body_json(struct sb_request *req, const struct sb_field *fields,
@@ -34,7 +23,7 @@ sb_body_json(struct sb_request *req, const struct sb_field *fields,
 	enum sb_err rc;
 
 	if (req->body_len > 0 && req->content_type != NULL &&
-	    !body_is_json(req->content_type)) {
+	    !sb_header_media_json(req->content_type, false)) {
 		sb_response_error(req, 415, "unsupported_media_type",
 		    "send the body as JSON with "
 		    "Content-Type: " BODY_MEDIA_TYPE);

@@ -1,6 +1,7 @@
 /*
  * Deadlines on the monotonic clock (see include/sb/core/deadline.h).
  */
+#include <errno.h>
 #include <time.h>
 
 #include "sb/core/deadline.h"
@@ -29,4 +30,17 @@ bool
 sb_deadline_passed(int64_t deadline)
 {
 	return deadline != SB_DEADLINE_NONE && sb_deadline_left(deadline) == 0;
+}
+
+void
+sb_deadline_sleep(int64_t ms)
+{
+	struct timespec left;
+
+	if (ms <= 0)
+		return;
+	left.tv_sec = (time_t)(ms / 1000);
+	left.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&left, &left) == -1 && errno == EINTR)
+		continue;
 }

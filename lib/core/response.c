@@ -16,7 +16,6 @@
 #include "sb/core/response.h"
 
 #define RESPONSE_HEAD_MAX 4096
-#define RESPONSE_BUSY_RETRY_S "1" /* Retry-After of a 503 busy */
 #define RESPONSE_MESSAGE_MAX 512
 /* Marks Switchboard's own error answers, never a provider's passed through
  * (nginx's error pages set it too: nginx/errors-*.conf). */
@@ -236,7 +235,7 @@ static const struct store_failure {
 	const char *problem;
 	const char *advice;
 } store_failures[] = {
-	{ SB_ERR_BUSY, 503, "busy", RESPONSE_BUSY_RETRY_S,
+	{ SB_ERR_BUSY, 503, "busy", SB_RESPONSE_BUSY_RETRY_S,
 	    "the database is busy", "try again shortly" },
 	{ SB_ERR_STORAGE, 503, "storage_unavailable",
 	    SB_RESPONSE_STORAGE_RETRY_S, "storage is unavailable",

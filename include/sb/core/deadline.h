@@ -30,4 +30,10 @@ int64_t sb_deadline_left(int64_t deadline);
 /* True if deadline is set and has passed. */
 bool sb_deadline_passed(int64_t deadline);
 
+/*
+ * Sleeps ms milliseconds (none for ms <= 0), through interruptions by
+ * signals.  Callers cut ms to what is left of their deadline.
+ */
+void sb_deadline_sleep(int64_t ms);
+
 #endif

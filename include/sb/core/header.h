@@ -22,4 +22,11 @@ bool sb_header_safe(const char *s);
  */
 const char *sb_header_bearer(const char *authorization);
 
+/*
+ * True if content_type (a Content-Type value, parameters allowed) names
+ * JSON: application/json in any case, and with suffix_too any "+json" type
+ * (application/problem+json).  False for NULL.
+ */
+bool sb_header_media_json(const char *content_type, bool suffix_too);
+
 #endif

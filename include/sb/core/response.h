@@ -12,6 +12,7 @@
 #include "sb/core/err.h"
 #include "sb/core/request.h"
 
+#define SB_RESPONSE_BUSY_RETRY_S "1" /* Retry-After of a 503 busy, a 429 */
 #define SB_RESPONSE_STORAGE_RETRY_S \
 	"10" /* Retry-After: the store cannot write */
 
