@@ -11,6 +11,26 @@
 #define CONTEXT_ERROR_MAX 256 /* a configuration or provider message */
 #define CONTEXT_PATH_EXTRA 64 /* room for a file name under var_dir */
 
+/* Opens the keyring in var/secrets/ from the configured key source. */
+static enum sb_err
+context_secrets_open(struct sb_ctx *ctx)
+{
+	const struct sb_config *c = &ctx->config;
+	char path[SB_CONFIG_STR_MAX + CONTEXT_PATH_EXTRA];
+	struct sb_keysource_params p = {
+		.dir = path,
+		.key_hex = c->master_key,
+		.command = c->master_key_command,
+		.timeout_ms = c->master_key_command_timeout_ms,
+	};
+	enum sb_err rc;
+
+	if ((rc = sb_config_var_path(c, "secrets", path, sizeof(path))) !=
+	    SB_OK)
+		return rc;
+	return sb_secrets_open_source(c->master_key_source, &p, &ctx->secrets);
+}
+
 enum sb_err
 sb_context_init(struct sb_ctx *ctx, const struct sb_app *app)
 {
@@ -35,13 +55,8 @@ sb_context_init(struct sb_ctx *ctx, const struct sb_app *app)
 		         &ctx->db)) != SB_OK)
 			return rc;
 	}
-	if (app->needs_secrets) {
-		if ((rc = sb_config_var_path(&ctx->config, "secrets", path,
-		         sizeof(path))) != SB_OK ||
-		    (rc = sb_secrets_open(
-		         path, ctx->config.master_key, &ctx->secrets)) != SB_OK)
-			return rc;
-	}
+	if (app->needs_secrets && (rc = context_secrets_open(ctx)) != SB_OK)
+		return rc;
 	if (app->needs_http && (rc = sb_context_http_new(ctx)) != SB_OK)
 		return rc;
 	if (app->needs_providers &&

@@ -28,6 +28,7 @@
 #include <sodium.h>
 
 #include "sb/core/log.h"
+#include "sb/store/keysource.h"
 #include "sb/store/secrets.h"
 
 #define SECRETS_COMPONENT "secrets"
@@ -50,6 +51,8 @@
 #define SECRETS_TOKEN_CONTEXT "sbtoken_"
 #define SECRETS_TOKEN_SUBKEY_ID 1
 #define SECRETS_DIR_MODE 0700
+#define SECRETS_FILE_SOURCE "file" /* the key source that needs dir */
+#define SECRETS_LABEL_MAX 64 /* "master key source <name>" */
 #define SECRETS_FILE_MODE 0600
 
 _Static_assert(SB_SECRETS_HEADER_BYTES ==
@@ -271,52 +274,6 @@ out:
 }
 
 /*
- * Reads at most size bytes of the key file at path into buf, refusing a
- * file that is not regular or that its group or others may access: a key
- * anyone else can read is a key to rotate, not to use.
- */
-static enum sb_err
-key_file_read(const char *path, char *buf, size_t size, size_t *len)
-{
-	struct stat st;
-	ssize_t n;
-	enum sb_err rc = SB_ERR_IO;
-	int fd;
-
-	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT || errno == ELOOP)
-			rc = SB_ERR_CONFIG;
-		sb_log(SB_LOG_ERROR, SECRETS_COMPONENT, NULL, "open %s: %s",
-		    path, strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) == -1)
-		goto out;
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
-		sb_log(SB_LOG_ERROR, SECRETS_COMPONENT, NULL,
-		    "%s: not a regular file of mode 0600 or stricter", path);
-		rc = SB_ERR_CONFIG;
-		goto out;
-	}
-	while (*len < size) {
-		n = read(fd, buf + *len, size - *len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			goto out;
-		if (n == 0)
-			break;
-		*len += (size_t)n;
-	}
-	rc = SB_OK;
-out:
-	if (fd != -1)
-		(void)close(fd);
-	return rc;
-}
-
-/*
  * Parses len hex characters into the scratch slot and appends that key to
  * the keyring unless a key of the same id is already there.  source names
  * where the key came from, for logs.  name, if not NULL, is the file name
@@ -379,7 +336,8 @@ keyring_append_file(
 
 	if ((rc = path_join(path, sizeof(path), dir, name)) != SB_OK)
 		goto out;
-	if ((rc = key_file_read(path, hex, sizeof(hex), &len)) != SB_OK)
+	if ((rc = sb_keysource_file_read(path, hex, sizeof(hex), &len)) !=
+	    SB_OK)
 		goto out;
 	if (len > 0 && hex[len - 1] == '\n')
 		len--;
@@ -458,7 +416,8 @@ token_key_derive(struct sb_secrets *s, const char *dir)
 	if (dir != NULL &&
 	    path_join(path, sizeof(path), dir, SECRETS_TOKEN_NAME) == SB_OK &&
 	    access(path, F_OK) == 0) {
-		if ((rc = key_file_read(path, hex, sizeof(hex), &len)) != SB_OK)
+		if ((rc = sb_keysource_file_read(
+		         path, hex, sizeof(hex), &len)) != SB_OK)
 			goto out;
 		if (len > 0 && hex[len - 1] == '\n')
 			len--;
@@ -483,34 +442,62 @@ out:
 }
 
 /*
- * Loads the keyring.  The current key is env_key_hex when it is neither
- * NULL nor empty (then exactly 64 hex characters, no newline), else
- * dir/master.key (64 hex characters and an optional newline).  Every file
- * "<8 lowercase hex>.key" in dir is an older key, accepted for unsealing
- * only; its name must be its key id.  Other files are ignored.  dir may be
- * NULL, or missing, only when env_key_hex is given.
+ * Appends the current key from the source chosen by source and p (see
+ * sb_keysource_choose()) as keys[0].  The key's text sits on the stack
+ * only while it is parsed into locked memory, and is wiped.
+ */
+static enum sb_err
+keyring_append_current(struct sb_secrets *s, const struct sb_keysource *src,
+    const struct sb_keysource_params *p)
+{
+	char hex[SB_KEYSOURCE_HEX_SIZE], label[SECRETS_LABEL_MAX];
+	enum sb_err rc;
+
+	(void)snprintf(label, sizeof(label), "master key source %s", src->name);
+	if ((rc = src->load(p, hex)) == SB_OK)
+		rc = keyring_append(s, hex, strlen(hex), label, NULL);
+	sodium_memzero(hex, sizeof(hex));
+	return rc;
+}
+
+/*
+ * Loads the keyring.  The current key comes from the source that source
+ * and p choose (sb_keysource_choose(): the key file p->dir/master.key,
+ * the master_key setting, or master_key_command's output).  Every file
+ * "<8 lowercase hex>.key" in p->dir is an older key, accepted for
+ * unsealing only, whatever the source; its name must be its key id.
+ * Other files are ignored.  p->dir may be NULL, or missing, only for a
+ * source other than the file.
  *
  * A dir group or others may access (secrets_dir_check), and a key file
  * that is not a regular file, is a symlink, or has any group or other
  * permission bit set (st_mode & 077) are refused with SB_ERR_CONFIG,
- * as are a malformed key, a missing master.key and more than
- * SB_SECRETS_KEYS_MAX distinct keys.  Read errors give SB_ERR_IO.
+ * as are a source misconfigured or failing, a malformed key, a missing
+ * master.key and more than SB_SECRETS_KEYS_MAX distinct keys.  Read errors
+ * give SB_ERR_IO.
  *
  * On SB_OK *out is set and the caller frees it with sb_secrets_free();
  * otherwise *out is NULL.
  */
 enum sb_err
-sb_secrets_open(
-    const char *dir, const char *env_key_hex, struct sb_secrets **out)
+sb_secrets_open_source(const char *source, const struct sb_keysource_params *p,
+    struct sb_secrets **out)
 {
+	const struct sb_keysource *src = NULL;
 	struct sb_secrets *s = NULL;
-	bool env = env_key_hex != NULL && *env_key_hex != '\0';
+	const char *dir;
+	bool file;
 	enum sb_err rc = SB_ERR_INVALID;
 
-	if (out == NULL)
+	if (out == NULL || p == NULL)
 		goto out;
 	*out = NULL;
-	if ((dir == NULL && !env) || (rc = secrets_init()) != SB_OK ||
+	dir = p->dir;
+	if ((rc = sb_keysource_choose(source, p, &src)) != SB_OK)
+		goto out;
+	rc = SB_ERR_INVALID;
+	file = strcmp(src->name, SECRETS_FILE_SOURCE) == 0;
+	if ((dir == NULL && file) || (rc = secrets_init()) != SB_OK ||
 	    (dir != NULL && (rc = secrets_dir_check(dir)) != SB_OK))
 		goto out;
 	if ((s = sodium_malloc(sizeof(*s))) == NULL) {
@@ -518,24 +505,39 @@ sb_secrets_open(
 		goto out;
 	}
 	sodium_memzero(s, sizeof(*s));
-	if (env)
-		rc = keyring_append(
-		    s, env_key_hex, strlen(env_key_hex), "SB_MASTER_KEY", NULL);
-	else
-		rc = keyring_append_file(s, dir, SECRETS_MASTER_NAME, false);
-	if (rc != SB_OK ||
-	    (dir != NULL && (rc = keyring_load_old(s, dir, env)) != SB_OK))
+	if ((rc = keyring_append_current(s, src, p)) != SB_OK ||
+	    (dir != NULL && (rc = keyring_load_old(s, dir, !file)) != SB_OK))
 		goto out;
 	if ((rc = token_key_derive(s, dir)) != SB_OK)
 		goto out;
 	if (sodium_mprotect_readonly(s) != 0)
 		sb_log(SB_LOG_WARN, SECRETS_COMPONENT, NULL,
 		    "keyring could not be made read-only");
+	sb_log(SB_LOG_DEBUG, SECRETS_COMPONENT, NULL,
+	    "master key %08" PRIx32 " from source %s, %zu key(s) in all",
+	    s->keys[0].id, src->name, s->nkeys);
 	*out = s;
 	s = NULL;
 out:
 	sb_secrets_free(s);
 	return rc;
+}
+
+/*
+ * sb_secrets_open_source() with the source chosen as before sources
+ * existed: env_key_hex when given, else dir/master.key.
+ */
+enum sb_err
+sb_secrets_open(
+    const char *dir, const char *env_key_hex, struct sb_secrets **out)
+{
+	struct sb_keysource_params p = { .dir = dir, .key_hex = env_key_hex };
+
+	if (out != NULL)
+		*out = NULL;
+	if (dir == NULL && (env_key_hex == NULL || *env_key_hex == '\0'))
+		return SB_ERR_INVALID;
+	return sb_secrets_open_source(NULL, &p, out);
 }
 
 /* Wipes the keyring (sodium_free() zeroes it) and frees it; NULL is a no-op. */

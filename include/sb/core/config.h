@@ -26,6 +26,9 @@ struct sb_config {
 	char events_token[128];
 	char sandbox_token[128];
 	char master_key[128];
+	char master_key_source[16];
+	char master_key_command[SB_CONFIG_STR_MAX];
+	long master_key_command_timeout_ms;
 	char allowed_hosts[SB_CONFIG_STR_MAX];
 	char server_names[SB_CONFIG_STR_MAX];
 	char migrations_dir[SB_CONFIG_STR_MAX];

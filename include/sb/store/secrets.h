@@ -8,8 +8,9 @@
  * same blob opened with other additional data fails.  Keys live in a
  * keyring directory (var/secrets/, mode 0700; files mode 0600) and never in
  * the database: "master.key" is the current key, "<keyid>.key" files are
- * older keys still accepted for opening.  SB_MASTER_KEY (64 hex chars), when
- * given, replaces master.key.
+ * older keys still accepted for opening.  The current key may come from
+ * another source instead of master.key (sb/store/keysource.h: the
+ * SB_MASTER_KEY setting, a command's output); the older keys stay files.
  *
  * Token digests are keyed BLAKE2b with a subkey derived from token.key (made
  * beside master.key and never rotated, so issued tokens outlive a master
@@ -24,6 +25,7 @@
 #include <stdint.h>
 
 #include "sb/core/err.h"
+#include "sb/store/keysource.h"
 
 #define SB_SECRETS_KEY_BYTES 32
 #define SB_SECRETS_DIGEST_BYTES 32
@@ -47,15 +49,26 @@ struct sb_secrets;
 enum sb_err sb_secrets_keygen(const char *dir, bool *created);
 
 /*
- * Loads the keyring from dir; env_key_hex, if not NULL or empty, is used as
- * the current key instead of dir/master.key.  On SB_OK *out is set and the
- * caller frees it with sb_secrets_free(); otherwise *out is NULL.  Key
- * material is held in sodium_malloc'ed memory and wiped on free.
- * SB_ERR_INVALID without dir or env_key_hex; SB_ERR_CONFIG (logged) for a
- * malformed or missing master key, a key file that is not a private
+ * Loads the keyring: the current key from the source named source (see
+ * sb_keysource_choose(); NULL or "" for the default), the older keys and
+ * token.key from p->dir, which may be NULL or missing for a source other
+ * than the file.  On SB_OK *out is set and the caller frees it with
+ * sb_secrets_free(); otherwise *out is NULL.  Key material is held in
+ * sodium_malloc'ed memory and wiped on free.  SB_ERR_INVALID for NULL
+ * arguments or the file source without p->dir; SB_ERR_CONFIG (logged,
+ * naming the source, never the key) for a misconfigured or failing source,
+ * a malformed or missing master key, a key file that is not a private
  * regular file (no group or other bits) or more than SB_SECRETS_KEYS_MAX
  * keys; SB_ERR_IO if a key file or dir cannot be read; SB_ERR_NOMEM;
  * SB_ERR_CRYPTO if libsodium fails.
+ */
+enum sb_err sb_secrets_open_source(const char *source,
+    const struct sb_keysource_params *p, struct sb_secrets **out);
+
+/*
+ * sb_secrets_open_source() with the default source: env_key_hex, if not
+ * NULL or empty, is the current key instead of dir/master.key.
+ * SB_ERR_INVALID without dir or env_key_hex; otherwise as above.
  */
 enum sb_err sb_secrets_open(
     const char *dir, const char *env_key_hex, struct sb_secrets **out);
