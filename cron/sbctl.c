@@ -92,6 +92,7 @@ cmd_init(struct sb_ctx *ctx, int argc, char **argv)
 {
 	static const char *const dirs[] = { "run", "log", "tmp" };
 	char path[SB_CONFIG_STR_MAX + 64];
+	struct sb_keysource_params keys;
 	bool created = false;
 
 	(void)argc;
@@ -105,7 +106,9 @@ cmd_init(struct sb_ctx *ctx, int argc, char **argv)
 			return 1;
 	}
 	snprintf(path, sizeof(path), "%s/secrets", ctx->config.var_dir);
-	if (sb_secrets_keygen(path, &created) != SB_OK)
+	sb_context_keysource_params(&ctx->config, path, &keys);
+	if (sb_secrets_keygen_source(
+	        ctx->config.master_key_source, &keys, &created) != SB_OK)
 		return 1;
 	if (created)
 		printf("created %s/master.key\n", path);
@@ -239,7 +242,9 @@ cmd_refresh(struct sb_ctx *ctx, int argc, char **argv)
 static const struct command commands[] = {
 	{ "config", "print the resolved configuration as shell variables",
 	    &app_bare, cmd_config },
-	{ "init", "create var/, the master key and the static tokens",
+	{ "init",
+	    "create var/, the master key (the file source's) and the static "
+	    "tokens",
 	    &app_bare, cmd_init },
 	{ "migrate", "apply pending database migrations", &app_bare,
 	    cmd_migrate },

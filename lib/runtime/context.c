@@ -11,23 +11,29 @@
 #define CONTEXT_ERROR_MAX 256 /* a configuration or provider message */
 #define CONTEXT_PATH_EXTRA 64 /* room for a file name under var_dir */
 
+void
+sb_context_keysource_params(
+    const struct sb_config *c, const char *dir, struct sb_keysource_params *p)
+{
+	p->dir = dir;
+	p->key_hex = c->master_key;
+	p->command = c->master_key_command;
+	p->timeout_ms = c->master_key_command_timeout_ms;
+}
+
 /* Opens the keyring in var/secrets/ from the configured key source. */
 static enum sb_err
 context_secrets_open(struct sb_ctx *ctx)
 {
 	const struct sb_config *c = &ctx->config;
 	char path[SB_CONFIG_STR_MAX + CONTEXT_PATH_EXTRA];
-	struct sb_keysource_params p = {
-		.dir = path,
-		.key_hex = c->master_key,
-		.command = c->master_key_command,
-		.timeout_ms = c->master_key_command_timeout_ms,
-	};
+	struct sb_keysource_params p;
 	enum sb_err rc;
 
 	if ((rc = sb_config_var_path(c, "secrets", path, sizeof(path))) !=
 	    SB_OK)
 		return rc;
+	sb_context_keysource_params(c, path, &p);
 	return sb_secrets_open_source(c->master_key_source, &p, &ctx->secrets);
 }
 

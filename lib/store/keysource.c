@@ -138,8 +138,8 @@ source_file_load(const struct sb_keysource_params *p, char *hex)
 		    "master key source file: no keyring directory");
 		goto out;
 	}
-	n = snprintf(path, sizeof(path), "%s/%s", p->dir,
-	    KEYSOURCE_MASTER_NAME);
+	n = snprintf(
+	    path, sizeof(path), "%s/%s", p->dir, KEYSOURCE_MASTER_NAME);
 	if (n < 0 || (size_t)n >= sizeof(path)) {
 		sb_log(SB_LOG_ERROR, KEYSOURCE_COMPONENT, NULL,
 		    "master key source file: %s: path too long", p->dir);
@@ -420,8 +420,8 @@ run_status_check(enum run_result res, const struct run *r, long timeout_ms)
 static enum sb_err
 source_command_load(const struct sb_keysource_params *p, char *hex)
 {
-	long timeout_ms = p->timeout_ms > 0 ? p->timeout_ms
-	                                    : SB_KEYSOURCE_TIMEOUT_MS;
+	long timeout_ms =
+	    p->timeout_ms > 0 ? p->timeout_ms : SB_KEYSOURCE_TIMEOUT_MS;
 	struct run *r = NULL;
 	enum sb_err rc = SB_ERR_CONFIG;
 
@@ -436,8 +436,8 @@ source_command_load(const struct sb_keysource_params *p, char *hex)
 		goto out;
 	}
 	memset(r, 0, sizeof(*r));
-	rc = run_status_check(command_run(p->command, timeout_ms, r), r,
-	    timeout_ms);
+	rc = run_status_check(
+	    command_run(p->command, timeout_ms, r), r, timeout_ms);
 	stderr_log(r->err, r->err_len);
 	if (rc != SB_OK)
 		goto out;

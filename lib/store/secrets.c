@@ -236,16 +236,16 @@ secrets_dir_check(const char *dir)
 
 /*
  * Creates dir (mode 0700; only the last component) if missing, then
- * dir/master.key and dir/token.key (each mode 0600, a new random key)
- * unless they exist, which are left alone.  token.key keys the token
- * digests and is never rotated, so rotating master.key leaves issued
+ * dir/master.key if master, and dir/token.key (each mode 0600, a new
+ * random key) unless they exist, which are left alone.  token.key keys the
+ * token digests and is never rotated, so rotating master.key leaves issued
  * tokens valid.  *created (if not NULL) tells whether master.key was made.
  * Returns SB_ERR_INVALID for a NULL or empty dir, SB_ERR_CONFIG for a dir
  * group or others may access (secrets_dir_check), SB_ERR_IO when the
  * directory or a file cannot be made or written.
  */
-enum sb_err
-sb_secrets_keygen(const char *dir, bool *created)
+static enum sb_err
+keygen(const char *dir, bool master, bool *created)
 {
 	bool made = false, token_made = false;
 	enum sb_err rc = SB_ERR_INVALID;
@@ -263,7 +263,9 @@ sb_secrets_keygen(const char *dir, bool *created)
 		goto out;
 	}
 	if ((rc = secrets_dir_check(dir)) != SB_OK ||
-	    (rc = key_file_create(dir, SECRETS_MASTER_NAME, &made)) != SB_OK ||
+	    (master &&
+	        (rc = key_file_create(dir, SECRETS_MASTER_NAME, &made)) !=
+	            SB_OK) ||
 	    (rc = key_file_create(dir, SECRETS_TOKEN_NAME, &token_made)) !=
 	        SB_OK)
 		goto out;
@@ -271,6 +273,35 @@ sb_secrets_keygen(const char *dir, bool *created)
 		*created = made;
 out:
 	return rc;
+}
+
+/* keygen() with master.key. */
+enum sb_err
+sb_secrets_keygen(const char *dir, bool *created)
+{
+	return keygen(dir, true, created);
+}
+
+/*
+ * keygen() in p->dir, with master.key only when the source that source
+ * and p choose is the file: another source's key is never written down.
+ * SB_ERR_CONFIG (logged) for a source sb_keysource_choose() refuses.
+ */
+enum sb_err
+sb_secrets_keygen_source(
+    const char *source, const struct sb_keysource_params *p, bool *created)
+{
+	const struct sb_keysource *src = NULL;
+	enum sb_err rc;
+
+	if (created != NULL)
+		*created = false;
+	if (p == NULL)
+		return SB_ERR_INVALID;
+	if ((rc = sb_keysource_choose(source, p, &src)) != SB_OK)
+		return rc;
+	return keygen(
+	    p->dir, strcmp(src->name, SECRETS_FILE_SOURCE) == 0, created);
 }
 
 /*

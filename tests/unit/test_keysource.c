@@ -312,13 +312,13 @@ test_choose(void **state)
 			.command = cases[i].command };
 
 		if (cases[i].want == NULL) {
-			assert_int_equal(sb_keysource_choose(cases[i].name, &p,
-			                     &src),
+			assert_int_equal(
+			    sb_keysource_choose(cases[i].name, &p, &src),
 			    SB_ERR_CONFIG);
 			assert_null(src);
 		} else {
-			assert_int_equal(sb_keysource_choose(cases[i].name, &p,
-			                     &src),
+			assert_int_equal(
+			    sb_keysource_choose(cases[i].name, &p, &src),
 			    SB_OK);
 			assert_string_equal(src->name, cases[i].want);
 		}
@@ -347,8 +347,9 @@ test_misconfigured_sources(void **state)
 	capture_end(f);
 	assert_non_null(strstr(f->text,
 	    "master key source env: SB_MASTER_KEY (master_key) is not set"));
-	assert_non_null(strstr(f->text, "master_key_command "
-	                                "(SB_MASTER_KEY_COMMAND) is empty"));
+	assert_non_null(strstr(f->text,
+	    "master_key_command "
+	    "(SB_MASTER_KEY_COMMAND) is empty"));
 	assert_non_null(strstr(f->text, "master.key: No such file"));
 	assert_non_null(strstr(f->text, "'nope' is not one of"));
 	assert_null(strstr(f->text, "abcd"));
@@ -362,7 +363,7 @@ test_same_key_any_source(void **state)
 	struct sb_keysource_params file = { .dir = f->keys },
 	                           env = { .dir = f->keys, .key_hex = KEY },
 	                           cmd = { .dir = f->keys,
-		                       .command = "echo " KEY };
+		                           .command = "echo " KEY };
 	const struct {
 		const char *name;
 		const struct sb_keysource_params *p;
@@ -380,13 +381,13 @@ test_same_key_any_source(void **state)
 		    sb_secrets_seal(a, "hunter2", 7, AD, &blob, &blob_len),
 		    SB_OK);
 		for (j = 0; j < ARRAY_LEN(src); j++) {
-			assert_int_equal(sb_secrets_open_source(src[j].name,
-			                     src[j].p, &b),
+			assert_int_equal(
+			    sb_secrets_open_source(src[j].name, src[j].p, &b),
 			    SB_OK);
-			assert_int_equal(sb_secrets_key_id(a),
-			    sb_secrets_key_id(b));
-			assert_int_equal(sb_secrets_unseal(
-			                     b, blob, blob_len, AD, &plain, &len),
+			assert_int_equal(
+			    sb_secrets_key_id(a), sb_secrets_key_id(b));
+			assert_int_equal(sb_secrets_unseal(b, blob, blob_len,
+			                     AD, &plain, &len),
 			    SB_OK);
 			assert_string_equal(plain, "hunter2");
 			sb_secrets_plain_free(plain, len);

@@ -96,6 +96,15 @@ enum sb_err sb_context_init(struct sb_ctx *ctx, const struct sb_app *app);
  */
 enum sb_err sb_context_http_new(struct sb_ctx *ctx);
 
+/*
+ * Fills p with the master key settings of c (master_key,
+ * master_key_command and its timeout) and dir, the keyring directory
+ * (borrowed, as are c's strings), for sb_secrets_open_source() and
+ * sb_secrets_keygen_source() with c->master_key_source.
+ */
+void sb_context_keysource_params(
+    const struct sb_config *c, const char *dir, struct sb_keysource_params *p);
+
 /* Releases what ctx holds (calling app->fini); safe on a partly built ctx. */
 void sb_context_clear(struct sb_ctx *ctx);
 

@@ -49,6 +49,15 @@ struct sb_secrets;
 enum sb_err sb_secrets_keygen(const char *dir, bool *created);
 
 /*
+ * sb_secrets_keygen() in p->dir, making master.key only when the key
+ * source that source and p choose (sb_keysource_choose()) is the file;
+ * token.key is made whatever the source.  SB_ERR_CONFIG (logged) for a
+ * source refused by sb_keysource_choose(); otherwise as above.
+ */
+enum sb_err sb_secrets_keygen_source(
+    const char *source, const struct sb_keysource_params *p, bool *created);
+
+/*
  * Loads the keyring: the current key from the source named source (see
  * sb_keysource_choose(); NULL or "" for the default), the older keys and
  * token.key from p->dir, which may be NULL or missing for a source other
