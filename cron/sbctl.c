@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,6 +33,7 @@ struct command {
 };
 
 static const struct sb_app app_bare = { .name = "sbctl" };
+static const struct sb_app app_keys = { .name = "sbctl", .needs_secrets = 1 };
 static const struct sb_app app_db = {
 	.name = "sbctl", .db_file = "switchboard.db", .needs_secrets = 1
 };
@@ -116,6 +118,20 @@ cmd_init(struct sb_ctx *ctx, int argc, char **argv)
 	    !make_token(ctx, "events.token", "sbe") ||
 	    !make_token(ctx, "sandbox.token", "sbs"))
 		return 1;
+	return 0;
+}
+
+/*
+ * Prints the current master key's id (not secret), from whichever source
+ * is configured: the name "<id>.key" the key takes in var/secrets/ once
+ * it is rotated away.
+ */
+static int
+cmd_key_id(struct sb_ctx *ctx, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("%08" PRIx32 "\n", sb_secrets_key_id(ctx->secrets));
 	return 0;
 }
 
@@ -246,6 +262,8 @@ static const struct command commands[] = {
 	    "create var/, the master key (the file source's) and the static "
 	    "tokens",
 	    &app_bare, cmd_init },
+	{ "key-id", "print the current master key's id (its rotated file name)",
+	    &app_keys, cmd_key_id },
 	{ "migrate", "apply pending database migrations", &app_bare,
 	    cmd_migrate },
 	{ "seed", "load the seed data (idempotent)", &app_db, cmd_seed },
