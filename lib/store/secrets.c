@@ -1,13 +1,16 @@
 /*
  * The secrets store (include/sb/store/secrets.h): a keyring of
- * XChaCha20-Poly1305 keys read from a directory or the environment, sealing and
- * opening credentials with them, and making and digesting bearer tokens.  Every
- * primitive is libsodium's; this file only frames blobs and loads keys.
+ * XChaCha20-Poly1305 keys, the current one from a key source
+ * (lib/store/keysource.c: its file, SB_MASTER_KEY, a command) and older ones
+ * from a directory, sealing and opening credentials with them, and making
+ * and digesting bearer tokens.  Every primitive is libsodium's; this file
+ * only frames blobs and loads keys.
  *
  * The keyring, token subkey included, is one sodium_malloc'ed struct made
  * read-only once loaded: the keys sit in guarded pages that a stray write
  * faults on and that sodium_free() wipes.  Slot keys[nkeys] is scratch, so
- * a key file is parsed straight into locked memory and never copied.
+ * a key's text is parsed straight into locked memory, and the text itself
+ * (on the stack, or in the command source's locked buffer) is wiped.
  *
  * The blob header (version and key id) is bound into the additional data
  * together with the caller's ad, so neither can be swapped undetected.
@@ -355,10 +358,10 @@ out:
 	return rc;
 }
 
-/* Reads dir/name and appends its key; see keyring_append() for check. */
+/* Reads the older key dir/name, which must be named by its id, and appends it.
+ */
 static enum sb_err
-keyring_append_file(
-    struct sb_secrets *s, const char *dir, const char *name, bool check_name)
+keyring_append_file(struct sb_secrets *s, const char *dir, const char *name)
 {
 	char path[PATH_MAX];
 	char hex[SECRETS_KEY_FILE_MAX];
@@ -372,7 +375,7 @@ keyring_append_file(
 		goto out;
 	if (len > 0 && hex[len - 1] == '\n')
 		len--;
-	rc = keyring_append(s, hex, len, path, check_name ? name : NULL);
+	rc = keyring_append(s, hex, len, path, name);
 out:
 	sodium_memzero(hex, sizeof(hex));
 	return rc;
@@ -415,7 +418,7 @@ keyring_load_old(struct sb_secrets *s, const char *dir, bool optional)
 			break;
 		if (!key_old_name(e->d_name))
 			continue;
-		rc = keyring_append_file(s, dir, e->d_name, true);
+		rc = keyring_append_file(s, dir, e->d_name);
 		if (rc != SB_OK)
 			goto out;
 	}

@@ -279,6 +279,9 @@ test_env_overrides_file(void **state)
 		{ "SB_LOG_LEVEL", "warn" },
 		{ "SB_VAR_DIR", "/srv/sb" },
 		{ "SB_JOB_LEASE_S", "5" },
+		{ "SB_MASTER_KEY_SOURCE", "command" },
+		{ "SB_MASTER_KEY_COMMAND",
+		    "vault kv get -field=key secret/sb" },
 	};
 	struct fixture *f = *state;
 
@@ -286,14 +289,19 @@ test_env_overrides_file(void **state)
 		assert_int_equal(setenv(env[i].name, env[i].value, 1), 0);
 	assert_int_equal(load_text(f,
 	                     "gateway_port = 9000\nlog_level = debug\n"
-	                     "var_dir = /tmp/elsewhere\nevents_port = 4000\n"),
+	                     "var_dir = /tmp/elsewhere\nevents_port = 4000\n"
+	                     "master_key_command_timeout_ms = 250\n"),
 	    SB_OK);
 	assert_int_equal(f->cfg.gateway_port, 7000);
 	assert_string_equal(f->cfg.log_level, "warn");
 	assert_string_equal(f->cfg.var_dir, "/srv/sb");
 	assert_int_equal(f->cfg.job_lease_s, 5);
+	assert_string_equal(f->cfg.master_key_source, "command");
+	assert_string_equal(
+	    f->cfg.master_key_command, "vault kv get -field=key secret/sb");
 	/* The file still counts where no variable is set. */
 	assert_int_equal(f->cfg.events_port, 4000);
+	assert_int_equal(f->cfg.master_key_command_timeout_ms, 250);
 }
 
 /* A bad variable is an error naming its key, like a bad line. */
@@ -305,6 +313,7 @@ test_env_errors(void **state)
 		{ "SB_GATEWAY_PORT", "70000" },
 		{ "SB_GATEWAY_PORT", "" },
 		{ "SB_HTTP_MAX_ATTEMPTS", "0" },
+		{ "SB_MASTER_KEY_COMMAND_TIMEOUT_MS", "99" },
 	};
 	struct fixture *f = *state;
 	char key[64];
