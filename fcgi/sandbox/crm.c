@@ -92,8 +92,8 @@ crm_iso_ms(int64_t ms, char out[CRM_ISO_MAX])
 }
 
 void
-crm_error(struct sb_request *req, int status, const char *code,
-    const char *message)
+crm_error(
+    struct sb_request *req, int status, const char *code, const char *message)
 {
 	cJSON *root;
 
@@ -332,7 +332,8 @@ sandbox_crm_token(struct sb_ctx *ctx, struct sb_request *req)
 	if ((grant = sandbox_params_get(kv, n, "grant_type")) == NULL ||
 	    strcmp(grant, "client_credentials") != 0) {
 		sandbox_oauth_error(req, 400,
-		    grant == NULL ? "invalid_request" : "unsupported_grant_type",
+		    grant == NULL ? "invalid_request"
+		                  : "unsupported_grant_type",
 		    "grant_type must be client_credentials");
 		return;
 	}
@@ -346,7 +347,8 @@ sandbox_crm_token(struct sb_ctx *ctx, struct sb_request *req)
 		return;
 	}
 	if (rc != SB_OK || !crm_client_matches(&client, id, secret)) {
-		sb_response_header(req, "WWW-Authenticate", "Basic realm=\"crm\"");
+		sb_response_header(
+		    req, "WWW-Authenticate", "Basic realm=\"crm\"");
 		sandbox_oauth_error(req, 401, "invalid_client",
 		    "the client id or secret is wrong");
 		return;
@@ -391,8 +393,9 @@ crm_url_valid(const char *url)
 
 	if (n == 0)
 		return true;
-	if (n > CRM_URL_MAX || (strncmp(url, "http://", 7) != 0 &&
-	                           strncmp(url, "https://", 8) != 0))
+	if (n > CRM_URL_MAX ||
+	    (strncmp(url, "http://", 7) != 0 &&
+	        strncmp(url, "https://", 8) != 0))
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (url[i] <= ' ' || url[i] > '~')
@@ -456,14 +459,14 @@ crm_setup_read(struct sb_request *req, struct crm_setup *setup)
 		    CRM_URL_MAX);
 		return false;
 	}
-	return crm_setup_secret(req, kv, n, "client_id", "crmcli",
-	           setup->client_id) &&
-	    crm_setup_secret(req, kv, n, "client_secret", "crmsec",
-	        setup->client_secret) &&
-	    crm_setup_secret(req, kv, n, "webhook_secret", "whsec",
-	        setup->webhook_secret) &&
-	    crm_setup_int(req, kv, n, "token_ttl_s", CRM_TTL_MAX,
-	        &setup->token_ttl_s) &&
+	return crm_setup_secret(
+	           req, kv, n, "client_id", "crmcli", setup->client_id) &&
+	    crm_setup_secret(
+	        req, kv, n, "client_secret", "crmsec", setup->client_secret) &&
+	    crm_setup_secret(
+	        req, kv, n, "webhook_secret", "whsec", setup->webhook_secret) &&
+	    crm_setup_int(
+	        req, kv, n, "token_ttl_s", CRM_TTL_MAX, &setup->token_ttl_s) &&
 	    crm_setup_int(req, kv, n, "rate_limit", CRM_RATE_LIMIT_MAX,
 	        &setup->rate_limit) &&
 	    crm_setup_int(req, kv, n, "rate_window_s", CRM_RATE_WINDOW_MAX,

@@ -40,8 +40,8 @@ int64_t crm_now_ms(void);
 void crm_iso_ms(int64_t ms, char out[CRM_ISO_MAX]);
 
 /* The CRM's error: status with {"error": code, "message"}. */
-void crm_error(struct sb_request *req, int status, const char *code,
-    const char *message);
+void crm_error(
+    struct sb_request *req, int status, const char *code, const char *message);
 
 /* 404 not_found naming what. */
 void crm_not_found(struct sb_request *req, const char *what);

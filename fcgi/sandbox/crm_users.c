@@ -51,8 +51,8 @@ static const char *const crm_users_sql[CRM_USERS_SQL__MAX] = {
 	                         " RETURNING next_number - 1",
 	[CRM_USERS_SQL_INSERT] = "INSERT INTO crm_users (" CRM_USER_COLUMNS
 	                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-	[CRM_USERS_SQL_GET] = "SELECT " CRM_USER_COLUMNS
-	                      " FROM crm_users WHERE crm_id = ?1",
+	[CRM_USERS_SQL_GET] =
+	    "SELECT " CRM_USER_COLUMNS " FROM crm_users WHERE crm_id = ?1",
 	[CRM_USERS_SQL_EMAIL_TAKEN] = "SELECT 1 FROM crm_users"
 	                              " WHERE lower(email) = lower(?1)"
 	                              " AND crm_id <> ?2",
@@ -133,8 +133,8 @@ crm_user_members(const cJSON *body, const char *const *skip,
  * field was given and nothing else was refused (not all).
  */
 static bool
-crm_user_missing(bool all, const cJSON *body, const struct crm_user_input *in,
-    cJSON *fields)
+crm_user_missing(
+    bool all, const cJSON *body, const struct crm_user_input *in, cJSON *fields)
 {
 	bool any = false;
 
@@ -169,8 +169,8 @@ crm_user_read(struct sb_request *req, bool all, const char *const *skip,
 	if ((root = cJSON_CreateObject()) == NULL ||
 	    cJSON_AddStringToObject(root, "error", "validation_failed") ==
 	        NULL ||
-	    cJSON_AddStringToObject(root, "message", "some fields are invalid") ==
-	        NULL ||
+	    cJSON_AddStringToObject(
+	        root, "message", "some fields are invalid") == NULL ||
 	    (fields = cJSON_AddArrayToObject(root, "fields")) == NULL ||
 	    !crm_user_members(req->json, skip, in, fields) ||
 	    !crm_user_missing(all, req->json, in, fields)) {
@@ -269,16 +269,16 @@ crm_user_write_failed(
 	if (rc == SB_ERR_NOT_FOUND)
 		crm_not_found(req, crm_id);
 	else if (rc == SB_ERR_CONFLICT)
-		crm_error(req, 409, "duplicate_email",
-		    "another user has this email");
+		crm_error(
+		    req, 409, "duplicate_email", "another user has this email");
 	else
 		sandbox_internal(req, "writing a CRM user");
 }
 
 /* Numbers and inserts the user in, in one transaction; its id in out. */
 static enum sb_err
-crm_user_insert(struct sb_ctx *ctx, const struct crm_user_input *in,
-    char out[CRM_ID_MAX])
+crm_user_insert(
+    struct sb_ctx *ctx, const struct crm_user_input *in, char out[CRM_ID_MAX])
 {
 	char now[CRM_ISO_MAX];
 	sqlite3_stmt *st;

@@ -75,16 +75,19 @@ static const char *const crm_hook_sql[CRM_HOOK_SQL__MAX] = {
 	[CRM_HOOK_SQL_EVENT_INSERT] =
 	    "INSERT INTO crm_events (event_id, crm_id, delivery, state, due_ms,"
 	    " copies, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[CRM_HOOK_SQL_DUE] = "SELECT 1 FROM crm_events"
-	                     " WHERE state = 'pending' AND due_ms <= ?1 LIMIT 1",
+	[CRM_HOOK_SQL_DUE] =
+	    "SELECT 1 FROM crm_events"
+	    " WHERE state = 'pending' AND due_ms <= ?1 LIMIT 1",
 	[CRM_HOOK_SQL_CLAIM] =
 	    "UPDATE crm_events SET state = 'sending' WHERE id ="
 	    " (SELECT id FROM crm_events WHERE state = 'pending'"
 	    " AND due_ms <= ?1 ORDER BY id LIMIT 1)"
 	    " RETURNING id, event_id, delivery, copies, body",
-	[CRM_HOOK_SQL_DONE] = "UPDATE crm_events SET state = 'done' WHERE id = ?1",
-	[CRM_HOOK_SQL_RELEASE] = "UPDATE crm_events SET state = 'pending',"
-	                         " due_ms = ?2 WHERE state = 'held' AND id < ?1",
+	[CRM_HOOK_SQL_DONE] =
+	    "UPDATE crm_events SET state = 'done' WHERE id = ?1",
+	[CRM_HOOK_SQL_RELEASE] =
+	    "UPDATE crm_events SET state = 'pending',"
+	    " due_ms = ?2 WHERE state = 'held' AND id < ?1",
 	[CRM_HOOK_SQL_NEXT_DUE] = "SELECT min(due_ms) FROM crm_events"
 	                          " WHERE state = 'pending'",
 	[CRM_HOOK_SQL_RECEIVER] = "SELECT webhook_url, webhook_secret"
@@ -114,12 +117,11 @@ crm_sign(const char *secret, long long t, const char *body, size_t len,
 	char prefix[32];
 	int n = snprintf(prefix, sizeof(prefix), "%lld.", t);
 
-	crypto_auth_hmacsha256_init(&state, (const unsigned char *)secret,
-	    strlen(secret));
+	crypto_auth_hmacsha256_init(
+	    &state, (const unsigned char *)secret, strlen(secret));
 	crypto_auth_hmacsha256_update(
 	    &state, (const unsigned char *)prefix, (size_t)n);
-	crypto_auth_hmacsha256_update(
-	    &state, (const unsigned char *)body, len);
+	crypto_auth_hmacsha256_update(&state, (const unsigned char *)body, len);
 	crypto_auth_hmacsha256_final(&state, mac);
 	sodium_bin2hex(out, CRM_HMAC_HEX, mac, sizeof(mac));
 	sodium_memzero(&state, sizeof(state));
@@ -130,7 +132,8 @@ static bool
 crm_delay_read(struct sb_request *req, int64_t *out)
 {
 	const char *text = sb_request_query(req, "delay_ms");
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req->json, "delay_ms");
+	const cJSON *v =
+	    cJSON_GetObjectItemCaseSensitive(req->json, "delay_ms");
 
 	*out = CRM_DELAY_DEFAULT_MS;
 	if (text != NULL)
@@ -151,7 +154,8 @@ crm_switch_read(
     struct sb_request *req, enum crm_delivery *delivery, int64_t *delay_ms)
 {
 	const char *name = sb_request_query(req, "delivery");
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(req->json, "delivery");
+	const cJSON *v =
+	    cJSON_GetObjectItemCaseSensitive(req->json, "delivery");
 
 	if (name == NULL && v != NULL)
 		name = cJSON_IsString(v) ? v->valuestring : "";
@@ -194,8 +198,8 @@ crm_changes_only(const cJSON *user, struct crm_user_input *in)
 	for (int f = 0; f < CRM_FIELD__MAX; f++) {
 		if (in->values[f] == NULL)
 			continue;
-		old = cJSON_GetObjectItemCaseSensitive(
-		    user, crm_field_names[f]);
+		old =
+		    cJSON_GetObjectItemCaseSensitive(user, crm_field_names[f]);
 		if (cJSON_IsString(old) &&
 		    strcmp(old->valuestring, in->values[f]) == 0)
 			in->values[f] = NULL;
@@ -279,8 +283,8 @@ crm_admin_apply(
 	if ((rc = crm_user_load(ctx, fire->crm_id, &user)) != SB_OK ||
 	    !crm_changes_only(user, in))
 		goto out;
-	if ((rc = sb_secrets_token_new("evt", fire->event_id,
-	         sizeof(fire->event_id))) != SB_OK ||
+	if ((rc = sb_secrets_token_new(
+	         "evt", fire->event_id, sizeof(fire->event_id))) != SB_OK ||
 	    (rc = crm_user_update(ctx, fire->crm_id, in, fire->now)) != SB_OK ||
 	    (rc = crm_event_insert(ctx, fire, in)) != SB_OK)
 		goto out;
@@ -309,8 +313,8 @@ crm_admin_answer(
 	if ((fire->event_id[0] != '\0'
 	            ? cJSON_AddStringToObject(root, "event_id", fire->event_id)
 	            : cJSON_AddNullToObject(root, "event_id")) == NULL ||
-	    cJSON_AddStringToObject(root, "delivery",
-	        crm_delivery_names[fire->delivery]) == NULL)
+	    cJSON_AddStringToObject(
+	        root, "delivery", crm_delivery_names[fire->delivery]) == NULL)
 		goto fail;
 	sb_response_json(req, 200, root);
 	cJSON_Delete(root);
@@ -516,12 +520,12 @@ crm_send(struct sb_ctx *ctx, const struct crm_receiver *to,
 	enum sb_err rc;
 
 	crm_sign(to->secret, t, event->body, strlen(event->body), hex);
-	snprintf(sent.signature, sizeof(sent.signature), "t=%lld,v1=%s", t,
-	    hex);
-	headers[0] = (struct sb_http_header) { "Content-Type",
-		"application/json" };
-	headers[1] = (struct sb_http_header) { "X-CRM-Signature",
-		sent.signature };
+	snprintf(
+	    sent.signature, sizeof(sent.signature), "t=%lld,v1=%s", t, hex);
+	headers[0] =
+	    (struct sb_http_header){ "Content-Type", "application/json" };
+	headers[1] =
+	    (struct sb_http_header){ "X-CRM-Signature", sent.signature };
 	out.headers = headers;
 	out.header_count = 2;
 	out.body = event->body;
@@ -531,8 +535,8 @@ crm_send(struct sb_ctx *ctx, const struct crm_receiver *to,
 	if (to->url[0] == '\0')
 		sent.error = "the CRM has no webhook_url";
 	else if ((rc = sb_http_perform(ctx->http, &out, &resp)) != SB_OK)
-		sent.error = resp.error[0] != '\0' ? resp.error
-		                                   : sb_strerror(rc);
+		sent.error =
+		    resp.error[0] != '\0' ? resp.error : sb_strerror(rc);
 	sent.status = resp.status;
 	if (resp.body != NULL) {
 		sent.response = resp.body;
@@ -554,8 +558,7 @@ crm_finish(struct sb_ctx *ctx, const struct crm_claimed *event)
 
 	if ((rc = sb_db_begin(ctx->db)) != SB_OK)
 		goto out;
-	if ((st = sb_db_stmt(ctx->db, crm_hook_sql[CRM_HOOK_SQL_DONE])) !=
-	    NULL)
+	if ((st = sb_db_stmt(ctx->db, crm_hook_sql[CRM_HOOK_SQL_DONE])) != NULL)
 		sqlite3_bind_int64(st, 1, event->id);
 	if ((rc = sb_db_step_write(ctx->db, st, NULL)) != SB_OK)
 		goto out;
@@ -639,8 +642,8 @@ crm_add_column(cJSON *o, sqlite3_stmt *st, int col)
 	if (sqlite3_column_type(st, col) == SQLITE_INTEGER)
 		return cJSON_AddNumberToObject(o, name,
 		           (double)sqlite3_column_int64(st, col)) != NULL;
-	return cJSON_AddStringToObject(o, name,
-	           (const char *)sqlite3_column_text(st, col)) != NULL;
+	return cJSON_AddStringToObject(
+	           o, name, (const char *)sqlite3_column_text(st, col)) != NULL;
 }
 
 /* Adds the rows of statement sql as objects to the array name of root. */
@@ -678,8 +681,8 @@ sandbox_crm_deliveries(struct sb_ctx *ctx, struct sb_request *req)
 	cJSON *root = cJSON_CreateObject();
 
 	if (root == NULL ||
-	    crm_add_rows(ctx, root, "deliveries",
-	        CRM_HOOK_SQL_DELIVERIES) != SB_OK ||
+	    crm_add_rows(ctx, root, "deliveries", CRM_HOOK_SQL_DELIVERIES) !=
+	        SB_OK ||
 	    crm_add_rows(ctx, root, "waiting", CRM_HOOK_SQL_WAITING) != SB_OK)
 		sandbox_internal(req, "listing the CRM's deliveries");
 	else

@@ -264,7 +264,8 @@ oauth_refresh(struct sb_ctx *ctx, struct sb_request *req,
 	enum sb_err rc;
 
 	if (old == NULL || *old == '\0') {
-		sandbox_oauth_error(req, 400, "invalid_request", "refresh_token is required");
+		sandbox_oauth_error(
+		    req, 400, "invalid_request", "refresh_token is required");
 		return;
 	}
 	is.with_refresh = !state->no_refresh_token;
@@ -294,7 +295,8 @@ oauth_basic_part(struct sb_request *req, const char *s, size_t len)
 }
 
 bool
-sandbox_oauth_basic(struct sb_request *req, const char **id, const char **secret)
+sandbox_oauth_basic(
+    struct sb_request *req, const char **id, const char **secret)
 {
 	const char *auth = req->authorization, *colon;
 	unsigned char *bin;
@@ -365,7 +367,8 @@ sandbox_oauth_token(struct sb_ctx *ctx, struct sb_request *req)
 	}
 	if ((grant = sandbox_params_get(kv, n, "grant_type")) == NULL ||
 	    *grant == '\0') {
-		sandbox_oauth_error(req, 400, "invalid_request", "grant_type is required");
+		sandbox_oauth_error(
+		    req, 400, "invalid_request", "grant_type is required");
 		return;
 	}
 	for (size_t i = 0; i < sizeof(oauth_grants) / sizeof(oauth_grants[0]);

@@ -74,8 +74,8 @@ static const struct contact_case phones[] = {
 };
 
 static void
-contact_cases(const struct contact_case *cases, size_t n,
-    bool (*valid)(const char *))
+contact_cases(
+    const struct contact_case *cases, size_t n, bool (*valid)(const char *))
 {
 	for (size_t i = 0; i < n; i++) {
 		if (valid(cases[i].value) != cases[i].valid)
