@@ -1,7 +1,8 @@
 /*
  * The sandbox responder (port 8081): the outside world for tests and demos,
  * with its own database: OAuth2 provider, mock CRM, Okta tenants,
- * JSONPlaceholder posts, and switches that make responses fail.
+ * JSONPlaceholder posts, and switches that make responses fail.  After
+ * each response it sends the mock CRM's due webhooks (crm_webhooks.c).
  *
  * Every request but /health passes one gate before its handler: the gate
  * lets the control paths (/_sandbox/...) through only with the sandbox's
@@ -40,7 +41,16 @@ static const struct sb_route sandbox_routes[] = {
 	    sandbox_okta_user_delete },
 	{ "POST", "/okta/:tenant/api/v1/users/:user/lifecycle/:action",
 	    sandbox_okta_user_lifecycle },
+	{ "POST", "/crm/token", sandbox_crm_token },
+	{ "POST", "/crm/users", sandbox_crm_user_create },
+	{ "GET", "/crm/users/:crm_id", sandbox_crm_user_get },
+	{ "PUT", "/crm/users/:crm_id", sandbox_crm_user_put },
+	{ "DELETE", "/crm/users/:crm_id", sandbox_crm_user_delete },
+	{ "PATCH", "/crm/admin/users/:crm_id", sandbox_crm_admin_patch },
+	{ "POST", "/crm/inbox", sandbox_crm_inbox },
 	{ "POST", "/_sandbox/okta/:tenant", sandbox_okta_setup },
+	{ "POST", "/_sandbox/crm", sandbox_crm_setup },
+	{ "GET", "/_sandbox/crm/deliveries", sandbox_crm_deliveries },
 	{ "GET", "/_sandbox/stats", sandbox_stats_get },
 	{ "DELETE", "/_sandbox/stats", sandbox_stats_reset },
 	{ "GET", "/_sandbox/faults", sandbox_faults_list },
@@ -58,13 +68,13 @@ sandbox_is_control(const char *path)
 }
 
 /*
- * True iff req carries the sandbox's control token (sandbox_token, made by
+ * Whether req carries the sandbox's control token (sandbox_token, made by
  * `sbctl init`) as a bearer token; compared in constant time.  With no
  * token configured nobody is let in.  The control paths change what the
  * sandbox answers everybody, and a gateway connection may point at the
  * sandbox's host: they are not for anyone who can reach the port.
  */
-static bool
+bool
 sandbox_control_allowed(const struct sb_ctx *ctx, const struct sb_request *req)
 {
 	const char *token = ctx->config.sandbox_token;
@@ -82,6 +92,7 @@ sandbox_gate(struct sb_ctx *ctx, struct sb_request *req)
 	struct sandbox_fault fault = { .present = false };
 
 	state->no_refresh_token = false;
+	state->crm_fired = false;
 	if (sandbox_is_control(req->path) &&
 	    !sandbox_control_allowed(ctx, req)) {
 		sb_response_error(req, 401, "unauthorized",
@@ -141,7 +152,8 @@ static const struct sb_app app = {
 	.error_style = SB_RESPONSE_STYLE_CODE,
 	.db_file = "sandbox.db",
 	.needs_secrets = false,
-	.needs_http = false,
+	.needs_http = true, /* the CRM's webhooks */
+	.after_response = sandbox_crm_after_response,
 	.init = sandbox_init,
 	.fini = sandbox_fini,
 };

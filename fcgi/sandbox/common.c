@@ -9,6 +9,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include <fcgiapp.h>
+
+#include "sb/core/header.h"
 #include "sb/core/log.h"
 #include "sb/core/response.h"
 #include "sandbox.h"
@@ -126,6 +129,18 @@ sandbox_params_read(struct sb_request *req, struct sb_kv **out, size_t *count,
 	if (rc != SB_OK)
 		snprintf(err, errsize, "the form body could not be decoded");
 	return rc;
+}
+
+const char *
+sandbox_url(struct sb_request *req, const char *path)
+{
+	const char *host = NULL;
+
+	if (req->fcgi != NULL)
+		host = FCGX_GetParam("HTTP_HOST", req->fcgi->envp);
+	if (host == NULL || !sb_header_safe(host))
+		host = "127.0.0.1";
+	return sb_arena_printf(req->arena, "http://%s%s", host, path);
 }
 
 const char *

@@ -139,9 +139,9 @@ out:
 	cJSON_Delete(root);
 }
 
-/* Sends RFC 6749 section 5.2's error: 400 {"error", "error_description"}. */
-static void
-oauth_error(struct sb_request *req, const char *error, const char *description)
+void
+sandbox_oauth_error(struct sb_request *req, int status, const char *error,
+    const char *description)
 {
 	cJSON *root;
 
@@ -154,7 +154,7 @@ oauth_error(struct sb_request *req, const char *error, const char *description)
 		sandbox_internal(req, "building the token error");
 		goto out;
 	}
-	sb_response_json(req, 400, root);
+	sb_response_json(req, status, root);
 out:
 	cJSON_Delete(root);
 }
@@ -264,8 +264,8 @@ oauth_refresh(struct sb_ctx *ctx, struct sb_request *req,
 	enum sb_err rc;
 
 	if (old == NULL || *old == '\0') {
-		oauth_error(
-		    req, "invalid_request", "refresh_token is required");
+		sandbox_oauth_error(
+		    req, 400, "invalid_request", "refresh_token is required");
 		return;
 	}
 	is.with_refresh = !state->no_refresh_token;
@@ -275,7 +275,7 @@ oauth_refresh(struct sb_ctx *ctx, struct sb_request *req,
 	if (rc != SB_OK)
 		sb_db_rollback(ctx->db);
 	if (rc == SB_ERR_NOT_FOUND)
-		oauth_error(req, "invalid_grant",
+		sandbox_oauth_error(req, 400, "invalid_grant",
 		    "the refresh token is unknown or no longer valid");
 	else if (rc != SB_OK)
 		sandbox_internal(req, "refreshing a token");
@@ -294,13 +294,9 @@ oauth_basic_part(struct sb_request *req, const char *s, size_t len)
 	    : NULL;
 }
 
-/*
- * Reads client_id and client_secret from "Authorization: Basic" (RFC 6749
- * section 2.3.1: each form-encoded, joined by ':', base64).  False if the
- * header is absent or malformed.
- */
-static bool
-oauth_basic(struct sb_request *req, const char **id, const char **secret)
+bool
+sandbox_oauth_basic(
+    struct sb_request *req, const char **id, const char **secret)
 {
 	const char *auth = req->authorization, *colon;
 	unsigned char *bin;
@@ -332,10 +328,10 @@ oauth_client_credentials(struct sb_ctx *ctx, struct sb_request *req,
 	const char *secret = sandbox_params_get(kv, n, "client_secret");
 
 	if (id == NULL || secret == NULL)
-		oauth_basic(req, &id, &secret);
+		sandbox_oauth_basic(req, &id, &secret);
 	if (id == NULL || *id == '\0' || secret == NULL || *secret == '\0' ||
 	    strlen(id) > OAUTH_CLIENT_ID_MAX) {
-		oauth_error(req, "invalid_request",
+		sandbox_oauth_error(req, 400, "invalid_request",
 		    "client_id and client_secret are required");
 		return;
 	}
@@ -366,12 +362,13 @@ sandbox_oauth_token(struct sb_ctx *ctx, struct sb_request *req)
 	size_t n;
 
 	if (sandbox_params_read(req, &kv, &n, err, sizeof(err)) != SB_OK) {
-		oauth_error(req, "invalid_request", err);
+		sandbox_oauth_error(req, 400, "invalid_request", err);
 		return;
 	}
 	if ((grant = sandbox_params_get(kv, n, "grant_type")) == NULL ||
 	    *grant == '\0') {
-		oauth_error(req, "invalid_request", "grant_type is required");
+		sandbox_oauth_error(
+		    req, 400, "invalid_request", "grant_type is required");
 		return;
 	}
 	for (size_t i = 0; i < sizeof(oauth_grants) / sizeof(oauth_grants[0]);
@@ -381,7 +378,7 @@ sandbox_oauth_token(struct sb_ctx *ctx, struct sb_request *req)
 			return;
 		}
 	}
-	oauth_error(req, "unsupported_grant_type",
+	sandbox_oauth_error(req, 400, "unsupported_grant_type",
 	    "grant_type must be refresh_token or client_credentials");
 }
 

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <fcgiapp.h>
 #include <sodium.h>
 
 #include "sb/core/header.h"
@@ -127,13 +126,9 @@ okta_tenant_valid(const char *name)
 static const char *
 okta_base_url(struct sb_request *req, const char *tenant)
 {
-	const char *host = NULL;
+	const char *path = sb_arena_printf(req->arena, "/okta/%s", tenant);
 
-	if (req->fcgi != NULL)
-		host = FCGX_GetParam("HTTP_HOST", req->fcgi->envp);
-	if (host == NULL || !sb_header_safe(host))
-		host = "127.0.0.1";
-	return sb_arena_printf(req->arena, "http://%s/okta/%s", host, tenant);
+	return path != NULL ? sandbox_url(req, path) : NULL;
 }
 
 /* Counts one request to tenant in its own transaction (see okta_count). */

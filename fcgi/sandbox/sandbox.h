@@ -45,7 +45,18 @@ struct sandbox_fault {
 struct sandbox_state {
 	/* The request in hand took a no_refresh_token switch. */
 	bool no_refresh_token;
+	/* The request in hand fired a CRM webhook (crm_webhooks.c). */
+	bool crm_fired;
 };
+
+/* sandbox.c */
+
+/*
+ * True iff req carries the sandbox's control token as a bearer token
+ * (compared in constant time); false with no token configured.
+ */
+bool sandbox_control_allowed(
+    const struct sb_ctx *ctx, const struct sb_request *req);
 
 /* common.c */
 
@@ -71,6 +82,12 @@ void sandbox_internal(struct sb_request *req, const char *what);
  */
 enum sb_err sandbox_params_read(struct sb_request *req, struct sb_kv **out,
     size_t *count, char *err, size_t errsize);
+
+/*
+ * "http://<Host><path>" into req's arena, Host being the one nginx
+ * checked (127.0.0.1 when absent or unsafe); NULL on allocation failure.
+ */
+const char *sandbox_url(struct sb_request *req, const char *path);
 
 /* Value of key among count pairs (first occurrence), or NULL. */
 const char *sandbox_params_get(
@@ -145,6 +162,21 @@ void sandbox_oauth_grant(struct sb_ctx *ctx, struct sb_request *req);
 void sandbox_oauth_token(struct sb_ctx *ctx, struct sb_request *req);
 
 /*
+ * Sends RFC 6749 section 5.2's error with status (400, or 401 for
+ * invalid_client): {"error", "error_description"}, no-store.
+ */
+void sandbox_oauth_error(struct sb_request *req, int status, const char *error,
+    const char *description);
+
+/*
+ * Reads client_id and client_secret from "Authorization: Basic" (RFC 6749
+ * section 2.3.1: each form-encoded, joined by ':', base64) into the
+ * arena.  False if the header is absent or malformed.
+ */
+bool sandbox_oauth_basic(
+    struct sb_request *req, const char **id, const char **secret);
+
+/*
  * True iff req carries "Authorization: Bearer <token>" naming an access
  * token that has not expired.  Otherwise answers 401 invalid_token with
  * WWW-Authenticate and returns false.
@@ -195,5 +227,57 @@ void sandbox_okta_users_list(struct sb_ctx *ctx, struct sb_request *req);
 void sandbox_okta_user_get(struct sb_ctx *ctx, struct sb_request *req);
 void sandbox_okta_user_lifecycle(struct sb_ctx *ctx, struct sb_request *req);
 void sandbox_okta_user_delete(struct sb_ctx *ctx, struct sb_request *req);
+
+/* crm.c, crm_users.c and crm_webhooks.c: the mock CRM (see crm.h) */
+
+/*
+ * POST /_sandbox/crm [{client_id, client_secret, webhook_secret,
+ * webhook_url, token_ttl_s, rate_limit, rate_window_s}]: makes or resets
+ * the CRM (no users, tokens, events or deliveries); 201 with its
+ * settings, secrets included; 400 invalid_request for a bad field.
+ */
+void sandbox_crm_setup(struct sb_ctx *ctx, struct sb_request *req);
+
+/*
+ * POST /crm/token: the client credentials grant (form or JSON body, or
+ * HTTP Basic); RFC 6749's answers and errors (401 invalid_client).
+ */
+void sandbox_crm_token(struct sb_ctx *ctx, struct sb_request *req);
+
+/*
+ * The users API, each behind crm_enter() (rate budget, bearer token):
+ * POST /crm/users (201), GET, PUT (200) and DELETE (204)
+ * /crm/users/{crm_id}.  Errors are the CRM's {"error", "message"}
+ * bodies, with "fields" for validation_failed.
+ */
+void sandbox_crm_user_create(struct sb_ctx *ctx, struct sb_request *req);
+void sandbox_crm_user_get(struct sb_ctx *ctx, struct sb_request *req);
+void sandbox_crm_user_put(struct sb_ctx *ctx, struct sb_request *req);
+void sandbox_crm_user_delete(struct sb_ctx *ctx, struct sb_request *req);
+
+/*
+ * PATCH /crm/admin/users/{crm_id}[?delivery=late|twice|out_of_order
+ * &delay_ms=N] (control token): changes the user and fires the signed
+ * webhook, sent after the response; 200 {"user", "event_id",
+ * "delivery"}.
+ */
+void sandbox_crm_admin_patch(struct sb_ctx *ctx, struct sb_request *req);
+
+/* GET /_sandbox/crm/deliveries: 200 {"deliveries", "waiting"}. */
+void sandbox_crm_deliveries(struct sb_ctx *ctx, struct sb_request *req);
+
+/*
+ * POST /crm/inbox[?status=N]: a stand-in webhook receiver that checks
+ * X-CRM-Signature with the CRM's webhook secret: 200 {"received"}, 401
+ * invalid_signature, or status N when asked.
+ */
+void sandbox_crm_inbox(struct sb_ctx *ctx, struct sb_request *req);
+
+/*
+ * The responder's after-response hook: sends the CRM's due webhook
+ * events; when the request in hand fired one, also waits for a late one
+ * that comes due within the deadline.
+ */
+void sandbox_crm_after_response(struct sb_ctx *ctx);
 
 #endif

@@ -70,6 +70,8 @@ serve_one(struct sb_ctx *ctx, FCGX_Request *fcgi, struct sb_arena *arena)
 	sb_context_deadline_set(
 	    ctx, sb_deadline_now() + sb_config_request_budget_ms(&ctx->config));
 	sb_drain_after_response(ctx);
+	if (app->after_response != NULL)
+		app->after_response(ctx);
 	sb_context_deadline_set(ctx, SB_DEADLINE_NONE);
 	sb_request_clear(&req);
 	sb_arena_reset(arena);

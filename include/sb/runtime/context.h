@@ -41,6 +41,13 @@ struct sb_app {
 	size_t queue_count;
 	const char *const *drain;
 	/*
+	 * Called after every response and the drain, with the deadline of
+	 * work after a response set; NULL: nothing.  For a responder's own
+	 * after-response work that is not a queue's (the sandbox's CRM
+	 * webhooks).
+	 */
+	void (*after_response)(struct sb_ctx *ctx);
+	/*
 	 * How many workers (threads, each with its own context) serve
 	 * requests in one process; NULL: one.  Handlers of a threaded app
 	 * must share nothing but what init gives every context.  What the
