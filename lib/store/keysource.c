@@ -242,7 +242,8 @@ fd_close(int *fd)
 
 /*
  * Starts /bin/sh -c command in a new process group with stdin from
- * /dev/null and stdout, stderr on pipes whose read ends go to r->fd.
+ * /dev/null and stdout, stderr on pipes whose read ends go to r->fd; it
+ * inherits no other descriptor.
  * Returns the child's pid, or -1 (logged).  Only async-signal-safe calls
  * run in the child.
  */
@@ -262,6 +263,7 @@ child_start(const char *command, struct run *r)
 		    dup2(out[1], STDOUT_FILENO) == -1 ||
 		    dup2(err[1], STDERR_FILENO) == -1)
 			_exit(KEYSOURCE_EXEC_FAILED);
+		closefrom(STDERR_FILENO + 1); /* the db, sockets: not its business */
 		execv(KEYSOURCE_SHELL, argv);
 		_exit(KEYSOURCE_EXEC_FAILED);
 	}
