@@ -263,7 +263,8 @@ child_start(const char *command, struct run *r)
 		    dup2(out[1], STDOUT_FILENO) == -1 ||
 		    dup2(err[1], STDERR_FILENO) == -1)
 			_exit(KEYSOURCE_EXEC_FAILED);
-		closefrom(STDERR_FILENO + 1); /* the db, sockets: not its business */
+		closefrom(
+		    STDERR_FILENO + 1); /* the db, sockets: not its business */
 		execv(KEYSOURCE_SHELL, argv);
 		_exit(KEYSOURCE_EXEC_FAILED);
 	}

@@ -155,6 +155,29 @@ test_each_source_returns_the_key(void **state)
 	assert_string_equal(hex, KEY);
 }
 
+/*
+ * A descriptor the process holds (the database, a socket), even one
+ * without close-on-exec, is not the command's: it sees only 0, 1 and 2.
+ */
+static void
+test_command_inherits_no_descriptor(void **state)
+{
+	struct fixture *f = *state;
+	char hex[SB_KEYSOURCE_HEX_SIZE], command[128];
+	struct sb_keysource_params p = { .timeout_ms = 2000 };
+	int fd;
+
+	assert_true((fd = open(f->tmp, O_RDONLY)) > STDERR_FILENO);
+	(void)snprintf(command, sizeof(command),
+	    "test -e /dev/fd/%d && exit 3; echo %s", fd, KEY);
+	p.command = command;
+	capture_start(f);
+	assert_int_equal(load("command", &p, hex), SB_OK);
+	capture_end(f);
+	assert_string_equal(hex, KEY);
+	(void)close(fd);
+}
+
 /* What the command source must refuse, and what its log must say. */
 static const struct {
 	const char *command;
@@ -441,6 +464,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		KEYSOURCE_TEST(test_each_source_returns_the_key),
 		KEYSOURCE_TEST(test_command_refusals),
+		KEYSOURCE_TEST(test_command_inherits_no_descriptor),
 		KEYSOURCE_TEST(test_command_timeout_kills),
 		KEYSOURCE_TEST(test_command_stderr_logged_key_masked),
 		KEYSOURCE_TEST(test_choose),
