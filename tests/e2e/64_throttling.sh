@@ -121,6 +121,8 @@ check "pacing: Okta never said 429 (14 requests, no retry)" \
     is "$(cx_hits "$(th_users "th-pace-$TAG")")" 14
 check "pacing: the calls were slowed down past the window ($took ms)" \
     test "$took" -ge 1000
+check "pacing: calls were paced while the budget was low (proxy log)" \
+    test "$(cat "$SB_VAR_DIR"/log/proxy*.log 2>/dev/null | grep -c "connection $TH_ID: budget low, waiting")" -ge 1
 check "pacing: the connection's budget kept" \
     is "$(sql "select count(*) from connection_budgets where connection_id = '$TH_ID'")" 1
 cx_del "$TH_ID" "$TH_TOK"
