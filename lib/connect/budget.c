@@ -96,8 +96,7 @@ reset_in_ms(const struct sb_provider *provider,
 
 bool
 sb_budget_read(const struct sb_provider *provider,
-    const struct sb_http_response *resp, int64_t now_ms,
-    struct sb_budget *out)
+    const struct sb_http_response *resp, int64_t now_ms, struct sb_budget *out)
 {
 	struct sb_budget b = budget_unknown;
 	int64_t in_ms;
@@ -107,8 +106,8 @@ sb_budget_read(const struct sb_provider *provider,
 	    provider->rate_limit_remaining == NULL ||
 	    provider->rate_limit_reset == NULL)
 		return false;
-	if (!count_parse(sb_http_response_header(
-	                     resp, provider->rate_limit_remaining),
+	if (!count_parse(
+	        sb_http_response_header(resp, provider->rate_limit_remaining),
 	        &b.remaining) ||
 	    !reset_in_ms(provider, resp,
 	        sb_http_response_header(resp, provider->rate_limit_reset),
@@ -129,7 +128,8 @@ sb_budget_read(const struct sb_provider *provider,
 static int64_t
 low_mark(const struct sb_budget *b)
 {
-	int64_t mark = b->limit > 0 ? b->limit * SB_BUDGET_LOW_PERCENT / 100 : 0;
+	int64_t mark =
+	    b->limit > 0 ? b->limit * SB_BUDGET_LOW_PERCENT / 100 : 0;
 
 	return mark > SB_BUDGET_LOW_MIN ? mark : SB_BUDGET_LOW_MIN;
 }
@@ -144,8 +144,8 @@ int64_t
 sb_budget_429_wait_ms(const struct sb_provider *provider,
     const struct sb_http_response *resp, int64_t now_ms)
 {
-	long asked = sb_http_retry_after_ms(resp, (time_t)(now_ms / 1000),
-	    (long)(BUDGET_RESET_MAX_S * 1000));
+	long asked = sb_http_retry_after_ms(
+	    resp, (time_t)(now_ms / 1000), (long)(BUDGET_RESET_MAX_S * 1000));
 	int64_t in_ms;
 
 	if (asked >= 0)
@@ -194,8 +194,8 @@ sb_budget_plan(const struct sb_budget *b, int64_t now_ms, int64_t left_ms,
 		return;
 	until_reset = b->reset_at_ms - now_ms;
 	if (b->remaining == 0) {
-		wait_or_refuse(until_reset + jitter_ms, until_reset, left_ms,
-		    out);
+		wait_or_refuse(
+		    until_reset + jitter_ms, until_reset, left_ms, out);
 		return;
 	}
 	pace = until_reset / (b->remaining + 1);
@@ -221,8 +221,7 @@ sb_budget_plan_429(int64_t wait_ms, int64_t left_ms, int64_t jitter_ms,
 }
 
 bool
-sb_budget_changed(
-    const struct sb_budget *stored, const struct sb_budget *seen)
+sb_budget_changed(const struct sb_budget *stored, const struct sb_budget *seen)
 {
 	int64_t moved = seen->reset_at_ms - stored->reset_at_ms;
 

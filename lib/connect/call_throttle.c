@@ -79,8 +79,8 @@ budget_seen(struct sb_ctx *ctx, const struct sb_connection *conn,
 	if (!sb_budget_read(conn->provider, resp, now_ms, &seen))
 		return;
 	if (sb_budget_changed(stored, &seen) &&
-	    (rc = sb_budget_store(ctx->db, ctx->deadline, conn->id, &seen,
-	         now_ms)) != SB_OK)
+	    (rc = sb_budget_store(
+	         ctx->db, ctx->deadline, conn->id, &seen, now_ms)) != SB_OK)
 		sb_log(SB_LOG_WARN, "throttle", NULL,
 		    "connection %s: the budget could not be kept: %s", conn->id,
 		    sb_strerror(rc));
@@ -108,8 +108,7 @@ refuse(const struct sb_connection *conn, struct sb_http_response *resp,
 	resp->body_len = strlen(body);
 	if ((resp->body = strdup(body)) == NULL ||
 	    (resp->content_type = strdup("application/json")) == NULL ||
-	    sb_http_response_header_set(resp, "Retry-After", seconds) !=
-	        SB_OK)
+	    sb_http_response_header_set(resp, "Retry-After", seconds) != SB_OK)
 		return SB_ERR_NOMEM;
 	sb_log(SB_LOG_INFO, "throttle", NULL,
 	    "connection %s: budget spent, refused with Retry-After %ld",
@@ -134,8 +133,8 @@ retry_after_ensure(
 	    strspn(own, "0123456789") == strlen(own))
 		return SB_OK;
 	wait = sb_budget_429_wait_ms(conn->provider, resp, sb_budget_now_ms());
-	snprintf(seconds, sizeof(seconds), "%ld",
-	    sb_budget_retry_after_s(wait));
+	snprintf(
+	    seconds, sizeof(seconds), "%ld", sb_budget_retry_after_s(wait));
 	return sb_http_response_header_set(resp, "Retry-After", seconds);
 }
 
@@ -170,8 +169,8 @@ sb_call_perform(struct sb_ctx *ctx, struct sb_connection *conn,
 		return sb_call_send(ctx, conn, call, resp, err, errsize);
 	if (budgeted(conn)) {
 		budget_before(ctx, conn, &stored, now_ms);
-		sb_budget_plan(&stored, now_ms,
-		    sb_deadline_left(ctx->deadline), jitter_ms(), &d);
+		sb_budget_plan(&stored, now_ms, sb_deadline_left(ctx->deadline),
+		    jitter_ms(), &d);
 		if (!decision_follow(conn, &d, "budget low"))
 			return refuse(conn, resp, d.retry_after_s);
 	}

@@ -381,8 +381,8 @@ test_response_header_set(void **state)
 	    sb_http_response_header_set(&resp, "Retry-After", "9"), SB_OK);
 	assert_string_equal(sb_http_response_header(&resp, "Retry-After"), "9");
 	assert_int_equal(resp.header_count, SB_HTTP_HEADERS_MAX);
-	assert_int_equal(sb_http_response_header_set(&resp, NULL, "v"),
-	    SB_ERR_INVALID);
+	assert_int_equal(
+	    sb_http_response_header_set(&resp, NULL, "v"), SB_ERR_INVALID);
 	sb_http_response_clear(&resp);
 }
 

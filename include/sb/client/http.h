@@ -152,8 +152,8 @@ enum sb_err sb_http_response_header_set(
  * limits->backoff_cap_ms.  Retry-After is read after a 429 or a 503 only,
  * the reset headers after a 429 only.  HTTP dates and epoch resets are
  * measured against the answer's Date (sb_http_response_date()); now is
- * the current time, used when there is none.  Cannot fail: headers that do not parse fall through to the jitter,
- * and a NULL limits gives 0.
+ * the current time, used when there is none.  Cannot fail: headers that do not
+ * parse fall through to the jitter, and a NULL limits gives 0.
  */
 long sb_http_retry_delay_ms(const struct sb_http_response *prev, int attempt,
     const struct sb_http_limits *limits, time_t now);

@@ -79,8 +79,7 @@ struct sb_budget_decision {
  * all -1.
  */
 bool sb_budget_read(const struct sb_provider *provider,
-    const struct sb_http_response *resp, int64_t now_ms,
-    struct sb_budget *out);
+    const struct sb_http_response *resp, int64_t now_ms, struct sb_budget *out);
 
 /* True if b is low: a known remaining at most SB_BUDGET_LOW_PERCENT of
  * its limit or SB_BUDGET_LOW_MIN, whichever is more. */
@@ -128,8 +127,8 @@ void sb_budget_plan_429(int64_t wait_ms, int64_t left_ms, int64_t jitter_ms,
  * while seen is within SB_BUDGET_WATCH_FACTOR times the low mark.  A
  * stored budget with remaining -1 (none yet) always differs.
  */
-bool sb_budget_changed(const struct sb_budget *stored,
-    const struct sb_budget *seen);
+bool sb_budget_changed(
+    const struct sb_budget *stored, const struct sb_budget *seen);
 
 /*
  * The stored budget of connection id into *out; SB_OK with *out all -1
@@ -144,8 +143,8 @@ enum sb_err sb_budget_load(
  * after).  SB_OK, or SB_ERR_BUSY / SB_ERR_DB / SB_ERR_STORAGE: the
  * caller logs and goes on, the budget being a hint.
  */
-enum sb_err sb_budget_store(struct sb_db *db, int64_t deadline,
-    const char *id, const struct sb_budget *b, int64_t now_ms);
+enum sb_err sb_budget_store(struct sb_db *db, int64_t deadline, const char *id,
+    const struct sb_budget *b, int64_t now_ms);
 
 /*
  * Takes one call from connection id's stored budget, if its window has
