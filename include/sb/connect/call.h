@@ -5,6 +5,8 @@
  * refreshes once and retries once, and the final URL's host is checked
  * against the provider's before anything is sent.  Token refreshes are
  * single-flight across processes through the connection's refresh lease.
+ * Calls are throttled by the connection's rate budget (sb/connect/budget.h,
+ * lib/connect/call_throttle.c).
  */
 #ifndef SB_CALL_H
 #define SB_CALL_H
