@@ -189,6 +189,23 @@ respond_upstream(struct sb_request *req, const struct sb_provider *provider,
 	    resp->body != NULL ? resp->body : "", resp->body_len);
 }
 
+/*
+ * A 429 that sb_call_perform() made itself (no attempt: the connection's
+ * rate budget is spent past what the call may wait) is Switchboard's
+ * error, marked as such, with the Retry-After it computed.
+ */
+static void
+respond_refused(struct sb_request *req, const struct sb_http_response *resp)
+{
+	const char *after = sb_http_response_header(resp, "Retry-After");
+
+	sb_response_header(req, "Retry-After", after != NULL ? after : "1");
+	sb_response_errorf(req, 429, "provider_rate_limited",
+	    "the connection's rate budget at the provider is spent until its "
+	    "window resets in %s s; nothing was sent",
+	    after != NULL ? after : "1");
+}
+
 /* Runs call for conn and answers; mapping (may be NULL) shapes the answer. */
 static void
 call_and_respond(struct sb_ctx *ctx, struct sb_request *req,
@@ -214,6 +231,8 @@ call_and_respond(struct sb_ctx *ctx, struct sb_request *req,
 		sb_inflight_leave(inflight, conn->id);
 	if (rc != SB_OK)
 		call_failed(req, rc, err);
+	else if (resp.status == 429 && resp.attempts == 0)
+		respond_refused(req, &resp);
 	else
 		respond_upstream(req, conn->provider, &resp, mapping, root);
 	sb_http_response_clear(&resp);

@@ -10,10 +10,10 @@
  * lib/client/http_retry.c.
  *
  * Retries follow the policy in sb/client/http.h, decided by two tables: answers
- * (429/502/503/504) and curl errors.  Two choices the header leaves open:
- * a timeout is retried like any network error, so only for GET, HEAD, PUT
- * and DELETE unless retry_unsafe is set (a POST that timed out may have
- * been done); an answer over response_max is never retried, since the same
+ * (429 and 500/502/503/504) and curl errors.  Two choices the header leaves
+ * open: a timeout is retried like any network error, so only for reads (GET,
+ * HEAD) unless retry_unsafe is set (a write that timed out may have been
+ * done); an answer over response_max is never retried, since the same
  * request will get the same answer.  Waits come from
  * sb_http_retry_delay_ms() and each retry is logged with the method and
  * the scheme://host:port only: never the path, query, headers or bodies.
@@ -54,7 +54,7 @@ struct sb_http {
 
 static const struct method {
 	const char *name;
-	bool idempotent; /* every retryable failure may be retried */
+	bool read; /* every retryable failure may be retried */
 	bool nobody; /* HEAD: no body in the answer */
 	bool custom; /* curl needs CURLOPT_CUSTOMREQUEST for it */
 	bool body_allowed; /* a request body may be sent */
@@ -63,19 +63,20 @@ static const struct method {
 	{ "GET", true, false, false, false, false },
 	{ "HEAD", true, true, false, false, false },
 	{ "POST", false, false, false, true, true },
-	{ "PUT", true, false, true, true, true },
+	{ "PUT", false, false, true, true, true },
 	{ "PATCH", false, false, true, true, true },
-	{ "DELETE", true, false, true, true, false },
+	{ "DELETE", false, false, true, true, false },
 };
 
 /* Answers worth another attempt. */
 static const struct retry_status {
 	long status;
-	bool unsafe_too; /* also for POST and PATCH: the provider did nothing */
+	bool writes_too; /* for every method: the provider did nothing */
 } retry_statuses[] = {
 	{ 429, true },
+	{ 500, false },
 	{ 502, false },
-	{ 503, true },
+	{ 503, false },
 	{ 504, false },
 };
 
@@ -83,7 +84,7 @@ static const struct retry_status {
 static const struct curl_failure {
 	CURLcode code;
 	enum sb_err rc;
-	bool retry; /* for idempotent methods, or with retry_unsafe */
+	bool retry; /* for reads, or with retry_unsafe */
 } curl_failures[] = {
 	{ CURLE_OPERATION_TIMEDOUT, SB_ERR_TIMEOUT, true },
 	{ CURLE_COULDNT_RESOLVE_HOST, SB_ERR_UPSTREAM, true },
@@ -497,21 +498,42 @@ out:
 	return rc;
 }
 
+/* An answer of status to a request of method: the policy's word. */
+static bool
+status_retryable(
+    const struct method *method, const struct sb_http_request *req, long status)
+{
+	bool safe = method->read || req->retry_unsafe;
+
+	if (status == 429 && req->keep_429)
+		return false;
+	for (size_t i = 0; i < LEN(retry_statuses); i++)
+		if (retry_statuses[i].status == status)
+			return safe || retry_statuses[i].writes_too;
+	return false;
+}
+
+bool
+sb_http_retry_status(const struct sb_http_request *req, long status)
+{
+	const struct method *method;
+
+	if (req == NULL || (method = method_find(req->method)) == NULL)
+		return false;
+	return status_retryable(method, req, status);
+}
+
 /* Whether the policy in sb/client/http.h allows another attempt after this one.
  */
 static bool
 retry_wanted(
     const struct call *call, enum sb_err rc, CURLcode code, long status)
 {
-	bool safe = call->method->idempotent || call->req->retry_unsafe;
+	bool safe = call->method->read || call->req->retry_unsafe;
 	const struct curl_failure *failure;
 
-	if (rc == SB_OK) {
-		for (size_t i = 0; i < LEN(retry_statuses); i++)
-			if (retry_statuses[i].status == status)
-				return safe || retry_statuses[i].unsafe_too;
-		return false;
-	}
+	if (rc == SB_OK)
+		return status_retryable(call->method, call->req, status);
 	if (rc == SB_ERR_TOO_LARGE || rc == SB_ERR_NOMEM)
 		return false;
 	failure = curl_failure_find(code);

@@ -214,3 +214,32 @@ http_header_write(char *data, size_t size, size_t nitems, void *arg)
 		return n;
 	return header_keep(xfer, data, (size_t)(colon - data), n) ? n : 0;
 }
+
+enum sb_err
+sb_http_response_header_set(
+    struct sb_http_response *resp, const char *name, const char *value)
+{
+	char *n = NULL, *v = NULL;
+	size_t at;
+
+	if (resp == NULL || name == NULL || value == NULL)
+		return SB_ERR_INVALID;
+	if ((n = strdup(name)) == NULL || (v = strdup(value)) == NULL) {
+		free(n);
+		return SB_ERR_NOMEM;
+	}
+	for (at = 0; at < resp->header_count; at++)
+		if (strcasecmp(resp->headers[at].name, name) == 0)
+			break;
+	if (at == SB_HTTP_HEADERS_MAX)
+		at = SB_HTTP_HEADERS_MAX - 1;
+	if (at < resp->header_count) {
+		free(resp->headers[at].name);
+		free(resp->headers[at].value);
+	} else {
+		resp->header_count++;
+	}
+	resp->headers[at].name = n;
+	resp->headers[at].value = v;
+	return SB_OK;
+}

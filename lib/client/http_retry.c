@@ -69,6 +69,17 @@ seconds_to_ms(double seconds, long cap)
 	return (double)whole < ms ? whole + 1 : whole;
 }
 
+time_t
+sb_http_response_date(const struct sb_http_response *resp, time_t now)
+{
+	const char *value = sb_http_response_header(resp, "Date");
+	time_t when;
+
+	if (value == NULL || (when = curl_getdate(value, NULL)) == -1)
+		return now;
+	return when;
+}
+
 long
 sb_http_retry_after_ms(
     const struct sb_http_response *prev, time_t now, long cap)
@@ -84,10 +95,15 @@ sb_http_retry_after_ms(
 		return seconds_to_ms(seconds, cap);
 	if ((when = curl_getdate(value, NULL)) == -1)
 		return -1;
-	return seconds_to_ms(difftime(when, now), cap);
+	return seconds_to_ms(
+	    difftime(when, sb_http_response_date(prev, now)), cap);
 }
 
-/* The first rate-limit reset header that parses; -1 if none does. */
+/*
+ * The first rate-limit reset header that parses; -1 if none does.  An
+ * epoch reset is measured against the answer's Date, as Okta's SDKs do:
+ * the provider's clock on both sides, so our clock's skew does no harm.
+ */
 static long
 rate_reset_ms(const struct sb_http_response *prev, time_t now, long cap)
 {
@@ -99,7 +115,7 @@ rate_reset_ms(const struct sb_http_response *prev, time_t now, long cap)
 		if (value == NULL || !seconds_parse(value, &seconds))
 			continue;
 		if (seconds > HTTP_EPOCH_MIN)
-			seconds -= (double)now;
+			seconds -= (double)sb_http_response_date(prev, now);
 		return seconds_to_ms(seconds, cap);
 	}
 	return -1;

@@ -228,8 +228,11 @@ load_one(const cJSON *j, struct sb_provider *p, char *err, size_t errsize)
 	p->headers = cJSON_GetObjectItemCaseSensitive(j, "headers");
 	p->config_defaults =
 	    cJSON_GetObjectItemCaseSensitive(j, "config_defaults");
+	p->rate_limit_limit = json_str(rate, "limit");
 	p->rate_limit_remaining = json_str(rate, "remaining");
 	p->rate_limit_reset = json_str(rate, "reset");
+	p->rate_limit_reset_ms = json_str(rate, "reset_unit") != NULL &&
+	    strcmp(json_str(rate, "reset_unit"), "ms") == 0;
 	return load_fields(cJSON_GetObjectItemCaseSensitive(j, "credentials"),
 	           credential_names, p->credentials, &p->credential_count, err,
 	           errsize) &&

@@ -55,6 +55,8 @@ bool
 sb_call_header_passed(const struct sb_provider *provider, const char *name)
 {
 	return listed(passed_headers, name) ||
+	    (provider->rate_limit_limit != NULL &&
+	        strcasecmp(provider->rate_limit_limit, name) == 0) ||
 	    (provider->rate_limit_remaining != NULL &&
 	        strcasecmp(provider->rate_limit_remaining, name) == 0) ||
 	    (provider->rate_limit_reset != NULL &&
@@ -592,7 +594,8 @@ call_once(struct sb_ctx *ctx, const struct sb_connection *conn,
 {
 	struct sb_http_request req = { .method = call->method,
 		.body = call->body,
-		.body_len = call->body_len };
+		.body_len = call->body_len,
+		.keep_429 = true /* lib/connect/call_throttle.c waits */ };
 	char url[SB_HTTP_URL_MAX];
 	struct headers *h;
 	enum sb_err rc;
@@ -643,7 +646,7 @@ call_refresh(
 }
 
 enum sb_err
-sb_call_perform(struct sb_ctx *ctx, struct sb_connection *conn,
+sb_call_send(struct sb_ctx *ctx, struct sb_connection *conn,
     const struct sb_call *call, struct sb_http_response *resp, char *err,
     size_t errsize)
 {

@@ -300,8 +300,10 @@ cx_call "$A_ID" "$A_TOK" '{"path":"/no/such/thing"}'
 check "call: the provider's 404 comes back" is "$STATUS" 404
 direct=$(curl -s -H "$(cx_auth "$A_AT")" "$SBX/api/no/such/thing")
 check "call: the provider's 404 body as it came" is "$BODY" "$direct"
+# A read is retried on a 5xx (docs/throttling-and-retries.md): a 500 on
+# every attempt comes back as it came.
 curl -s -o /dev/null -X POST "$SBX/_sandbox/faults" -H "$SBX_AUTH" -H "$CX_JSON" \
-    -d '{"path":"/api/me","kind":"status","count":1,"arg":500}'
+    -d "{\"path\":\"/api/me\",\"kind\":\"status\",\"count\":${SB_HTTP_MAX_ATTEMPTS:-3},\"arg\":500}"
 cx_call "$A_ID" "$A_TOK" '{"path":"/me"}'
 check "call: the provider's 500 comes back" is "$STATUS" 500
 check "call: with the provider's body" jq_is .error.code injected

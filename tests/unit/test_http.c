@@ -268,6 +268,18 @@ static const struct delay_case delay_cases[] = {
 	{ "reset epoch with fraction", 429,
 	    { { "X-RateLimit-Reset", "1700000001.5" } }, 1, 1, 10000, 1500,
 	    1500 },
+	/* The provider's clock 10 s ahead of ours: measured against Date. */
+	{ "reset epoch against a skewed Date", 429,
+	    { { "X-Rate-Limit-Reset", "1700000014" },
+	        { "Date", "Tue, 14 Nov 2023 22:13:30 GMT" } },
+	    1, 1, 10000, 4000, 4000 },
+	{ "Retry-After date against a skewed Date", 429,
+	    { { "Retry-After", "Tue, 14 Nov 2023 22:13:37 GMT" },
+	        { "Date", "Tue, 14 Nov 2023 22:13:30 GMT" } },
+	    1, 1, 10000, 7000, 7000 },
+	{ "malformed Date: our clock", 429,
+	    { { "X-Rate-Limit-Reset", "1700000003" }, { "Date", "soon" } }, 1,
+	    1, 10000, 3000, 3000 },
 	{ "reset epoch in the past", 429,
 	    { { "X-RateLimit-Reset", "1699999990" } }, 1, 1, 10000, 0, 0 },
 	{ "reset clamped to cap", 429, { { "RateLimit-Reset", "3600" } }, 1, 1,
@@ -292,6 +304,87 @@ static const struct delay_case delay_cases[] = {
 	{ "attempt 0 treated as first", 500, { { NULL, NULL } }, 0, 7, 10000, 0,
 	    7 },
 };
+
+/* The retry policy by method and status (sb_http_retry_status()). */
+static const struct retry_status_case {
+	const char *method;
+	long status;
+	bool retry_unsafe, keep_429;
+	bool want;
+} retry_status_cases[] = {
+	{ "GET", 500, false, false, true },
+	{ "GET", 502, false, false, true },
+	{ "GET", 503, false, false, true },
+	{ "GET", 504, false, false, true },
+	{ "HEAD", 503, false, false, true },
+	{ "GET", 501, false, false, false },
+	{ "GET", 404, false, false, false },
+	{ "GET", 200, false, false, false },
+	{ "POST", 500, false, false, false },
+	{ "POST", 503, false, false, false },
+	{ "PUT", 502, false, false, false },
+	{ "PATCH", 504, false, false, false },
+	{ "DELETE", 500, false, false, false },
+	{ "POST", 429, false, false, true },
+	{ "DELETE", 429, false, false, true },
+	{ "GET", 429, false, true, false },
+	{ "POST", 429, false, true, false },
+	{ "PATCH", 502, true, false, true },
+	{ "BREW", 503, false, false, false },
+};
+
+static void
+test_retry_status_table(void **state)
+{
+	struct sb_http_request req;
+	const struct retry_status_case *c;
+
+	(void)state;
+	for (size_t i = 0; i < LEN(retry_status_cases); i++) {
+		c = &retry_status_cases[i];
+		memset(&req, 0, sizeof(req));
+		req.method = c->method;
+		req.retry_unsafe = c->retry_unsafe;
+		req.keep_429 = c->keep_429;
+		if (sb_http_retry_status(&req, c->status) != c->want)
+			fail_msg("%s %ld (unsafe %d, keep_429 %d): want %d",
+			    c->method, c->status, c->retry_unsafe, c->keep_429,
+			    c->want);
+	}
+	assert_false(sb_http_retry_status(NULL, 503));
+}
+
+/* sb_http_response_header_set(): replaces, appends, and when full
+ * replaces the last. */
+static void
+test_response_header_set(void **state)
+{
+	struct sb_http_response resp;
+	char name[16];
+
+	(void)state;
+	memset(&resp, 0, sizeof(resp));
+	assert_int_equal(
+	    sb_http_response_header_set(&resp, "Retry-After", "5"), SB_OK);
+	assert_int_equal(resp.header_count, 1);
+	assert_int_equal(
+	    sb_http_response_header_set(&resp, "retry-after", "7"), SB_OK);
+	assert_int_equal(resp.header_count, 1);
+	assert_string_equal(sb_http_response_header(&resp, "Retry-After"), "7");
+	for (int i = 1; i < SB_HTTP_HEADERS_MAX + 3; i++) {
+		snprintf(name, sizeof(name), "X-H%d", i);
+		assert_int_equal(
+		    sb_http_response_header_set(&resp, name, "v"), SB_OK);
+	}
+	assert_int_equal(resp.header_count, SB_HTTP_HEADERS_MAX);
+	assert_int_equal(
+	    sb_http_response_header_set(&resp, "Retry-After", "9"), SB_OK);
+	assert_string_equal(sb_http_response_header(&resp, "Retry-After"), "9");
+	assert_int_equal(resp.header_count, SB_HTTP_HEADERS_MAX);
+	assert_int_equal(
+	    sb_http_response_header_set(&resp, NULL, "v"), SB_ERR_INVALID);
+	sb_http_response_clear(&resp);
+}
 
 static void
 test_retry_delay_table(void **state)
@@ -614,6 +707,7 @@ struct transfer_case {
 	struct sb_http_header headers[3];
 	const char *body;
 	bool retry_unsafe;
+	bool keep_429;
 	size_t response_max; /* 0: test_limits' */
 	long total_timeout_ms; /* 0: test_limits' */
 	int max_attempts; /* 0: test_limits' */
@@ -723,17 +817,45 @@ static const struct transfer_case transfer_cases[] = {
 	    .resp_body = "hello",
 	    .content_type = "text/plain",
 	    .request_has = { "PATCH / HTTP/1.1\r\n" } },
-	{ .name = "POST 503 retried",
+	{ .name = "POST 503 not retried (a write is sent once)",
 	    .method = "POST",
 	    .path = "/",
 	    .body = "x",
 	    .steps = { R503, R200 },
+	    .rc = SB_OK,
+	    .status = 503,
+	    .attempts = 1,
+	    .requests = 1 },
+	{ .name = "PUT 502 not retried",
+	    .method = "PUT",
+	    .path = "/",
+	    .body = "x",
+	    .steps = { R502, R200 },
+	    .rc = SB_OK,
+	    .status = 502,
+	    .attempts = 1,
+	    .requests = 1 },
+	{ .name = "POST 429 retried (the provider did nothing)",
+	    .method = "POST",
+	    .path = "/",
+	    .body = "x",
+	    .steps = { R429, R200 },
 	    .rc = SB_OK,
 	    .status = 200,
 	    .attempts = 2,
 	    .requests = 2,
 	    .resp_body = "hello",
 	    .content_type = "text/plain" },
+	{ .name = "GET 429 with keep_429 comes back at once",
+	    .method = "GET",
+	    .path = "/",
+	    .keep_429 = true,
+	    .steps = { R429, R200 },
+	    .rc = SB_OK,
+	    .status = 429,
+	    .attempts = 1,
+	    .requests = 1,
+	    .kept = { "Retry-After", "0" } },
 	{ .name = "Content-Length over response_max",
 	    .method = "GET",
 	    .path = "/",
@@ -957,6 +1079,7 @@ test_transfer(void **state)
 	req.body = c->body;
 	req.body_len = c->body != NULL ? strlen(c->body) : 0;
 	req.retry_unsafe = c->retry_unsafe;
+	req.keep_429 = c->keep_429;
 	server_start(&server, c->steps);
 	snprintf(
 	    url, sizeof(url), "http://127.0.0.1:%d%s", server.port, c->path);
@@ -1014,6 +1137,8 @@ test_large_post_no_expect(void **state)
 
 static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_retry_delay_table),
+	cmocka_unit_test(test_retry_status_table),
+	cmocka_unit_test(test_response_header_set),
 	cmocka_unit_test(test_retry_delay_jitter_bounds),
 	cmocka_unit_test(test_response_header_and_clear),
 	cmocka_unit_test(test_new_rejects_bad_limits),

@@ -5,7 +5,9 @@
  * protocols limited to http and https, no redirects followed, CR/LF
  * rejected in header names and values, and retries with exponential backoff
  * and full jitter that honour Retry-After (seconds or HTTP date) and the
- * providers' rate-limit reset headers.
+ * providers' rate-limit reset headers, both measured against the answer's
+ * Date so that a skewed clock on either side does no harm.  What is
+ * retried and what never is: docs/throttling-and-retries.md.
  */
 #ifndef SB_HTTP_H
 #define SB_HTTP_H
@@ -44,11 +46,16 @@ struct sb_http_request {
 	const char *body; /* may be NULL */
 	size_t body_len;
 	/*
-	 * Retry policy: network errors and 429/502/503/504 answers are retried
-	 * for GET, HEAD, PUT and DELETE; for POST and PATCH only 429 and 503
-	 * (the provider said it did nothing) unless retry_unsafe is set.
+	 * Retry policy: network errors, timeouts and 500/502/503/504 answers
+	 * are retried for reads (GET, HEAD) only; a write (POST, PUT, PATCH,
+	 * DELETE) is sent once, since it may have been done, unless
+	 * retry_unsafe is set.  A 429 (the provider refused before acting) is
+	 * retried for every method unless keep_429 is set: then it comes back
+	 * at once, for a caller that throttles on its own
+	 * (lib/connect/call_throttle.c).
 	 */
 	bool retry_unsafe;
+	bool keep_429;
 };
 
 struct sb_http_response {
@@ -114,15 +121,39 @@ const char *sb_http_response_header(
     const struct sb_http_response *resp, const char *name);
 
 /*
+ * True if the policy above lets an answer of status to req be retried
+ * (attempts and the deadline aside).  False for a NULL req or an unknown
+ * method.
+ */
+bool sb_http_retry_status(const struct sb_http_request *req, long status);
+
+/*
+ * The answer's Date header (RFC 9110 section 6.6.1) as epoch seconds, the
+ * other side's clock; now when resp is NULL or the header is absent or
+ * does not parse.
+ */
+time_t sb_http_response_date(const struct sb_http_response *resp, time_t now);
+
+/*
+ * Sets the kept header name of resp to a copy of value: replaces the first
+ * one of that name (any case), else appends, else (all SB_HTTP_HEADERS_MAX
+ * kept) replaces the last.  SB_ERR_NOMEM if a copy cannot be made (resp is
+ * then unchanged); SB_ERR_INVALID for NULL arguments.
+ */
+enum sb_err sb_http_response_header_set(
+    struct sb_http_response *resp, const char *name, const char *value);
+
+/*
  * How long to wait, in ms, before attempt number attempt (1 = the first
  * retry), given the previous answer (may be NULL for network errors):
  * Retry-After (delta seconds or HTTP date), then X-RateLimit-Reset /
  * X-Rate-Limit-Reset / RateLimit-Reset (epoch seconds or delta), else full
  * jitter: uniform in [0, min(cap, base * 2^(attempt-1))].  Never more than
  * limits->backoff_cap_ms.  Retry-After is read after a 429 or a 503 only,
- * the reset headers after a 429 only.  now is the current time, for HTTP
- * dates.  Cannot fail: headers that do not parse fall through to the jitter,
- * and a NULL limits gives 0.
+ * the reset headers after a 429 only.  HTTP dates and epoch resets are
+ * measured against the answer's Date (sb_http_response_date()); now is
+ * the current time, used when there is none.  Cannot fail: headers that do not
+ * parse fall through to the jitter, and a NULL limits gives 0.
  */
 long sb_http_retry_delay_ms(const struct sb_http_response *prev, int attempt,
     const struct sb_http_limits *limits, time_t now);
@@ -140,8 +171,9 @@ void sb_http_deadline_set(struct sb_http *http, int64_t deadline);
 
 /*
  * The wait resp's Retry-After header asks for (delta seconds or an HTTP
- * date, RFC 9110 section 10.2.3) in milliseconds from now, at most cap;
- * -1 when the header is absent or malformed.
+ * date, RFC 9110 section 10.2.3, measured against the answer's Date, or
+ * now without one) in milliseconds, at most cap; -1 when the header is
+ * absent or malformed.
  */
 long sb_http_retry_after_ms(
     const struct sb_http_response *resp, time_t now, long cap);

@@ -72,8 +72,10 @@ struct sb_provider {
 	size_t config_count;
 	const cJSON *headers; /* extra headers sent on every call, or NULL */
 	const cJSON *config_defaults; /* template values, or NULL */
-	const char *rate_limit_remaining; /* header names, or NULL */
-	const char *rate_limit_reset;
+	const char *rate_limit_limit; /* header names, or NULL */
+	const char *rate_limit_remaining;
+	const char *rate_limit_reset; /* epoch seconds, or delta seconds */
+	bool rate_limit_reset_ms; /* the reset is a delta in milliseconds */
 	enum sb_pagination pagination;
 };
 

@@ -5,6 +5,8 @@
  * refreshes once and retries once, and the final URL's host is checked
  * against the provider's before anything is sent.  Token refreshes are
  * single-flight across processes through the connection's refresh lease.
+ * Calls are throttled by the connection's rate budget (sb/connect/budget.h,
+ * lib/connect/call_throttle.c).
  */
 #ifndef SB_CALL_H
 #define SB_CALL_H
@@ -42,8 +44,27 @@ struct sb_call {
 };
 
 /*
- * Performs call for conn.  Returns SB_OK when the provider answered (resp
- * holds it, whatever its status); SB_ERR_INVALID for a refused path,
+ * Performs call for conn, throttled by the connection's rate budget
+ * (lib/connect/call_throttle.c, docs/throttling-and-retries.md): a call
+ * may be paced when the last seen budget is low; one the spent budget
+ * cannot serve within SB_BUDGET_WAIT_MAX_MS and the deadline is answered
+ * as a 429 without calling the provider (resp->attempts is 0, its body
+ * Switchboard's error provider_rate_limited); a provider's 429 is waited
+ * out and sent once more when its reset fits.  Every 429 that comes back
+ * carries Retry-After in whole seconds (>= 1): the provider's own, or one
+ * computed from its reset header against its Date.  Reads (GET, HEAD) are
+ * retried on 5xx and network errors, writes never (sb/client/http.h).
+ * Otherwise as sb_call_send().
+ */
+enum sb_err sb_call_perform(struct sb_ctx *ctx, struct sb_connection *conn,
+    const struct sb_call *call, struct sb_http_response *resp, char *err,
+    size_t errsize);
+
+/*
+ * Sends call for conn once, as the provider's rate budget aside: refreshes
+ * an expired token first, and on a 401 refreshes once and sends once more.
+ * Returns SB_OK when the provider answered (resp holds it, whatever its
+ * status, a 429 as it came); SB_ERR_INVALID for a refused path,
  * header or query (err says why, nothing was sent); SB_ERR_CRYPTO when
  * the connection's credentials do not open (conn->unreadable, err
  * SB_CONNECTION_UNREADABLE_MESSAGE; nothing was sent); SB_ERR_CONFLICT when the
@@ -54,7 +75,7 @@ struct sb_call {
  * errors.  The caller clears resp with
  * sb_http_response_clear() in every case.
  */
-enum sb_err sb_call_perform(struct sb_ctx *ctx, struct sb_connection *conn,
+enum sb_err sb_call_send(struct sb_ctx *ctx, struct sb_connection *conn,
     const struct sb_call *call, struct sb_http_response *resp, char *err,
     size_t errsize);
 
