@@ -29,8 +29,8 @@ integrations_init(struct sb_ctx *ctx)
 	struct sb_integrations *list = NULL;
 	enum sb_err rc;
 
-	rc = sb_integrations_load(ctx->config.integrations_file,
-	    ctx->providers, &list, err, sizeof(err));
+	rc = sb_integrations_load(ctx->config.integrations_file, ctx->providers,
+	    &list, err, sizeof(err));
 	if (rc != SB_OK) {
 		sb_log(SB_LOG_ERROR, "integrations", NULL, "%s", err);
 		return rc;

@@ -18,8 +18,8 @@
 
 /* The integrations' names, or a capability's, comma-separated. */
 static void
-known_names(const struct sb_integrations *list,
-    const struct sb_integration *in, char *out, size_t outsize)
+known_names(const struct sb_integrations *list, const struct sb_integration *in,
+    char *out, size_t outsize)
 {
 	size_t used = 0, n;
 	const char *name;

@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "integrations_internal.h"
 #include "sb/client/link.h"
@@ -85,8 +86,8 @@ error_reason(const struct sb_integration *in, const cJSON *doc)
 	const cJSON *v;
 
 	for (size_t i = 0; doc != NULL && i < in->reason_count; i++) {
-		if (sb_mapping_path_parse(in->reasons[i], strlen(in->reasons[i]),
-		        &path, NULL) != SB_OK)
+		if (sb_mapping_path_parse(in->reasons[i],
+		        strlen(in->reasons[i]), &path, NULL) != SB_OK)
 			continue;
 		v = sb_mapping_lookup(doc, &path);
 		if (cJSON_IsString(v) && v->valuestring[0] != '\0')
@@ -96,9 +97,8 @@ error_reason(const struct sb_integration *in, const cJSON *doc)
 }
 
 void
-sb_capability_error(const struct sb_integration *in,
-    struct sb_outcome outcome, const struct sb_http_response *resp,
-    struct sb_integration_result *res)
+sb_capability_error(const struct sb_integration *in, struct sb_outcome outcome,
+    const struct sb_http_response *resp, struct sb_integration_result *res)
 {
 	cJSON *doc = body_parse(resp), *detail = NULL;
 	const char *reason, *retry;
@@ -112,9 +112,9 @@ sb_capability_error(const struct sb_integration *in,
 	}
 	reason = error_reason(in, doc);
 	result_error(res, outcome.status, outcome.code, "");
-	snprintf(res->message, sizeof(res->message),
-	    "%s answered %ld%s%s", in->provider->name, resp->status,
-	    reason != NULL ? ": " : "", reason != NULL ? reason : "");
+	snprintf(res->message, sizeof(res->message), "%s answered %ld%s%s",
+	    in->provider->name, resp->status, reason != NULL ? ": " : "",
+	    reason != NULL ? reason : "");
 	if (doc != NULL && in->error_mapping != NULL &&
 	    sb_mapping_apply(in->error_mapping, NULL, doc, &detail) == SB_OK) {
 		res->body = detail;
@@ -123,8 +123,8 @@ sb_capability_error(const struct sb_integration *in,
 	retry = sb_http_response_header(resp, "Retry-After");
 	if (outcome.status == 429 && retry != NULL &&
 	    strlen(retry) < sizeof(res->retry_after))
-		snprintf(res->retry_after, sizeof(res->retry_after), "%s",
-		    retry);
+		snprintf(
+		    res->retry_after, sizeof(res->retry_after), "%s", retry);
 	cJSON_Delete(doc);
 }
 
@@ -137,14 +137,16 @@ call_failed(struct sb_integration_result *res, enum sb_err rc, const char *err)
 	if (rc == SB_ERR_STORAGE) {
 		result_error(res, 503, "storage_unavailable",
 		    "the call could not be made: the store cannot write");
-		snprintf(res->retry_after, sizeof(res->retry_after), "%s", "10");
+		snprintf(
+		    res->retry_after, sizeof(res->retry_after), "%s", "10");
 		return;
 	}
 	if (f == NULL) {
 		result_error(res, 500, "internal", "the call failed");
 		return;
 	}
-	result_error(res, f->status, f->code, err[0] != '\0' ? err : f->message);
+	result_error(
+	    res, f->status, f->code, err[0] != '\0' ? err : f->message);
 	if (f->status == 503)
 		snprintf(res->retry_after, sizeof(res->retry_after), "%s", "1");
 }
@@ -168,8 +170,9 @@ step_perform(struct sb_ctx *ctx, struct sb_connection *conn,
 	if (sb_capability_render_path(step->path, input, path, sizeof(path)) !=
 	        SB_OK ||
 	    (query = sb_capability_render_query(step, input)) == NULL) {
-		result_error(res, 500, "internal", "the request could not be "
-		                                   "built");
+		result_error(res, 500, "internal",
+		    "the request could not be "
+		    "built");
 		return SB_OUTCOME_ERROR;
 	}
 	call.query = query;
@@ -203,7 +206,8 @@ answer_build(const struct sb_capability *cap, const cJSON *input,
 			    "short)");
 			return NULL;
 		}
-		if (sb_mapping_apply(cap->mapping, cap->root, doc, &out) != SB_OK)
+		if (sb_mapping_apply(cap->mapping, cap->root, doc, &out) !=
+		    SB_OK)
 			result_error(res, 500, "internal",
 			    "the answer could not be normalised");
 		cJSON_Delete(doc);
@@ -211,7 +215,8 @@ answer_build(const struct sb_capability *cap, const cJSON *input,
 		out = cJSON_CreateObject();
 	}
 	if (out != NULL && cap->set != NULL &&
-	    (!cJSON_IsObject(out) || !sb_capability_set_fields(cap, input, out))) {
+	    (!cJSON_IsObject(out) ||
+	        !sb_capability_set_fields(cap, input, out))) {
 		result_error(res, 502, "upstream_malformed",
 		    "the provider's answer is not an object");
 		cJSON_Delete(out);
@@ -221,6 +226,9 @@ answer_build(const struct sb_capability *cap, const cJSON *input,
 		result_error(res, 500, "internal", "out of memory");
 	return out;
 }
+
+static void list_wrap(
+    const struct sb_capability *cap, struct sb_integration_result *res);
 
 /* Runs the steps in order; the answer is built from the last one sent. */
 static void
@@ -241,7 +249,38 @@ run_steps(struct sb_ctx *ctx, struct sb_connection *conn,
 	if (kind != SB_OUTCOME_ERROR &&
 	    (res->body = answer_build(cap, input, &resp, res)) != NULL)
 		res->status = 200;
+	if (res->body != NULL && cap->list != NULL)
+		list_wrap(cap, res);
 	sb_http_response_clear(&resp);
+}
+
+/*
+ * Every Link header of resp as one value, joined with ", " as RFC 9110
+ * section 5.3 allows (Okta sends "self" and "next" apart), into *out
+ * (arena); NULL when there is none.  SB_ERR_TOO_LARGE past
+ * SB_LINK_VALUE_MAX, SB_ERR_NOMEM.
+ */
+static enum sb_err
+link_value(const struct sb_http_response *resp, struct sb_arena *arena,
+    const char **out)
+{
+	char *joined = NULL;
+
+	*out = NULL;
+	for (size_t i = 0; i < resp->header_count; i++) {
+		if (strcasecmp(resp->headers[i].name, "Link") != 0)
+			continue;
+		joined = joined == NULL
+		    ? sb_arena_strdup(arena, resp->headers[i].value)
+		    : sb_arena_printf(
+		          arena, "%s, %s", joined, resp->headers[i].value);
+		if (joined == NULL)
+			return SB_ERR_NOMEM;
+		if (strlen(joined) > SB_LINK_VALUE_MAX)
+			return SB_ERR_TOO_LARGE;
+	}
+	*out = joined;
+	return SB_OK;
 }
 
 /*
@@ -257,13 +296,14 @@ page_cursor(const struct sb_paging *p, const struct sb_http_response *resp,
 {
 	char target[SB_HTTP_URL_MAX];
 	struct sb_kv *pairs = NULL;
-	const char *q;
+	const char *q, *links = NULL;
 	size_t count = 0;
 	enum sb_err rc;
 
 	out[0] = '\0';
-	rc = sb_link_find(sb_http_response_header(resp, "Link"), p->rel, target,
-	    sizeof(target));
+	rc = link_value(resp, arena, &links);
+	if (rc == SB_OK)
+		rc = sb_link_find(links, p->rel, target, sizeof(target));
 	if (rc == SB_ERR_NOT_FOUND)
 		return true;
 	q = rc == SB_OK ? strchr(target, '?') : NULL;
@@ -356,8 +396,8 @@ pages_answer(const struct sb_capability *cap, struct pages *pg)
 	             ? cJSON_AddStringToObject(o, "next", pg->cursor)
 	             : cJSON_AddNullToObject(o, "next")) != NULL;
 	if (ok && pg->all)
-		ok = cJSON_AddBoolToObject(o, "truncated", pg->stopped != NULL) !=
-		    NULL;
+		ok = cJSON_AddBoolToObject(
+		         o, "truncated", pg->stopped != NULL) != NULL;
 	if (ok && pg->stopped != NULL)
 		ok = cJSON_AddStringToObject(o, "stopped", pg->stopped) != NULL;
 	if (!ok) {
@@ -365,6 +405,21 @@ pages_answer(const struct sb_capability *cap, struct pages *pg)
 		return NULL;
 	}
 	return o;
+}
+
+/*
+ * A read with a list and no paging: its records as {"<list>": [...],
+ * "next": null}, as a paged read answers its last page.
+ */
+static void
+list_wrap(const struct sb_capability *cap, struct sb_integration_result *res)
+{
+	struct pages pg = { .list = res->body };
+
+	res->body = pages_answer(cap, &pg);
+	cJSON_Delete(pg.list);
+	if (res->body == NULL)
+		result_error(res, 500, "internal", "out of memory");
 }
 
 /*
@@ -419,9 +474,9 @@ out:
 
 void
 sb_capability_run(struct sb_ctx *ctx, struct sb_connection *conn,
-    const struct sb_integration *integration,
-    const struct sb_capability *cap, const cJSON *input,
-    struct sb_arena *arena, struct sb_integration_result *res)
+    const struct sb_integration *integration, const struct sb_capability *cap,
+    const cJSON *input, struct sb_arena *arena,
+    struct sb_integration_result *res)
 {
 	sb_integration_result_clear(res);
 	if (cap->paging.on)
@@ -429,5 +484,6 @@ sb_capability_run(struct sb_ctx *ctx, struct sb_connection *conn,
 	else
 		run_steps(ctx, conn, integration, cap, input, res);
 	if (res->status == 0)
-		result_error(res, 500, "internal", "the capability gave no answer");
+		result_error(
+		    res, 500, "internal", "the capability gave no answer");
 }

@@ -64,8 +64,8 @@ has_control(const char *s)
  * (written into why).
  */
 static const char *
-check_string(const struct sb_input_field *f, const char *s, char *why,
-    size_t whysize)
+check_string(
+    const struct sb_input_field *f, const char *s, char *why, size_t whysize)
 {
 	if ((int64_t)strlen(s) > f->max_length)
 		snprintf(why, whysize, "must be at most %" PRId64 " bytes",
@@ -87,14 +87,14 @@ static void
 bounds_text(const struct sb_input_field *f, char *out, size_t outsize)
 {
 	if (f->has_min && f->has_max)
-		snprintf(out, outsize, "an integer from %" PRId64 " to %" PRId64,
-		    f->min, f->max);
+		snprintf(out, outsize,
+		    "an integer from %" PRId64 " to %" PRId64, f->min, f->max);
 	else if (f->has_min)
-		snprintf(out, outsize, "an integer of at least %" PRId64,
-		    f->min);
+		snprintf(
+		    out, outsize, "an integer of at least %" PRId64, f->min);
 	else if (f->has_max)
-		snprintf(out, outsize, "an integer of at most %" PRId64,
-		    f->max);
+		snprintf(
+		    out, outsize, "an integer of at most %" PRId64, f->max);
 	else
 		snprintf(out, outsize, "an integer");
 }
@@ -174,8 +174,9 @@ input_given(const struct sb_capability *cap, const cJSON *given,
 	cJSON_ArrayForEach(v, given)
 	{
 		if ((f = field_find(cap, v->string)) == NULL) {
-			if (!input_bad(bad, res, v->string, "is not a field of "
-			                                    "this capability"))
+			if (!input_bad(bad, res, v->string,
+			        "is not a field of "
+			        "this capability"))
 				return false;
 			continue;
 		}
@@ -293,8 +294,8 @@ append_encoded(char *out, size_t outsize, size_t *used, const char *s)
 }
 
 enum sb_err
-sb_capability_render_path(const char *tmpl, const cJSON *input, char *out,
-    size_t outsize)
+sb_capability_render_path(
+    const char *tmpl, const cJSON *input, char *out, size_t outsize)
 {
 	char name[SB_INTEGRATION_NAME_MAX + 1], num[INPUT_NUMBER_MAX];
 	const char *p = tmpl, *close, *text;
@@ -390,7 +391,8 @@ sb_capability_set_fields(
 		copy = v != NULL ? cJSON_Duplicate(v, true)
 		                 : cJSON_CreateString(text);
 		cJSON_DeleteItemFromObjectCaseSensitive(out, t->string);
-		if (copy == NULL || !cJSON_AddItemToObject(out, t->string, copy)) {
+		if (copy == NULL ||
+		    !cJSON_AddItemToObject(out, t->string, copy)) {
 			cJSON_Delete(copy);
 			return false;
 		}
@@ -409,8 +411,8 @@ describe_field(const struct sb_input_field *f)
 	    cJSON_AddBoolToObject(o, "required", f->required) != NULL;
 
 	if (ok && f->description != NULL)
-		ok = cJSON_AddStringToObject(o, "description", f->description) !=
-		    NULL;
+		ok = cJSON_AddStringToObject(
+		         o, "description", f->description) != NULL;
 	if (ok && f->has_min)
 		ok = cJSON_AddNumberToObject(o, "min", (double)f->min) != NULL;
 	if (ok && f->has_max)
@@ -432,11 +434,12 @@ describe_capability(const struct sb_capability *cap)
 {
 	cJSON *o = cJSON_CreateObject(), *inputs, *f;
 
-	if (o == NULL || cJSON_AddStringToObject(o, "name", cap->name) == NULL ||
-	    cJSON_AddStringToObject(
-	        o, "kind", cap->write ? "write" : "read") == NULL ||
-	    cJSON_AddStringToObject(
-	        o, "method", cap->write ? "POST" : "GET") == NULL ||
+	if (o == NULL ||
+	    cJSON_AddStringToObject(o, "name", cap->name) == NULL ||
+	    cJSON_AddStringToObject(o, "kind", cap->write ? "write" : "read") ==
+	        NULL ||
+	    cJSON_AddStringToObject(o, "method", cap->write ? "POST" : "GET") ==
+	        NULL ||
 	    cJSON_AddStringToObject(o, "description", cap->description) ==
 	        NULL ||
 	    (inputs = cJSON_AddArrayToObject(o, "input")) == NULL)
@@ -448,8 +451,8 @@ describe_capability(const struct sb_capability *cap)
 			goto fail;
 		}
 	if (cap->paging.on && cap->paging.all != NULL &&
-	    cJSON_AddNumberToObject(o, "pages_max", SB_INTEGRATIONS_PAGES_MAX) ==
-	        NULL)
+	    cJSON_AddNumberToObject(
+	        o, "pages_max", SB_INTEGRATIONS_PAGES_MAX) == NULL)
 		goto fail;
 	return o;
 fail:
@@ -486,8 +489,8 @@ sb_integrations_describe(const struct sb_integrations *list)
 	cJSON *o = cJSON_CreateObject(), *arr, *item, *names;
 	const struct sb_integration *in;
 
-	if (o == NULL || (arr = cJSON_AddArrayToObject(o, "integrations")) ==
-	        NULL)
+	if (o == NULL ||
+	    (arr = cJSON_AddArrayToObject(o, "integrations")) == NULL)
 		goto fail;
 	for (size_t i = 0; (in = sb_integrations_at(list, i)) != NULL; i++) {
 		if ((item = cJSON_CreateObject()) == NULL ||

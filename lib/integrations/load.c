@@ -31,8 +31,8 @@ static const char *const reserved[] = { "capabilities", "connections",
 	"providers", "mappings", "proxy", "health", "users", "data", "fetch",
 	"jobs", "webhooks", "webhook", "_sandbox", NULL };
 
-static const char *const methods[] = { "GET", "POST", "PUT", "PATCH",
-	"DELETE", NULL };
+static const char *const methods[] = { "GET", "POST", "PUT", "PATCH", "DELETE",
+	NULL };
 
 /* Where a message is about: "integration x, capability y: ". */
 struct where {
@@ -42,8 +42,7 @@ struct where {
 	size_t errsize;
 };
 
-static enum sb_err
-fail(const struct where *w, const char *fmt, ...)
+static enum sb_err fail(const struct where *w, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Writes the message, prefixed with where it is, and returns CONFIG. */
@@ -186,8 +185,8 @@ load_bounds(const struct where *w, const cJSON *spec, struct sb_input_field *f)
 	if (!has)
 		f->max_length = SB_INTEGRATION_STRING_MAX;
 	if ((f->has_min || f->has_max) && f->type != SB_INPUT_INTEGER)
-		return fail(w, "input '%s': min and max are for integers",
-		    f->name);
+		return fail(
+		    w, "input '%s': min and max are for integers", f->name);
 	if ((has || f->pattern != NULL) && f->type != SB_INPUT_STRING)
 		return fail(w,
 		    "input '%s': max_length and pattern are for strings",
@@ -210,12 +209,12 @@ load_input(const struct where *w, const cJSON *spec, struct sb_input_field *f)
 
 	f->name = spec->string;
 	if (!plain_name(f->name, SB_INTEGRATION_NAME_MAX))
-		return fail(w, "input '%s': a name is [a-z][a-z0-9_-]*",
-		    f->name);
+		return fail(
+		    w, "input '%s': a name is [a-z][a-z0-9_-]*", f->name);
 	if ((rc = check_keys(w, spec, f->name, keys)) != SB_OK ||
 	    (rc = get_string(w, spec, "type", true, &type)) != SB_OK ||
-	    (rc = get_string(w, spec, "description", false,
-	         &f->description)) != SB_OK ||
+	    (rc = get_string(w, spec, "description", false, &f->description)) !=
+	        SB_OK ||
 	    (rc = get_string(w, spec, "pattern", false, &f->pattern)) != SB_OK)
 		return rc;
 	for (f->type = 0; f->type < SB_INPUT__MAX; f->type++)
@@ -227,8 +226,8 @@ load_input(const struct where *w, const cJSON *spec, struct sb_input_field *f)
 		    f->name);
 	req = cJSON_GetObjectItemCaseSensitive(spec, "required");
 	if (req != NULL && !cJSON_IsBool(req))
-		return fail(w, "input '%s': required must be true or false",
-		    f->name);
+		return fail(
+		    w, "input '%s': required must be true or false", f->name);
 	f->required = cJSON_IsTrue(req);
 	if ((rc = load_bounds(w, spec, f)) != SB_OK)
 		return rc;
@@ -238,8 +237,8 @@ load_input(const struct where *w, const cJSON *spec, struct sb_input_field *f)
 		return SB_ERR_NOMEM;
 	if (regcomp(re, f->pattern, REG_EXTENDED | REG_NOSUB) != 0) {
 		free(re);
-		return fail(w, "input '%s': the pattern does not compile",
-		    f->name);
+		return fail(
+		    w, "input '%s': the pattern does not compile", f->name);
 	}
 	f->compiled = re;
 	return SB_OK;
@@ -306,8 +305,8 @@ check_value(const struct where *w, const struct sb_capability *cap,
  * naming a required input; no query, no "." or ".." segment.
  */
 static enum sb_err
-check_path(const struct where *w, const struct sb_capability *cap,
-    const char *path)
+check_path(
+    const struct where *w, const struct sb_capability *cap, const char *path)
 {
 	const struct sb_input_field *f;
 	const char *p = path, *end;
@@ -319,8 +318,8 @@ check_path(const struct where *w, const struct sb_capability *cap,
 		end = p + strcspn(p, "/");
 		if (end == p || (end - p == 1 && p[0] == '.') ||
 		    (end - p == 2 && p[0] == '.' && p[1] == '.'))
-			return fail(w, "path '%s' has an empty or dot segment",
-			    path);
+			return fail(
+			    w, "path '%s' has an empty or dot segment", path);
 		if (*p == '{') {
 			f = input_find(cap, p + 1, (size_t)(end - p - 2));
 			if (end[-1] != '}' || f == NULL || !f->required)
@@ -377,8 +376,8 @@ load_rules(const struct where *w, const cJSON *obj, struct sb_step *step)
 	{
 		code = strtol(r->string, &end, 10);
 		if (*end != '\0' || code < 100 || code > 599)
-			return fail(w, "statuses: '%s' is not a status",
-			    r->string);
+			return fail(
+			    w, "statuses: '%s' is not a status", r->string);
 		for (i = 0; i < OUTCOME_NAME_COUNT; i++)
 			if (cJSON_IsString(r) &&
 			    strcmp(outcome_names[i].name, r->valuestring) == 0)
@@ -391,9 +390,9 @@ load_rules(const struct where *w, const cJSON *obj, struct sb_step *step)
 		if (step->rule_count == SB_INTEGRATION_STATUSES_MAX)
 			return fail(w, "more than %d status rules",
 			    SB_INTEGRATION_STATUSES_MAX);
-		step->rules[step->rule_count++] = (struct sb_status_rule){
-			(int)code, outcome_names[i].outcome
-		};
+		step->rules[step->rule_count++] =
+		    (struct sb_status_rule){ (int)code,
+			    outcome_names[i].outcome };
 	}
 	return SB_OK;
 }
@@ -419,8 +418,9 @@ load_step(const struct where *w, const cJSON *spec, struct sb_capability *cap,
 		if (strcmp(methods[i], step->method) == 0)
 			break;
 	if (methods[i] == NULL)
-		return fail(w, "method '%s' is not one of GET POST PUT PATCH "
-		               "DELETE",
+		return fail(w,
+		    "method '%s' is not one of GET POST PUT PATCH "
+		    "DELETE",
 		    step->method);
 	step->query = cJSON_GetObjectItemCaseSensitive(spec, "query");
 	if (step->query != NULL && !cJSON_IsObject(step->query))
@@ -449,8 +449,8 @@ load_steps(const struct where *w, const cJSON *arr, struct sb_capability *cap)
 		    SB_INTEGRATION_STEPS_MAX);
 	cJSON_ArrayForEach(s, arr)
 	{
-		if ((rc = load_step(w, s, cap, &cap->steps[cap->step_count++])) !=
-		    SB_OK)
+		if ((rc = load_step(
+		         w, s, cap, &cap->steps[cap->step_count++])) != SB_OK)
 			return rc;
 	}
 	return SB_OK;
@@ -493,8 +493,8 @@ load_answer(const struct where *w, const cJSON *spec, struct sb_capability *cap)
 
 /* A boolean input called name, or NULL. */
 static const struct sb_input_field *
-input_of_type(const struct sb_capability *cap, const char *name,
-    enum sb_input_type type)
+input_of_type(
+    const struct sb_capability *cap, const char *name, enum sb_input_type type)
 {
 	const struct sb_input_field *f;
 
@@ -522,8 +522,8 @@ load_paging(const struct where *w, const cJSON *spec, struct sb_capability *cap)
 	if (cap->write || cap->step_count != 1 || cap->list == NULL)
 		return fail(w, "paging is for reads of one step with a list");
 	if (input_of_type(cap, p->input, SB_INPUT_STRING) == NULL)
-		return fail(w, "paging input '%s' is no string input",
-		    p->input);
+		return fail(
+		    w, "paging input '%s' is no string input", p->input);
 	if (p->all != NULL &&
 	    input_of_type(cap, p->all, SB_INPUT_BOOLEAN) == NULL)
 		return fail(w, "paging all '%s' is no boolean input", p->all);
@@ -547,18 +547,19 @@ load_capability(struct where *w, const cJSON *spec, struct sb_capability *cap)
 		return fail(w, "a name is [a-z][a-z0-9_-]*, at most %d bytes",
 		    SB_INTEGRATION_NAME_MAX);
 	if ((rc = get_string(w, spec, "kind", true, &kind)) != SB_OK ||
-	    (rc = get_string(w, spec, "description", true,
-	         &cap->description)) != SB_OK)
+	    (rc = get_string(
+	         w, spec, "description", true, &cap->description)) != SB_OK)
 		return rc;
 	if (strcmp(kind, "read") != 0 && strcmp(kind, "write") != 0)
 		return fail(w, "kind must be read or write");
 	cap->write = strcmp(kind, "write") == 0;
-	if ((rc = load_inputs(w, cJSON_GetObjectItemCaseSensitive(spec, "input"),
-	         cap)) != SB_OK ||
+	if ((rc = load_inputs(
+	         w, cJSON_GetObjectItemCaseSensitive(spec, "input"), cap)) !=
+	        SB_OK ||
 	    (rc = load_steps(w, cJSON_GetObjectItemCaseSensitive(spec, "steps"),
 	         cap)) != SB_OK ||
-	    (rc = load_answer(w,
-	         cJSON_GetObjectItemCaseSensitive(spec, "answer"), cap)) !=
+	    (rc = load_answer(
+	         w, cJSON_GetObjectItemCaseSensitive(spec, "answer"), cap)) !=
 	        SB_OK)
 		return rc;
 	return load_paging(
@@ -593,8 +594,7 @@ load_errors(const struct where *w, const cJSON *spec, struct sb_integration *in)
 		    in->reason_count == SB_INTEGRATION_REASONS_MAX ||
 		    sb_mapping_path_parse(r->valuestring,
 		        strlen(r->valuestring), &path, NULL) != SB_OK)
-			return fail(w,
-			    "errors reason: at most %d source paths",
+			return fail(w, "errors reason: at most %d source paths",
 			    SB_INTEGRATION_REASONS_MAX);
 		in->reasons[in->reason_count++] = r->valuestring;
 	}
@@ -602,8 +602,7 @@ load_errors(const struct where *w, const cJSON *spec, struct sb_integration *in)
 }
 
 static enum sb_err
-load_capabilities(
-    struct where *w, const cJSON *arr, struct sb_integration *in)
+load_capabilities(struct where *w, const cJSON *arr, struct sb_integration *in)
 {
 	const cJSON *c;
 	enum sb_err rc;
@@ -648,8 +647,7 @@ load_integration(const struct sb_integrations *list, struct where *w,
 		return fail(w, "a name is [a-z][a-z0-9_-]*, at most %d bytes",
 		    SB_INTEGRATION_NAME_MAX);
 	if (sb_integrations_reserved(in->name))
-		return fail(w,
-		    "the name would shadow the gateway's route /%s/",
+		return fail(w, "the name would shadow the gateway's route /%s/",
 		    in->name);
 	if (sb_integrations_find(list, in->name) != NULL)
 		return fail(w, "defined twice");
@@ -657,10 +655,10 @@ load_integration(const struct sb_integrations *list, struct where *w,
 	    (rc = get_string(w, spec, "provider", true, &provider)) != SB_OK)
 		return rc;
 	if ((in->provider = sb_providers_find(providers, provider)) == NULL)
-		return fail(w, "provider '%s' is not in the providers file",
-		    provider);
-	if ((rc = load_errors(w,
-	         cJSON_GetObjectItemCaseSensitive(spec, "errors"), in)) !=
+		return fail(
+		    w, "provider '%s' is not in the providers file", provider);
+	if ((rc = load_errors(
+	         w, cJSON_GetObjectItemCaseSensitive(spec, "errors"), in)) !=
 	    SB_OK)
 		return rc;
 	return load_capabilities(
@@ -690,8 +688,9 @@ sb_integrations_parse(const char *text, size_t len, const char *what,
 	arr = cJSON_GetObjectItemCaseSensitive(list->doc, "integrations");
 	if (!cJSON_IsArray(arr) ||
 	    cJSON_GetArraySize(arr) > SB_INTEGRATIONS_MAX) {
-		rc = fail(&w, "%s: 'integrations' must be an array of at most %d",
-		    what, SB_INTEGRATIONS_MAX);
+		rc = fail(&w,
+		    "%s: 'integrations' must be an array of at most %d", what,
+		    SB_INTEGRATIONS_MAX);
 		goto out;
 	}
 	cJSON_ArrayForEach(spec, arr)
@@ -782,8 +781,7 @@ sb_integrations_at(const struct sb_integrations *list, size_t i)
 const struct sb_integration *
 sb_integrations_find(const struct sb_integrations *list, const char *name)
 {
-	for (size_t i = 0; list != NULL && name != NULL && i < list->count;
-	     i++)
+	for (size_t i = 0; list != NULL && name != NULL && i < list->count; i++)
 		if (list->items[i].name != NULL &&
 		    strcmp(list->items[i].name, name) == 0)
 			return &list->items[i];
@@ -794,8 +792,7 @@ const struct sb_capability *
 sb_integration_capability(
     const struct sb_integration *integration, const char *name)
 {
-	for (size_t i = 0;
-	     integration != NULL && name != NULL &&
+	for (size_t i = 0; integration != NULL && name != NULL &&
 	     i < integration->capability_count;
 	     i++)
 		if (integration->capabilities[i].name != NULL &&

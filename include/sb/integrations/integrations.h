@@ -236,8 +236,8 @@ enum sb_err sb_capability_input(const struct sb_capability *cap,
  * placeholder names no value of input or the template is malformed;
  * SB_ERR_TOO_LARGE if out (outsize bytes) is too small.
  */
-enum sb_err sb_capability_render_path(const char *tmpl, const cJSON *input,
-    char *out, size_t outsize);
+enum sb_err sb_capability_render_path(
+    const char *tmpl, const cJSON *input, char *out, size_t outsize);
 
 /*
  * The query parameters of step for input: an object of strings (each
@@ -280,8 +280,8 @@ struct sb_connection;
  * sb_integration_result_clear().  arena holds the call's strings.
  */
 void sb_capability_run(struct sb_ctx *ctx, struct sb_connection *conn,
-    const struct sb_integration *integration,
-    const struct sb_capability *cap, const cJSON *input,
-    struct sb_arena *arena, struct sb_integration_result *res);
+    const struct sb_integration *integration, const struct sb_capability *cap,
+    const cJSON *input, struct sb_arena *arena,
+    struct sb_integration_result *res);
 
 #endif
