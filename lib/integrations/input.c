@@ -216,19 +216,20 @@ sb_capability_input(const struct sb_capability *cap, const cJSON *given,
     bool from_query, cJSON **out, struct sb_integration_result *res)
 {
 	cJSON *typed = cJSON_CreateObject(), *bad = cJSON_CreateArray();
+	bool not_object = given != NULL && !cJSON_IsObject(given);
 	enum sb_err rc = SB_ERR_NOMEM;
 
 	*out = NULL;
 	sb_integration_result_clear(res);
 	if (typed == NULL || bad == NULL)
 		goto out;
-	if (given != NULL && !cJSON_IsObject(given)) {
+	if (not_object) {
 		if (!input_bad(bad, res, "(body)", "must be a JSON object"))
 			goto out;
 	} else if (!input_given(cap, given, from_query, typed, bad, res)) {
 		goto out;
 	}
-	for (size_t i = 0; i < cap->input_count; i++)
+	for (size_t i = 0; !not_object && i < cap->input_count; i++)
 		if (cap->inputs[i].required &&
 		    !input_present(given, cap->inputs[i].name) &&
 		    !input_bad(bad, res, cap->inputs[i].name, "is required"))
