@@ -197,8 +197,9 @@ static const struct {
 	    "\"steps\": [{\"method\": \"GET\", \"path\": \"/a\"}], "
 	    "\"answer\": {\"mapping\": {\"a\": \"b\"}}}",
 	    "kind" },
-	{ "ok", "", "{\"name\": \"c\", \"kind\": \"read\", \"description\": "
-	            "\"d\", \"steps\": [], \"answer\": {\"set\": {}}}",
+	{ "ok", "",
+	    "{\"name\": \"c\", \"kind\": \"read\", \"description\": "
+	    "\"d\", \"steps\": [], \"answer\": {\"set\": {}}}",
 	    "steps" },
 };
 
@@ -251,9 +252,9 @@ test_load_other_faults(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_LEN(texts); i++)
-		assert_int_equal(sb_integrations_parse(texts[i],
-		                     strlen(texts[i]), "t", providers, &list,
-		                     err, sizeof(err)),
+		assert_int_equal(
+		    sb_integrations_parse(texts[i], strlen(texts[i]), "t",
+		        providers, &list, err, sizeof(err)),
 		    SB_ERR_CONFIG);
 	assert_int_equal(sb_integrations_load("/nonexistent/file.json",
 	                     providers, &list, err, sizeof(err)),
@@ -360,8 +361,8 @@ test_input_typed(void **state)
 
 	(void)state;
 	assert_int_equal(
-	    sb_capability_input(real_capability("okta", "list_users"), given,
-	        true, &out, &res),
+	    sb_capability_input(
+	        real_capability("okta", "list_users"), given, true, &out, &res),
 	    SB_OK);
 	assert_true(cJSON_IsNumber(cJSON_GetObjectItem(out, "limit")));
 	assert_int_equal(cJSON_GetObjectItem(out, "limit")->valueint, 7);
@@ -375,13 +376,14 @@ test_render(void **state)
 {
 	cJSON *in = cJSON_Parse(
 	    "{\"user_id\": \"a b/c?d\", \"n\": 42, \"send_email\": false}");
-	const struct sb_capability *del = real_capability("okta", "delete_user");
+	const struct sb_capability *del =
+	    real_capability("okta", "delete_user");
 	char out[64];
 	cJSON *q;
 
 	(void)state;
-	assert_int_equal(sb_capability_render_path("/u/{user_id}/x", in, out,
-	                     sizeof(out)),
+	assert_int_equal(
+	    sb_capability_render_path("/u/{user_id}/x", in, out, sizeof(out)),
 	    SB_OK);
 	assert_string_equal(out, "/u/a%20b%2Fc%3Fd/x");
 	assert_int_equal(
@@ -393,8 +395,7 @@ test_render(void **state)
 	assert_int_equal(
 	    sb_capability_render_path("/u/{user_id", in, out, sizeof(out)),
 	    SB_ERR_INVALID);
-	assert_int_equal(
-	    sb_capability_render_path("/u/{user_id}", in, out, 8),
+	assert_int_equal(sb_capability_render_path("/u/{user_id}", in, out, 8),
 	    SB_ERR_TOO_LARGE);
 	q = sb_capability_render_query(&del->steps[0], in);
 	assert_string_equal(
@@ -472,7 +473,8 @@ test_error_body(void **state)
 	    strstr(res.message, "Cannot suspend a user that is not active"));
 	assert_string_equal(res.detail_name, "upstream");
 	assert_string_equal(
-	    cJSON_GetObjectItem(res.body, "errorCode")->valuestring, "E0000001");
+	    cJSON_GetObjectItem(res.body, "errorCode")->valuestring,
+	    "E0000001");
 	assert_string_equal(
 	    cJSON_GetObjectItem(res.body, "errorId")->valuestring, "oae1");
 	assert_null(cJSON_GetObjectItem(res.body, "errorLink"));
@@ -501,7 +503,8 @@ static void
 test_describe(void **state)
 {
 	cJSON *all = sb_integrations_describe(real);
-	cJSON *one = sb_integration_describe(sb_integrations_find(real, "okta"));
+	cJSON *one =
+	    sb_integration_describe(sb_integrations_find(real, "okta"));
 	const cJSON *cap, *f;
 
 	(void)state;
@@ -513,7 +516,8 @@ test_describe(void **state)
 	assert_string_equal(
 	    cJSON_GetObjectItem(cap, "kind")->valuestring, "read");
 	f = cJSON_GetArrayItem(cJSON_GetObjectItem(cap, "input"), 0);
-	assert_string_equal(cJSON_GetObjectItem(f, "name")->valuestring, "limit");
+	assert_string_equal(
+	    cJSON_GetObjectItem(f, "name")->valuestring, "limit");
 	assert_int_equal(cJSON_GetObjectItem(f, "min")->valueint, 1);
 	assert_int_equal(cJSON_GetObjectItem(f, "max")->valueint, 200);
 	cJSON_Delete(all);
