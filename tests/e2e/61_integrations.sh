@@ -128,3 +128,19 @@ check "after the faults: 200 again" is "$STATUS" 200
 
 cx_del "$SB_CID" "$SB_TOK"
 cx_reset
+
+# -- a file whose integration would shadow a gateway route: no start --
+bad_file=$(mktemp)
+jq '.integrations[0].name = "users"' etc/integrations.json >"$bad_file"
+if side_start SB_INTEGRATIONS_FILE="$bad_file" >/dev/null; then
+	check "a shadowing integration stops the start" false
+	side_stop "the stack started with a shadowing integration stops"
+else
+	check "a shadowing integration stops the start, saying why" \
+	    grep -q "integration 'users': the name would shadow the gateway's route /users/" \
+	    "$SIDE_VAR/start.log"
+	check "a shadowing integration: nothing left running" \
+	    test -z "$(SB_VAR_DIR=$SIDE_VAR scripts/stack pids)"
+	rm -rf "$SIDE_VAR"
+fi
+rm -f "$bad_file"
