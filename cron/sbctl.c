@@ -18,6 +18,7 @@
 #include "sb/hosting/events.h"
 #include "sb/hosting/outbox.h"
 #include "sb/hosting/hosting.h"
+#include "sb/integrations/integrations.h"
 #include "sb/core/log.h"
 #include "sb/queues.h"
 #include "sb/store/secrets.h"
@@ -41,6 +42,8 @@ static const struct sb_app app_all = { .name = "sbctl",
 	.db_file = "switchboard.db",
 	.needs_secrets = 1,
 	.needs_http = 1,
+	.needs_providers = 1 };
+static const struct sb_app app_providers = { .name = "sbctl",
 	.needs_providers = 1 };
 
 static int
@@ -255,6 +258,34 @@ cmd_refresh(struct sb_ctx *ctx, int argc, char **argv)
 	return failed > 0 ? 1 : 0;
 }
 
+/*
+ * Checks the integrations file (integrations_file) against the providers
+ * as the integrations responder does at start, and prints each
+ * integration's name, one a line: scripts/stack renders nginx's locations
+ * from them, and refuses to start on a bad file.
+ */
+static int
+cmd_integrations(struct sb_ctx *ctx, int argc, char **argv)
+{
+	char err[SB_INTEGRATION_ERROR_MAX];
+	struct sb_integrations *list = NULL;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: sbctl integrations\n");
+		return 2;
+	}
+	if (sb_integrations_load(ctx->config.integrations_file, ctx->providers,
+	        &list, err, sizeof(err)) != SB_OK) {
+		fprintf(stderr, "sbctl integrations: %s\n", err);
+		return 1;
+	}
+	for (size_t i = 0; i < sb_integrations_count(list); i++)
+		printf("%s\n", sb_integrations_at(list, i)->name);
+	sb_integrations_free(list);
+	return 0;
+}
+
 static const struct command commands[] = {
 	{ "config", "print the resolved configuration as shell variables",
 	    &app_bare, cmd_config },
@@ -272,6 +303,8 @@ static const struct command commands[] = {
 	    &app_all, cmd_refresh },
 	{ "deliver", "deliver the outbox's due events (--now: all pending)",
 	    &app_all, cmd_deliver },
+	{ "integrations", "check the integrations file; print their names",
+	    &app_providers, cmd_integrations },
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))

@@ -30,6 +30,7 @@ static const struct sb_route sandbox_routes[] = {
 	{ "POST", "/oauth/token", sandbox_oauth_token },
 	{ "GET", "/api/me", sandbox_api_me },
 	{ "GET", "/api/users", sandbox_api_users },
+	{ "GET", "/api/users/:id", sandbox_api_user },
 	{ "GET", "/api/echo", sandbox_api_echo },
 	{ "POST", "/api/echo", sandbox_api_echo },
 	{ "PUT", "/api/echo", sandbox_api_echo },

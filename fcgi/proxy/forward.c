@@ -69,52 +69,28 @@ static const char *const proxy_headers[][2] = {
 	{ "HTTP_PREFER", "Prefer" },
 };
 
-/*
- * How each failure of a call is answered; the message stands in when the
- * call said nothing itself, so that no message is ever empty.
- */
-static const struct {
-	enum sb_err rc;
-	int status;
-	const char *code;
-	const char *message;
-} failures[] = {
-	{ SB_ERR_INVALID, 400, "invalid_call", "the call is not allowed" },
-	{ SB_ERR_CRYPTO, 409, "credentials_unreadable",
-	    SB_CONNECTION_UNREADABLE_MESSAGE },
-	{ SB_ERR_CONFLICT, 409, "reauthorization_required",
-	    "the connection needs to be re-authorised" },
-	{ SB_ERR_UNAUTHORIZED, 502, "token_refresh_failed",
-	    "the token could not be refreshed" },
-	{ SB_ERR_TIMEOUT, 504, "upstream_timeout",
-	    "the provider did not answer in time" },
-	{ SB_ERR_TOO_LARGE, 502, "upstream_too_large",
-	    "the provider's answer is too large" },
-	{ SB_ERR_UPSTREAM, 502, "upstream_unreachable",
-	    "the provider could not be reached" },
-	{ SB_ERR_BUSY, 503, "busy", "the gateway is busy; try again" },
-};
-
 static void
 call_failed(struct sb_request *req, enum sb_err rc, const char *err)
 {
+	const struct sb_call_failure *f = sb_call_failure(rc);
+	const char *code;
+
 	if (rc == SB_ERR_STORAGE) {
 		sb_response_store_failed(req, rc, "the call could not be made");
 		return;
 	}
-	for (size_t i = 0; i < sizeof(failures) / sizeof(failures[0]); i++) {
-		if (failures[i].rc != rc)
-			continue;
-		if (failures[i].status == 503)
-			sb_response_header(
-			    req, "Retry-After", SB_RESPONSE_BUSY_RETRY_S);
-		sb_response_error(req, failures[i].status, failures[i].code,
-		    err[0] != '\0' ? err : failures[i].message);
+	if (f == NULL) {
+		sb_log(SB_LOG_ERROR, "gateway", req->request_id, "call: %s",
+		    sb_strerror(rc));
+		sb_response_error(req, 500, "internal", "the call failed");
 		return;
 	}
-	sb_log(SB_LOG_ERROR, "gateway", req->request_id, "call: %s",
-	    sb_strerror(rc));
-	sb_response_error(req, 500, "internal", "the call failed");
+	if (f->status == 503)
+		sb_response_header(
+		    req, "Retry-After", SB_RESPONSE_BUSY_RETRY_S);
+	code = f->code;
+	sb_response_error(
+	    req, f->status, code, err[0] != '\0' ? err : f->message);
 }
 
 /* Answers with a mapping of the provider's JSON answer. */

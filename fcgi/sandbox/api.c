@@ -1,8 +1,8 @@
 /*
  * The sandbox provider's protected API, behind its bearer tokens: a user
  * with nested objects and an array of emails (for the gateway's mappings),
- * a list of users (for array mappings), and an echo that shows exactly
- * what the gateway sent (method, path, query, headers, body).
+ * a list of users (for array mappings) and each user by id, and an echo that
+ * shows exactly what the gateway sent (method, path, query, headers, body).
  */
 #include <ctype.h>
 #include <string.h>
@@ -156,6 +156,29 @@ sandbox_api_users(struct sb_ctx *ctx, struct sb_request *req)
 	}
 	sb_response_json(req, 200, list);
 	cJSON_Delete(list);
+}
+
+/* GET /api/users/{id}: one user, or 404 not_found. */
+void
+sandbox_api_user(struct sb_ctx *ctx, struct sb_request *req)
+{
+	const char *id = sb_request_param(req, "id");
+	cJSON *u;
+
+	if (!sandbox_oauth_bearer(ctx, req))
+		return;
+	for (size_t i = 0; i < API_USER_COUNT; i++) {
+		if (strcmp(api_users[i].id, id) != 0)
+			continue;
+		if ((u = api_user_json(&api_users[i])) == NULL) {
+			sandbox_internal(req, "building the user");
+			return;
+		}
+		sb_response_json(req, 200, u);
+		cJSON_Delete(u);
+		return;
+	}
+	sb_response_errorf(req, 404, "not_found", "no user '%s'", id);
 }
 
 /*

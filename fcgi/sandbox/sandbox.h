@@ -196,6 +196,9 @@ void sandbox_api_me(struct sb_ctx *ctx, struct sb_request *req);
 /* GET /api/users[?limit=N]: 200, at most N users; 400 for a bad limit. */
 void sandbox_api_users(struct sb_ctx *ctx, struct sb_request *req);
 
+/* GET /api/users/{id}: one of the users, or 404 not_found. */
+void sandbox_api_user(struct sb_ctx *ctx, struct sb_request *req);
+
 /*
  * Any method on /api/echo: 200 {"method", "path", "query", "args",
  * "headers", "body"}, exactly what the gateway sent, with a cookie the

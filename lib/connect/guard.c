@@ -12,10 +12,22 @@ bool
 sb_guard_connection(struct sb_ctx *ctx, struct sb_request *req, const char *id,
     struct sb_connection *conn)
 {
+	return sb_guard_connection_of(ctx, req, id, NULL, conn);
+}
+
+bool
+sb_guard_connection_of(struct sb_ctx *ctx, struct sb_request *req,
+    const char *id, const struct sb_provider *provider,
+    struct sb_connection *conn)
+{
 	enum sb_err rc;
 
 	rc = sb_connection_authenticate(SB_CONNECTION_STORE(ctx),
 	    sb_header_bearer(req->authorization), id, conn);
+	if (rc == SB_OK && provider != NULL && conn->provider != provider) {
+		sb_connection_clear(conn);
+		rc = SB_ERR_UNAUTHORIZED;
+	}
 	if (rc == SB_OK)
 		return true;
 	if (rc == SB_ERR_UNAUTHORIZED || rc == SB_ERR_NOT_FOUND) {

@@ -193,6 +193,13 @@ enum sb_err
 sb_response_error(
     struct sb_request *req, int status, const char *code, const char *message)
 {
+	return sb_response_error_detail(req, status, code, message, NULL, NULL);
+}
+
+enum sb_err
+sb_response_error_detail(struct sb_request *req, int status, const char *code,
+    const char *message, const char *name, const cJSON *detail)
+{
 	const struct status_name *s = status_find(status);
 	cJSON *root, *inner;
 	enum sb_err rc = SB_ERR_NOMEM;
@@ -211,6 +218,9 @@ sb_response_error(
 			goto out;
 	}
 	if (!cJSON_AddStringToObject(inner, "message", message))
+		goto out;
+	if (name != NULL && detail != NULL &&
+	    !cJSON_AddItemToObject(inner, name, cJSON_Duplicate(detail, true)))
 		goto out;
 	rc = sb_response_json(req, status, root);
 out:

@@ -71,6 +71,7 @@ side_start() {
 		if env SB_VAR_DIR="$SIDE_VAR" SB_GATEWAY_PORT="$gw" \
 		    SB_PROJECTS_PORT="$pj" SB_EVENTS_PORT="$ev" \
 		    SB_SANDBOX_PORT="$sbx" SB_GATEWAY_PROCS=1 SB_PROXY_PROCS=1 \
+		    SB_INTEGRATIONS_PROCS=1 \
 		    SB_PROJECTS_PROCS=1 SB_EVENTS_PROCS=1 SB_SANDBOX_PROCS=1 \
 		    "$@" ${SIDE_IN:-} scripts/stack start \
 		    >"$SIDE_VAR/start.log" 2>&1; then

@@ -121,4 +121,20 @@ bool sb_call_header_forbidden(const char *name);
 bool sb_call_header_passed(
     const struct sb_provider *provider, const char *name);
 
+/* How a failed sb_call_perform() is answered (lib/connect/call_failure.c). */
+struct sb_call_failure {
+	enum sb_err rc;
+	int status; /* 400, 409, 502, 503 or 504 */
+	const char *code;
+	const char *message; /* when the call's err is empty */
+};
+
+/*
+ * The answer to sb_call_perform()'s failure rc, borrowed from a static
+ * table; NULL for SB_OK, SB_ERR_STORAGE (sb_response_store_failed()
+ * answers it) and errors that are the gateway's own (500 internal).  A
+ * 503 is sent with Retry-After SB_RESPONSE_BUSY_RETRY_S.
+ */
+const struct sb_call_failure *sb_call_failure(enum sb_err rc);
+
 #endif

@@ -21,4 +21,13 @@
 bool sb_guard_connection(struct sb_ctx *ctx, struct sb_request *req,
     const char *id, struct sb_connection *conn);
 
+/*
+ * As sb_guard_connection(), and the connection must also be of provider
+ * (NULL: any): a connection of another provider gets the same 401 as a
+ * wrong token, so a token says nothing of what it is not for.
+ */
+bool sb_guard_connection_of(struct sb_ctx *ctx, struct sb_request *req,
+    const char *id, const struct sb_provider *provider,
+    struct sb_connection *conn);
+
 #endif

@@ -35,6 +35,7 @@ struct sb_config {
 	char sandbox_migrations_dir[SB_CONFIG_STR_MAX];
 	char seed_dir[SB_CONFIG_STR_MAX];
 	char providers_file[SB_CONFIG_STR_MAX];
+	char integrations_file[SB_CONFIG_STR_MAX];
 	char log_level[16];
 	long body_max;
 	long json_depth_max;
@@ -47,6 +48,7 @@ struct sb_config {
 	long proxy_procs;
 	long proxy_threads;
 	long proxy_calls_per_connection;
+	long integrations_procs;
 	long projects_procs;
 	long events_procs;
 	long sandbox_procs;

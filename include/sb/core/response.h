@@ -52,6 +52,16 @@ enum sb_err sb_response_no_content(struct sb_request *req);
 enum sb_err sb_response_error(
     struct sb_request *req, int status, const char *code, const char *message);
 
+/*
+ * As sb_response_error() with one more member of the error object: name
+ * holding a copy of detail (both may be NULL: none).  The integrations
+ * carry the fields at fault ("fields") and a provider's error body
+ * ("upstream") so.
+ */
+enum sb_err sb_response_error_detail(struct sb_request *req, int status,
+    const char *code, const char *message, const char *name,
+    const cJSON *detail);
+
 /* As sb_response_error() with a printf-formatted message. */
 enum sb_err sb_response_errorf(
     struct sb_request *req, int status, const char *code, const char *fmt, ...)
