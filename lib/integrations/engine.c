@@ -100,10 +100,25 @@ void
 sb_capability_error(const struct sb_integration *in, struct sb_outcome outcome,
     const struct sb_http_response *resp, struct sb_integration_result *res)
 {
-	cJSON *doc = body_parse(resp), *detail = NULL;
+	cJSON *doc, *detail = NULL;
 	const char *reason, *retry;
 
-	if (doc == NULL && resp->body_len > 0) {
+	retry = sb_http_response_header(resp, "Retry-After");
+	if (outcome.status == 429 && retry != NULL &&
+	    strlen(retry) < sizeof(res->retry_after))
+		snprintf(
+		    res->retry_after, sizeof(res->retry_after), "%s", retry);
+	if (resp->status == 429 && resp->attempts == 0) {
+		/* Switchboard's own refusal: the budget is spent, nothing
+		 * was sent, so there is no provider answer to carry. */
+		result_error(res, 429, "provider_rate_limited", "");
+		snprintf(res->message, sizeof(res->message),
+		    "the connection's rate budget at %s is spent until its "
+		    "reset; nothing was sent",
+		    in->provider->name);
+		return;
+	}
+	if ((doc = body_parse(resp)) == NULL && resp->body_len > 0) {
 		result_error(res, 502, "upstream_malformed", "");
 		snprintf(res->message, sizeof(res->message),
 		    "%s answered %ld with a body that is not JSON",
@@ -120,11 +135,6 @@ sb_capability_error(const struct sb_integration *in, struct sb_outcome outcome,
 		res->body = detail;
 		res->detail_name = "upstream";
 	}
-	retry = sb_http_response_header(resp, "Retry-After");
-	if (outcome.status == 429 && retry != NULL &&
-	    strlen(retry) < sizeof(res->retry_after))
-		snprintf(
-		    res->retry_after, sizeof(res->retry_after), "%s", retry);
 	cJSON_Delete(doc);
 }
 

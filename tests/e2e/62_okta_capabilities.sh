@@ -15,6 +15,7 @@ okta_customer() {
 	local base key
 	http POST "$SBX/_sandbox/okta/$1" -H "$SBX_AUTH" -H "$CX_JSON" \
 	    -d "${2:-{\}}"
+	TENANT_BODY=$BODY
 	base=$(printf '%s' "$BODY" | jq -r .base_url)
 	key=$(printf '%s' "$BODY" | jq -r .api_token)
 	cx_create "$(jq -nc --arg b "$base" --arg k "$key" \
@@ -195,10 +196,27 @@ okta_customer "$TB" '{"rate_limit": 1, "rate_window_s": 60}'
 B=$TOK B_ID=$CONN_ID
 cap "$B" GET 'list_users?limit=1'
 check "budget: the first call passes" is "$STATUS" 200
+before=$(hits_b)
 cap "$B" GET 'list_users?limit=1'
-check "budget spent: 429 rate_limited" \
+check "budget seen spent: 429 provider_rate_limited" \
+    is "$STATUS:$(printf '%s' "$BODY" | jq -r .error.code)" 429:provider_rate_limited
+check "budget seen spent: Retry-After within the window" \
+    in_range "$(header Retry-After)" 1 60
+check "budget seen spent: nothing sent to Okta" is "$(hits_b)" "$before"
+# A second customer connection to the same org has no budget seen yet:
+# its call reaches Okta, which says 429 itself.
+B1=$B B1_ID=$B_ID
+cx_create "$(jq -nc --arg b "$(jq -r .base_url <<<"$TENANT_BODY")" \
+    --arg k "$(jq -r .api_token <<<"$TENANT_BODY")" \
+    '{provider: "okta", credentials: {api_key: $k}, config: {base_url: $b}}')"
+B=$CTOK B_ID=$CID
+cap "$B" GET 'list_users?limit=1'
+check "Okta's own 429: 429 rate_limited" \
     is "$STATUS:$(printf '%s' "$BODY" | jq -r .error.code)" 429:rate_limited
-check "budget spent: Okta's E0000047 carried" jq_is .error.upstream.errorCode E0000047
+check "Okta's own 429: E0000047 carried" jq_is .error.upstream.errorCode E0000047
+check "Okta's own 429: Retry-After from its reset" \
+    in_range "$(header Retry-After)" 1 60
+cx_del "$B1_ID" "$B1"
 
 cx_del "$A_ID" "$A"
 cx_del "$B_ID" "$B"

@@ -39,6 +39,8 @@ jq_is() {
 }
 
 is() { [ "$1" = "$2" ]; }
+# in_range VALUE LOW HIGH: VALUE is a whole number within LOW..HIGH.
+in_range() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
 
 # sql QUERY: runs QUERY on the main database.
 sql() { sqlite3 -batch -noheader "$SB_VAR_DIR/switchboard.db" "$1"; }
