@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <regex.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,16 +23,6 @@ struct sb_providers {
 	cJSON *root;
 	struct sb_provider items[SB_PROVIDER_MAX];
 	size_t count;
-};
-
-static const char *const scheme_names[SB_AUTH__MAX] = {
-	[SB_AUTH_NONE] = "none",
-	[SB_AUTH_BEARER] = "bearer",
-	[SB_AUTH_OAUTH2] = "oauth2",
-	[SB_AUTH_CLIENT_CREDENTIALS] = "client_credentials",
-	[SB_AUTH_BASIC] = "basic",
-	[SB_AUTH_API_KEY_HEADER] = "api_key_header",
-	[SB_AUTH_API_KEY_QUERY] = "api_key_query",
 };
 
 static const char *const pagination_names[SB_PAGINATION__MAX] = {
@@ -67,7 +58,9 @@ static const char *const config_names[] = { "subdomain", "domain",
 const char *
 sb_provider_scheme_name(enum sb_auth_scheme scheme)
 {
-	return (unsigned)scheme < SB_AUTH__MAX ? scheme_names[scheme] : "?";
+	const struct sb_auth_impl *impl = sb_auth_impl(scheme);
+
+	return impl != NULL ? impl->name : "?";
 }
 
 static int
@@ -147,43 +140,105 @@ load_enum(const char *value, const char *const *names, int n, int *out)
 	return true;
 }
 
-/* The auth scheme and pagination; false if either is missing or unknown. */
+/* The pagination; false if it is unknown. */
 static bool
-load_kinds(const cJSON *j, const cJSON *auth, struct sb_provider *p)
+load_pagination(const cJSON *j, struct sb_provider *p)
 {
-	int scheme = 0, pagination = 0;
+	int pagination = 0;
 	const char *pag = json_str(j, "pagination");
 
-	if (!cJSON_IsObject(auth) ||
-	    !load_enum(json_str(auth, "scheme"), scheme_names, SB_AUTH__MAX,
-	        &scheme) ||
-	    (pag != NULL &&
-	        !load_enum(
-	            pag, pagination_names, SB_PAGINATION__MAX, &pagination)))
+	if (pag != NULL &&
+	    !load_enum(pag, pagination_names, SB_PAGINATION__MAX, &pagination))
 		return false;
-	p->scheme = (enum sb_auth_scheme)scheme;
 	p->pagination = (enum sb_pagination)pagination;
 	return true;
 }
 
-/* The auth object's strings; false with err if p->scheme needs one absent. */
+/* True if the scheme's needed credential fields are all fields of a. */
 static bool
-load_auth(const cJSON *auth, struct sb_provider *p, char *err, size_t errsize)
+load_auth_needs(const struct sb_provider_auth *a, char *err, size_t errsize)
 {
-	p->token_url = json_str(auth, "token_url");
-	p->auth_header = json_str(auth, "header");
-	p->auth_prefix = json_str(auth, "prefix");
-	p->auth_query = json_str(auth, "query");
-	p->scope = json_str(auth, "scope");
-	if ((p->scheme == SB_AUTH_OAUTH2 ||
-	        p->scheme == SB_AUTH_CLIENT_CREDENTIALS) &&
-	    p->token_url == NULL) {
+	const struct sb_auth_impl *impl = sb_auth_impl(a->scheme);
+	bool found;
+
+	for (const char *const *need = impl->needs; *need != NULL; need++) {
+		found = false;
+		for (size_t i = 0; i < a->credential_count; i++)
+			found =
+			    found || strcmp(a->credentials[i].name, *need) == 0;
+		if (!found) {
+			snprintf(err, errsize,
+			    "auth scheme '%s' needs credentials field '%s'",
+			    impl->name, *need);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * One auth entry: the object auth, its credential fields in creds (the
+ * entry's own "credentials", or the provider's for a single entry).
+ * False with err if the scheme is unknown or lacks what it needs.
+ */
+static bool
+load_auth(const cJSON *auth, const cJSON *creds, struct sb_provider_auth *a,
+    char *err, size_t errsize)
+{
+	const struct sb_auth_impl *impl;
+
+	if (!cJSON_IsObject(auth) ||
+	    !sb_auth_scheme_find(json_str(auth, "scheme"), &a->scheme)) {
+		snprintf(err, errsize,
+		    "needs name, base_url and a known "
+		    "auth.scheme and pagination");
+		return false;
+	}
+	impl = sb_auth_impl(a->scheme);
+	a->token_url = json_str(auth, "token_url");
+	a->settings.header = json_str(auth, "header");
+	a->settings.prefix = json_str(auth, "prefix");
+	a->settings.query = json_str(auth, "query");
+	a->settings.scope = json_str(auth, "scope");
+	if (impl->needs_token_url && a->token_url == NULL) {
 		snprintf(err, errsize, "auth.token_url is required");
 		return false;
 	}
-	if (p->scheme == SB_AUTH_API_KEY_QUERY && p->auth_query == NULL) {
+	if (impl->needs_query && a->settings.query == NULL) {
 		snprintf(err, errsize, "auth.query is required");
 		return false;
+	}
+	return load_fields(creds, credential_names, a->credentials,
+	           &a->credential_count, err, errsize) &&
+	    load_auth_needs(a, err, errsize);
+}
+
+/*
+ * The "auth" of j: one object (its credential fields the provider's
+ * "credentials"), or an array of alternatives, each with its own
+ * "credentials".
+ */
+static bool
+load_auths(const cJSON *j, struct sb_provider *p, char *err, size_t errsize)
+{
+	const cJSON *auth = cJSON_GetObjectItemCaseSensitive(j, "auth"), *a;
+
+	if (!cJSON_IsArray(auth))
+		return load_auth(auth,
+		    cJSON_GetObjectItemCaseSensitive(j, "credentials"),
+		    &p->auth[p->auth_count++], err, errsize);
+	if (cJSON_GetArraySize(auth) < 1 ||
+	    cJSON_GetArraySize(auth) > SB_PROVIDER_AUTH_MAX) {
+		snprintf(err, errsize, "auth holds 1 to %d entries",
+		    SB_PROVIDER_AUTH_MAX);
+		return false;
+	}
+	cJSON_ArrayForEach(a, auth)
+	{
+		if (!load_auth(a,
+		        cJSON_GetObjectItemCaseSensitive(a, "credentials"),
+		        &p->auth[p->auth_count++], err, errsize))
+			return false;
 	}
 	return true;
 }
@@ -210,31 +265,26 @@ load_hosts(const cJSON *j, struct sb_provider *p, char *err, size_t errsize)
 static bool
 load_one(const cJSON *j, struct sb_provider *p, char *err, size_t errsize)
 {
-	const cJSON *auth = cJSON_GetObjectItemCaseSensitive(j, "auth");
 	const cJSON *rate = cJSON_GetObjectItemCaseSensitive(j, "rate_limit");
 
 	p->name = json_str(j, "name");
 	p->title = json_str(j, "title");
 	p->base_url = json_str(j, "base_url");
-	if (p->name == NULL || p->base_url == NULL || !load_kinds(j, auth, p)) {
+	if (p->name == NULL || p->base_url == NULL || !load_pagination(j, p)) {
 		snprintf(err, errsize,
 		    "needs name, base_url and a known "
 		    "auth.scheme and pagination");
 		return false;
 	}
-	if (!load_auth(auth, p, err, errsize) ||
-	    !load_hosts(j, p, err, errsize))
+	if (!load_auths(j, p, err, errsize) || !load_hosts(j, p, err, errsize))
 		return false;
 	p->headers = cJSON_GetObjectItemCaseSensitive(j, "headers");
 	p->config_defaults =
 	    cJSON_GetObjectItemCaseSensitive(j, "config_defaults");
 	p->rate_limit_remaining = json_str(rate, "remaining");
 	p->rate_limit_reset = json_str(rate, "reset");
-	return load_fields(cJSON_GetObjectItemCaseSensitive(j, "credentials"),
-	           credential_names, p->credentials, &p->credential_count, err,
-	           errsize) &&
-	    load_fields(cJSON_GetObjectItemCaseSensitive(j, "config"),
-	        config_names, p->config, &p->config_count, err, errsize);
+	return load_fields(cJSON_GetObjectItemCaseSensitive(j, "config"),
+	    config_names, p->config, &p->config_count, err, errsize);
 }
 
 static char *
@@ -323,8 +373,9 @@ sb_providers_free(struct sb_providers *p)
 	if (p == NULL)
 		return;
 	for (size_t i = 0; i < p->count && i < SB_PROVIDER_MAX; i++) {
-		free_fields(
-		    p->items[i].credentials, p->items[i].credential_count);
+		for (size_t a = 0; a < p->items[i].auth_count; a++)
+			free_fields(p->items[i].auth[a].credentials,
+			    p->items[i].auth[a].credential_count);
 		free_fields(p->items[i].config, p->items[i].config_count);
 	}
 	cJSON_Delete(p->root);
@@ -368,10 +419,26 @@ describe_fields(const struct sb_provider_field *fields, size_t count)
 	return obj;
 }
 
+/* {"scheme", "credentials"} of one auth entry, added to array. */
+static void
+describe_auth(cJSON *array, const struct sb_provider_auth *a)
+{
+	cJSON *j = cJSON_CreateObject();
+
+	if (j == NULL || !cJSON_AddItemToArray(array, j)) {
+		cJSON_Delete(j);
+		return;
+	}
+	cJSON_AddStringToObject(
+	    j, "scheme", sb_provider_scheme_name(a->scheme));
+	cJSON_AddItemToObject(j, "credentials",
+	    describe_fields(a->credentials, a->credential_count));
+}
+
 cJSON *
 sb_provider_describe(const struct sb_provider *provider)
 {
-	cJSON *j = cJSON_CreateObject();
+	cJSON *j = cJSON_CreateObject(), *auth;
 
 	if (j == NULL)
 		return NULL;
@@ -379,10 +446,15 @@ sb_provider_describe(const struct sb_provider *provider)
 	if (provider->title != NULL)
 		cJSON_AddStringToObject(j, "title", provider->title);
 	cJSON_AddStringToObject(j, "base_url", provider->base_url);
-	cJSON_AddStringToObject(
-	    j, "auth_scheme", sb_provider_scheme_name(provider->scheme));
+	/* The first entry, as before alternatives existed; then them all. */
+	cJSON_AddStringToObject(j, "auth_scheme",
+	    sb_provider_scheme_name(provider->auth[0].scheme));
 	cJSON_AddItemToObject(j, "credentials",
-	    describe_fields(provider->credentials, provider->credential_count));
+	    describe_fields(provider->auth[0].credentials,
+	        provider->auth[0].credential_count));
+	if ((auth = cJSON_AddArrayToObject(j, "auth")) != NULL)
+		for (size_t i = 0; i < provider->auth_count; i++)
+			describe_auth(auth, &provider->auth[i]);
 	cJSON_AddItemToObject(j, "config",
 	    describe_fields(provider->config, provider->config_count));
 	cJSON_AddStringToObject(
@@ -476,6 +548,9 @@ base_url_problem(const char *url)
 	return NULL;
 }
 
+/* A token URL beginning so begins with the rendered base URL. */
+#define BASE_URL_PLACEHOLDER "{base_url}"
+
 /* As sb_provider_render(), naming a missing placeholder in missing. */
 static enum sb_err
 render(const struct sb_provider *provider, const char *tmpl,
@@ -485,8 +560,18 @@ render(const struct sb_provider *provider, const char *tmpl,
 	const char *p = tmpl, *close, *v;
 	char name[64], num[32];
 	size_t len = 0, n;
+	enum sb_err rc;
 
-	if (tmpl == provider->base_url &&
+	if (tmpl != provider->base_url &&
+	    strncmp(tmpl, BASE_URL_PLACEHOLDER, strlen(BASE_URL_PLACEHOLDER)) ==
+	        0) {
+		rc = render(provider, provider->base_url, cfg, config, out,
+		    outsize, missing, missing_size);
+		if (rc != SB_OK)
+			return rc;
+		len = strlen(out);
+		p += strlen(BASE_URL_PLACEHOLDER);
+	} else if (tmpl == provider->base_url &&
 	    json_str(config, "base_url") != NULL) {
 		p = json_str(config, "base_url");
 		if (base_url_problem(p) != NULL) {
@@ -728,20 +813,203 @@ check_object(const struct sb_provider *provider,
 	return true;
 }
 
+/*
+ * True if credentials fit auth entry a: every present field is one of its
+ * own (an OAuth2 token response's informational fields aside when it
+ * obtains tokens) and, unless partial, every required one is present.
+ */
+static bool
+auth_fits(
+    const struct sb_provider_auth *a, const cJSON *credentials, bool partial)
+{
+	bool token_info = sb_auth_obtains_token(a->scheme);
+	const cJSON *v;
+
+	cJSON_ArrayForEach(v, credentials)
+	{
+		if (!(token_info && sb_provider_token_info(v->string)) &&
+		    field_find(
+		        a->credentials, a->credential_count, v->string) == NULL)
+			return false;
+	}
+	for (size_t i = 0; !partial && i < a->credential_count; i++)
+		if (a->credentials[i].required &&
+		    cJSON_GetObjectItemCaseSensitive(
+		        credentials, a->credentials[i].name) == NULL)
+			return false;
+	return true;
+}
+
+/* True if credentials hold a required field of a (a field that picks it). */
+static bool
+auth_touched(const struct sb_provider_auth *a, const cJSON *credentials)
+{
+	for (size_t i = 0; i < a->credential_count; i++)
+		if (a->credentials[i].required &&
+		    cJSON_GetObjectItemCaseSensitive(
+		        credentials, a->credentials[i].name) != NULL)
+			return true;
+	return false;
+}
+
+/* The index of the one entry credentials fit; -1 if none, -2 if several. */
+static int
+auth_pick(
+    const struct sb_provider *provider, const cJSON *credentials, bool partial)
+{
+	int found = -1;
+
+	for (size_t i = 0; i < provider->auth_count; i++) {
+		if (!auth_fits(&provider->auth[i], credentials, partial))
+			continue;
+		if (found >= 0)
+			return -2;
+		found = (int)i;
+	}
+	return found;
+}
+
+const struct sb_provider_auth *
+sb_provider_auth_choose(
+    const struct sb_provider *provider, const cJSON *credentials)
+{
+	int i;
+
+	if (provider == NULL)
+		return NULL;
+	/* One entry is every connection's, as before alternatives. */
+	if (provider->auth_count == 1)
+		return &provider->auth[0];
+	if (!cJSON_IsObject(credentials) ||
+	    (i = auth_pick(provider, credentials, false)) < 0)
+		return NULL;
+	return &provider->auth[i];
+}
+
+bool
+sb_provider_obtains_token(const struct sb_provider *provider)
+{
+	for (size_t i = 0; i < provider->auth_count; i++)
+		if (sb_auth_obtains_token(provider->auth[i].scheme))
+			return true;
+	return false;
+}
+
+/* Appends printf-style text to buf; silently cut at its end. */
+static void text_add(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+text_add(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	if (len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+/* "a, b (scheme); c (scheme)": each entry's required fields. */
+static void
+auth_list(const struct sb_provider *provider, char *buf, size_t size)
+{
+	const struct sb_provider_auth *a;
+	bool first;
+
+	for (size_t i = 0; i < provider->auth_count; i++) {
+		a = &provider->auth[i];
+		first = true;
+		text_add(buf, size, "%s", i > 0 ? "; " : "");
+		for (size_t f = 0; f < a->credential_count; f++) {
+			if (!a->credentials[f].required)
+				continue;
+			text_add(buf, size, "%s%s", first ? "" : ", ",
+			    a->credentials[f].name);
+			first = false;
+		}
+		text_add(
+		    buf, size, " (%s)", sb_provider_scheme_name(a->scheme));
+	}
+}
+
+/*
+ * Why credentials choose no entry of a provider of several: the present
+ * fields of each entry they touch ("mix"), or what each entry needs.
+ */
+static void
+auth_mixed(const struct sb_provider *provider, const cJSON *credentials,
+    char *err, size_t errsize)
+{
+	const struct sb_provider_auth *a;
+	bool first = true;
+
+	snprintf(err, errsize,
+	    "credentials mix auth schemes of provider '%s':", provider->name);
+	for (size_t i = 0; i < provider->auth_count; i++) {
+		a = &provider->auth[i];
+		for (size_t f = 0; f < a->credential_count; f++) {
+			if (!a->credentials[f].required ||
+			    cJSON_GetObjectItemCaseSensitive(
+			        credentials, a->credentials[f].name) == NULL)
+				continue;
+			text_add(err, errsize, "%s '%s' (%s)", first ? "" : ",",
+			    a->credentials[f].name,
+			    sb_provider_scheme_name(a->scheme));
+			first = false;
+		}
+	}
+	text_add(err, errsize, "; give the fields of one: ");
+	auth_list(provider, err, errsize);
+}
+
+/* Checks credentials against the one entry they choose (see .h). */
+static bool
+check_credentials(const struct sb_provider *provider, const cJSON *credentials,
+    bool partial, char *err, size_t errsize)
+{
+	const struct sb_provider_auth *a = NULL;
+	size_t touched = 0;
+	int i = provider->auth_count == 1
+	    ? 0
+	    : auth_pick(provider, credentials, partial);
+
+	for (size_t k = 0; i == -1 && k < provider->auth_count; k++)
+		if (auth_touched(&provider->auth[k], credentials) &&
+		    touched++ == 0)
+			a = &provider->auth[k];
+	if (i >= 0)
+		a = &provider->auth[i];
+	else if (i == -2 || touched > 1) {
+		auth_mixed(provider, credentials, err, errsize);
+		return false;
+	} else if (a == NULL) {
+		snprintf(err, errsize,
+		    "credentials of provider '%s' are one of: ",
+		    provider->name);
+		auth_list(provider, err, errsize);
+		return false;
+	}
+	if (!check_object(provider, a->credentials, a->credential_count,
+	        credentials, partial, sb_auth_obtains_token(a->scheme),
+	        "credentials", err, errsize))
+		return false;
+	return sb_auth_impl(a->scheme)->check == NULL ||
+	    sb_auth_impl(a->scheme)->check(credentials, err, errsize);
+}
+
 enum sb_err
 sb_provider_check(const struct sb_provider *provider,
     const struct sb_config *cfg, const cJSON *credentials, const cJSON *config,
     bool partial, char *err, size_t errsize)
 {
-	bool oauth2 = provider->scheme == SB_AUTH_OAUTH2 ||
-	    provider->scheme == SB_AUTH_CLIENT_CREDENTIALS;
 	char url[2048], missing[64];
 	const char *problem = NULL;
 	enum sb_err rc;
 
-	if (!check_object(provider, provider->credentials,
-	        provider->credential_count, credentials, partial, oauth2,
-	        "credentials", err, errsize) ||
+	if (!check_credentials(provider, credentials, partial, err, errsize) ||
 	    !check_object(provider, provider->config, provider->config_count,
 	        config, false, false, "config", err, errsize))
 		return SB_ERR_INVALID;
