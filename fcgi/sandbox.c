@@ -41,6 +41,7 @@ static const struct sb_route sandbox_routes[] = {
 	{ "POST", "/okta/:tenant/api/v1/users/:user/lifecycle/:action",
 	    sandbox_okta_user_lifecycle },
 	{ "POST", "/_sandbox/okta/:tenant", sandbox_okta_setup },
+	{ "POST", "/okta/:tenant/oauth2/v1/token", sandbox_okta_token },
 	{ "GET", "/_sandbox/stats", sandbox_stats_get },
 	{ "DELETE", "/_sandbox/stats", sandbox_stats_reset },
 	{ "GET", "/_sandbox/faults", sandbox_faults_list },

@@ -74,8 +74,8 @@ apply_basic(const struct sb_auth_settings *s, const cJSON *credentials,
 }
 
 static bool
-apply_api_key_header(const struct sb_auth_settings *s,
-    const cJSON *credentials, sb_auth_add_fn add, void *arg)
+apply_api_key_header(const struct sb_auth_settings *s, const cJSON *credentials,
+    sb_auth_add_fn add, void *arg)
 {
 	const char *key = credential(credentials, "api_key");
 
@@ -86,8 +86,8 @@ apply_api_key_header(const struct sb_auth_settings *s,
 }
 
 static bool
-apply_api_key_query(const struct sb_auth_settings *s,
-    const cJSON *credentials, sb_auth_add_fn add, void *arg)
+apply_api_key_query(const struct sb_auth_settings *s, const cJSON *credentials,
+    sb_auth_add_fn add, void *arg)
 {
 	const char *key = credential(credentials, "api_key");
 
@@ -106,8 +106,8 @@ form_add(char *form, size_t size, const char *key, const char *value)
 		return true;
 	if ((esc = curl_easy_escape(NULL, value, 0)) == NULL)
 		return false;
-	n = snprintf(form + len, size - len, "%s%s=%s", len > 0 ? "&" : "",
-	    key, esc);
+	n = snprintf(
+	    form + len, size - len, "%s%s=%s", len > 0 ? "&" : "", key, esc);
 	sodium_memzero(esc, strlen(esc));
 	curl_free(esc);
 	return n > 0 && (size_t)n < size - len;
@@ -177,8 +177,8 @@ form_private_key_jwt(const struct sb_auth_token_request *r, char *form,
 		return false;
 	ok = (form_add(form, size, "grant_type", "client_credentials") &&
 	         form_add(form, size, "scope", r->settings->scope) &&
-	         form_add(form, size, "client_assertion_type",
-	             JWT_BEARER_TYPE) &&
+	         form_add(
+	             form, size, "client_assertion_type", JWT_BEARER_TYPE) &&
 	         form_add(form, size, "client_assertion", assertion)) ||
 	    form_too_large(err, errsize);
 	sodium_memzero(assertion, sizeof(assertion));
@@ -213,20 +213,20 @@ static const char *const needs_key[] = { "client_id", "private_key", "key_id",
 static const struct sb_auth_impl schemes[SB_AUTH__MAX] = {
 	[SB_AUTH_NONE] = { "none", needs_nothing, false, false, apply_none,
 	    NULL, NULL },
-	[SB_AUTH_BEARER] = { "bearer", needs_access, false, false,
-	    apply_bearer, NULL, NULL },
-	[SB_AUTH_OAUTH2] = { "oauth2", needs_refresh, true, false,
-	    apply_bearer, form_refresh, NULL },
+	[SB_AUTH_BEARER] = { "bearer", needs_access, false, false, apply_bearer,
+	    NULL, NULL },
+	[SB_AUTH_OAUTH2] = { "oauth2", needs_refresh, true, false, apply_bearer,
+	    form_refresh, NULL },
 	[SB_AUTH_CLIENT_CREDENTIALS] = { "client_credentials", needs_secret,
 	    true, false, apply_bearer, form_client_secret, NULL },
 	[SB_AUTH_BASIC] = { "basic", needs_basic, false, false, apply_basic,
 	    NULL, NULL },
 	[SB_AUTH_API_KEY_HEADER] = { "api_key_header", needs_api_key, false,
 	    false, apply_api_key_header, NULL, NULL },
-	[SB_AUTH_API_KEY_QUERY] = { "api_key_query", needs_api_key, false,
-	    true, apply_api_key_query, NULL, NULL },
-	[SB_AUTH_PRIVATE_KEY_JWT] = { "private_key_jwt", needs_key, true,
-	    false, apply_bearer, form_private_key_jwt, check_private_key },
+	[SB_AUTH_API_KEY_QUERY] = { "api_key_query", needs_api_key, false, true,
+	    apply_api_key_query, NULL, NULL },
+	[SB_AUTH_PRIVATE_KEY_JWT] = { "private_key_jwt", needs_key, true, false,
+	    apply_bearer, form_private_key_jwt, check_private_key },
 };
 
 const struct sb_auth_impl *

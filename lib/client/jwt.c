@@ -42,8 +42,9 @@ key_load(const char *pem, char *err, size_t errsize)
 	EVP_PKEY *key = NULL;
 
 	if (pem == NULL || strlen(pem) > SB_JWT_KEY_PEM_MAX) {
-		snprintf(err, errsize, "the private key is missing or longer "
-		                       "than the limit");
+		snprintf(err, errsize,
+		    "the private key is missing or longer "
+		    "than the limit");
 		return NULL;
 	}
 	if ((bio = BIO_new_mem_buf(pem, -1)) != NULL)
@@ -134,8 +135,7 @@ rs256_sign(EVP_PKEY *key, const char *data, size_t n, unsigned char *sig,
     size_t *siglen)
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	bool ok = md != NULL &&
-	    (size_t)EVP_PKEY_size(key) <= *siglen &&
+	bool ok = md != NULL && (size_t)EVP_PKEY_size(key) <= *siglen &&
 	    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
 	    EVP_DigestSign(md, sig, siglen, (const unsigned char *)data, n) ==
 	        1;
@@ -156,8 +156,8 @@ claims_valid(const struct sb_jwt_claims *c, char *err, size_t errsize)
 		return false;
 	}
 	if (c->lifetime_s < 1 || c->lifetime_s > SB_JWT_LIFETIME_MAX_S) {
-		snprintf(err, errsize,
-		    "an assertion lives 1 to %d seconds", SB_JWT_LIFETIME_MAX_S);
+		snprintf(err, errsize, "an assertion lives 1 to %d seconds",
+		    SB_JWT_LIFETIME_MAX_S);
 		return false;
 	}
 	return true;
@@ -183,8 +183,7 @@ sb_jwt_sign(const char *pem, const struct sb_jwt_claims *claims, char *out,
 		goto out;
 	rc = SB_ERR_TOO_LARGE;
 	snprintf(err, errsize, "the assertion is too large");
-	if (!b64_append_json(out, outsize, &len, header) ||
-	    len + 1 >= outsize)
+	if (!b64_append_json(out, outsize, &len, header) || len + 1 >= outsize)
 		goto out;
 	out[len++] = '.';
 	if (!b64_append_json(out, outsize, &len, body))
@@ -213,8 +212,8 @@ out:
 
 /* Decodes n base64url characters at s into bin; false if they are not. */
 static bool
-b64_decode(const char *s, size_t n, unsigned char *bin, size_t binmax,
-    size_t *binlen)
+b64_decode(
+    const char *s, size_t n, unsigned char *bin, size_t binmax, size_t *binlen)
 {
 	const char *end = NULL;
 
@@ -271,6 +270,36 @@ sb_jwt_parse(const char *jwt, cJSON **header, cJSON **claims)
 	return SB_ERR_INVALID;
 }
 
+/* The RSA public key of pem, or NULL. */
+static EVP_PKEY *
+public_load(const char *pem)
+{
+	BIO *bio = NULL;
+	EVP_PKEY *key = NULL;
+
+	if (pem != NULL && strlen(pem) <= SB_JWT_KEY_PEM_MAX &&
+	    (bio = BIO_new_mem_buf(pem, -1)) != NULL)
+		key = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
+	BIO_free(bio);
+	ERR_clear_error();
+	if (key != NULL &&
+	    (EVP_PKEY_base_id(key) != EVP_PKEY_RSA ||
+	        EVP_PKEY_bits(key) < SB_JWT_RSA_BITS_MIN)) {
+		EVP_PKEY_free(key);
+		key = NULL;
+	}
+	return key;
+}
+
+bool
+sb_jwt_public_key_check(const char *pem)
+{
+	EVP_PKEY *key = public_load(pem);
+
+	EVP_PKEY_free(key);
+	return key != NULL;
+}
+
 /* True iff the header of jwt names alg RS256. */
 static bool
 header_rs256(const char *jwt)
@@ -296,17 +325,12 @@ sb_jwt_verify(const char *jwt, const char *public_pem)
 	EVP_MD_CTX *md = NULL;
 	EVP_PKEY *key = NULL;
 	size_t siglen = 0;
-	BIO *bio = NULL;
 	bool ok = false;
 
-	if (public_pem == NULL || !jwt_split(jwt, &dot1, &dot2) ||
-	    !header_rs256(jwt) ||
+	if (!jwt_split(jwt, &dot1, &dot2) || !header_rs256(jwt) ||
 	    !b64_decode(dot2 + 1, strlen(dot2 + 1), sig, sizeof(sig), &siglen))
 		return false;
-	if ((bio = BIO_new_mem_buf(public_pem, -1)) == NULL ||
-	    (key = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL)) ==
-	        NULL ||
-	    EVP_PKEY_base_id(key) != EVP_PKEY_RSA ||
+	if ((key = public_load(public_pem)) == NULL ||
 	    (md = EVP_MD_CTX_new()) == NULL)
 		goto out;
 	ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
@@ -315,7 +339,6 @@ sb_jwt_verify(const char *jwt, const char *public_pem)
 out:
 	EVP_MD_CTX_free(md);
 	EVP_PKEY_free(key);
-	BIO_free(bio);
 	ERR_clear_error();
 	return ok;
 }
@@ -327,8 +350,8 @@ bio_text(BIO *bio)
 	char *data = NULL, *text;
 	long n = BIO_get_mem_data(bio, &data);
 
-	if (n <= 0 || n > SB_JWT_KEY_PEM_MAX || (text = malloc((size_t)n + 1)) ==
-	    NULL)
+	if (n <= 0 || n > SB_JWT_KEY_PEM_MAX ||
+	    (text = malloc((size_t)n + 1)) == NULL)
 		return NULL;
 	memcpy(text, data, (size_t)n);
 	text[n] = '\0';

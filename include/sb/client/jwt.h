@@ -68,6 +68,12 @@ enum sb_err sb_jwt_parse(const char *jwt, cJSON **header, cJSON **claims);
 bool sb_jwt_verify(const char *jwt, const char *public_pem);
 
 /*
+ * True if pem is a PEM RSA public key (SubjectPublicKeyInfo) of at least
+ * SB_JWT_RSA_BITS_MIN bits.
+ */
+bool sb_jwt_public_key_check(const char *pem);
+
+/*
  * Makes a fresh SB_JWT_RSA_BITS RSA key pair as PEM: *private_pem PKCS#8,
  * *public_pem SubjectPublicKeyInfo.  On SB_OK the caller frees both with
  * sb_jwt_pem_free(); otherwise both are NULL (SB_ERR_CRYPTO,
