@@ -97,17 +97,16 @@ token_client_load(
 		        ? ""
 		        : (const char *)sqlite3_column_text(st, 1));
 		key = (const char *)sqlite3_column_text(st, 2);
-		c->public_key = key != NULL
-		    ? sb_arena_printf(req->arena, "%s", key)
-		    : NULL;
+		c->public_key =
+		    key != NULL ? sb_arena_printf(req->arena, "%s", key) : NULL;
 	}
 	sqlite3_reset(st);
 	if (step != SQLITE_ROW) {
 		okta_not_found(req, req->path);
 		return false;
 	}
-	c->token_url = sb_arena_printf(req->arena, "%s/oauth2/v1/token",
-	    okta_base_url(req, c->tenant));
+	c->token_url = sb_arena_printf(
+	    req->arena, "%s/oauth2/v1/token", okta_base_url(req, c->tenant));
 	if (c->token_url == NULL) {
 		sandbox_internal(req, "building the token URL");
 		return false;
@@ -216,8 +215,7 @@ token_assertion_problem(const struct token_client *c, const char *assertion,
 	if (sb_jwt_parse(assertion, &header, claims) != SB_OK)
 		return "The client_assertion token is malformed.";
 	kid = claim_str(header, "kid");
-	if (c->public_key == NULL || kid == NULL ||
-	    strcmp(kid, c->key_id) != 0)
+	if (c->public_key == NULL || kid == NULL || strcmp(kid, c->key_id) != 0)
 		why = "The client_assertion token has a kid which does not "
 		      "identify a registered key.";
 	else if (!sb_jwt_verify(assertion, c->public_key))
@@ -296,8 +294,8 @@ token_answer(struct sb_request *req, const char *token, const char *scope)
  * assertion into *assertion.  False with the answer sent otherwise.
  */
 static bool
-token_request_read(struct sb_request *req, const char **assertion,
-    const char **scope)
+token_request_read(
+    struct sb_request *req, const char **assertion, const char **scope)
 {
 	const char *grant, *type;
 	char err[128];
@@ -355,8 +353,8 @@ sandbox_okta_token(struct sb_ctx *ctx, struct sb_request *req)
 		token_error(req, 401, "invalid_client", why);
 		return;
 	}
-	rc = token_issue(ctx, &c, claim_str(claims, "jti"), exp, token,
-	    sizeof(token));
+	rc = token_issue(
+	    ctx, &c, claim_str(claims, "jti"), exp, token, sizeof(token));
 	cJSON_Delete(claims);
 	if (rc == SB_ERR_CONFLICT)
 		token_error(req, 401, "invalid_client",
