@@ -101,9 +101,10 @@ test_apply(void **state)
 		{ SB_AUTH_PRIVATE_KEY_JWT, { 0 }, "{\"access_token\": \"t3\"}",
 		    true, "header:Authorization:Bearer t3" },
 		/* no token yet: nothing added, the call path obtains one */
-		{ SB_AUTH_PRIVATE_KEY_JWT, { 0 }, "{\"client_id\": \"c\"}", true,
-		    NULL },
-		{ SB_AUTH_API_KEY_HEADER, { "Authorization", "SSWS ", NULL, NULL },
+		{ SB_AUTH_PRIVATE_KEY_JWT, { 0 }, "{\"client_id\": \"c\"}",
+		    true, NULL },
+		{ SB_AUTH_API_KEY_HEADER,
+		    { "Authorization", "SSWS ", NULL, NULL },
 		    "{\"api_key\": \"k1\"}", true,
 		    "header:Authorization:SSWS k1" },
 		{ SB_AUTH_API_KEY_HEADER, { "X-Api-Key", NULL, NULL, NULL },
@@ -113,8 +114,10 @@ test_apply(void **state)
 		{ SB_AUTH_API_KEY_QUERY, { NULL, NULL, "key", NULL },
 		    "{\"api_key\": \"k4\"}", true, "query:key:k4" },
 		{ SB_AUTH_BASIC, { 0 },
-		    "{\"username\": \"Aladdin\", \"password\": \"open sesame\"}",
-		    true, "header:Authorization:Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==" },
+		    "{\"username\": \"Aladdin\", \"password\": \"open "
+		    "sesame\"}",
+		    true,
+		    "header:Authorization:Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==" },
 		{ SB_AUTH_BASIC, { 0 }, "{\"username\": \"u\"}", false, NULL },
 	};
 	struct added a;
@@ -139,7 +142,8 @@ test_apply(void **state)
 		a.refuse = true;
 		a.count = 0;
 		if (cases[i].want != NULL)
-			assert_false(sb_auth_impl(cases[i].scheme)
+			assert_false(
+			    sb_auth_impl(cases[i].scheme)
 			        ->apply(&cases[i].settings, creds, record, &a));
 		cJSON_Delete(creds);
 	}
@@ -154,7 +158,8 @@ form_value(const char *form, const char *key, char *out, size_t size)
 	char *decoded;
 	int len = 0;
 
-	for (; p != NULL; p = strchr(p, '&') != NULL ? strchr(p, '&') + 1 : NULL)
+	for (; p != NULL;
+	     p = strchr(p, '&') != NULL ? strchr(p, '&') + 1 : NULL)
 		if (strncmp(p, key, n) == 0 && p[n] == '=') {
 			end = strchr(p, '&');
 			decoded = curl_easy_unescape(NULL, p + n + 1,
@@ -181,7 +186,7 @@ test_token_forms(void **state)
 	creds = parse("{\"refresh_token\": \"r&1\", \"client_id\": \"c\"}");
 	r.credentials = creds;
 	assert_true(sb_auth_impl(SB_AUTH_OAUTH2)
-	        ->token_form(&r, form, sizeof(form), err, sizeof(err)));
+	                ->token_form(&r, form, sizeof(form), err, sizeof(err)));
 	assert_string_equal(form,
 	    "grant_type=refresh_token&refresh_token=r%261&client_id=c&"
 	    "scope=a%20b");
@@ -189,13 +194,13 @@ test_token_forms(void **state)
 	creds = parse("{\"client_id\": \"c\", \"client_secret\": \"s\"}");
 	r.credentials = creds;
 	assert_true(sb_auth_impl(SB_AUTH_CLIENT_CREDENTIALS)
-	        ->token_form(&r, form, sizeof(form), err, sizeof(err)));
+	                ->token_form(&r, form, sizeof(form), err, sizeof(err)));
 	assert_string_equal(form,
 	    "grant_type=client_credentials&client_id=c&client_secret=s&"
 	    "scope=a%20b");
 	/* too small a form buffer is refused */
 	assert_false(sb_auth_impl(SB_AUTH_CLIENT_CREDENTIALS)
-	        ->token_form(&r, form, 20, err, sizeof(err)));
+	                 ->token_form(&r, form, 20, err, sizeof(err)));
 	cJSON_Delete(creds);
 
 	/* private_key_jwt: a signed assertion, no secret in the form */
@@ -206,7 +211,7 @@ test_token_forms(void **state)
 	cJSON_AddStringToObject(creds, "private_key", private_pem);
 	r.credentials = creds;
 	assert_true(sb_auth_impl(SB_AUTH_PRIVATE_KEY_JWT)
-	        ->token_form(&r, form, sizeof(form), err, sizeof(err)));
+	                ->token_form(&r, form, sizeof(form), err, sizeof(err)));
 	assert_true(form_value(form, "grant_type", v, sizeof(v)));
 	assert_string_equal(v, "client_credentials");
 	assert_true(form_value(form, "scope", v, sizeof(v)));
@@ -220,7 +225,8 @@ test_token_forms(void **state)
 	assert_true(sb_jwt_verify(v, public_pem));
 	assert_int_equal(sb_jwt_parse(v, &header, &claims), SB_OK);
 	body = cJSON_PrintUnformatted(claims);
-	assert_non_null(strstr(body, "\"aud\":\"https://acme.okta.com/oauth2/v1/token\""));
+	assert_non_null(
+	    strstr(body, "\"aud\":\"https://acme.okta.com/oauth2/v1/token\""));
 	assert_non_null(strstr(body, "\"iss\":\"0oa_c\",\"sub\":\"0oa_c\""));
 	assert_non_null(strstr(body, "\"iat\":1767225600,\"exp\":1767225720"));
 	assert_string_equal(
@@ -231,7 +237,8 @@ test_token_forms(void **state)
 	/* a bad key: refused with the reason, never the key */
 	cJSON_ReplaceItemInObjectCaseSensitive(
 	    creds, "private_key", cJSON_CreateString("junk"));
-	assert_false(sb_auth_impl(SB_AUTH_PRIVATE_KEY_JWT)
+	assert_false(
+	    sb_auth_impl(SB_AUTH_PRIVATE_KEY_JWT)
 	        ->token_form(&r, form, sizeof(form), err, sizeof(err)));
 	assert_non_null(strstr(err, "private key"));
 	assert_null(strstr(err, "junk"));
@@ -264,8 +271,8 @@ test_choose(void **state)
 		  "\", \"expires_at\": 1767225600}",
 		    SB_AUTH_PRIVATE_KEY_JWT, NULL },
 		/* mixed: both schemes' fields named */
-		{ "{\"api_key\": \"" OKTA_KEY "\", \"access_token\": \"" OKTA_TOKEN
-		  "\"}",
+		{ "{\"api_key\": \"" OKTA_KEY
+		  "\", \"access_token\": \"" OKTA_TOKEN "\"}",
 		    -1,
 		    "mix auth schemes of provider 'okta': 'api_key' "
 		    "(api_key_header), 'access_token' (bearer)" },
@@ -310,15 +317,16 @@ test_choose(void **state)
 		creds = parse(cases[i].credentials);
 		if (cJSON_GetObjectItemCaseSensitive(creds, "private_key") !=
 		        NULL &&
-		    strcmp(cJSON_GetObjectItemCaseSensitive(creds, "private_key")
-		               ->valuestring,
+		    strcmp(
+		        cJSON_GetObjectItemCaseSensitive(creds, "private_key")
+		            ->valuestring,
 		        "@KEY@") == 0)
 			cJSON_ReplaceItemInObjectCaseSensitive(creds,
 			    "private_key", cJSON_CreateString(private_pem));
 		a = sb_provider_auth_choose(okta, creds);
-		if (cases[i].want < 0 ? a != NULL
-		                      : a == NULL ||
-		                (int)a->scheme != cases[i].want)
+		if (cases[i].want < 0
+		        ? a != NULL
+		        : a == NULL || (int)a->scheme != cases[i].want)
 			fail_msg("case %zu: chose %s", i,
 			    a != NULL ? sb_provider_scheme_name(a->scheme)
 			              : "none");
@@ -358,7 +366,8 @@ test_load_entries(void **state)
 		const char *want;
 	} cases[] = {
 		{ "[]", "auth holds 1 to" },
-		{ "[{\"scheme\": \"none\"}, {\"scheme\": \"none\"}, {\"scheme\": "
+		{ "[{\"scheme\": \"none\"}, {\"scheme\": \"none\"}, "
+		  "{\"scheme\": "
 		  "\"none\"}, {\"scheme\": \"none\"}, {\"scheme\": \"none\"}]",
 		    "auth holds 1 to" },
 		{ "[{\"scheme\": \"private_key_jwt\", \"token_url\": \"x\", "
@@ -367,7 +376,8 @@ test_load_entries(void **state)
 		{ "[{\"scheme\": \"private_key_jwt\", \"credentials\": "
 		  "{\"client_id\": {}, \"key_id\": {}, \"private_key\": {}}}]",
 		    "token_url" },
-		{ "[{\"scheme\": \"bearer\", \"credentials\": {\"token\": {}}}]",
+		{ "[{\"scheme\": \"bearer\", \"credentials\": {\"token\": "
+		  "{}}}]",
 		    "'token' is not allowed" },
 		{ "[{\"scheme\": \"nope\"}]", "auth.scheme" },
 	};
@@ -392,8 +402,8 @@ test_load_entries(void **state)
 		    SB_ERR_CONFIG);
 		assert_null(p);
 		if (strstr(err, cases[i].want) == NULL)
-			fail_msg("case %zu: '%s' lacks '%s'", i, err,
-			    cases[i].want);
+			fail_msg(
+			    "case %zu: '%s' lacks '%s'", i, err, cases[i].want);
 	}
 	test_tmpdir_remove(dir);
 }

@@ -82,9 +82,9 @@ libcrypto_verify(const char *jwt, const char *public_pem)
 
 	assert_non_null(dot2);
 	assert_non_null(key);
-	assert_int_equal(sodium_base642bin(sig, sizeof(sig), dot2 + 1,
-	                     strlen(dot2 + 1), NULL, &siglen, &end,
-	                     sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+	assert_int_equal(
+	    sodium_base642bin(sig, sizeof(sig), dot2 + 1, strlen(dot2 + 1),
+	        NULL, &siglen, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
 	    0);
 	ok = EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
 	    EVP_DigestVerify(md, sig, siglen, (const unsigned char *)jwt,
@@ -178,9 +178,9 @@ test_tampered(void **state)
 static void
 test_bad_keys_and_claims(void **state)
 {
-	static const char *const bad_pems[] = { "",
-		"not a key at all",
-		"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+	static const char *const bad_pems[] = { "", "not a key at all",
+		"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE "
+		"KEY-----\n",
 		NULL };
 	struct keys *k = *state;
 	char jwt[SB_JWT_MAX], err[256];
@@ -208,26 +208,26 @@ test_bad_keys_and_claims(void **state)
 
 	c = good;
 	c.lifetime_s = SB_JWT_LIFETIME_MAX_S + 1;
-	assert_int_equal(sb_jwt_sign(k->private_pem, &c, jwt, sizeof(jwt), err,
-	                     sizeof(err)),
+	assert_int_equal(
+	    sb_jwt_sign(k->private_pem, &c, jwt, sizeof(jwt), err, sizeof(err)),
 	    SB_ERR_INVALID);
 	c.lifetime_s = 0;
-	assert_int_equal(sb_jwt_sign(k->private_pem, &c, jwt, sizeof(jwt), err,
-	                     sizeof(err)),
+	assert_int_equal(
+	    sb_jwt_sign(k->private_pem, &c, jwt, sizeof(jwt), err, sizeof(err)),
 	    SB_ERR_INVALID);
 	c = good;
 	c.key_id = NULL;
-	assert_int_equal(sb_jwt_sign(k->private_pem, &c, jwt, sizeof(jwt), err,
-	                     sizeof(err)),
+	assert_int_equal(
+	    sb_jwt_sign(k->private_pem, &c, jwt, sizeof(jwt), err, sizeof(err)),
 	    SB_ERR_INVALID);
 	c = good;
 	c.audience = "";
-	assert_int_equal(sb_jwt_sign(k->private_pem, &c, jwt, sizeof(jwt), err,
-	                     sizeof(err)),
+	assert_int_equal(
+	    sb_jwt_sign(k->private_pem, &c, jwt, sizeof(jwt), err, sizeof(err)),
 	    SB_ERR_INVALID);
 	/* too small a buffer */
-	assert_int_equal(sb_jwt_sign(k->private_pem, &good, jwt, 100, err,
-	                     sizeof(err)),
+	assert_int_equal(
+	    sb_jwt_sign(k->private_pem, &good, jwt, 100, err, sizeof(err)),
 	    SB_ERR_TOO_LARGE);
 	assert_string_equal(jwt, "");
 }
@@ -244,8 +244,8 @@ test_parse_bad(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-		assert_int_equal(sb_jwt_parse(cases[i], &header, &claims),
-		    SB_ERR_INVALID);
+		assert_int_equal(
+		    sb_jwt_parse(cases[i], &header, &claims), SB_ERR_INVALID);
 		assert_null(header);
 		assert_null(claims);
 	}
