@@ -155,9 +155,9 @@ out:
 	cJSON_Delete(root);
 }
 
-/* Sends RFC 6749 section 5.2's error: 400 {"error", "error_description"}. */
-static void
-oauth_error(struct sb_request *req, const char *error, const char *description)
+void
+sandbox_oauth_error(struct sb_request *req, int status, const char *error,
+    const char *description)
 {
 	cJSON *root;
 
@@ -170,9 +170,16 @@ oauth_error(struct sb_request *req, const char *error, const char *description)
 		sandbox_internal(req, "building the token error");
 		goto out;
 	}
-	sb_response_json(req, 400, root);
+	sb_response_json(req, status, root);
 out:
 	cJSON_Delete(root);
+}
+
+/* Sends RFC 6749 section 5.2's error: 400 {"error", "error_description"}. */
+static void
+oauth_error(struct sb_request *req, const char *error, const char *description)
+{
+	sandbox_oauth_error(req, 400, error, description);
 }
 
 /* Issues in a transaction of its own and answers status, or 500. */

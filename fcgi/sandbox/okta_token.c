@@ -56,25 +56,6 @@ struct token_client {
 	const char *token_url; /* arena: the aud an assertion must name */
 };
 
-/* Okta's OAuth error: status with {"error", "error_description"}. */
-static void
-token_error(struct sb_request *req, int status, const char *error,
-    const char *description)
-{
-	cJSON *root;
-
-	sb_response_header(req, "Cache-Control", "no-store");
-	sb_response_header(req, "Pragma", "no-cache");
-	if ((root = cJSON_CreateObject()) == NULL ||
-	    cJSON_AddStringToObject(root, "error", error) == NULL ||
-	    cJSON_AddStringToObject(root, "error_description", description) ==
-	        NULL)
-		sandbox_internal(req, "building the token error");
-	else
-		sb_response_json(req, status, root);
-	cJSON_Delete(root);
-}
-
 /* Finds the tenant's client; false with the answer sent if none. */
 static bool
 token_client_load(
@@ -303,7 +284,7 @@ token_request_read(
 	size_t n;
 
 	if (sandbox_params_read(req, &kv, &n, err, sizeof(err)) != SB_OK) {
-		token_error(req, 400, "invalid_request", err);
+		sandbox_oauth_error(req, 400, "invalid_request", err);
 		return false;
 	}
 	grant = sandbox_params_get(kv, n, "grant_type");
@@ -311,24 +292,24 @@ token_request_read(
 	*assertion = sandbox_params_get(kv, n, "client_assertion");
 	*scope = sandbox_params_get(kv, n, "scope");
 	if (grant == NULL || strcmp(grant, "client_credentials") != 0) {
-		token_error(req, 400, "unsupported_grant_type",
+		sandbox_oauth_error(req, 400, "unsupported_grant_type",
 		    "The authorization grant type is not supported by the "
 		    "authorization server.");
 		return false;
 	}
 	if (*assertion == NULL || type == NULL) {
-		token_error(req, 401, "invalid_client",
+		sandbox_oauth_error(req, 401, "invalid_client",
 		    "Client authentication failed. Either the client or the "
 		    "client credentials are invalid.");
 		return false;
 	}
 	if (strcmp(type, OKTA_JWT_BEARER) != 0) {
-		token_error(req, 400, "invalid_request",
+		sandbox_oauth_error(req, 400, "invalid_request",
 		    "The client_assertion_type is invalid.");
 		return false;
 	}
 	if (*scope == NULL || !token_scope_valid(*scope)) {
-		token_error(req, 400, "invalid_scope",
+		sandbox_oauth_error(req, 400, "invalid_scope",
 		    "The requested scope is invalid, unknown, or malformed.");
 		return false;
 	}
@@ -350,14 +331,14 @@ sandbox_okta_token(struct sb_ctx *ctx, struct sb_request *req)
 		return;
 	why = token_assertion_problem(&c, assertion, &claims, &exp);
 	if (why != NULL) {
-		token_error(req, 401, "invalid_client", why);
+		sandbox_oauth_error(req, 401, "invalid_client", why);
 		return;
 	}
 	rc = token_issue(
 	    ctx, &c, claim_str(claims, "jti"), exp, token, sizeof(token));
 	cJSON_Delete(claims);
 	if (rc == SB_ERR_CONFLICT)
-		token_error(req, 401, "invalid_client",
+		sandbox_oauth_error(req, 401, "invalid_client",
 		    "The client_assertion token has already been used (its "
 		    "jti was seen before).");
 	else if (rc != SB_OK)

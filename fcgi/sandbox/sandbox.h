@@ -145,6 +145,13 @@ void sandbox_oauth_grant(struct sb_ctx *ctx, struct sb_request *req);
 void sandbox_oauth_token(struct sb_ctx *ctx, struct sb_request *req);
 
 /*
+ * An OAuth token endpoint's error (RFC 6749 section 5.2, Okta's too):
+ * status with {"error", "error_description"}, not cached.
+ */
+void sandbox_oauth_error(struct sb_request *req, int status, const char *error,
+    const char *description);
+
+/*
  * Issues an access token for client_id alive ttl_s seconds, recorded with
  * grant_type, inside the caller's transaction; token gets it (at least
  * SB_SECRETS_TOKEN_MAX bytes).  SB_ERR_INVALID for a too-long client id

@@ -120,21 +120,35 @@ form_too_large(char *err, size_t errsize)
 	return false;
 }
 
+/*
+ * grant_type=grant, then each of fields from the credentials (those
+ * present), then the scope: the token request of a scheme with a secret.
+ */
+static bool
+form_grant(const struct sb_auth_token_request *r, const char *grant,
+    const char *const *fields, char *form, size_t size, char *err,
+    size_t errsize)
+{
+	form[0] = '\0';
+	if (!form_add(form, size, "grant_type", grant))
+		return form_too_large(err, errsize);
+	for (; *fields != NULL; fields++)
+		if (!form_add(form, size, *fields,
+		        credential(r->credentials, *fields)))
+			return form_too_large(err, errsize);
+	return form_add(form, size, "scope", r->settings->scope) ||
+	    form_too_large(err, errsize);
+}
+
 /* The refresh grant (RFC 6749 section 6). */
 static bool
 form_refresh(const struct sb_auth_token_request *r, char *form, size_t size,
     char *err, size_t errsize)
 {
-	form[0] = '\0';
-	return (form_add(form, size, "grant_type", "refresh_token") &&
-	           form_add(form, size, "refresh_token",
-	               credential(r->credentials, "refresh_token")) &&
-	           form_add(form, size, "client_id",
-	               credential(r->credentials, "client_id")) &&
-	           form_add(form, size, "client_secret",
-	               credential(r->credentials, "client_secret")) &&
-	           form_add(form, size, "scope", r->settings->scope)) ||
-	    form_too_large(err, errsize);
+	static const char *const fields[] = { "refresh_token", "client_id",
+		"client_secret", NULL };
+
+	return form_grant(r, "refresh_token", fields, form, size, err, errsize);
 }
 
 /* The client credentials grant with a secret (RFC 6749 section 4.4). */
@@ -142,14 +156,11 @@ static bool
 form_client_secret(const struct sb_auth_token_request *r, char *form,
     size_t size, char *err, size_t errsize)
 {
-	form[0] = '\0';
-	return (form_add(form, size, "grant_type", "client_credentials") &&
-	           form_add(form, size, "client_id",
-	               credential(r->credentials, "client_id")) &&
-	           form_add(form, size, "client_secret",
-	               credential(r->credentials, "client_secret")) &&
-	           form_add(form, size, "scope", r->settings->scope)) ||
-	    form_too_large(err, errsize);
+	static const char *const fields[] = { "client_id", "client_secret",
+		NULL };
+
+	return form_grant(
+	    r, "client_credentials", fields, form, size, err, errsize);
 }
 
 /*

@@ -357,57 +357,6 @@ test_choose(void **state)
 	sb_providers_free(providers);
 }
 
-/* Bad auth entries in a providers file. */
-static void
-test_load_entries(void **state)
-{
-	static const struct {
-		const char *auth;
-		const char *want;
-	} cases[] = {
-		{ "[]", "auth holds 1 to" },
-		{ "[{\"scheme\": \"none\"}, {\"scheme\": \"none\"}, "
-		  "{\"scheme\": "
-		  "\"none\"}, {\"scheme\": \"none\"}, {\"scheme\": \"none\"}]",
-		    "auth holds 1 to" },
-		{ "[{\"scheme\": \"private_key_jwt\", \"token_url\": \"x\", "
-		  "\"credentials\": {\"client_id\": {}, \"key_id\": {}}}]",
-		    "needs credentials field 'private_key'" },
-		{ "[{\"scheme\": \"private_key_jwt\", \"credentials\": "
-		  "{\"client_id\": {}, \"key_id\": {}, \"private_key\": {}}}]",
-		    "token_url" },
-		{ "[{\"scheme\": \"bearer\", \"credentials\": {\"token\": "
-		  "{}}}]",
-		    "'token' is not allowed" },
-		{ "[{\"scheme\": \"nope\"}]", "auth.scheme" },
-	};
-	char dir[TEST_PATH_MAX], path[TEST_PATH_MAX + 16], text[1024];
-	char err[SB_PROVIDER_ERROR_MAX];
-	struct sb_providers *p = NULL;
-	FILE *f;
-
-	(void)state;
-	assert_int_equal(test_tmpdir_make(dir, sizeof(dir), "auth"), 0);
-	snprintf(path, sizeof(path), "%s/p.json", dir);
-	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-		snprintf(text, sizeof(text),
-		    "{\"providers\": [{\"name\": \"x\", \"base_url\": "
-		    "\"https://x\", \"auth\": %s}]}",
-		    cases[i].auth);
-		assert_non_null(f = fopen(path, "w"));
-		fputs(text, f);
-		fclose(f);
-		err[0] = '\0';
-		assert_int_equal(sb_providers_load(path, &p, err, sizeof(err)),
-		    SB_ERR_CONFIG);
-		assert_null(p);
-		if (strstr(err, cases[i].want) == NULL)
-			fail_msg(
-			    "case %zu: '%s' lacks '%s'", i, err, cases[i].want);
-	}
-	test_tmpdir_remove(dir);
-}
-
 int
 main(void)
 {
@@ -416,7 +365,6 @@ main(void)
 		cmocka_unit_test(test_apply),
 		cmocka_unit_test(test_token_forms),
 		cmocka_unit_test(test_choose),
-		cmocka_unit_test(test_load_entries),
 	};
 
 	if (sodium_init() < 0)

@@ -244,6 +244,31 @@ test_load_bad(void **state)
 		{ ONE("\"base_url\": \"https://x\", \"auth\": {\"scheme\": "
 		      "\"none\"}, \"hosts\": [443]"),
 		    "hosts" },
+		/* auth entries: 1 to SB_PROVIDER_AUTH_MAX, each complete */
+		{ ONE("\"base_url\": \"https://x\", \"auth\": []"),
+		    "auth holds 1 to" },
+		{ ONE("\"base_url\": \"https://x\", \"auth\": [{\"scheme\": "
+		      "\"none\"}, {\"scheme\": \"none\"}, {\"scheme\": "
+		      "\"none\"}, {\"scheme\": \"none\"}, {\"scheme\": "
+		      "\"none\"}]"),
+		    "auth holds 1 to" },
+		{ ONE("\"base_url\": \"https://x\", \"auth\": [{\"scheme\": "
+		      "\"private_key_jwt\", \"token_url\": \"x\", "
+		      "\"credentials\": {\"client_id\": {}, \"key_id\": {}}}]"),
+		    "needs credentials field 'private_key'" },
+		{ ONE("\"base_url\": \"https://x\", \"auth\": [{\"scheme\": "
+		      "\"private_key_jwt\", \"credentials\": {\"client_id\": "
+		      "{}, \"key_id\": {}, \"private_key\": {}}}]"),
+		    "token_url" },
+		{ ONE("\"base_url\": \"https://x\", \"auth\": [{\"scheme\": "
+		      "\"bearer\", \"credentials\": {\"token\": {}}}]"),
+		    "'token' is not allowed" },
+		{ ONE("\"base_url\": \"https://x\", \"auth\": [{\"scheme\": "
+		      "\"nope\"}]"),
+		    "auth.scheme" },
+		{ ONE("\"base_url\": \"https://x\", \"auth\": {\"scheme\": "
+		      "\"bearer\"}"),
+		    "needs credentials field 'access_token'" },
 	};
 	struct fixture *f = *state;
 	char path[TEST_PATH_MAX + 16], err[SB_PROVIDER_ERROR_MAX];
