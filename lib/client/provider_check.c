@@ -315,16 +315,16 @@ sb_provider_check(const struct sb_provider *provider,
 	        config, false, false, "config", err, errsize))
 		return SB_ERR_INVALID;
 	if (provider_json_str(config, "base_url") != NULL &&
-	    (problem = provider_base_url_problem(provider_json_str(config, "base_url"))) !=
-	        NULL) {
+	    (problem = provider_base_url_problem(
+	         provider_json_str(config, "base_url"))) != NULL) {
 		snprintf(err, errsize,
 		    "config field 'base_url' %s: a base URL is a scheme, a "
 		    "host, a port and a path prefix, nothing else",
 		    problem);
 		return SB_ERR_INVALID;
 	}
-	rc = provider_render(provider, provider->base_url, cfg, config, url, sizeof(url),
-	    missing, sizeof(missing));
+	rc = provider_render(provider, provider->base_url, cfg, config, url,
+	    sizeof(url), missing, sizeof(missing));
 	if (rc != SB_OK) {
 		snprintf(err, errsize,
 		    "config field '%s' is missing or "
