@@ -171,6 +171,18 @@ done
 check "private_key_jwt connection: the key is sealed" \
     is "$(sql "select count(*) from connections where id = '$JWT_ID' and (instr(credentials, 'PRIVATE KEY') > 0 or instr(credentials, '$OA_CLIENT') > 0)")" 0
 
+# -- swapped per connection: a PATCH of credentials changes the scheme --
+http PATCH "$GW/connections/$SSWS_ID" -H "$(cx_auth "$SSWS_TOK")" -H "$CX_JSON" \
+    --data-binary "$(printf '%s' "$jwt_body" | jq -c '{credentials}')"
+check "swap: PATCH to private_key_jwt credentials is 200" is "$STATUS" 200
+check "swap: the connection now uses private_key_jwt" \
+    jq_is .auth_scheme private_key_jwt
+cx_call "$SSWS_ID" "$SSWS_TOK" '{"path": "/api/v1/users", "query": {"limit": 1}}'
+check "swap: its calls go through with the obtained token" is "$STATUS" 200
+http PATCH "$GW/connections/$SSWS_ID" -H "$(cx_auth "$SSWS_TOK")" -H "$CX_JSON" \
+    --data-binary "{\"credentials\": {\"api_key\": \"$OA_API\"}}"
+check "swap: and back to SSWS" jq_is .auth_scheme api_key_header
+
 # -- the cached access token: one token request for many calls --
 cx_create "$jwt_body"
 CACHE_ID=$CID CACHE_TOK=$CTOK
