@@ -6,7 +6,7 @@ MODE ?= release
 B := build/$(MODE)
 
 CC ?= cc
-PKGS := libcjson libsodium libcurl sqlite3
+PKGS := libcjson libsodium libcurl libcrypto sqlite3
 # pkg-config and the -dev packages may not be installed when this file is
 # read: `deps` installs them.  So these are asked when a recipe first uses
 # them (after every compile and link has waited for `deps`, below), once.

@@ -52,6 +52,7 @@ static const struct sb_route sandbox_routes[] = {
 	{ "POST", "/_sandbox/okta/:tenant", sandbox_okta_setup },
 	{ "POST", "/_sandbox/crm", sandbox_crm_setup },
 	{ "GET", "/_sandbox/crm/deliveries", sandbox_crm_deliveries },
+	{ "POST", "/okta/:tenant/oauth2/v1/token", sandbox_okta_token },
 	{ "GET", "/_sandbox/stats", sandbox_stats_get },
 	{ "DELETE", "/_sandbox/stats", sandbox_stats_reset },
 	{ "GET", "/_sandbox/faults", sandbox_faults_list },

@@ -115,6 +115,22 @@ oauth_issue(struct sb_ctx *ctx, struct oauth_issue *is)
 	return oauth_insert(ctx, is, is->refresh, "refresh");
 }
 
+enum sb_err
+sandbox_oauth_issue_access(struct sb_ctx *ctx, const char *client_id,
+    const char *grant_type, int64_t ttl_s, char *token, size_t size)
+{
+	struct oauth_issue is = { .grant_type = grant_type, .ttl_s = ttl_s };
+	enum sb_err rc;
+
+	if (strlen(client_id) > OAUTH_CLIENT_ID_MAX || size < sizeof(is.access))
+		return SB_ERR_INVALID;
+	snprintf(is.client_id, sizeof(is.client_id), "%s", client_id);
+	if ((rc = oauth_issue(ctx, &is)) == SB_OK)
+		memcpy(token, is.access, sizeof(is.access));
+	sodium_memzero(is.access, sizeof(is.access));
+	return rc;
+}
+
 /* Sends the token answer of RFC 6749 section 5.1 with status. */
 static void
 oauth_answer(struct sb_request *req, int status, const struct oauth_issue *is)

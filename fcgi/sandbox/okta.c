@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "sb/client/jwt.h"
 #include "sb/core/header.h"
 #include "sb/core/response.h"
 #include "okta.h"
@@ -38,7 +39,8 @@ static const char *const okta_sql[OKTA_SQL__MAX] = {
 	[OKTA_SQL_TENANT_INSERT] =
 	    "INSERT INTO okta_tenants (tenant, api_token, client_id,"
 	    " rate_limit, rate_window_s, window_start, window_used,"
-	    " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?6)",
+	    " created_at, key_id, public_key)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?6, ?7, ?8)",
 	/* The window restarts once it is over; SET reads the old row. */
 	[OKTA_SQL_TENANT_COUNT] =
 	    "UPDATE okta_tenants SET"
@@ -122,8 +124,7 @@ okta_tenant_valid(const char *name)
 	return true;
 }
 
-/* "http://<Host>/okta/<tenant>" into the arena; the Host nginx checked. */
-static const char *
+const char *
 okta_base_url(struct sb_request *req, const char *tenant)
 {
 	const char *path = sb_arena_printf(req->arena, "/okta/%s", tenant);
@@ -270,7 +271,67 @@ struct okta_setup {
 	int64_t rate_window_s;
 	char api_token[SB_SECRETS_TOKEN_MAX];
 	char client_id[SB_SECRETS_TOKEN_MAX];
+	char key_id[OKTA_KEY_ID_MAX + 1];
+	const char *public_key; /* the caller's, or public_made */
+	char *public_made; /* sb_jwt_pem_free() */
+	char *private_made; /* the pair made here; sb_jwt_pem_free() */
 };
+
+/* True iff id is 1 to OKTA_KEY_ID_MAX letters, digits, '.', '_', '-'. */
+static bool
+okta_key_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	return n > 0 && n <= OKTA_KEY_ID_MAX &&
+	    strspn(id,
+	        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	        "0123456789._-") == n;
+}
+
+/*
+ * The key the tenant's client signs with: the caller's public_key (and
+ * key_id) if sent, else a fresh pair made here.  False with the answer
+ * sent on a bad field or a failure.
+ */
+static bool
+okta_setup_key(struct sb_request *req, const struct sb_kv *kv, size_t n,
+    struct okta_setup *setup)
+{
+	const char *key_id = sandbox_params_get(kv, n, "key_id");
+
+	setup->public_key = sandbox_params_get(kv, n, "public_key");
+	if (key_id != NULL && !okta_key_id_valid(key_id)) {
+		sb_response_errorf(req, 400, "invalid_request",
+		    "key_id is 1 to %d letters, digits, '.', '_' and '-'",
+		    OKTA_KEY_ID_MAX);
+		return false;
+	}
+	if (setup->public_key != NULL &&
+	    !sb_jwt_public_key_check(setup->public_key)) {
+		sb_response_errorf(req, 400, "invalid_request",
+		    "public_key must be a PEM RSA public key of at least %d "
+		    "bits",
+		    SB_JWT_RSA_BITS_MIN);
+		return false;
+	}
+	if (key_id != NULL)
+		snprintf(setup->key_id, sizeof(setup->key_id), "%s", key_id);
+	else if (sb_secrets_token_new(
+	             "kid", setup->key_id, sizeof(setup->key_id)) != SB_OK) {
+		sandbox_internal(req, "making a key id");
+		return false;
+	}
+	if (setup->public_key != NULL)
+		return true;
+	if (sb_jwt_key_new(&setup->private_made, &setup->public_made) !=
+	    SB_OK) {
+		sandbox_internal(req, "making a key pair");
+		return false;
+	}
+	setup->public_key = setup->public_made;
+	return true;
+}
 
 /* Reads the optional body {"rate_limit", "rate_window_s"} into setup. */
 static bool
@@ -303,7 +364,7 @@ okta_setup_read(struct sb_request *req, struct okta_setup *setup)
 		    OKTA_RATE_WINDOW_MAX);
 		return false;
 	}
-	return true;
+	return okta_setup_key(req, kv, n, setup);
 }
 
 /* Drops the tenant and its users and makes them anew, in one transaction. */
@@ -332,6 +393,8 @@ okta_setup_store(struct sb_ctx *ctx, struct okta_setup *setup)
 		sqlite3_bind_int64(st, 4, setup->rate_limit);
 		sqlite3_bind_int64(st, 5, setup->rate_window_s);
 		sqlite3_bind_int64(st, 6, sandbox_now());
+		sqlite3_bind_text(st, 7, setup->key_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, setup->public_key, -1, SQLITE_STATIC);
 	}
 	if ((rc = sb_db_step_write(ctx->db, st, NULL)) != SB_OK ||
 	    (rc = okta_users_seed(ctx, setup->tenant)) != SB_OK)
@@ -342,7 +405,10 @@ out:
 	return rc;
 }
 
-/* 201 {"tenant", "base_url", "api_token", "client_id"}. */
+/*
+ * 201 {"tenant", "base_url", "api_token", "client_id", "key_id",
+ * "users"}, and "private_key" when the pair was made here.
+ */
 static void
 okta_setup_answer(struct sb_request *req, const struct okta_setup *setup)
 {
@@ -359,6 +425,10 @@ okta_setup_answer(struct sb_request *req, const struct okta_setup *setup)
 	        NULL ||
 	    cJSON_AddStringToObject(root, "client_id", setup->client_id) ==
 	        NULL ||
+	    cJSON_AddStringToObject(root, "key_id", setup->key_id) == NULL ||
+	    (setup->private_made != NULL &&
+	        cJSON_AddStringToObject(
+	            root, "private_key", setup->private_made) == NULL) ||
 	    cJSON_AddNumberToObject(root, "users", OKTA_USERS_SEEDED) == NULL)
 		sandbox_internal(req, "building the tenant");
 	else
@@ -384,10 +454,13 @@ sandbox_okta_setup(struct sb_ctx *ctx, struct sb_request *req)
 		return;
 	}
 	if (!okta_setup_read(req, &setup))
-		return;
+		goto out;
 	if ((rc = okta_setup_store(ctx, &setup)) != SB_OK) {
 		sandbox_internal(req, "making the tenant");
-		return;
+		goto out;
 	}
 	okta_setup_answer(req, &setup);
+out:
+	sb_jwt_pem_free(setup.private_made);
+	sb_jwt_pem_free(setup.public_made);
 }

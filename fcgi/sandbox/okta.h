@@ -16,6 +16,7 @@
 #define OKTA_USER_ID_LEN 20 /* "00u" and 17 letters and digits */
 #define OKTA_URL_MAX 2048 /* bytes of a Link header's URL */
 #define OKTA_USERS_SEEDED 250 /* users of a new or reset tenant */
+#define OKTA_KEY_ID_MAX 128 /* bytes of a registered key's id */
 
 /* The tenant a request names, found and counted by okta_enter(). */
 struct okta_tenant {
@@ -32,6 +33,9 @@ struct okta_tenant {
  */
 void okta_error(struct sb_request *req, int status, const char *code,
     const char *summary, const char *cause);
+
+/* "http://<Host>/okta/<tenant>" in req's arena (the Host nginx checked). */
+const char *okta_base_url(struct sb_request *req, const char *tenant);
 
 /* 404 E0000007 for the resource what (a user id, a path). */
 void okta_not_found(struct sb_request *req, const char *what);

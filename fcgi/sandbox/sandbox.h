@@ -162,8 +162,8 @@ void sandbox_oauth_grant(struct sb_ctx *ctx, struct sb_request *req);
 void sandbox_oauth_token(struct sb_ctx *ctx, struct sb_request *req);
 
 /*
- * Sends RFC 6749 section 5.2's error with status (400, or 401 for
- * invalid_client): {"error", "error_description"}, no-store.
+ * An OAuth token endpoint's error (RFC 6749 section 5.2, Okta's too):
+ * status with {"error", "error_description"}, not cached.
  */
 void sandbox_oauth_error(struct sb_request *req, int status, const char *error,
     const char *description);
@@ -175,6 +175,16 @@ void sandbox_oauth_error(struct sb_request *req, int status, const char *error,
  */
 bool sandbox_oauth_basic(
     struct sb_request *req, const char **id, const char **secret);
+
+/*
+ * Issues an access token for client_id alive ttl_s seconds, recorded with
+ * grant_type, inside the caller's transaction; token gets it (at least
+ * SB_SECRETS_TOKEN_MAX bytes).  SB_ERR_INVALID for a too-long client id
+ * or a small buffer; store errors otherwise.
+ */
+enum sb_err sandbox_oauth_issue_access(struct sb_ctx *ctx,
+    const char *client_id, const char *grant_type, int64_t ttl_s, char *token,
+    size_t size);
 
 /*
  * True iff req carries "Authorization: Bearer <token>" naming an access
@@ -209,12 +219,26 @@ void sandbox_api_echo(struct sb_ctx *ctx, struct sb_request *req);
 /* okta.c and okta_users.c: an Okta org per tenant (see okta.h) */
 
 /*
- * POST /_sandbox/okta/{tenant} [{rate_limit, rate_window_s}]: makes or
- * resets the tenant with OKTA_USERS_SEEDED users in mixed statuses and
- * fresh secrets; 201 {"tenant", "base_url", "api_token", "client_id",
- * "users"}; 400 invalid_request for a bad tenant name or field.
+ * POST /_sandbox/okta/{tenant} [{rate_limit, rate_window_s, public_key,
+ * key_id}]: makes or resets the tenant with OKTA_USERS_SEEDED users in
+ * mixed statuses and fresh secrets, and registers the public key sent or
+ * a fresh key pair's for its client's private_key_jwt; 201 {"tenant",
+ * "base_url", "api_token", "client_id", "key_id", "users"} and
+ * "private_key" (PEM PKCS#8) when the pair was made here; 400
+ * invalid_request for a bad tenant name or field.
  */
 void sandbox_okta_setup(struct sb_ctx *ctx, struct sb_request *req);
+
+/*
+ * POST /okta/{tenant}/oauth2/v1/token (form body): the client credentials
+ * grant with a private_key_jwt client assertion, verified fully (RS256
+ * signature with the tenant's registered key, kid, aud = this URL, exp
+ * not passed and at most 5 minutes after iat, iss = sub = the tenant's
+ * client id, jti not seen before).  200 {"token_type", "expires_in",
+ * "access_token", "scope"}; Okta's OAuth error body
+ * {"error", "error_description"} with 400 or 401 otherwise.
+ */
+void sandbox_okta_token(struct sb_ctx *ctx, struct sb_request *req);
 
 /*
  * The users API of a tenant, each behind okta_enter() (tenant, rate

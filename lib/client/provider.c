@@ -17,21 +17,12 @@
 
 #include "sb/core/log.h"
 #include "sb/client/provider.h"
+#include "provider_internal.h"
 
 struct sb_providers {
 	cJSON *root;
 	struct sb_provider items[SB_PROVIDER_MAX];
 	size_t count;
-};
-
-static const char *const scheme_names[SB_AUTH__MAX] = {
-	[SB_AUTH_NONE] = "none",
-	[SB_AUTH_BEARER] = "bearer",
-	[SB_AUTH_OAUTH2] = "oauth2",
-	[SB_AUTH_CLIENT_CREDENTIALS] = "client_credentials",
-	[SB_AUTH_BASIC] = "basic",
-	[SB_AUTH_API_KEY_HEADER] = "api_key_header",
-	[SB_AUTH_API_KEY_QUERY] = "api_key_query",
 };
 
 static const char *const pagination_names[SB_PAGINATION__MAX] = {
@@ -46,20 +37,6 @@ static const char *const credential_names[] = { "access_token", "refresh_token",
 	"expires_at", "expires_in", "client_id", "client_secret", "username",
 	"password", "api_key", "private_key", "key_id", NULL };
 
-/*
- * Informational fields of an OAuth2 token response (RFC 6749 section 5.1,
- * RFC 8693, OpenID Connect Core 3.1.3.3, and the extensions Keycloak,
- * GitHub Apps and Microsoft send), so that a provider's raw answer can be
- * pasted whole as credentials.  Providers with an OAuth2 scheme accept them
- * and they are dropped before sealing; what matters of that answer
- * (access_token, refresh_token, expires_in) is an ordinary credential
- * field.  The list is in docs/providers.md.
- */
-static const char *const token_info_names[] = { "token_type", "scope",
-	"id_token", "issued_token_type", "refresh_expires_in",
-	"refresh_token_expires_in", "ext_expires_in", "not-before-policy",
-	"session_state", NULL };
-
 /* Config names every part agrees on (DESIGN.md). */
 static const char *const config_names[] = { "subdomain", "domain",
 	"instance_url", "base_url", NULL };
@@ -67,7 +44,9 @@ static const char *const config_names[] = { "subdomain", "domain",
 const char *
 sb_provider_scheme_name(enum sb_auth_scheme scheme)
 {
-	return (unsigned)scheme < SB_AUTH__MAX ? scheme_names[scheme] : "?";
+	const struct sb_auth_impl *impl = sb_auth_impl(scheme);
+
+	return impl != NULL ? impl->name : "?";
 }
 
 static int
@@ -79,8 +58,8 @@ name_index(const char *const *names, size_t n, const char *name)
 	return -1;
 }
 
-static bool
-name_listed(const char *const *names, const char *name)
+bool
+provider_name_listed(const char *const *names, const char *name)
 {
 	for (; *names != NULL; names++)
 		if (strcmp(*names, name) == 0)
@@ -88,8 +67,8 @@ name_listed(const char *const *names, const char *name)
 	return false;
 }
 
-static const char *
-json_str(const cJSON *obj, const char *key)
+const char *
+provider_json_str(const cJSON *obj, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
@@ -108,7 +87,7 @@ load_fields(const cJSON *obj, const char *const *allowed,
 	cJSON_ArrayForEach(f, obj)
 	{
 		if (*count == SB_PROVIDER_FIELDS_MAX || !cJSON_IsObject(f) ||
-		    !name_listed(allowed, f->string)) {
+		    !provider_name_listed(allowed, f->string)) {
 			snprintf(err, errsize, "field '%.64s' is not allowed",
 			    f->string);
 			return false;
@@ -116,7 +95,7 @@ load_fields(const cJSON *obj, const char *const *allowed,
 		fields[*count].name = f->string;
 		fields[*count].required = cJSON_IsTrue(
 		    cJSON_GetObjectItemCaseSensitive(f, "required"));
-		fields[*count].pattern = json_str(f, "pattern");
+		fields[*count].pattern = provider_json_str(f, "pattern");
 		if (fields[*count].pattern != NULL) {
 			if ((re = calloc(1, sizeof(*re))) == NULL ||
 			    regcomp(re, fields[*count].pattern,
@@ -147,43 +126,106 @@ load_enum(const char *value, const char *const *names, int n, int *out)
 	return true;
 }
 
-/* The auth scheme and pagination; false if either is missing or unknown. */
+/* The pagination; false if it is unknown. */
 static bool
-load_kinds(const cJSON *j, const cJSON *auth, struct sb_provider *p)
+load_pagination(const cJSON *j, struct sb_provider *p)
 {
-	int scheme = 0, pagination = 0;
-	const char *pag = json_str(j, "pagination");
+	int pagination = 0;
+	const char *pag = provider_json_str(j, "pagination");
 
-	if (!cJSON_IsObject(auth) ||
-	    !load_enum(json_str(auth, "scheme"), scheme_names, SB_AUTH__MAX,
-	        &scheme) ||
-	    (pag != NULL &&
-	        !load_enum(
-	            pag, pagination_names, SB_PAGINATION__MAX, &pagination)))
+	if (pag != NULL &&
+	    !load_enum(pag, pagination_names, SB_PAGINATION__MAX, &pagination))
 		return false;
-	p->scheme = (enum sb_auth_scheme)scheme;
 	p->pagination = (enum sb_pagination)pagination;
 	return true;
 }
 
-/* The auth object's strings; false with err if p->scheme needs one absent. */
+/* True if the scheme's needed credential fields are all fields of a. */
 static bool
-load_auth(const cJSON *auth, struct sb_provider *p, char *err, size_t errsize)
+load_auth_needs(const struct sb_provider_auth *a, char *err, size_t errsize)
 {
-	p->token_url = json_str(auth, "token_url");
-	p->auth_header = json_str(auth, "header");
-	p->auth_prefix = json_str(auth, "prefix");
-	p->auth_query = json_str(auth, "query");
-	p->scope = json_str(auth, "scope");
-	if ((p->scheme == SB_AUTH_OAUTH2 ||
-	        p->scheme == SB_AUTH_CLIENT_CREDENTIALS) &&
-	    p->token_url == NULL) {
+	const struct sb_auth_impl *impl = sb_auth_impl(a->scheme);
+	bool found;
+
+	for (const char *const *need = impl->needs; *need != NULL; need++) {
+		found = false;
+		for (size_t i = 0; i < a->credential_count; i++)
+			found =
+			    found || strcmp(a->credentials[i].name, *need) == 0;
+		if (!found) {
+			snprintf(err, errsize,
+			    "auth scheme '%s' needs credentials field '%s'",
+			    impl->name, *need);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * One auth entry: the object auth, its credential fields in creds (the
+ * entry's own "credentials", or the provider's for a single entry).
+ * False with err if the scheme is unknown or lacks what it needs.
+ */
+static bool
+load_auth(const cJSON *auth, const cJSON *creds, struct sb_provider_auth *a,
+    char *err, size_t errsize)
+{
+	const struct sb_auth_impl *impl;
+
+	if (!cJSON_IsObject(auth) ||
+	    !sb_auth_scheme_find(
+	        provider_json_str(auth, "scheme"), &a->scheme)) {
+		snprintf(err, errsize,
+		    "needs name, base_url and a known "
+		    "auth.scheme and pagination");
+		return false;
+	}
+	impl = sb_auth_impl(a->scheme);
+	a->token_url = provider_json_str(auth, "token_url");
+	a->settings.header = provider_json_str(auth, "header");
+	a->settings.prefix = provider_json_str(auth, "prefix");
+	a->settings.query = provider_json_str(auth, "query");
+	a->settings.scope = provider_json_str(auth, "scope");
+	if (impl->needs_token_url && a->token_url == NULL) {
 		snprintf(err, errsize, "auth.token_url is required");
 		return false;
 	}
-	if (p->scheme == SB_AUTH_API_KEY_QUERY && p->auth_query == NULL) {
+	if (impl->needs_query && a->settings.query == NULL) {
 		snprintf(err, errsize, "auth.query is required");
 		return false;
+	}
+	return load_fields(creds, credential_names, a->credentials,
+	           &a->credential_count, err, errsize) &&
+	    load_auth_needs(a, err, errsize);
+}
+
+/*
+ * The "auth" of j: one object (its credential fields the provider's
+ * "credentials"), or an array of alternatives, each with its own
+ * "credentials".
+ */
+static bool
+load_auths(const cJSON *j, struct sb_provider *p, char *err, size_t errsize)
+{
+	const cJSON *auth = cJSON_GetObjectItemCaseSensitive(j, "auth"), *a;
+
+	if (!cJSON_IsArray(auth))
+		return load_auth(auth,
+		    cJSON_GetObjectItemCaseSensitive(j, "credentials"),
+		    &p->auth[p->auth_count++], err, errsize);
+	if (cJSON_GetArraySize(auth) < 1 ||
+	    cJSON_GetArraySize(auth) > SB_PROVIDER_AUTH_MAX) {
+		snprintf(err, errsize, "auth holds 1 to %d entries",
+		    SB_PROVIDER_AUTH_MAX);
+		return false;
+	}
+	cJSON_ArrayForEach(a, auth)
+	{
+		if (!load_auth(a,
+		        cJSON_GetObjectItemCaseSensitive(a, "credentials"),
+		        &p->auth[p->auth_count++], err, errsize))
+			return false;
 	}
 	return true;
 }
@@ -210,34 +252,30 @@ load_hosts(const cJSON *j, struct sb_provider *p, char *err, size_t errsize)
 static bool
 load_one(const cJSON *j, struct sb_provider *p, char *err, size_t errsize)
 {
-	const cJSON *auth = cJSON_GetObjectItemCaseSensitive(j, "auth");
 	const cJSON *rate = cJSON_GetObjectItemCaseSensitive(j, "rate_limit");
 
-	p->name = json_str(j, "name");
-	p->title = json_str(j, "title");
-	p->base_url = json_str(j, "base_url");
-	if (p->name == NULL || p->base_url == NULL || !load_kinds(j, auth, p)) {
+	p->name = provider_json_str(j, "name");
+	p->title = provider_json_str(j, "title");
+	p->base_url = provider_json_str(j, "base_url");
+	if (p->name == NULL || p->base_url == NULL || !load_pagination(j, p)) {
 		snprintf(err, errsize,
 		    "needs name, base_url and a known "
 		    "auth.scheme and pagination");
 		return false;
 	}
-	if (!load_auth(auth, p, err, errsize) ||
-	    !load_hosts(j, p, err, errsize))
+	if (!load_auths(j, p, err, errsize) || !load_hosts(j, p, err, errsize))
 		return false;
 	p->headers = cJSON_GetObjectItemCaseSensitive(j, "headers");
 	p->config_defaults =
 	    cJSON_GetObjectItemCaseSensitive(j, "config_defaults");
-	p->rate_limit_limit = json_str(rate, "limit");
-	p->rate_limit_remaining = json_str(rate, "remaining");
-	p->rate_limit_reset = json_str(rate, "reset");
-	p->rate_limit_reset_ms = json_str(rate, "reset_unit") != NULL &&
-	    strcmp(json_str(rate, "reset_unit"), "ms") == 0;
-	return load_fields(cJSON_GetObjectItemCaseSensitive(j, "credentials"),
-	           credential_names, p->credentials, &p->credential_count, err,
-	           errsize) &&
-	    load_fields(cJSON_GetObjectItemCaseSensitive(j, "config"),
-	        config_names, p->config, &p->config_count, err, errsize);
+	p->rate_limit_limit = provider_json_str(rate, "limit");
+	p->rate_limit_remaining = provider_json_str(rate, "remaining");
+	p->rate_limit_reset = provider_json_str(rate, "reset");
+	p->rate_limit_reset_ms =
+	    provider_json_str(rate, "reset_unit") != NULL &&
+	    strcmp(provider_json_str(rate, "reset_unit"), "ms") == 0;
+	return load_fields(cJSON_GetObjectItemCaseSensitive(j, "config"),
+	    config_names, p->config, &p->config_count, err, errsize);
 }
 
 static char *
@@ -326,8 +364,9 @@ sb_providers_free(struct sb_providers *p)
 	if (p == NULL)
 		return;
 	for (size_t i = 0; i < p->count && i < SB_PROVIDER_MAX; i++) {
-		free_fields(
-		    p->items[i].credentials, p->items[i].credential_count);
+		for (size_t a = 0; a < p->items[i].auth_count; a++)
+			free_fields(p->items[i].auth[a].credentials,
+			    p->items[i].auth[a].credential_count);
 		free_fields(p->items[i].config, p->items[i].config_count);
 	}
 	cJSON_Delete(p->root);
@@ -371,10 +410,26 @@ describe_fields(const struct sb_provider_field *fields, size_t count)
 	return obj;
 }
 
+/* {"scheme", "credentials"} of one auth entry, added to array. */
+static void
+describe_auth(cJSON *array, const struct sb_provider_auth *a)
+{
+	cJSON *j = cJSON_CreateObject();
+
+	if (j == NULL || !cJSON_AddItemToArray(array, j)) {
+		cJSON_Delete(j);
+		return;
+	}
+	cJSON_AddStringToObject(
+	    j, "scheme", sb_provider_scheme_name(a->scheme));
+	cJSON_AddItemToObject(j, "credentials",
+	    describe_fields(a->credentials, a->credential_count));
+}
+
 cJSON *
 sb_provider_describe(const struct sb_provider *provider)
 {
-	cJSON *j = cJSON_CreateObject();
+	cJSON *j = cJSON_CreateObject(), *auth;
 
 	if (j == NULL)
 		return NULL;
@@ -382,10 +437,15 @@ sb_provider_describe(const struct sb_provider *provider)
 	if (provider->title != NULL)
 		cJSON_AddStringToObject(j, "title", provider->title);
 	cJSON_AddStringToObject(j, "base_url", provider->base_url);
-	cJSON_AddStringToObject(
-	    j, "auth_scheme", sb_provider_scheme_name(provider->scheme));
+	/* The first entry, as before alternatives existed; then them all. */
+	cJSON_AddStringToObject(j, "auth_scheme",
+	    sb_provider_scheme_name(provider->auth[0].scheme));
 	cJSON_AddItemToObject(j, "credentials",
-	    describe_fields(provider->credentials, provider->credential_count));
+	    describe_fields(provider->auth[0].credentials,
+	        provider->auth[0].credential_count));
+	if ((auth = cJSON_AddArrayToObject(j, "auth")) != NULL)
+		for (size_t i = 0; i < provider->auth_count; i++)
+			describe_auth(auth, &provider->auth[i]);
 	cJSON_AddItemToObject(j, "config",
 	    describe_fields(provider->config, provider->config_count));
 	cJSON_AddStringToObject(
@@ -398,10 +458,10 @@ static const char *
 render_value(const struct sb_provider *provider, const struct sb_config *cfg,
     const cJSON *config, const char *name, char *num, size_t numsize)
 {
-	const char *v = json_str(config, name);
+	const char *v = provider_json_str(config, name);
 
 	if (v == NULL)
-		v = json_str(provider->config_defaults, name);
+		v = provider_json_str(provider->config_defaults, name);
 	if (v == NULL && strcmp(name, "sandbox_port") == 0) {
 		snprintf(num, numsize, "%ld", cfg->sandbox_port);
 		v = num;
@@ -429,8 +489,8 @@ render_value_safe(const char *name, const char *v)
  * where or what the path guard's checked path ends up calling, and "." or
  * ".." segments would climb out of the prefix an allowed host was given.
  */
-static const char *
-base_url_problem(const char *url)
+const char *
+provider_base_url_problem(const char *url)
 {
 	const char *p = url, *host, *segment;
 	long port;
@@ -479,20 +539,33 @@ base_url_problem(const char *url)
 	return NULL;
 }
 
-/* As sb_provider_render(), naming a missing placeholder in missing. */
-static enum sb_err
-render(const struct sb_provider *provider, const char *tmpl,
+/* A token URL beginning so begins with the rendered base URL. */
+#define BASE_URL_PLACEHOLDER "{base_url}"
+
+/* Renders tmpl (see provider_internal.h); {base_url} first, if it leads. */
+enum sb_err
+provider_render(const struct sb_provider *provider, const char *tmpl,
     const struct sb_config *cfg, const cJSON *config, char *out, size_t outsize,
     char *missing, size_t missing_size)
 {
 	const char *p = tmpl, *close, *v;
 	char name[64], num[32];
 	size_t len = 0, n;
+	enum sb_err rc;
 
-	if (tmpl == provider->base_url &&
-	    json_str(config, "base_url") != NULL) {
-		p = json_str(config, "base_url");
-		if (base_url_problem(p) != NULL) {
+	if (tmpl != provider->base_url &&
+	    strncmp(tmpl, BASE_URL_PLACEHOLDER, strlen(BASE_URL_PLACEHOLDER)) ==
+	        0) {
+		rc = provider_render(provider, provider->base_url, cfg, config,
+		    out, outsize, missing, missing_size);
+		if (rc != SB_OK)
+			return rc;
+		len = strlen(out);
+		p += strlen(BASE_URL_PLACEHOLDER);
+	} else if (tmpl == provider->base_url &&
+	    provider_json_str(config, "base_url") != NULL) {
+		p = provider_json_str(config, "base_url");
+		if (provider_base_url_problem(p) != NULL) {
 			snprintf(missing, missing_size, "base_url");
 			return SB_ERR_INVALID;
 		}
@@ -528,8 +601,8 @@ sb_provider_render(const struct sb_provider *provider, const char *tmpl,
 {
 	char missing[64];
 
-	return render(provider, tmpl, cfg, config, out, outsize, missing,
-	    sizeof(missing));
+	return provider_render(provider, tmpl, cfg, config, out, outsize,
+	    missing, sizeof(missing));
 }
 
 /* True if host:port matches one "host:port" or "*.suffix:port" entry. */
@@ -643,135 +716,4 @@ out:
 	curl_free(user);
 	curl_url_cleanup(u);
 	return ok;
-}
-
-bool
-sb_provider_token_info(const char *name)
-{
-	return name != NULL && name_listed(token_info_names, name);
-}
-
-static const struct sb_provider_field *
-field_find(
-    const struct sb_provider_field *fields, size_t count, const char *name)
-{
-	for (size_t i = 0; i < count; i++)
-		if (strcmp(fields[i].name, name) == 0)
-			return &fields[i];
-	return NULL;
-}
-
-/* Checks one value against its field; numbers only for expiries. */
-static bool
-check_value(const struct sb_provider_field *f, const cJSON *v, const char *what,
-    char *err, size_t errsize)
-{
-	bool numeric = strncmp(f->name, "expires_", 8) == 0;
-
-	if (numeric && cJSON_IsNumber(v) && v->valuedouble >= 0 &&
-	    v->valuedouble < 1e12)
-		return true;
-	if (!cJSON_IsString(v) || v->valuestring[0] == '\0' ||
-	    strlen(v->valuestring) > SB_PROVIDER_VALUE_MAX) {
-		snprintf(err, errsize,
-		    "%s field '%s' must be a non-empty "
-		    "string of at most %d bytes%s",
-		    what, f->name, SB_PROVIDER_VALUE_MAX,
-		    numeric ? " or a number" : "");
-		return false;
-	}
-	if (f->compiled != NULL &&
-	    regexec(f->compiled, v->valuestring, 0, NULL, 0) != 0) {
-		snprintf(err, errsize, "%s field '%s' does not match %s", what,
-		    f->name, f->pattern);
-		return false;
-	}
-	return true;
-}
-
-/*
- * Checks obj against fields.  token_info: the informational fields of an
- * OAuth2 token response are let through unchecked (they are not stored).
- */
-static bool
-check_object(const struct sb_provider *provider,
-    const struct sb_provider_field *fields, size_t count, const cJSON *obj,
-    bool partial, bool token_info, const char *what, char *err, size_t errsize)
-{
-	const struct sb_provider_field *f;
-	const cJSON *v;
-
-	if (obj != NULL && !cJSON_IsObject(obj)) {
-		snprintf(err, errsize, "%s must be an object", what);
-		return false;
-	}
-	cJSON_ArrayForEach(v, obj)
-	{
-		if (token_info && sb_provider_token_info(v->string))
-			continue;
-		if ((f = field_find(fields, count, v->string)) == NULL) {
-			snprintf(err, errsize,
-			    "%s field '%.64s' is not used by provider '%s'",
-			    what, v->string, provider->name);
-			return false;
-		}
-		if (!check_value(f, v, what, err, errsize))
-			return false;
-	}
-	for (size_t i = 0; !partial && i < count; i++) {
-		if (fields[i].required &&
-		    cJSON_GetObjectItemCaseSensitive(obj, fields[i].name) ==
-		        NULL) {
-			snprintf(err, errsize,
-			    "%s field '%s' is required by provider '%s'", what,
-			    fields[i].name, provider->name);
-			return false;
-		}
-	}
-	return true;
-}
-
-enum sb_err
-sb_provider_check(const struct sb_provider *provider,
-    const struct sb_config *cfg, const cJSON *credentials, const cJSON *config,
-    bool partial, char *err, size_t errsize)
-{
-	bool oauth2 = provider->scheme == SB_AUTH_OAUTH2 ||
-	    provider->scheme == SB_AUTH_CLIENT_CREDENTIALS;
-	char url[2048], missing[64];
-	const char *problem = NULL;
-	enum sb_err rc;
-
-	if (!check_object(provider, provider->credentials,
-	        provider->credential_count, credentials, partial, oauth2,
-	        "credentials", err, errsize) ||
-	    !check_object(provider, provider->config, provider->config_count,
-	        config, false, false, "config", err, errsize))
-		return SB_ERR_INVALID;
-	if (json_str(config, "base_url") != NULL &&
-	    (problem = base_url_problem(json_str(config, "base_url"))) !=
-	        NULL) {
-		snprintf(err, errsize,
-		    "config field 'base_url' %s: a base URL is a scheme, a "
-		    "host, a port and a path prefix, nothing else",
-		    problem);
-		return SB_ERR_INVALID;
-	}
-	rc = render(provider, provider->base_url, cfg, config, url, sizeof(url),
-	    missing, sizeof(missing));
-	if (rc != SB_OK) {
-		snprintf(err, errsize,
-		    "config field '%s' is missing or "
-		    "holds characters a host cannot",
-		    missing);
-		return SB_ERR_INVALID;
-	}
-	if (!sb_provider_url_allowed(provider, cfg, url)) {
-		snprintf(err, errsize,
-		    "the base URL's host is not one "
-		    "provider '%s' allows",
-		    provider->name);
-		return SB_ERR_INVALID;
-	}
-	return SB_OK;
 }

@@ -21,8 +21,6 @@
 #include "sb/core/log.h"
 #include "sb/connect/path.h"
 
-#define CALL_REFRESH_FORM_MAX 8192 /* a refresh request's form body */
-
 /* Request headers a caller may never set: auth, routing and hop-by-hop. */
 static const char *const forbidden_headers[] = { "authorization", "cookie",
 	"host", "connection", "keep-alive", "proxy-authenticate",
@@ -103,39 +101,11 @@ headers_add(
 	return true;
 }
 
-/* Appends "&key=escaped(value)" to buf; false if it does not fit. */
-static bool
-form_add(char *buf, size_t size, const char *key, const char *value)
+/* The auth entry conn's credentials choose, or NULL if they fit none. */
+static const struct sb_provider_auth *
+conn_auth(const struct sb_connection *conn)
 {
-	size_t len = strlen(buf);
-	char *esc;
-	int n;
-
-	if (value == NULL)
-		return true;
-	if ((esc = curl_easy_escape(NULL, value, 0)) == NULL)
-		return false;
-	n = snprintf(
-	    buf + len, size - len, "%s%s=%s", len > 0 ? "&" : "", key, esc);
-	curl_free(esc);
-	return n > 0 && (size_t)n < size - len;
-}
-
-static bool
-refresh_form(const struct sb_connection *conn, char *form, size_t size)
-{
-	bool refresh = conn->provider->scheme == SB_AUTH_OAUTH2;
-
-	form[0] = '\0';
-	return form_add(form, size, "grant_type",
-	           refresh ? "refresh_token" : "client_credentials") &&
-	    (!refresh ||
-	        form_add(form, size, "refresh_token",
-	            credential(conn, "refresh_token"))) &&
-	    form_add(form, size, "client_id", credential(conn, "client_id")) &&
-	    form_add(form, size, "client_secret",
-	        credential(conn, "client_secret")) &&
-	    form_add(form, size, "scope", conn->provider->scope);
+	return sb_provider_auth_choose(conn->provider, conn->credentials);
 }
 
 /* New credentials from a token endpoint's answer, or NULL with err. */
@@ -180,6 +150,38 @@ out:
 	return creds;
 }
 
+/*
+ * The token request of conn's auth entry into form (url its rendered
+ * token URL); SB_ERR_INVALID with err if the entry obtains no token, the
+ * token URL is not allowed or the scheme cannot build the form.
+ */
+static enum sb_err
+refresh_form(struct sb_ctx *ctx, const struct sb_connection *conn, char *url,
+    size_t urlsize, char *form, size_t formsize, char *err, size_t errsize)
+{
+	const struct sb_provider_auth *auth = conn_auth(conn);
+	struct sb_auth_token_request r = { .credentials = conn->credentials,
+		.token_url = url,
+		.now = (int64_t)time(NULL) };
+
+	if (auth == NULL || !sb_auth_obtains_token(auth->scheme)) {
+		snprintf(err, errsize,
+		    "the connection's auth scheme obtains no token");
+		return SB_ERR_INVALID;
+	}
+	r.settings = &auth->settings;
+	if (sb_provider_render(conn->provider, auth->token_url, &ctx->config,
+	        conn->config, url, urlsize) != SB_OK ||
+	    !sb_provider_url_allowed(conn->provider, &ctx->config, url)) {
+		snprintf(err, errsize, "the token endpoint is not allowed");
+		return SB_ERR_INVALID;
+	}
+	if (!sb_auth_impl(auth->scheme)
+	         ->token_form(&r, form, formsize, err, errsize))
+		return SB_ERR_INVALID;
+	return SB_OK;
+}
+
 /* Asks the token endpoint; on SB_OK *creds holds the new credentials. */
 static enum sb_err
 refresh_request(struct sb_ctx *ctx, const struct sb_connection *conn,
@@ -193,22 +195,19 @@ refresh_request(struct sb_ctx *ctx, const struct sb_connection *conn,
 		.headers = headers,
 		.header_count = sizeof(headers) / sizeof(headers[0]) };
 	struct sb_http_response resp = { 0 };
-	char url[SB_HTTP_URL_MAX], form[CALL_REFRESH_FORM_MAX];
+	char url[SB_HTTP_URL_MAX], *form = NULL;
 	enum sb_err rc;
 
 	*creds = NULL;
-	if (sb_provider_render(conn->provider, conn->provider->token_url,
-	        &ctx->config, conn->config, url, sizeof(url)) != SB_OK ||
-	    !sb_provider_url_allowed(conn->provider, &ctx->config, url) ||
-	    !refresh_form(conn, form, sizeof(form))) {
-		snprintf(err, errsize, "the token endpoint is not allowed");
-		return SB_ERR_INVALID;
-	}
+	if ((form = calloc(1, SB_AUTH_FORM_MAX)) == NULL)
+		return SB_ERR_NOMEM;
+	if ((rc = refresh_form(ctx, conn, url, sizeof(url), form,
+	         SB_AUTH_FORM_MAX, err, errsize)) != SB_OK)
+		goto out;
 	req.url = url;
 	req.body = form;
 	req.body_len = strlen(form);
 	rc = sb_http_perform(ctx->http, &req, &resp);
-	sodium_memzero(form, sizeof(form));
 	if (rc != SB_OK)
 		snprintf(err, errsize, "the token endpoint failed: %s",
 		    sb_strerror(rc));
@@ -217,6 +216,9 @@ refresh_request(struct sb_ctx *ctx, const struct sb_connection *conn,
 	if (resp.body != NULL)
 		sodium_memzero(resp.body, resp.body_len);
 	sb_http_response_clear(&resp);
+out:
+	sodium_memzero(form, SB_AUTH_FORM_MAX);
+	free(form);
 	return rc;
 }
 
@@ -472,14 +474,12 @@ url_add_raw_query(char *url, size_t size, const char *q)
 	return true;
 }
 
-/* Builds and checks the final URL of call. */
+/* Builds the URL of call, before auth adds to it; checks its path. */
 static enum sb_err
 call_url(struct sb_ctx *ctx, const struct sb_connection *conn,
     const struct sb_call *call, char *url, size_t size, char *err,
     size_t errsize)
 {
-	const char *key = credential(conn, "api_key");
-
 	if (sb_path_validate(call->path, strlen(call->path), err, errsize) !=
 	    SB_OK)
 		return SB_ERR_INVALID;
@@ -498,59 +498,51 @@ call_url(struct sb_ctx *ctx, const struct sb_connection *conn,
 	}
 	if (!url_add_query(url, size, call->query, err, errsize))
 		return SB_ERR_INVALID;
-	if (conn->provider->scheme == SB_AUTH_API_KEY_QUERY && key != NULL &&
-	    !url_add_pair(url, size, conn->provider->auth_query, key)) {
-		snprintf(err, errsize, "the URL is too long");
-		return SB_ERR_INVALID;
+	return SB_OK;
+}
+
+/* Where a scheme's additions go: the headers or the URL's query. */
+struct auth_target {
+	struct headers *headers;
+	char *url;
+	size_t url_size;
+};
+
+static bool
+auth_add(void *arg, enum sb_auth_place place, const char *name,
+    const char *prefix, const char *value)
+{
+	struct auth_target *t = arg;
+
+	if (place == SB_AUTH_PLACE_QUERY)
+		return url_add_pair(t->url, t->url_size, name, value);
+	return headers_add(t->headers, name, prefix, value);
+}
+
+/* Adds what conn's auth entry's scheme adds to a request. */
+static enum sb_err
+call_auth(const struct sb_connection *conn, struct auth_target *t, char *err,
+    size_t errsize)
+{
+	const struct sb_provider_auth *auth = conn_auth(conn);
+
+	if (auth == NULL) {
+		snprintf(err, errsize,
+		    "the connection's credentials fit no auth scheme of its "
+		    "provider: PATCH new credentials");
+		return SB_ERR_CONFLICT;
 	}
-	if (!sb_provider_url_allowed(conn->provider, &ctx->config, url)) {
-		snprintf(err, errsize, "the URL's host is not the provider's");
+	if (!sb_auth_impl(auth->scheme)
+	         ->apply(&auth->settings, conn->credentials, auth_add, t)) {
+		snprintf(err, errsize,
+		    "too many or too large headers, or the "
+		    "URL is too long");
 		return SB_ERR_INVALID;
 	}
 	return SB_OK;
 }
 
-/* Adds the Authorization (or API key) header the scheme asks for. */
-static bool
-call_auth(const struct sb_connection *conn, struct headers *h)
-{
-	const struct sb_provider *p = conn->provider;
-	const char *user, *pass, *token = credential(conn, "access_token");
-	char pair[1024], b64[1400];
-	bool ok;
-
-	switch (p->scheme) {
-	case SB_AUTH_BEARER:
-	case SB_AUTH_OAUTH2:
-	case SB_AUTH_CLIENT_CREDENTIALS:
-		return token == NULL ||
-		    headers_add(h, "Authorization", "Bearer ", token);
-	case SB_AUTH_BASIC:
-		user = credential(conn, "username");
-		pass = credential(conn, "password");
-		if (user == NULL || pass == NULL ||
-		    (size_t)snprintf(pair, sizeof(pair), "%s:%s", user, pass) >=
-		        sizeof(pair))
-			return false;
-		sodium_bin2base64(b64, sizeof(b64), (unsigned char *)pair,
-		    strlen(pair), sodium_base64_VARIANT_ORIGINAL);
-		sodium_memzero(pair, sizeof(pair));
-		ok = headers_add(h, "Authorization", "Basic ", b64);
-		sodium_memzero(b64, sizeof(b64));
-		return ok;
-	case SB_AUTH_API_KEY_HEADER:
-		return credential(conn, "api_key") == NULL ||
-		    headers_add(h,
-		        p->auth_header != NULL ? p->auth_header
-		                               : "Authorization",
-		        p->auth_prefix != NULL ? p->auth_prefix : "",
-		        credential(conn, "api_key"));
-	default:
-		return true;
-	}
-}
-
-/* The provider's headers, the caller's, the content type and the auth. */
+/* The provider's headers, the caller's and the content type. */
 static enum sb_err
 call_headers(const struct sb_connection *conn, const struct sb_call *call,
     struct headers *h, char *err, size_t errsize)
@@ -578,8 +570,6 @@ call_headers(const struct sb_connection *conn, const struct sb_call *call,
 	if (call->content_type != NULL &&
 	    !headers_add(h, "Content-Type", "", call->content_type))
 		goto full;
-	if (!call_auth(conn, h))
-		goto full;
 	return SB_OK;
 full:
 	snprintf(err, errsize, "too many or too large headers");
@@ -597,16 +587,24 @@ call_once(struct sb_ctx *ctx, const struct sb_connection *conn,
 		.body_len = call->body_len,
 		.keep_429 = true /* lib/connect/call_throttle.c waits */ };
 	char url[SB_HTTP_URL_MAX];
+	struct auth_target target = { .url = url, .url_size = sizeof(url) };
 	struct headers *h;
 	enum sb_err rc;
 
 	sb_http_response_clear(resp);
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return SB_ERR_NOMEM;
+	target.headers = h;
 	if ((rc = call_url(ctx, conn, call, url, sizeof(url), err, errsize)) !=
 	        SB_OK ||
-	    (rc = call_headers(conn, call, h, err, errsize)) != SB_OK)
+	    (rc = call_headers(conn, call, h, err, errsize)) != SB_OK ||
+	    (rc = call_auth(conn, &target, err, errsize)) != SB_OK)
 		goto out;
+	if (!sb_provider_url_allowed(conn->provider, &ctx->config, url)) {
+		snprintf(err, errsize, "the URL's host is not the provider's");
+		rc = SB_ERR_INVALID;
+		goto out;
+	}
 	req.url = url;
 	req.headers = h->list;
 	req.header_count = h->count;
@@ -620,11 +618,13 @@ out:
 	return rc;
 }
 
+/* True if conn's auth entry obtains its tokens (and so can renew them). */
 static bool
 refreshable(const struct sb_connection *conn)
 {
-	return conn->provider->scheme == SB_AUTH_OAUTH2 ||
-	    conn->provider->scheme == SB_AUTH_CLIENT_CREDENTIALS;
+	const struct sb_provider_auth *auth = conn_auth(conn);
+
+	return auth != NULL && sb_auth_obtains_token(auth->scheme);
 }
 
 static bool
@@ -697,10 +697,13 @@ sb_call_refresh_due(
 			(*failed)++;
 			continue;
 		}
-		if (call_refresh(ctx, &conn, err, sizeof(err)) == SB_OK)
-			(*refreshed)++;
-		else
-			(*failed)++;
+		/* A provider of several schemes lists its static ones too. */
+		if (refreshable(&conn)) {
+			if (call_refresh(ctx, &conn, err, sizeof(err)) == SB_OK)
+				(*refreshed)++;
+			else
+				(*failed)++;
+		}
 		sb_connection_clear(&conn);
 	}
 	free(ids);

@@ -70,12 +70,17 @@ static const char *const sql[Q__MAX] = {
 	                     "refresh_lease_owner = NULL, refresh_lease_until "
 	                     "= NULL, updated_at = ?5 WHERE id = ?1 AND "
 	                     "refresh_lease_owner = ?6",
+	/* ?4: providers whose every scheme obtains tokens; ?5: providers
+	 * of several schemes, some static, whose connections are due by
+	 * expiry alone (a static one never expires). */
 	[Q_DUE] = "SELECT id FROM connections WHERE needs_reauth = 0 AND "
-	          "provider IN (SELECT value FROM json_each(?4)) AND "
+	          "((provider IN (SELECT value FROM json_each(?4)) AND "
 	          "((access_expires_at IS NOT NULL AND access_expires_at < ?1) "
 	          "OR COALESCE(last_refresh_at, CAST(strftime('%s', "
-	          "created_at) AS INTEGER)) < ?2) ORDER BY access_expires_at "
-	          "LIMIT ?3",
+	          "created_at) AS INTEGER)) < ?2)) OR "
+	          "(provider IN (SELECT value FROM json_each(?5)) AND "
+	          "access_expires_at IS NOT NULL AND access_expires_at < ?1)) "
+	          "ORDER BY access_expires_at LIMIT ?3",
 	[Q_RELEASE] = "UPDATE connections SET refresh_lease_owner = NULL, "
 	              "refresh_lease_until = NULL WHERE id = ?1 AND "
 	              "refresh_lease_owner = ?2",
@@ -575,15 +580,23 @@ sb_connection_refreshed(const struct sb_connection_store *store,
 	return sb_connection_load(store, id, conn);
 }
 
+/* True if every auth entry of p obtains tokens. */
 static bool
-scheme_refreshable(enum sb_auth_scheme scheme)
+provider_all_refresh(const struct sb_provider *p)
 {
-	return scheme == SB_AUTH_OAUTH2 || scheme == SB_AUTH_CLIENT_CREDENTIALS;
+	for (size_t i = 0; i < p->auth_count; i++)
+		if (!sb_auth_obtains_token(p->auth[i].scheme))
+			return false;
+	return true;
 }
 
-/* The names of providers whose tokens are refreshed, as a JSON array. */
+/*
+ * The names of providers whose tokens are refreshed, as a JSON array:
+ * those all of whose schemes obtain tokens (all), or those of which only
+ * some do (!all).
+ */
 static char *
-refreshable_providers(const struct sb_providers *providers)
+refreshable_providers(const struct sb_providers *providers, bool all)
 {
 	cJSON *names = cJSON_CreateArray();
 	const struct sb_provider *p;
@@ -592,7 +605,8 @@ refreshable_providers(const struct sb_providers *providers)
 	for (size_t i = 0; names != NULL && i < sb_providers_count(providers);
 	     i++) {
 		p = sb_providers_at(providers, i);
-		if (scheme_refreshable(p->scheme))
+		if (sb_provider_obtains_token(p) &&
+		    provider_all_refresh(p) == all)
 			cJSON_AddItemToArray(
 			    names, cJSON_CreateString(p->name));
 	}
@@ -607,21 +621,24 @@ sb_connection_due(const struct sb_connection_store *store,
     char (*ids)[SB_CONNECTION_ID_MAX], size_t max, size_t *count)
 {
 	sqlite3_stmt *st = sb_db_stmt(store->db, sql[Q_DUE]);
-	char *names = refreshable_providers(store->providers);
+	char *names = refreshable_providers(store->providers, true);
+	char *some = refreshable_providers(store->providers, false);
 	int step = SQLITE_ERROR;
 
 	*count = 0;
-	if (st == NULL || names == NULL)
+	if (st == NULL || names == NULL || some == NULL)
 		goto out;
 	sqlite3_bind_int64(st, 1, expires_before);
 	sqlite3_bind_int64(st, 2, stale_before);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
 	sqlite3_bind_text(st, 4, names, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, some, -1, SQLITE_STATIC);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW && *count < max)
 		column_copy(st, 0, ids[(*count)++], SB_CONNECTION_ID_MAX);
 	sqlite3_reset(st);
 out:
 	cJSON_free(names);
+	cJSON_free(some);
 	return step == SQLITE_ROW || step == SQLITE_DONE ? SB_OK : SB_ERR_DB;
 }
 
@@ -645,13 +662,18 @@ cJSON *
 sb_connection_describe(const struct sb_connection *conn)
 {
 	cJSON *j = cJSON_CreateObject(), *refresh;
+	const struct sb_provider_auth *auth;
 
 	if (j == NULL)
 		return NULL;
 	cJSON_AddStringToObject(j, "id", conn->id);
 	cJSON_AddStringToObject(j, "provider", conn->provider->name);
-	cJSON_AddStringToObject(
-	    j, "auth_scheme", sb_provider_scheme_name(conn->provider->scheme));
+	auth = sb_provider_auth_choose(conn->provider, conn->credentials);
+	if (auth != NULL)
+		cJSON_AddStringToObject(
+		    j, "auth_scheme", sb_provider_scheme_name(auth->scheme));
+	else
+		cJSON_AddNullToObject(j, "auth_scheme");
 	cJSON_AddItemToObject(j, "config", cJSON_Duplicate(conn->config, 1));
 	cJSON_AddItemToObject(
 	    j, "metadata", cJSON_Duplicate(conn->metadata, 1));

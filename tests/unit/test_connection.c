@@ -952,7 +952,7 @@ test_due(void **state)
 {
 	struct test_fixture *f = *state;
 	char token[SB_CONNECTION_TOKEN_MAX], ids[8][SB_CONNECTION_ID_MAX];
-	struct sb_connection soon, later, crm, github, okta, reauth;
+	struct sb_connection soon, later, crm, github, okta, reauth, jwt;
 	int64_t now = (int64_t)time(NULL);
 	size_t count = 0;
 	char creds[256];
@@ -978,6 +978,14 @@ test_due(void **state)
 	create(f, "github", creds, NULL, &github, token);
 	create(f, "okta", "{\"api_key\": \"abcdefghijklmnopqrstuvwxyz\"}",
 	    "{\"subdomain\": \"acme\"}", &okta, token);
+	/* okta's private_key_jwt entry obtains tokens, its api_key one not:
+	 * its connections are due by expiry alone */
+	snprintf(creds, sizeof(creds),
+	    "{\"client_id\": \"c\", \"private_key\": \"k\", "
+	    "\"key_id\": \"i\", \"access_token\": \"a\", "
+	    "\"expires_at\": %lld}",
+	    (long long)(now + 300));
+	create(f, "okta", creds, "{\"subdomain\": \"acme\"}", &jwt, token);
 	snprintf(creds, sizeof(creds),
 	    "{\"access_token\": \"a\", \"refresh_token\": \"r\", "
 	    "\"expires_at\": %lld}",
@@ -991,14 +999,15 @@ test_due(void **state)
 	assert_int_equal(sb_connection_due(SB_CONNECTION_STORE(&f->ctx),
 	                     now + 3600, 0, ids, ARRAY_LEN(ids), &count),
 	    SB_OK);
-	assert_int_equal(count, 1);
-	assert_string_equal(ids[0], soon.id);
+	assert_int_equal(count, 2);
+	assert_true(ids_have(ids, count, soon.id));
+	assert_true(ids_have(ids, count, jwt.id));
 
 	/* Expiring within two days. */
 	assert_int_equal(sb_connection_due(SB_CONNECTION_STORE(&f->ctx),
 	                     now + 2 * 86400, 0, ids, ARRAY_LEN(ids), &count),
 	    SB_OK);
-	assert_int_equal(count, 2);
+	assert_int_equal(count, 3);
 	assert_true(ids_have(ids, count, soon.id));
 	assert_true(ids_have(ids, count, later.id));
 
@@ -1013,6 +1022,7 @@ test_due(void **state)
 	assert_true(ids_have(ids, count, crm.id));
 	assert_false(ids_have(ids, count, github.id));
 	assert_false(ids_have(ids, count, okta.id));
+	assert_false(ids_have(ids, count, jwt.id));
 	assert_false(ids_have(ids, count, reauth.id));
 
 	/* Nothing due. */
@@ -1033,6 +1043,7 @@ test_due(void **state)
 	sb_connection_clear(&github);
 	sb_connection_clear(&okta);
 	sb_connection_clear(&reauth);
+	sb_connection_clear(&jwt);
 }
 
 /*

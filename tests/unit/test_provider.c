@@ -140,30 +140,37 @@ test_load_shipped(void **state)
 		assert_string_equal(p->name, want[i].name);
 		assert_ptr_equal(
 		    sb_providers_find(f->providers, want[i].name), p);
-		assert_int_equal(p->scheme, want[i].scheme);
+		assert_int_equal(p->auth[0].scheme, want[i].scheme);
 		assert_int_equal(p->pagination, want[i].pagination);
-		if (p->scheme == SB_AUTH_OAUTH2 ||
-		    p->scheme == SB_AUTH_CLIENT_CREDENTIALS)
-			assert_non_null(p->token_url);
+		for (size_t a = 0; a < p->auth_count; a++)
+			if (sb_auth_obtains_token(p->auth[a].scheme))
+				assert_non_null(p->auth[a].token_url);
 	}
 	assert_null(sb_providers_at(f->providers, ARRAY_LEN(want)));
 	assert_null(sb_providers_find(f->providers, "nope"));
 	assert_null(sb_providers_find(f->providers, NULL));
 
 	p = provider(f, "okta");
-	assert_string_equal(p->auth_prefix, "SSWS ");
-	assert_string_equal(p->auth_header, "Authorization");
+	assert_int_equal(p->auth_count, 3);
+	assert_string_equal(p->auth[0].settings.prefix, "SSWS ");
+	assert_string_equal(p->auth[0].settings.header, "Authorization");
+	assert_int_equal(p->auth[1].scheme, SB_AUTH_BEARER);
+	assert_int_equal(p->auth[2].scheme, SB_AUTH_PRIVATE_KEY_JWT);
+	assert_string_equal(
+	    p->auth[2].settings.scope, "okta.users.read okta.users.manage");
 	assert_int_equal(p->host_count, 3);
 	assert_string_equal(p->hosts[0], "*.okta.com:443");
-	assert_int_equal(p->credential_count, 1);
-	assert_true(p->credentials[0].required);
-	assert_non_null(p->credentials[0].pattern);
+	assert_int_equal(p->auth[0].credential_count, 1);
+	assert_true(p->auth[0].credentials[0].required);
+	assert_non_null(p->auth[0].credentials[0].pattern);
 	p = provider(f, "hubspot");
 	assert_string_equal(
 	    p->rate_limit_remaining, "X-HubSpot-RateLimit-Remaining");
 	assert_string_equal(sb_provider_scheme_name(SB_AUTH_OAUTH2), "oauth2");
 	assert_string_equal(
 	    sb_provider_scheme_name(SB_AUTH_API_KEY_QUERY), "api_key_query");
+	assert_string_equal(sb_provider_scheme_name(SB_AUTH_PRIVATE_KEY_JWT),
+	    "private_key_jwt");
 	assert_non_null(sb_provider_scheme_name(SB_AUTH__MAX));
 }
 
@@ -237,6 +244,31 @@ test_load_bad(void **state)
 		{ ONE("\"base_url\": \"https://x\", \"auth\": {\"scheme\": "
 		      "\"none\"}, \"hosts\": [443]"),
 		    "hosts" },
+		/* auth entries: 1 to SB_PROVIDER_AUTH_MAX, each complete */
+		{ ONE("\"base_url\": \"https://x\", \"auth\": []"),
+		    "auth holds 1 to" },
+		{ ONE("\"base_url\": \"https://x\", \"auth\": [{\"scheme\": "
+		      "\"none\"}, {\"scheme\": \"none\"}, {\"scheme\": "
+		      "\"none\"}, {\"scheme\": \"none\"}, {\"scheme\": "
+		      "\"none\"}]"),
+		    "auth holds 1 to" },
+		{ ONE("\"base_url\": \"https://x\", \"auth\": [{\"scheme\": "
+		      "\"private_key_jwt\", \"token_url\": \"x\", "
+		      "\"credentials\": {\"client_id\": {}, \"key_id\": {}}}]"),
+		    "needs credentials field 'private_key'" },
+		{ ONE("\"base_url\": \"https://x\", \"auth\": [{\"scheme\": "
+		      "\"private_key_jwt\", \"credentials\": {\"client_id\": "
+		      "{}, \"key_id\": {}, \"private_key\": {}}}]"),
+		    "token_url" },
+		{ ONE("\"base_url\": \"https://x\", \"auth\": [{\"scheme\": "
+		      "\"bearer\", \"credentials\": {\"token\": {}}}]"),
+		    "'token' is not allowed" },
+		{ ONE("\"base_url\": \"https://x\", \"auth\": [{\"scheme\": "
+		      "\"nope\"}]"),
+		    "auth.scheme" },
+		{ ONE("\"base_url\": \"https://x\", \"auth\": {\"scheme\": "
+		      "\"bearer\"}"),
+		    "needs credentials field 'access_token'" },
 	};
 	struct fixture *f = *state;
 	char path[TEST_PATH_MAX + 16], err[SB_PROVIDER_ERROR_MAX];
@@ -337,9 +369,12 @@ test_check(void **state)
 		    "\"oktapreview.com\"}",
 		    false, "", SB_OK, NULL },
 		{ "okta", "{}", "{\"subdomain\": \"acme\"}", false, "",
-		    SB_ERR_INVALID, "'api_key' is required" },
+		    SB_ERR_INVALID,
+		    "are one of: api_key (api_key_header); "
+		    "access_token (bearer); client_id, "
+		    "private_key, key_id (private_key_jwt)" },
 		{ "okta", NULL, "{\"subdomain\": \"acme\"}", false, "",
-		    SB_ERR_INVALID, "'api_key' is required" },
+		    SB_ERR_INVALID, "are one of: api_key" },
 		{ "okta", "{\"api_key\": \"short\"}",
 		    "{\"subdomain\": \"acme\"}", false, "", SB_ERR_INVALID,
 		    "'api_key' does not match" },
@@ -689,6 +724,16 @@ test_render(void **state)
 		    "http://127.0.0.1:8081/crm/token" },
 		{ "github", false, NULL, 8081, 256, SB_OK,
 		    "https://api.github.com" },
+		/* okta's private_key_jwt token URL follows its base URL */
+		{ "okta", true, "{\"subdomain\": \"acme\"}", 8081, 256, SB_OK,
+		    "https://acme.okta.com/oauth2/v1/token" },
+		{ "okta", true,
+		    "{\"base_url\": \"http://127.0.0.1:8081/okta/t1\"}", 8081,
+		    256, SB_OK,
+		    "http://127.0.0.1:8081/okta/t1/oauth2/v1/token" },
+		{ "okta", true, "{\"subdomain\": \"acme\"}", 8081, 30,
+		    SB_ERR_TOO_LARGE, NULL },
+		{ "okta", true, NULL, 8081, 256, SB_ERR_INVALID, NULL },
 	};
 	struct fixture *f = *state;
 	const struct sb_provider *p;
@@ -701,8 +746,9 @@ test_render(void **state)
 		config = parse(cases[i].config);
 		f->cfg.sandbox_port = cases[i].sandbox_port;
 		rc = sb_provider_render(p,
-		    cases[i].token_url ? p->token_url : p->base_url, &f->cfg,
-		    config, out, cases[i].outsize);
+		    cases[i].token_url ? p->auth[p->auth_count - 1].token_url
+		                       : p->base_url,
+		    &f->cfg, config, out, cases[i].outsize);
 		if (rc != cases[i].want)
 			fail_msg("case %zu: got %s, want %s", i,
 			    sb_strerror(rc), sb_strerror(cases[i].want));

@@ -1,8 +1,9 @@
 /*
  * Providers are data: etc/providers.json describes each provider Switchboard
  * can call — its base URL template, the hosts that template may resolve to,
- * its auth scheme, the credential and config fields it takes, its token
- * endpoint, rate-limit headers and pagination style.  This module loads
+ * its auth entries (a scheme each, with the credential fields it takes and
+ * its token endpoint; a connection's credentials choose one), the config
+ * fields it takes, rate-limit headers and pagination style.  This module loads
  * that file once per process, validates connection input against it, builds
  * provider URLs and adds authentication to outbound requests.  Adding a
  * provider with a known scheme needs no new C.
@@ -15,26 +16,17 @@
 
 #include <cJSON.h>
 
+#include "sb/client/auth.h"
 #include "sb/core/config.h"
 #include "sb/core/err.h"
 
 #define SB_PROVIDER_MAX 64 /* providers in the file */
 #define SB_PROVIDER_FIELDS_MAX 16 /* credential or config fields each */
 #define SB_PROVIDER_HOSTS_MAX 8 /* allowed host patterns each */
+#define SB_PROVIDER_AUTH_MAX 4 /* auth entries (alternatives) each */
 #define SB_PROVIDER_FILE_MAX (256 * 1024)
 #define SB_PROVIDER_VALUE_MAX 4096 /* one credential or config value */
 #define SB_PROVIDER_ERROR_MAX 256
-
-enum sb_auth_scheme {
-	SB_AUTH_NONE,
-	SB_AUTH_BEARER, /* static access token */
-	SB_AUTH_OAUTH2, /* access + refresh token, refresh grant */
-	SB_AUTH_CLIENT_CREDENTIALS, /* client id + secret for a token */
-	SB_AUTH_BASIC, /* username + password */
-	SB_AUTH_API_KEY_HEADER, /* api_key in a header, with a prefix */
-	SB_AUTH_API_KEY_QUERY, /* api_key as a query parameter */
-	SB_AUTH__MAX
-};
 
 enum sb_pagination {
 	SB_PAGINATION_NONE,
@@ -51,23 +43,29 @@ struct sb_provider_field {
 	void *compiled; /* regex_t, private */
 };
 
+/*
+ * One way of authenticating to a provider: a scheme, its settings and the
+ * credential fields it takes.  A provider has one or more; a connection's
+ * credentials choose one (sb_provider_auth_choose()).
+ */
+struct sb_provider_auth {
+	enum sb_auth_scheme scheme;
+	const char *token_url; /* template, or NULL; may begin "{base_url}" */
+	struct sb_auth_settings settings;
+	struct sb_provider_field credentials[SB_PROVIDER_FIELDS_MAX];
+	size_t credential_count;
+};
+
 struct sb_provider {
 	const char *name;
 	const char *title;
 	const char *base_url; /* template: {subdomain} {domain} {instance_url}
 	                         {sandbox_port} */
-	const char *token_url; /* template, or NULL */
 	const char
 	    *hosts[SB_PROVIDER_HOSTS_MAX]; /* "host:port" or "*.suffix:port" */
 	size_t host_count;
-	enum sb_auth_scheme scheme;
-	const char
-	    *auth_header; /* API key header name (default Authorization) */
-	const char *auth_prefix; /* e.g. "SSWS " or "Bearer " */
-	const char *auth_query; /* API key query parameter name */
-	const char *scope; /* sent with token requests, or NULL */
-	struct sb_provider_field credentials[SB_PROVIDER_FIELDS_MAX];
-	size_t credential_count;
+	struct sb_provider_auth auth[SB_PROVIDER_AUTH_MAX];
+	size_t auth_count; /* at least 1 */
 	struct sb_provider_field config[SB_PROVIDER_FIELDS_MAX];
 	size_t config_count;
 	const cJSON *headers; /* extra headers sent on every call, or NULL */
@@ -119,6 +117,19 @@ cJSON *sb_provider_describe(const struct sb_provider *provider);
 const char *sb_provider_scheme_name(enum sb_auth_scheme scheme);
 
 /*
+ * The auth entry of provider that credentials choose: the one entry whose
+ * required credential fields are all present and whose fields include
+ * every present one (an OAuth2 token response's informational fields
+ * aside, for schemes that obtain tokens).  NULL if none or more than one
+ * does, or credentials is NULL.  Borrowed like the provider.
+ */
+const struct sb_provider_auth *sb_provider_auth_choose(
+    const struct sb_provider *provider, const cJSON *credentials);
+
+/* True if any auth entry of provider obtains tokens. */
+bool sb_provider_obtains_token(const struct sb_provider *provider);
+
+/*
  * True if name is an informational field of an OAuth2 token response
  * ("token_type", "scope", "id_token", ...; the list is in
  * docs/providers.md): credentials of providers with an OAuth2 scheme
@@ -129,7 +140,11 @@ bool sb_provider_token_info(const char *name);
 /*
  * Checks credentials (an object of strings; "expires_in"/"expires_at" may
  * be numbers) and config (an object of strings, may be NULL) against
- * provider: required fields present, patterns matched, no unknown fields
+ * provider: the credentials choose exactly one auth entry (for a provider
+ * of several, err names the fields that mix two entries or lists what
+ * each entry needs), required fields present, patterns matched, the
+ * scheme's own check passed (a private_key must be an RSA key), no unknown
+ * fields
  * (for an OAuth2 scheme, sb_provider_token_info() fields of any value are
  * let through), values at most SB_PROVIDER_VALUE_MAX bytes; then renders
  * the base URL and checks its host against the provider's hosts and
@@ -146,11 +161,12 @@ enum sb_err sb_provider_check(const struct sb_provider *provider,
     bool partial, char *err, size_t errsize);
 
 /*
- * Renders the template tmpl (base_url or token_url) with the connection's
- * config and cfg into out.  A config "base_url" replaces the base URL
- * template (SB_ERR_INVALID unless it is clean, as sb_provider_check()
- * says).  SB_ERR_INVALID if a placeholder has no value, SB_ERR_TOO_LARGE
- * if out is too small.
+ * Renders the template tmpl (base_url or an auth entry's token_url) with
+ * the connection's config and cfg into out.  A config "base_url" replaces
+ * the base URL template (SB_ERR_INVALID unless it is clean, as
+ * sb_provider_check() says); a token_url beginning "{base_url}" begins
+ * with the rendered base URL.  SB_ERR_INVALID if a placeholder has no value,
+ * SB_ERR_TOO_LARGE if out is too small.
  */
 enum sb_err sb_provider_render(const struct sb_provider *provider,
     const char *tmpl, const struct sb_config *cfg, const cJSON *config,

@@ -171,7 +171,8 @@ enum sb_err sb_connection_refreshed(const struct sb_connection_store *store,
 /*
  * Ids (up to max) of connections of providers with a refreshable scheme
  * whose token expires before expires_before or that were not refreshed
- * since stale_before, and that do not need re-authorisation.  ids[i] are
+ * since stale_before (for providers of several schemes, some static: by
+ * expiry alone), and that do not need re-authorisation.  ids[i] are
  * caller buffers of SB_CONNECTION_ID_MAX bytes; *count gets how many were
  * filled.  SB_ERR_DB if the query failed (or the provider list could not
  * be built), with *count as far as it got.
