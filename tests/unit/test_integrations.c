@@ -459,7 +459,9 @@ test_error_body(void **state)
 	    "\"Cannot suspend a user that is not active\"}]}";
 	static char junk[] = "{\"errorCode\": \"E00";
 	const struct sb_integration *okta = sb_integrations_find(real, "okta");
-	struct sb_http_response resp = { .status = 400, .body = okta_body };
+	struct sb_http_response resp = {
+		.status = 400, .body = okta_body, .attempts = 1
+	};
 	struct sb_integration_result res = { 0 };
 	struct sb_outcome conflict = { SB_OUTCOME_ERROR, 409, "conflict" };
 	struct sb_outcome limited = { SB_OUTCOME_ERROR, 429, "rate_limited" };
@@ -487,8 +489,19 @@ test_error_body(void **state)
 	resp.headers[0].value = (char *)"17";
 	sb_capability_error(okta, limited, &resp, &res);
 	assert_int_equal(res.status, 429);
+	assert_string_equal(res.code, "rate_limited");
 	assert_string_equal(res.retry_after, "17");
 	sb_integration_result_clear(&res);
+
+	/* No attempt made: the call path refused on a spent budget. */
+	resp.attempts = 0;
+	sb_capability_error(okta, limited, &resp, &res);
+	assert_int_equal(res.status, 429);
+	assert_string_equal(res.code, "provider_rate_limited");
+	assert_string_equal(res.retry_after, "17");
+	assert_null(res.body);
+	sb_integration_result_clear(&res);
+	resp.attempts = 1;
 
 	resp.body = junk;
 	resp.body_len = strlen(junk);
