@@ -1,0 +1,6 @@
+http POST "$GW/fetch?wait=true"
+echo "# $STATUS $BODY"
+http GET "$GW/data?userId=1"
+echo "# $STATUS $(echo "$BODY" | head -c 300)"
+http GET "$GW/jobs"
+echo "# $STATUS $(echo "$BODY" | head -c 600)"
