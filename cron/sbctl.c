@@ -268,8 +268,8 @@ cmd_fetch(struct sb_ctx *ctx, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (sb_fetch_scheduled(ctx, (int64_t)time(NULL), &queued, &done,
-	        &failed) != SB_OK)
+	if (sb_fetch_scheduled(
+	        ctx, (int64_t)time(NULL), &queued, &done, &failed) != SB_OK)
 		return 1;
 	printf("fetch: %d queued, %d job(s) done, %d failed\n", queued, done,
 	    failed);
@@ -291,7 +291,8 @@ static const struct command commands[] = {
 	{ "tick", "run every due job", &app_all, cmd_tick },
 	{ "refresh", "refresh OAuth2 tokens that expire soon or are stale",
 	    &app_all, cmd_refresh },
-	{ "fetch", "fetch the data due by fetch_interval_min and run fetch jobs",
+	{ "fetch",
+	    "fetch the data due by fetch_interval_min and run fetch jobs",
 	    &app_all, cmd_fetch },
 	{ "deliver", "deliver the outbox's due events (--now: all pending)",
 	    &app_all, cmd_deliver },

@@ -32,8 +32,8 @@ data_full_url(struct sb_request *req)
 
 /* Appends <url with page=current made page=n>; rel="rel" to buf. */
 static void
-data_link(char *buf, size_t size, const char *url, int64_t current,
-    int64_t n, const char *rel)
+data_link(char *buf, size_t size, const char *url, int64_t current, int64_t n,
+    const char *rel)
 {
 	char from[32];
 	const char *at;
@@ -69,7 +69,8 @@ data_headers(struct sb_request *req, const struct sb_fetch_query *q,
 	    (url = data_full_url(req)) == NULL)
 		return;
 	if (w->first > 0)
-		data_link(links, sizeof(links), url, q->page, w->first, "first");
+		data_link(
+		    links, sizeof(links), url, q->page, w->first, "first");
 	if (w->prev > 0)
 		data_link(links, sizeof(links), url, q->page, w->prev, "prev");
 	if (w->next > 0)
@@ -100,8 +101,8 @@ data_list(struct sb_ctx *ctx, struct sb_request *req, const char *name)
 		return;
 	}
 	if (rc != SB_OK || (q = malloc(sizeof(*q))) == NULL) {
-		sb_response_store_failed(req, rc != SB_OK ? rc : SB_ERR_NOMEM,
-		    "the data");
+		sb_response_store_failed(
+		    req, rc != SB_OK ? rc : SB_ERR_NOMEM, "the data");
 		goto out;
 	}
 	rc = sb_fetch_query_parse(req->arena, r.fields, req->queries,
@@ -130,8 +131,8 @@ out:
 
 /* Answers the item id of the resource called name (NULL: default). */
 static void
-data_one(struct sb_ctx *ctx, struct sb_request *req, const char *name,
-    int64_t id)
+data_one(
+    struct sb_ctx *ctx, struct sb_request *req, const char *name, int64_t id)
 {
 	struct sb_fetch_resource r = { 0 };
 	char known[256];
@@ -151,7 +152,8 @@ data_one(struct sb_ctx *ctx, struct sb_request *req, const char *name,
 	else if (rc != SB_OK)
 		sb_response_store_failed(req, rc, "the item");
 	else
-		sb_response_send(req, 200, "application/json", json, strlen(json));
+		sb_response_send(
+		    req, 200, "application/json", json, strlen(json));
 	free(json);
 	sb_fetch_resource_clear(&r);
 }

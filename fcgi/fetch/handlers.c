@@ -49,13 +49,14 @@ fetch_read(struct sb_request *req, const char **resource, bool *force)
 	if (sb_request_parse_json(req->body, req->body_len,
 	        SB_REQUEST_JSON_DEPTH_MAX, &req->json, NULL) != SB_OK ||
 	    !cJSON_IsObject(req->json)) {
-		sb_response_error(
-		    req, 400, "invalid_request", "the body is not a JSON object");
+		sb_response_error(req, 400, "invalid_request",
+		    "the body is not a JSON object");
 		return false;
 	}
 	r = cJSON_GetObjectItemCaseSensitive(req->json, "resource");
 	f = cJSON_GetObjectItemCaseSensitive(req->json, "force");
-	if ((r != NULL && !cJSON_IsString(r)) || (f != NULL && !cJSON_IsBool(f))) {
+	if ((r != NULL && !cJSON_IsString(r)) ||
+	    (f != NULL && !cJSON_IsBool(f))) {
 		sb_response_error(req, 400, "invalid_request",
 		    "resource must be a string and force a boolean");
 		return false;
@@ -137,8 +138,8 @@ fetch_wait(struct sb_ctx *ctx, int64_t id)
 
 /* The outcome of a waited-for job: 200 with its counts, 502 or 504. */
 static void
-fetch_outcome(struct sb_ctx *ctx, struct sb_request *req, int64_t id,
-    bool shared)
+fetch_outcome(
+    struct sb_ctx *ctx, struct sb_request *req, int64_t id, bool shared)
 {
 	const cJSON *status, *code, *counts, *c;
 	cJSON *job = NULL, *root = NULL, *err;
@@ -202,8 +203,8 @@ fetch_post(struct sb_ctx *ctx, struct sb_request *req)
 		return;
 	}
 	if (rc != SB_OK ||
-	    (rc = sb_fetch_request(ctx, r.name, force, (int64_t)time(NULL),
-	         &d)) != SB_OK) {
+	    (rc = sb_fetch_request(
+	         ctx, r.name, force, (int64_t)time(NULL), &d)) != SB_OK) {
 		sb_response_store_failed(req, rc, "the fetch");
 		goto out;
 	}
@@ -239,7 +240,8 @@ fetch_job_get(struct sb_ctx *ctx, struct sb_request *req)
 	int64_t id;
 	enum sb_err rc;
 
-	if (!sb_request_parse_int(sb_request_param(req, "id"), 1, INT64_MAX, &id)) {
+	if (!sb_request_parse_int(
+	        sb_request_param(req, "id"), 1, INT64_MAX, &id)) {
 		sb_response_error(req, 404, "not_found", "no such job");
 		return;
 	}

@@ -65,7 +65,8 @@ static const char *const jp_sql[JP_SQL__MAX] = {
 	[JP_SQL_PATCH] = "UPDATE jp_items SET body = json_set(json_patch(body,"
 	                 " ?3), '$.id', id) WHERE resource = ?1 AND id = ?2"
 	                 " RETURNING body",
-	[JP_SQL_DELETE] = "DELETE FROM jp_items WHERE resource = ?1 AND id = ?2",
+	[JP_SQL_DELETE] =
+	    "DELETE FROM jp_items WHERE resource = ?1 AND id = ?2",
 	[JP_SQL_ADD] = "INSERT INTO jp_items (resource, id, body)"
 	               " SELECT ?1, coalesce(max(id), 0) + 1,"
 	               " json_set(?2, '$.id', coalesce(max(id), 0) + 1)"
@@ -80,13 +81,13 @@ static const char *const jp_resources[] = { "posts", "users", "comments",
 
 /* Lorem ipsum, as JSONPlaceholder's texts are. */
 static const char *const jp_words[] = { "sunt", "aut", "facere", "repellat",
-	"provident", "occaecati", "excepturi", "optio", "reprehenderit",
-	"quia", "et", "suscipit", "recusandae", "consequuntur", "expedita",
-	"rerum", "est", "autem", "ut", "quas", "totam", "nostrum", "qui",
-	"dolorem", "eum", "magnam", "voluptatem", "nesciunt", "dolor", "beatae",
-	"ea", "sequi", "porro", "velit", "odio", "fugiat", "nihil", "minima",
-	"ipsam", "molestiae", "natus", "illum", "quis", "eveniet", "vero",
-	"laboriosam", "tempora", "alias" };
+	"provident", "occaecati", "excepturi", "optio", "reprehenderit", "quia",
+	"et", "suscipit", "recusandae", "consequuntur", "expedita", "rerum",
+	"est", "autem", "ut", "quas", "totam", "nostrum", "qui", "dolorem",
+	"eum", "magnam", "voluptatem", "nesciunt", "dolor", "beatae", "ea",
+	"sequi", "porro", "velit", "odio", "fugiat", "nihil", "minima", "ipsam",
+	"molestiae", "natus", "illum", "quis", "eveniet", "vero", "laboriosam",
+	"tempora", "alias" };
 
 #define JP_WORD_COUNT (sizeof(jp_words) / sizeof(jp_words[0]))
 
@@ -175,7 +176,8 @@ jp_post(int id)
 
 	jp_text((uint32_t)id * 7919u, 1, 3 + id % 5, title);
 	jp_text((uint32_t)id * 104729u, 4, 6, body);
-	if (o == NULL || !cJSON_AddNumberToObject(o, "userId", (id - 1) / 10 + 1) ||
+	if (o == NULL ||
+	    !cJSON_AddNumberToObject(o, "userId", (id - 1) / 10 + 1) ||
 	    !cJSON_AddNumberToObject(o, "id", id) ||
 	    !cJSON_AddStringToObject(o, "title", title) ||
 	    !cJSON_AddStringToObject(o, "body", body)) {
@@ -247,15 +249,15 @@ jp_user(int id)
 	if (o == NULL || !cJSON_AddNumberToObject(o, "id", id) ||
 	    !cJSON_AddStringToObject(o, "name", jp_names[id - 1][0]) ||
 	    !cJSON_AddStringToObject(o, "username", username) ||
-	    !cJSON_AddStringToObject(o, "email", email) ||
-	    !jp_address(o, id) ||
+	    !cJSON_AddStringToObject(o, "email", email) || !jp_address(o, id) ||
 	    !cJSON_AddStringToObject(o, "phone", phone) ||
 	    !cJSON_AddStringToObject(o, "website", site) ||
 	    (company = cJSON_AddObjectToObject(o, "company")) == NULL ||
 	    !cJSON_AddStringToObject(company, "name", jp_names[id - 1][0]) ||
+	    !cJSON_AddStringToObject(company, "catchPhrase",
+	        "Multi-layered client-server neural-net") ||
 	    !cJSON_AddStringToObject(
-	        company, "catchPhrase", "Multi-layered client-server neural-net") ||
-	    !cJSON_AddStringToObject(company, "bs", "harness real-time e-markets")) {
+	        company, "bs", "harness real-time e-markets")) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -352,8 +354,8 @@ jp_send(struct sb_request *req, const char *body)
 	char hex[JP_ETAG_BYTES * 2 + 1], etag[JP_ETAG_MAX];
 	size_t len = strlen(body);
 
-	crypto_generichash(hash, sizeof(hash), (const unsigned char *)body, len,
-	    NULL, 0);
+	crypto_generichash(
+	    hash, sizeof(hash), (const unsigned char *)body, len, NULL, 0);
 	sodium_bin2hex(hex, sizeof(hex), hash, sizeof(hash));
 	snprintf(etag, sizeof(etag), "W/\"%s\"", hex);
 	sb_response_header(req, "ETag", etag);
@@ -362,7 +364,8 @@ jp_send(struct sb_request *req, const char *body)
 		sb_response_send(req, 304, NULL, NULL, 0);
 		return;
 	}
-	sb_response_send(req, 200, "application/json; charset=utf-8", body, len);
+	sb_response_send(
+	    req, 200, "application/json; charset=utf-8", body, len);
 }
 
 /* JSONPlaceholder's 404: an empty object. */
@@ -425,7 +428,8 @@ jp_id(const struct sb_request *req)
 {
 	int64_t id;
 
-	if (!sb_request_parse_int(sb_request_param(req, "id"), 1, INT32_MAX, &id))
+	if (!sb_request_parse_int(
+	        sb_request_param(req, "id"), 1, INT32_MAX, &id))
 		return -1;
 	return id;
 }
@@ -486,8 +490,8 @@ sandbox_jp_reset(struct sb_ctx *ctx, struct sb_request *req)
 {
 	cJSON *o = NULL;
 
-	if (jp_ensure(ctx, true) != SB_OK || (o = cJSON_CreateObject()) == NULL ||
-	    jp_counts(ctx, o) != SB_OK) {
+	if (jp_ensure(ctx, true) != SB_OK ||
+	    (o = cJSON_CreateObject()) == NULL || jp_counts(ctx, o) != SB_OK) {
 		sandbox_internal(req, "resetting JSONPlaceholder");
 		goto out;
 	}
@@ -515,8 +519,8 @@ jp_control_enter(struct sb_ctx *ctx, struct sb_request *req, bool want_body,
 	    (sb_request_parse_json(req->body, req->body_len,
 	         SB_REQUEST_JSON_DEPTH_MAX, &req->json, NULL) != SB_OK ||
 	        !cJSON_IsObject(req->json))) {
-		sb_response_error(
-		    req, 400, "invalid_request", "the body is not a JSON object");
+		sb_response_error(req, 400, "invalid_request",
+		    "the body is not a JSON object");
 		return false;
 	}
 	if (jp_ensure(ctx, false) != SB_OK) {
@@ -535,8 +539,8 @@ jp_returned(struct sb_request *req, sqlite3_stmt *st, int status)
 	if (step == SQLITE_ROW) {
 		const char *body = (const char *)sqlite3_column_text(st, 0);
 
-		sb_response_send(req, status, "application/json", body,
-		    strlen(body));
+		sb_response_send(
+		    req, status, "application/json", body, strlen(body));
 		step = sqlite3_step(st);
 	} else if (step == SQLITE_DONE) {
 		sb_response_error(req, 404, "not_found", "no such item");

@@ -47,14 +47,16 @@ static const char *const data_sql[DATA_SQL__MAX] = {
 
 /* Binds the resource as ?1 and q's parameters after it. */
 static void
-data_bind(sqlite3_stmt *st, const char *resource, const struct sb_fetch_query *q)
+data_bind(
+    sqlite3_stmt *st, const char *resource, const struct sb_fetch_query *q)
 {
 	sqlite3_bind_text(st, 1, resource, -1, SQLITE_STATIC);
 	for (int i = 0; i < q->bind_count; i++) {
 		int n = SB_FETCH_QUERY_FIRST_BIND + i;
 
 		if (q->binds[i].kind == SB_FETCH_BIND_TEXT)
-			sqlite3_bind_text(st, n, q->binds[i].text, -1, SQLITE_STATIC);
+			sqlite3_bind_text(
+			    st, n, q->binds[i].text, -1, SQLITE_STATIC);
 		else if (q->binds[i].kind == SB_FETCH_BIND_REAL)
 			sqlite3_bind_double(st, n, q->binds[i].real);
 		else
@@ -205,7 +207,8 @@ data_job(sqlite3_stmt *st)
 
 	if (o == NULL || !data_add_int(o, "id", st, 0) ||
 	    !data_add_text(o, "resource", st, 1) ||
-	    !cJSON_AddStringToObject(o, "status", data_status(state, attempts)) ||
+	    !cJSON_AddStringToObject(
+	        o, "status", data_status(state, attempts)) ||
 	    !data_add_int(o, "attempts", st, 3) ||
 	    !data_add_int(o, "max_attempts", st, 4) ||
 	    !cJSON_AddBoolToObject(o, "forced", sqlite3_column_int(st, 9)) ||
@@ -304,8 +307,8 @@ data_queue_due(struct sb_ctx *ctx, int64_t now, int *queued)
 }
 
 enum sb_err
-sb_fetch_scheduled(struct sb_ctx *ctx, int64_t now, int *queued, int *done,
-    int *failed)
+sb_fetch_scheduled(
+    struct sb_ctx *ctx, int64_t now, int *queued, int *done, int *failed)
 {
 	enum sb_err rc;
 

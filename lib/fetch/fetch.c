@@ -131,10 +131,12 @@ sb_fetch_resource_load(struct sb_db *db, const char *name,
 	if (rc != SB_OK)
 		sb_fetch_resource_clear(out);
 	if (rc == SB_ERR_NOT_FOUND && names != NULL &&
-	    (st = sb_db_stmt(db, fetch_sql[FETCH_SQL_RESOURCE_NAMES])) != NULL) {
+	    (st = sb_db_stmt(db, fetch_sql[FETCH_SQL_RESOURCE_NAMES])) !=
+	        NULL) {
 		names[0] = '\0';
 		if (sqlite3_step(st) == SQLITE_ROW)
-			fetch_copy(names, names_size, sqlite3_column_text(st, 0));
+			fetch_copy(
+			    names, names_size, sqlite3_column_text(st, 0));
 		sqlite3_reset(st);
 	}
 	return rc;
@@ -186,8 +188,8 @@ fetch_state_read(struct sb_db *db, const char *resource, struct fetch_state *s)
 
 /* Queues a new fetch job of resource and makes it the active one. */
 static enum sb_err
-fetch_enqueue(struct sb_ctx *ctx, const char *resource, bool force,
-    int64_t now, int64_t *id)
+fetch_enqueue(struct sb_ctx *ctx, const char *resource, bool force, int64_t now,
+    int64_t *id)
 {
 	cJSON *payload = NULL;
 	char *text = NULL;
@@ -224,8 +226,8 @@ out:
 
 /* The decision itself, inside the transaction. */
 static enum sb_err
-fetch_decide(struct sb_ctx *ctx, const char *resource, bool force,
-    int64_t now, struct sb_fetch_decision *out)
+fetch_decide(struct sb_ctx *ctx, const char *resource, bool force, int64_t now,
+    struct sb_fetch_decision *out)
 {
 	const struct sb_config *c = &ctx->config;
 	struct fetch_state s;
@@ -239,8 +241,8 @@ fetch_decide(struct sb_ctx *ctx, const char *resource, bool force,
 		out->kind = SB_FETCH_QUEUED;
 		out->job_id = s.active_job;
 		out->shared = true;
-		if ((st = sb_db_stmt(ctx->db,
-		         fetch_sql[FETCH_SQL_JOB_RELEASE])) == NULL)
+		if ((st = sb_db_stmt(
+		         ctx->db, fetch_sql[FETCH_SQL_JOB_RELEASE])) == NULL)
 			return SB_ERR_DB;
 		sqlite3_bind_int64(st, 1, s.active_job);
 		sqlite3_bind_int64(st, 2, now);
@@ -486,7 +488,8 @@ fetch_ingest(struct sb_db *db, const struct sb_job *job,
 		goto out;
 	cJSON_ArrayForEach(item, items)
 	{
-		if ((rc = fetch_ingest_one(db, r, item, seen, now, &n)) != SB_OK)
+		if ((rc = fetch_ingest_one(db, r, item, seen, now, &n)) !=
+		    SB_OK)
 			goto fail;
 	}
 	if ((items != NULL &&
@@ -554,8 +557,7 @@ fetch_job_resource(
  */
 static enum sb_err
 fetch_call(struct sb_ctx *ctx, const struct sb_fetch_resource *r,
-    const char *etag, struct sb_http_response *resp, char *err,
-    size_t errsize)
+    const char *etag, struct sb_http_response *resp, char *err, size_t errsize)
 {
 	struct sb_connection conn = { .provider = NULL };
 	cJSON *headers = cJSON_CreateObject();
@@ -624,7 +626,8 @@ fetch_failure(enum sb_err rc, const struct sb_http_response *resp)
 	if (rc == SB_ERR_TOO_LARGE)
 		return "source_too_large";
 	if (rc != SB_OK)
-		return resp->status == 0 ? "source_unreachable" : "source_error";
+		return resp->status == 0 ? "source_unreachable"
+		                         : "source_error";
 	if (resp->status != 200 && resp->status != 304)
 		return "source_error";
 	return "source_malformed";

@@ -26,9 +26,9 @@
 #define QUERY_REGEX_CACHE 8 /* compiled patterns one connection keeps */
 
 /* The keys json-server takes out before filtering. */
-static const char *const query_reserved[] = { "q", "_sort", "_order",
-	"_page", "_limit", "_start", "_end", "_embed", "_expand", "callback",
-	"_", NULL };
+static const char *const query_reserved[] = { "q", "_sort", "_order", "_page",
+	"_limit", "_start", "_end", "_embed", "_expand", "callback", "_",
+	NULL };
 
 /* The operators, by the suffix that names them. */
 enum query_op { QUERY_EQ, QUERY_GTE, QUERY_LTE, QUERY_NE, QUERY_LIKE };
@@ -101,15 +101,17 @@ query_unknown(const cJSON *fields, const char *name, size_t len, char *err,
 	const cJSON *f;
 	bool first = true;
 
-	snprintf(err, errsize, "unknown field '%.*s'; the filterable fields are ",
-	    (int)(len < SB_FETCH_QUERY_FIELD_MAX ? len : SB_FETCH_QUERY_FIELD_MAX),
+	snprintf(err, errsize,
+	    "unknown field '%.*s'; the filterable fields are ",
+	    (int)(len < SB_FETCH_QUERY_FIELD_MAX ? len
+	                                         : SB_FETCH_QUERY_FIELD_MAX),
 	    name);
 	cJSON_ArrayForEach(f, fields)
 	{
 		if (!cJSON_IsString(f))
 			continue;
-		query_append(err, errsize, "%s%s", first ? "" : ", ",
-		    f->valuestring);
+		query_append(
+		    err, errsize, "%s%s", first ? "" : ", ", f->valuestring);
 		first = false;
 	}
 }
@@ -191,8 +193,8 @@ query_text(char *buf, size_t size, int p)
  * numbers compared as numbers when the value is one, text as text.
  */
 static bool
-query_range(struct sb_fetch_query *q, bool gte, int p, const char *v,
-    char *buf, size_t size)
+query_range(struct sb_fetch_query *q, bool gte, int p, const char *v, char *buf,
+    size_t size)
 {
 	const char *cmp = gte ? ">=" : "<=";
 	double num = 0;
@@ -222,7 +224,8 @@ query_cond(struct sb_fetch_query *q, enum query_op op, int p, const char *v,
 		return query_range(q, op == QUERY_GTE, p, v, buf, size);
 	if ((t = query_bind(q, SB_FETCH_BIND_TEXT, v, 0)) < 0 ||
 	    !query_append(buf, size, "(") ||
-	    (op == QUERY_LIKE && !query_append(buf, size, "sb_like(?%d, ", t)) ||
+	    (op == QUERY_LIKE &&
+	        !query_append(buf, size, "sb_like(?%d, ", t)) ||
 	    !query_text(buf, size, p))
 		return false;
 	switch (op) {
@@ -241,10 +244,11 @@ query_split(const char *key, size_t *len)
 {
 	size_t n = strlen(key), s;
 
-	for (size_t i = 0; i < sizeof(query_suffixes) / sizeof(query_suffixes[0]);
-	     i++) {
+	for (size_t i = 0;
+	     i < sizeof(query_suffixes) / sizeof(query_suffixes[0]); i++) {
 		s = strlen(query_suffixes[i].suffix);
-		if (n > s && strcmp(key + n - s, query_suffixes[i].suffix) == 0) {
+		if (n > s &&
+		    strcmp(key + n - s, query_suffixes[i].suffix) == 0) {
 			*len = n - s;
 			return query_suffixes[i].op;
 		}
@@ -269,8 +273,8 @@ query_seen(const struct sb_kv *pairs, size_t i)
  */
 static enum sb_err
 query_key(struct sb_arena *arena, const cJSON *fields,
-    const struct sb_kv *pairs, size_t count, size_t i,
-    struct sb_fetch_query *q, const char **code, char *err, size_t errsize)
+    const struct sb_kv *pairs, size_t count, size_t i, struct sb_fetch_query *q,
+    const char **code, char *err, size_t errsize)
 {
 	size_t len;
 	enum query_op op = query_split(pairs[i].key, &len);
@@ -296,10 +300,11 @@ query_key(struct sb_arena *arena, const cJSON *fields,
 			*code = "invalid_query";
 			return SB_ERR_INVALID;
 		}
-		if ((!first && !query_append(q->where, sizeof(q->where), "%s",
-		                   join)) ||
-		    !query_cond(q, op, p, pairs[j].value, q->where,
-		        sizeof(q->where)))
+		if ((!first &&
+		        !query_append(
+		            q->where, sizeof(q->where), "%s", join)) ||
+		    !query_cond(
+		        q, op, p, pairs[j].value, q->where, sizeof(q->where)))
 			goto big;
 		first = false;
 	}
@@ -372,7 +377,8 @@ query_sort(struct sb_arena *arena, const cJSON *fields, const char *sort,
 	snprintf(q->order, sizeof(q->order), " ORDER BY ");
 	while ((name = query_part(&sort, &len)) != NULL) {
 		dir = query_part(&order, &dlen);
-		desc = dir != NULL && dlen == 4 && strncasecmp(dir, "desc", 4) == 0;
+		desc = dir != NULL && dlen == 4 &&
+		    strncasecmp(dir, "desc", 4) == 0;
 		if (!query_field_known(fields, name, len)) {
 			*code = "unknown_field";
 			query_unknown(fields, name, len, err, errsize);
@@ -384,7 +390,8 @@ query_sort(struct sb_arena *arena, const cJSON *fields, const char *sort,
 		    !query_append(q->order, sizeof(q->order),
 		        "json_type(body, ?%d) IS NULL OR json_type(body, ?%d)"
 		        " = 'null' %s, json_extract(body, ?%d) %s, ",
-		        p, p, desc ? "DESC" : "ASC", p, desc ? "DESC" : "ASC")) {
+		        p, p, desc ? "DESC" : "ASC", p,
+		        desc ? "DESC" : "ASC")) {
 			*code = "invalid_query";
 			snprintf(err, errsize, "_sort names too many fields");
 			return SB_ERR_TOO_LARGE;
@@ -427,14 +434,14 @@ query_paging(const struct sb_kv *pairs, size_t count, struct sb_fetch_query *q)
 	limit = limit != NULL && limit[0] != '\0' ? limit : NULL;
 	end = end != NULL && end[0] != '\0' ? end : NULL;
 	q->counted = page != NULL || limit != NULL || end != NULL;
-	if (!sb_fetch_query_parse_int(query_get(pairs, count, "_start"),
-	        &q->start))
+	if (!sb_fetch_query_parse_int(
+	        query_get(pairs, count, "_start"), &q->start))
 		q->start = 0;
 	if (page != NULL) {
 		q->slice = SB_FETCH_SLICE_PAGE;
 		q->page = sb_fetch_query_parse_int(page, &n) && n >= 1 ? n : 1;
-		q->limit = limit != NULL && sb_fetch_query_parse_int(limit, &n) &&
-		        n != 0
+		q->limit = limit != NULL &&
+		        sb_fetch_query_parse_int(limit, &n) && n != 0
 		    ? n
 		    : SB_FETCH_QUERY_PAGE_DEFAULT;
 	} else if (end != NULL) {
@@ -466,8 +473,8 @@ sb_fetch_query_parse(struct sb_arena *arena, const cJSON *fields,
 	for (size_t i = 0; i < count; i++) {
 		if (query_is_reserved(pairs[i].key) || query_seen(pairs, i))
 			continue;
-		rc = query_key(arena, fields, pairs, count, i, q, code, err,
-		    errsize);
+		rc = query_key(
+		    arena, fields, pairs, count, i, q, code, err, errsize);
 		if (rc != SB_OK)
 			return rc;
 	}
@@ -487,8 +494,8 @@ sb_fetch_query_parse(struct sb_arena *arena, const cJSON *fields,
 
 /* lodash's _.slice(array of total, start, end) as [offset, count). */
 static void
-query_lodash_slice(int64_t total, int64_t start, int64_t end,
-    struct sb_fetch_window *w)
+query_lodash_slice(
+    int64_t total, int64_t start, int64_t end, struct sb_fetch_window *w)
 {
 	if (start < 0)
 		start = -start > total ? 0 : total + start;
@@ -559,7 +566,8 @@ query_regex(struct query_regex_cache *c, const char *pattern)
 	size_t i;
 
 	for (i = 0; i < QUERY_REGEX_CACHE; i++)
-		if (c->pattern[i] != NULL && strcmp(c->pattern[i], pattern) == 0)
+		if (c->pattern[i] != NULL &&
+		    strcmp(c->pattern[i], pattern) == 0)
 			return &c->re[i];
 	i = c->next;
 	c->next = (c->next + 1) % QUERY_REGEX_CACHE;

@@ -124,7 +124,7 @@ enum sb_err sb_fetch_data_item(
  * never sooner than it), then runs the due fetch jobs.  *queued, *done
  * and *failed count what happened.
  */
-enum sb_err sb_fetch_scheduled(struct sb_ctx *ctx, int64_t now, int *queued,
-    int *done, int *failed);
+enum sb_err sb_fetch_scheduled(
+    struct sb_ctx *ctx, int64_t now, int *queued, int *done, int *failed);
 
 #endif

@@ -37,7 +37,11 @@
 
 /* One bound parameter: text, a number, or NULL. */
 struct sb_fetch_bind {
-	enum { SB_FETCH_BIND_TEXT, SB_FETCH_BIND_REAL, SB_FETCH_BIND_NULL } kind;
+	enum {
+		SB_FETCH_BIND_TEXT,
+		SB_FETCH_BIND_REAL,
+		SB_FETCH_BIND_NULL
+	} kind;
 	const char *text;
 	double real;
 };
