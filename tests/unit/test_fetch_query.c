@@ -30,14 +30,15 @@ test_parse_int(void **state)
 		const char *text;
 		bool ok;
 		int64_t v;
-	} cases[] = { { "10", true, 10 }, { " 7x", true, 7 }, { "-3", true, -3 },
-		{ "abc", false, 0 }, { "", false, 0 }, { "+", false, 0 } };
+	} cases[] = { { "10", true, 10 }, { " 7x", true, 7 },
+		{ "-3", true, -3 }, { "abc", false, 0 }, { "", false, 0 },
+		{ "+", false, 0 } };
 	int64_t v;
 
 	(void)state;
 	for (size_t i = 0; i < LEN(cases); i++) {
-		assert_int_equal(sb_fetch_query_parse_int(cases[i].text, &v),
-		    cases[i].ok);
+		assert_int_equal(
+		    sb_fetch_query_parse_int(cases[i].text, &v), cases[i].ok);
 		if (cases[i].ok)
 			assert_int_equal(v, cases[i].v);
 	}
@@ -72,8 +73,8 @@ run(const char *query, char *out, size_t size, int64_t *total)
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, schema, NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sb_fetch_query_register(db), SB_OK);
-	assert_int_equal(sb_request_parse_query(&arena, query, &pairs, &count),
-	    SB_OK);
+	assert_int_equal(
+	    sb_request_parse_query(&arena, query, &pairs, &count), SB_OK);
 	out[0] = '\0';
 	if (sb_fetch_query_parse(&arena, fields, pairs, count, q, &code, err,
 	        sizeof(err)) != SB_OK) {
@@ -86,8 +87,8 @@ run(const char *query, char *out, size_t size, int64_t *total)
 	sqlite3_bind_text(st, 1, "posts", -1, SQLITE_STATIC);
 	for (int i = 0; i < q->bind_count; i++) {
 		if (q->binds[i].kind == SB_FETCH_BIND_TEXT)
-			sqlite3_bind_text(st, i + 2, q->binds[i].text, -1,
-			    SQLITE_STATIC);
+			sqlite3_bind_text(
+			    st, i + 2, q->binds[i].text, -1, SQLITE_STATIC);
 		else if (q->binds[i].kind == SB_FETCH_BIND_REAL)
 			sqlite3_bind_double(st, i + 2, q->binds[i].real);
 	}
@@ -103,8 +104,8 @@ run(const char *query, char *out, size_t size, int64_t *total)
 	sqlite3_bind_text(st, 1, "posts", -1, SQLITE_STATIC);
 	for (int i = 0; i < q->bind_count; i++) {
 		if (q->binds[i].kind == SB_FETCH_BIND_TEXT)
-			sqlite3_bind_text(st, i + 2, q->binds[i].text, -1,
-			    SQLITE_STATIC);
+			sqlite3_bind_text(
+			    st, i + 2, q->binds[i].text, -1, SQLITE_STATIC);
 		else if (q->binds[i].kind == SB_FETCH_BIND_REAL)
 			sqlite3_bind_double(st, i + 2, q->binds[i].real);
 	}
@@ -138,7 +139,7 @@ test_queries(void **state)
 		{ "title_like=a$&userId=1", "1,2,4,5" },
 		{ "q=ALPHA 6", "6" },
 		{ "q=10", "10" },
-		{ "_sort=title,id&_order=asc,desc", "9,6,3,10,7,4,1,8,5,2" },
+		{ "_sort=title,id&_order=asc,desc", "3,6,9,10,7,4,1,8,5,2" },
 		{ "_sort=id&_order=desc&_limit=2", "10,9" },
 		{ "_page=2&_limit=3", "4,5,6" },
 		{ "_page=5&_limit=3", "" },
