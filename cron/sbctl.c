@@ -23,6 +23,7 @@
 #include "sb/queues.h"
 #include "sb/store/secrets.h"
 #include "sb/runtime/work.h"
+#include "sb/fetch/fetch.h"
 
 #define SBCTL_DAY_S 86400 /* seconds */
 
@@ -286,6 +287,26 @@ cmd_integrations(struct sb_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The scheduled data fetch: queues a fetch of each resource whose last
+ * successful one is fetch_interval_min minutes old (never within the
+ * cooldown), then runs the due fetch jobs, retries included.
+ */
+static int
+cmd_fetch(struct sb_ctx *ctx, int argc, char **argv)
+{
+	int queued = 0, done = 0, failed = 0;
+
+	(void)argc;
+	(void)argv;
+	if (sb_fetch_scheduled(
+	        ctx, (int64_t)time(NULL), &queued, &done, &failed) != SB_OK)
+		return 1;
+	printf("fetch: %d queued, %d job(s) done, %d failed\n", queued, done,
+	    failed);
+	return failed > 0 ? 1 : 0;
+}
+
 static const struct command commands[] = {
 	{ "config", "print the resolved configuration as shell variables",
 	    &app_bare, cmd_config },
@@ -301,6 +322,9 @@ static const struct command commands[] = {
 	{ "tick", "run every due job", &app_all, cmd_tick },
 	{ "refresh", "refresh OAuth2 tokens that expire soon or are stale",
 	    &app_all, cmd_refresh },
+	{ "fetch",
+	    "fetch the data due by fetch_interval_min and run fetch jobs",
+	    &app_all, cmd_fetch },
 	{ "deliver", "deliver the outbox's due events (--now: all pending)",
 	    &app_all, cmd_deliver },
 	{ "integrations", "check the integrations file; print their names",

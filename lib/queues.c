@@ -4,6 +4,7 @@
  * of up to SB_EVENTS_BATCH_MAX of them per round; a delivered event's job
  * is deleted, since the events service holds the event from then on.
  */
+#include "sb/fetch/fetch.h"
 #include "sb/hosting/events.h"
 #include "sb/hosting/outbox.h"
 #include "sb/queues.h"
@@ -14,6 +15,7 @@ const struct sb_work_queue sb_queues[SB_QUEUE_COUNT] = {
 	    .run_batch = sb_outbox_deliver_batch,
 	    .batch_max = SB_EVENTS_BATCH_MAX,
 	    .remove_done = true },
+	{ .queue = SB_FETCH_QUEUE, .run = sb_fetch_run },
 };
 
 _Static_assert(sizeof(sb_queues) / sizeof(sb_queues[0]) == SB_QUEUE_COUNT,

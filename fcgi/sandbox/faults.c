@@ -17,6 +17,7 @@
 
 #define FAULTS_COUNT_MAX 10000 /* uses of one switch */
 #define FAULTS_MALFORMED "{\"broken\": [1, 2"
+#define FAULTS_TRUNCATED "[{\"userId\": 1, \"id\": 1, \"title\": \"sunt aut"
 #define FAULTS_REDIRECT_TO "http://evil.example/steal"
 
 enum faults_sql {
@@ -57,6 +58,7 @@ static const char *const faults_kind_names[SANDBOX_FAULT__MAX + 1] = {
 	[SANDBOX_FAULT_OVERSIZED] = "oversized",
 	[SANDBOX_FAULT_REDIRECT] = "redirect",
 	[SANDBOX_FAULT_NO_REFRESH_TOKEN] = "no_refresh_token",
+	[SANDBOX_FAULT_TRUNCATED] = "truncated",
 	[SANDBOX_FAULT__MAX] = NULL,
 };
 
@@ -73,6 +75,7 @@ static const struct faults_arg {
 	[SANDBOX_FAULT_OVERSIZED] = { 8 << 20, 2, 64 << 20 }, /* bytes */
 	[SANDBOX_FAULT_REDIRECT] = { 0, 0, 0 },
 	[SANDBOX_FAULT_NO_REFRESH_TOKEN] = { 0, 0, 0 },
+	[SANDBOX_FAULT_TRUNCATED] = { 4096, 64, 64 << 20 }, /* bytes promised */
 };
 
 static bool
@@ -226,6 +229,23 @@ faults_oversized(struct sb_request *req, int64_t len)
 	free(body);
 }
 
+/*
+ * Answers 200 announcing a body of len bytes (Content-Length) and sends
+ * only the start of a JSON array: the connection ends before the answer
+ * does, as when a server dies mid-answer.
+ */
+static void
+faults_truncated(struct sb_request *req, int64_t len)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%lld", (long long)len);
+	sb_response_header(req, "Content-Type", "application/json");
+	sb_response_header(req, "Content-Length", text);
+	sb_response_send(
+	    req, 200, NULL, FAULTS_TRUNCATED, strlen(FAULTS_TRUNCATED));
+}
+
 bool
 sandbox_fault_apply(struct sb_ctx *ctx, struct sb_request *req,
     const struct sandbox_fault *fault)
@@ -264,6 +284,9 @@ sandbox_fault_apply(struct sb_ctx *ctx, struct sb_request *req,
 	case SANDBOX_FAULT_NO_REFRESH_TOKEN:
 		state->no_refresh_token = true;
 		return false;
+	case SANDBOX_FAULT_TRUNCATED:
+		faults_truncated(req, fault->arg);
+		return true;
 	default:
 		return false;
 	}

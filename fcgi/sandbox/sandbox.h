@@ -31,6 +31,7 @@ enum sandbox_fault_kind {
 	SANDBOX_FAULT_OVERSIZED,
 	SANDBOX_FAULT_REDIRECT,
 	SANDBOX_FAULT_NO_REFRESH_TOKEN,
+	SANDBOX_FAULT_TRUNCATED,
 	SANDBOX_FAULT__MAX
 };
 
@@ -254,6 +255,31 @@ void sandbox_okta_users_list(struct sb_ctx *ctx, struct sb_request *req);
 void sandbox_okta_user_get(struct sb_ctx *ctx, struct sb_request *req);
 void sandbox_okta_user_lifecycle(struct sb_ctx *ctx, struct sb_request *req);
 void sandbox_okta_user_delete(struct sb_ctx *ctx, struct sb_request *req);
+
+/* jsonplaceholder.c: JSONPlaceholder's posts, users and comments */
+
+/*
+ * GET /jsonplaceholder/{resource}[?field=value] and
+ * GET /jsonplaceholder/{resource}/{id}: the items (posts, users,
+ * comments), generated on first use, with a weak ETag; 304 when
+ * If-None-Match names it; 404 {} for an unknown resource or id.
+ */
+void sandbox_jp_list(struct sb_ctx *ctx, struct sb_request *req);
+void sandbox_jp_get(struct sb_ctx *ctx, struct sb_request *req);
+
+/*
+ * The control paths: POST /_sandbox/jsonplaceholder resets every item to
+ * the generated ones (200 with the counts); PATCH
+ * /_sandbox/jsonplaceholder/{resource}/{id} merges a JSON object into an
+ * item (200 the item); POST /_sandbox/jsonplaceholder/{resource} adds one
+ * with the next id (201); DELETE .../{resource}/{id} removes it (204).
+ * 404 not_found for an unknown resource or item, 400 invalid_request for
+ * a body that is not a JSON object.
+ */
+void sandbox_jp_reset(struct sb_ctx *ctx, struct sb_request *req);
+void sandbox_jp_patch(struct sb_ctx *ctx, struct sb_request *req);
+void sandbox_jp_add(struct sb_ctx *ctx, struct sb_request *req);
+void sandbox_jp_delete(struct sb_ctx *ctx, struct sb_request *req);
 
 /* crm.c, crm_users.c and crm_webhooks.c: the mock CRM (see crm.h) */
 

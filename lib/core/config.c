@@ -95,6 +95,12 @@ static const struct config_key keys[] = {
 	NUM(db_busy_timeout_ms, "5000", 0, 600000),
 	STR(project_url_domain, "switchboard.app"),
 	NUM(sandbox_token_ttl_s, "300", 1, 86400),
+	STR(fetch_base_url, "https://jsonplaceholder.typicode.com"),
+	NUM(fetch_cooldown_s, "300", 0, 86400),
+	NUM(fetch_min_interval_s, "10", 0, 3600),
+	NUM(fetch_interval_min, "15", 1, 1440),
+	NUM(fetch_max_attempts, "5", 1, 100),
+	NUM(fetch_procs, "2", 1, 64),
 };
 
 #define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))

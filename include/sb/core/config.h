@@ -65,6 +65,14 @@ struct sb_config {
 	long db_busy_timeout_ms;
 	char project_url_domain[128];
 	long sandbox_token_ttl_s;
+	/* The data fetch (lib/fetch): its source, how often it may be
+	 * asked, and how often cron fetches. */
+	char fetch_base_url[SB_CONFIG_STR_MAX];
+	long fetch_cooldown_s;
+	long fetch_min_interval_s;
+	long fetch_interval_min;
+	long fetch_max_attempts;
+	long fetch_procs;
 };
 
 /*
