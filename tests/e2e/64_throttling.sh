@@ -38,8 +38,9 @@ th_call '{"path": "/api/v1/users", "query": {"limit": 1}}'
 took=$(($(th_ms) - t0))
 check "429 waited out: the answer is 200" is "$STATUS" 200
 check "429 waited out: Okta's users" jq_is 'length' 1
-check "429 waited out: the 429 and one retry reached Okta (after the two that spent it)" \
-    is "$(cx_hits "$(th_users "th-wait-$TAG")")" 4
+hits=$(cx_hits "$(th_users "th-wait-$TAG")")
+check "429 waited out: the 429 and one retry reached Okta (after the two that spent it; $hits)" \
+    is "$hits" 4
 # Okta's reset less its Date is a whole second or two here: the wait.
 check "429 waited out: it took the wait, at least a second ($took ms)" \
     test "$took" -ge 1000 -a "$took" -lt 4500
