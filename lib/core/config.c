@@ -93,6 +93,10 @@ static const struct config_key keys[] = {
 	NUM(db_busy_timeout_ms, "5000", 0, 600000),
 	STR(project_url_domain, "switchboard.app"),
 	NUM(sandbox_token_ttl_s, "300", 1, 86400),
+	STR(crm_connection, ""),
+	NUM(users_procs, "2", 1, 64),
+	NUM(crm_sync_attempts, "3", 1, 100),
+	NUM(crm_reconcile_period_s, "300", 0, 86400 * 30),
 };
 
 #define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))

@@ -193,6 +193,13 @@ enum sb_err
 sb_response_error(
     struct sb_request *req, int status, const char *code, const char *message)
 {
+	return sb_response_error_fields(req, status, code, message, NULL);
+}
+
+enum sb_err
+sb_response_error_fields(struct sb_request *req, int status, const char *code,
+    const char *message, const cJSON *fields)
+{
 	const struct status_name *s = status_find(status);
 	cJSON *root, *inner;
 	enum sb_err rc = SB_ERR_NOMEM;
@@ -212,6 +219,13 @@ sb_response_error(
 	}
 	if (!cJSON_AddStringToObject(inner, "message", message))
 		goto out;
+	if (fields != NULL) {
+		cJSON *copy = cJSON_Duplicate(fields, 1);
+
+		if (copy == NULL)
+			goto out;
+		cJSON_AddItemToObject(inner, "fields", copy);
+	}
 	rc = sb_response_json(req, status, root);
 out:
 	cJSON_Delete(root);

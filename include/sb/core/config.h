@@ -63,6 +63,10 @@ struct sb_config {
 	long db_busy_timeout_ms;
 	char project_url_domain[128];
 	long sandbox_token_ttl_s;
+	char crm_connection[64]; /* the connection the CRM sync uses */
+	long users_procs;
+	long crm_sync_attempts; /* pushes of one change before "failed" */
+	long crm_reconcile_period_s; /* `sbctl sync` pulls a user so often */
 };
 
 /*
