@@ -335,7 +335,7 @@ users_add_next(cJSON *root, const char *status, int64_t limit,
 {
 	char next[USERS_NEXT_MAX];
 
-	if (!full) {
+	if (!full || last == NULL) {
 		cJSON_AddNullToObject(root, "next");
 		return;
 	}

@@ -299,8 +299,13 @@ sb_sync_webhook(struct sb_ctx *ctx, const char *header, const char *body,
 	root = cJSON_ParseWithLength(body, len);
 	apply_check_body(root, &e, answer);
 	if (answer->fields != NULL) {
-		answer->status = 400;
-		answer->code = "invalid_webhook";
+		static const struct {
+			int status;
+			const char *code;
+		} invalid = { 400, "invalid_webhook" };
+
+		answer->status = invalid.status;
+		answer->code = invalid.code; /* message: the bad fields */
 	} else {
 		ts = cJSON_GetObjectItemCaseSensitive(root, "timestamp");
 		apply_event(ctx, &e, ts->valuestring, answer);

@@ -89,8 +89,8 @@ test_signature_case(void **state)
 	for (char *p = header + 16; *p != '\0'; p++)
 		if (*p >= 'a' && *p <= 'f')
 			*p = (char)(*p - 'a' + 'A');
-	assert_false(sb_signature_valid(header, SECRET, BODY, strlen(BODY), T,
-	    SB_SIGNATURE_TOLERANCE_S));
+	assert_false(sb_signature_valid(
+	    header, SECRET, BODY, strlen(BODY), T, SB_SIGNATURE_TOLERANCE_S));
 }
 
 int

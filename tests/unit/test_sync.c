@@ -50,7 +50,8 @@ sync_user_make(struct sb_db *db, struct sb_sync_user *u)
 	memset(u, 0, sizeof(*u));
 	sb_users_new_id(u->id);
 	snprintf(u->fields[SB_USER_NAME], sizeof(u->fields[0]), "Local Name");
-	snprintf(u->fields[SB_USER_EMAIL], sizeof(u->fields[0]), "a@example.com");
+	snprintf(
+	    u->fields[SB_USER_EMAIL], sizeof(u->fields[0]), "a@example.com");
 	snprintf(u->fields[SB_USER_PHONE], sizeof(u->fields[0]), "5551234567");
 	u->field_ms[SB_USER_NAME] = 5000;
 	u->field_ms[SB_USER_EMAIL] = u->field_ms[SB_USER_PHONE] = 1000;
@@ -68,8 +69,8 @@ sync_user_make(struct sb_db *db, struct sb_sync_user *u)
 
 /* Applies crm (JSON text) at crm_ms in a transaction; returns *changed. */
 static bool
-sync_apply(struct sb_db *db, struct sb_sync_user *u, const char *crm,
-    int64_t crm_ms)
+sync_apply(
+    struct sb_db *db, struct sb_sync_user *u, const char *crm, int64_t crm_ms)
 {
 	cJSON *j = cJSON_Parse(crm);
 	bool changed = false;
@@ -108,10 +109,11 @@ test_sync_apply(void **state)
 	    cJSON_GetObjectItem(cJSON_GetArrayItem(log, 0), "outcome")
 	        ->valuestring,
 	    "local_kept");
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(
-	                        cJSON_GetArrayItem(log, 1), "detail"),
-	                        "local")
-	                        ->valuestring,
+	assert_string_equal(
+	    cJSON_GetObjectItem(
+	        cJSON_GetObjectItem(cJSON_GetArrayItem(log, 1), "detail"),
+	        "local")
+	        ->valuestring,
 	    "5551234567");
 	cJSON_Delete(log);
 	/* at 6000 the CRM's name is newer: it wins; a bad value is skipped */
@@ -186,8 +188,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sync_rule),
-		cmocka_unit_test_setup_teardown(test_sync_apply,
-		    test_fixture_setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sync_apply, test_fixture_setup, test_fixture_teardown),
 		cmocka_unit_test(test_sync_iso),
 		cmocka_unit_test(test_sync_ids),
 	};
