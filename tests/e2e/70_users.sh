@@ -6,6 +6,15 @@
 
 . tests/e2e/users.sh
 
+# Earlier files (21_sandbox_crm) reset the sandbox's CRM with their own
+# client: it is made again as the stack made it.
+http POST "$SBX/_sandbox/crm" -H "$SBX_AUTH" -H "$US_JSON" -d "$(jq -n \
+    --arg c "$(cat "$SB_VAR_DIR/secrets/crm-client.secret")" \
+    --arg s "$(cat "$SB_VAR_DIR/secrets/crm-webhook.secret")" \
+    --arg u "$GW/webhooks/crm" \
+    '{client_id: "switchboard", client_secret: $c, webhook_secret: $s, webhook_url: $u}')"
+check "users: the sandbox's CRM is the stack's" is "$STATUS" 201
+
 # -- the stack made the CRM connection --
 check "users: crm_connection is set in the stack's environment" \
     grep -q "^SB_CRM_CONNECTION='cn_" "$SB_VAR_DIR/run/env"
