@@ -264,7 +264,11 @@ out:
 		rc = sb_db_commit(ctx->db);
 	if (rc != SB_OK) {
 		sb_db_rollback(ctx->db);
-		if (a->status == 200)
+		if (rc == SB_ERR_CONFLICT)
+			apply_fail(a, 409, "duplicate_email",
+			    "another user has the event's email; nothing "
+			    "was applied");
+		else if (a->status == 200)
 			apply_fail(a, 503, "busy",
 			    "the webhook could not be recorded; send it again");
 	}

@@ -258,7 +258,13 @@ push_record(
 	if (p->outcome == PUSH_OK) {
 		result = SB_OK;
 		rc = sb_users_log(ctx->db, u.id, "push", "ok", detail);
-		if (rc == SB_OK && u.deleted)
+		if (rc == SB_OK && u.deleted && !p->user.deleted) {
+			/* deleted while this push made or updated it: the
+			 * CRM's copy is deleted in the next round */
+			snprintf(u.crm_id, sizeof(u.crm_id), "%s", p->crm_id);
+			*again = true;
+			rc = sb_users_save(ctx->db, &u);
+		} else if (rc == SB_OK && u.deleted)
 			rc = sb_users_remove(ctx->db, u.id);
 		else if (rc == SB_OK) {
 			push_succeeded(&u, p, again);
