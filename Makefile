@@ -34,7 +34,7 @@ LDFLAGS_ALL := $(LDOPT) -pthread $(LDFLAGS)
 LIB_SRC := $(sort $(wildcard lib/*.c lib/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 LIB := $(B)/libswitchboard.a
-RESPONDERS := gateway proxy integrations projects events sandbox fetch
+RESPONDERS := gateway proxy integrations projects events users sandbox fetch
 BINS := $(RESPONDERS:%=$(B)/bin/%) $(B)/bin/sbctl
 # The benchmark's floors (bench/fcgi/): built by `make bench` only.
 BENCH_BINS := $(patsubst bench/fcgi/%.c,$(B)/bench/%,$(wildcard bench/fcgi/*.c))

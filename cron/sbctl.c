@@ -24,6 +24,7 @@
 #include "sb/store/secrets.h"
 #include "sb/runtime/work.h"
 #include "sb/fetch/fetch.h"
+#include "sb/sync/sync.h"
 
 #define SBCTL_DAY_S 86400 /* seconds */
 
@@ -244,6 +245,43 @@ cmd_deliver(struct sb_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The CRM sync's cron work: pushes the due sync jobs (with --now every
+ * pending one, whatever its backoff), sends the user.sync_failed events
+ * they wrote, then reconciles the synced users not pulled from the CRM
+ * within crm_reconcile_period_s (with --all every synced user).
+ */
+static int
+cmd_sync(struct sb_ctx *ctx, int argc, char **argv)
+{
+	int pushed = 0, failed = 0, pulled = 0, pull_failed = 0;
+	bool now = false, all = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--now") == 0) {
+			now = true;
+		} else if (strcmp(argv[i], "--all") == 0) {
+			all = true;
+		} else {
+			fprintf(stderr, "usage: sbctl sync [--now] [--all]\n");
+			return 2;
+		}
+	}
+	if ((now &&
+	        sb_jobs_release(ctx->db, SB_SYNC_QUEUE, (int64_t)time(NULL),
+	            NULL) != SB_OK) ||
+	    sb_work_run_queue(ctx, sb_queues, SB_QUEUE_COUNT, SB_SYNC_QUEUE,
+	        &pushed, &failed) != SB_OK ||
+	    sb_work_run_queue(ctx, sb_queues, SB_QUEUE_COUNT, SB_EVENTS_QUEUE,
+	        NULL, NULL) != SB_OK ||
+	    sb_sync_reconcile_due(ctx, all, &pulled, &pull_failed) != SB_OK)
+		return 1;
+	printf("sync: %d push(es) done, %d failed; %d user(s) reconciled, "
+	       "%d failed\n",
+	    pushed, failed, pulled, pull_failed);
+	return 0;
+}
+
 static int
 cmd_refresh(struct sb_ctx *ctx, int argc, char **argv)
 {
@@ -329,6 +367,10 @@ static const struct command commands[] = {
 	    &app_all, cmd_deliver },
 	{ "integrations", "check the integrations file; print their names",
 	    &app_providers, cmd_integrations },
+	{ "sync",
+	    "push due CRM sync jobs (--now: all pending) and reconcile users "
+	    "from the CRM (--all: every synced user)",
+	    &app_all, cmd_sync },
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))

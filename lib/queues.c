@@ -3,11 +3,13 @@
  * adds one row here and nothing else.  Events go out in batches: one POST
  * of up to SB_EVENTS_BATCH_MAX of them per round; a delivered event's job
  * is deleted, since the events service holds the event from then on.
+ * CRM pushes go one user at a time (sb/sync/sync.h).
  */
 #include "sb/fetch/fetch.h"
 #include "sb/hosting/events.h"
 #include "sb/hosting/outbox.h"
 #include "sb/queues.h"
+#include "sb/sync/sync.h"
 
 const struct sb_work_queue sb_queues[SB_QUEUE_COUNT] = {
 	{ .queue = SB_EVENTS_QUEUE,
@@ -16,6 +18,7 @@ const struct sb_work_queue sb_queues[SB_QUEUE_COUNT] = {
 	    .batch_max = SB_EVENTS_BATCH_MAX,
 	    .remove_done = true },
 	{ .queue = SB_FETCH_QUEUE, .run = sb_fetch_run },
+	{ .queue = SB_SYNC_QUEUE, .run = sb_sync_push },
 };
 
 _Static_assert(sizeof(sb_queues) / sizeof(sb_queues[0]) == SB_QUEUE_COUNT,

@@ -20,18 +20,15 @@
 #include <string.h>
 
 #include <fcgiapp.h>
-#include <sodium.h>
 
 #include "sb/core/deadline.h"
 #include "sb/core/log.h"
 #include "sb/core/response.h"
+#include "sb/core/signature.h"
 #include "crm.h"
 
 #define CRM_DELAY_DEFAULT_MS 2000 /* a late event's delay */
 #define CRM_DELAY_MAX_MS 10000
-#define CRM_SIGNATURE_MAX 128 /* "t=<seconds>,v1=<64 hex>" */
-#define CRM_HMAC_HEX (crypto_auth_hmacsha256_BYTES * 2 + 1)
-#define CRM_TOLERANCE_S 300 /* the inbox's clock skew allowance */
 #define CRM_RESPONSE_KEPT 1024 /* bytes of a receiver's answer kept */
 #define CRM_DELIVERIES_MAX 1000 /* rows GET .../deliveries shows */
 #define CRM_EVENTS_PER_HOOK 100 /* events one hook sends at most */
@@ -103,29 +100,6 @@ static const char *const crm_hook_sql[CRM_HOOK_SQL__MAX] = {
 	    "SELECT event_id, crm_id, delivery, state, due_ms FROM crm_events"
 	    " WHERE state <> 'done' ORDER BY id LIMIT ?1",
 };
-
-/*
- * The lowercase hex HMAC-SHA256, keyed by secret, of "<t>.<body>" into
- * out.
- */
-static void
-crm_sign(const char *secret, long long t, const char *body, size_t len,
-    char out[CRM_HMAC_HEX])
-{
-	unsigned char mac[crypto_auth_hmacsha256_BYTES];
-	crypto_auth_hmacsha256_state state;
-	char prefix[32];
-	int n = snprintf(prefix, sizeof(prefix), "%lld.", t);
-
-	crypto_auth_hmacsha256_init(
-	    &state, (const unsigned char *)secret, strlen(secret));
-	crypto_auth_hmacsha256_update(
-	    &state, (const unsigned char *)prefix, (size_t)n);
-	crypto_auth_hmacsha256_update(&state, (const unsigned char *)body, len);
-	crypto_auth_hmacsha256_final(&state, mac);
-	sodium_bin2hex(out, CRM_HMAC_HEX, mac, sizeof(mac));
-	sodium_memzero(&state, sizeof(state));
-}
 
 /* delay_ms of the query or the body into *out; false if it is bad. */
 static bool
@@ -469,7 +443,7 @@ struct crm_sent {
 	const struct crm_claimed *event;
 	int copy;
 	const char *url;
-	char signature[CRM_SIGNATURE_MAX];
+	char signature[SB_SIGNATURE_HEADER_MAX];
 	long status;
 	const char *error;
 	const char *response;
@@ -514,14 +488,12 @@ crm_send(struct sb_ctx *ctx, const struct crm_receiver *to,
 	struct crm_sent sent = { .event = event, .copy = copy, .url = to->url };
 	struct sb_http_response resp = { .status = 0 };
 	struct sb_http_header headers[2];
-	char hex[CRM_HMAC_HEX];
-	long long t = (long long)sandbox_now();
+	int64_t t = sandbox_now();
 	struct sb_http_request out = { .method = "POST", .url = to->url };
 	enum sb_err rc;
 
-	crm_sign(to->secret, t, event->body, strlen(event->body), hex);
-	snprintf(
-	    sent.signature, sizeof(sent.signature), "t=%lld,v1=%s", t, hex);
+	sb_signature_header(
+	    to->secret, t, event->body, strlen(event->body), sent.signature);
 	headers[0] =
 	    (struct sb_http_header){ "Content-Type", "application/json" };
 	headers[1] =
@@ -690,33 +662,6 @@ sandbox_crm_deliveries(struct sb_ctx *ctx, struct sb_request *req)
 	cJSON_Delete(root);
 }
 
-/*
- * True iff header is "t=<seconds>,v1=<hex>" with t within
- * CRM_TOLERANCE_S of now and v1 the body's signature under secret.
- */
-static bool
-crm_signature_valid(
-    const char *header, const char *secret, const char *body, size_t len)
-{
-	char hex[CRM_HMAC_HEX], t_text[24];
-	const char *comma, *v1;
-	int64_t t;
-
-	if (header == NULL || strncmp(header, "t=", 2) != 0 ||
-	    (comma = strchr(header, ',')) == NULL ||
-	    (size_t)(comma - header - 2) >= sizeof(t_text) ||
-	    strncmp(comma + 1, "v1=", 3) != 0)
-		return false;
-	memcpy(t_text, header + 2, (size_t)(comma - header - 2));
-	t_text[comma - header - 2] = '\0';
-	v1 = comma + 4;
-	if (!sb_request_parse_int(t_text, 0, INT64_MAX / 2, &t) ||
-	    llabs((long long)(t - sandbox_now())) > CRM_TOLERANCE_S)
-		return false;
-	crm_sign(secret, (long long)t, body, len, hex);
-	return sb_secrets_equal_str(v1, hex);
-}
-
 void
 sandbox_crm_inbox(struct sb_ctx *ctx, struct sb_request *req)
 {
@@ -737,8 +682,9 @@ sandbox_crm_inbox(struct sb_ctx *ctx, struct sb_request *req)
 		    "the CRM is not set up (POST /_sandbox/crm)");
 		return;
 	}
-	if (!crm_signature_valid(header, to.secret,
-	        req->body != NULL ? req->body : "", req->body_len)) {
+	if (!sb_signature_valid(header, to.secret,
+	        req->body != NULL ? req->body : "", req->body_len,
+	        sandbox_now(), SB_SIGNATURE_TOLERANCE_S)) {
 		crm_error(req, 401, "invalid_signature",
 		    "X-CRM-Signature is missing, stale or wrong");
 		return;

@@ -11,7 +11,7 @@
 
 #include "sb/runtime/work.h"
 
-#define SB_QUEUE_COUNT 2 /* rows of sb_queues */
+#define SB_QUEUE_COUNT 3 /* rows of sb_queues */
 
 extern const struct sb_work_queue sb_queues[SB_QUEUE_COUNT];
 

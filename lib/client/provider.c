@@ -35,7 +35,8 @@ static const char *const pagination_names[SB_PAGINATION__MAX] = {
 /* Credential names every part agrees on (DESIGN.md). */
 static const char *const credential_names[] = { "access_token", "refresh_token",
 	"expires_at", "expires_in", "client_id", "client_secret", "username",
-	"password", "api_key", "private_key", "key_id", NULL };
+	"password", "api_key", "private_key", "key_id", "webhook_secret",
+	NULL };
 
 /* Config names every part agrees on (DESIGN.md). */
 static const char *const config_names[] = { "subdomain", "domain",

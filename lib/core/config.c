@@ -101,6 +101,10 @@ static const struct config_key keys[] = {
 	NUM(fetch_interval_min, "15", 1, 1440),
 	NUM(fetch_max_attempts, "5", 1, 100),
 	NUM(fetch_procs, "2", 1, 64),
+	STR(crm_connection, ""),
+	NUM(users_procs, "2", 1, 64),
+	NUM(crm_sync_attempts, "3", 1, 100),
+	NUM(crm_reconcile_period_s, "300", 0, 86400 * 30),
 };
 
 #define KEY_COUNT (sizeof(keys) / sizeof(keys[0]))

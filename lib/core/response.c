@@ -197,6 +197,14 @@ sb_response_error(
 }
 
 enum sb_err
+sb_response_error_fields(struct sb_request *req, int status, const char *code,
+    const char *message, const cJSON *fields)
+{
+	return sb_response_error_detail(
+	    req, status, code, message, "fields", fields);
+}
+
+enum sb_err
 sb_response_error_detail(struct sb_request *req, int status, const char *code,
     const char *message, const char *name, const cJSON *detail)
 {

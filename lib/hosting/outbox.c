@@ -26,12 +26,9 @@
 #define OUTBOX_RETRY_AFTER_MAX_MS (86400L * 1000) /* a day */
 #define OUTBOX_AUTH_MAX (SB_CONFIG_STR_MAX + 16) /* "Bearer " and a token */
 
-enum outbox_sql { OUTBOX_SQL_RELEASE, OUTBOX_SQL_BACKED_OFF, OUTBOX_SQL__MAX };
+enum outbox_sql { OUTBOX_SQL_BACKED_OFF, OUTBOX_SQL__MAX };
 
 static const char *const outbox_sql[OUTBOX_SQL__MAX] = {
-	[OUTBOX_SQL_RELEASE] = "UPDATE jobs SET run_at = ?1"
-	                       " WHERE queue = '" SB_EVENTS_QUEUE "'"
-	                       " AND state = 'pending' AND run_at > ?1",
 	[OUTBOX_SQL_BACKED_OFF] = "SELECT 1 FROM jobs WHERE state = 'pending'"
 	                          " AND run_at > ?1"
 	                          " AND +queue = '" SB_EVENTS_QUEUE "' LIMIT 1",
@@ -101,27 +98,7 @@ out:
 enum sb_err
 sb_outbox_release(struct sb_db *db, int64_t now, int64_t *count)
 {
-	sqlite3_stmt *stmt;
-	enum sb_err rc;
-	int step;
-
-	if ((rc = sb_db_begin(db)) != SB_OK)
-		return rc;
-	rc = SB_ERR_DB;
-	if ((stmt = sb_db_stmt(db, outbox_sql[OUTBOX_SQL_RELEASE])) == NULL ||
-	    sqlite3_bind_int64(stmt, 1, now) != SQLITE_OK)
-		goto out;
-	step = sqlite3_step(stmt);
-	sqlite3_reset(stmt);
-	if ((rc = sb_db_rc(step)) != SB_OK)
-		goto out;
-	if (count != NULL)
-		*count = sqlite3_changes(sb_db_handle(db));
-	rc = sb_db_commit(db);
-out:
-	if (rc != SB_OK)
-		sb_db_rollback(db);
-	return rc;
+	return sb_jobs_release(db, SB_EVENTS_QUEUE, now, count);
 }
 
 /* Sets *any to whether an event waits in backoff at now (a read). */

@@ -45,6 +45,7 @@ enum jobs_sql {
 	JOBS_SQL_COUNT_ALL,
 	JOBS_SQL_COUNT_QUEUE,
 	JOBS_SQL_PRUNE,
+	JOBS_SQL_RELEASE,
 	JOBS_SQL__MAX
 };
 
@@ -108,6 +109,9 @@ static const char *const jobs_sql[JOBS_SQL__MAX] = {
 	                         " WHERE state = ?1 AND queue = ?2",
 	[JOBS_SQL_PRUNE] = "DELETE FROM jobs WHERE state = 'done'"
 	                   " AND updated_at < ?1",
+	[JOBS_SQL_RELEASE] = "UPDATE jobs SET run_at = ?1"
+	                     " WHERE state = 'pending' AND run_at > ?1"
+	                     " AND +queue = ?2",
 };
 
 /* The state column's text for each enum value; the schema CHECKs these. */
@@ -843,4 +847,31 @@ sb_jobs_backoff_s(int attempts)
 	for (i = 1; i < attempts && delay < SB_JOBS_BACKOFF_CAP_S; i++)
 		delay *= 2;
 	return delay < SB_JOBS_BACKOFF_CAP_S ? delay : SB_JOBS_BACKOFF_CAP_S;
+}
+
+/* Makes queue's pending jobs due at now, in one transaction. */
+enum sb_err
+sb_jobs_release(
+    struct sb_db *db, const char *queue, int64_t now, int64_t *count)
+{
+	sqlite3_stmt *stmt;
+	enum sb_err rc;
+	int changes = 0;
+
+	if (!jobs_name_valid(queue, SB_JOBS_QUEUE_MAX))
+		return SB_ERR_INVALID;
+	if ((rc = sb_db_begin(db)) != SB_OK)
+		return rc;
+	rc = SB_ERR_DB;
+	if ((stmt = sb_db_stmt(db, jobs_sql[JOBS_SQL_RELEASE])) != NULL &&
+	    (sqlite3_bind_int64(stmt, 1, now) |
+	        jobs_bind_text(stmt, 2, queue)) == SQLITE_OK)
+		rc = sb_db_step_write(db, stmt, &changes);
+	if (rc == SB_OK)
+		rc = sb_db_commit(db);
+	if (rc != SB_OK)
+		sb_db_rollback(db);
+	if (count != NULL)
+		*count = rc == SB_OK ? changes : 0;
+	return rc;
 }

@@ -26,10 +26,10 @@ sv_back() {
 }
 
 if side_start SB_GATEWAY_PROCS=2 SB_PROXY_PROCS=2 SB_INTEGRATIONS_PROCS=2 \
-    SB_PROJECTS_PROCS=2 \
-    SB_EVENTS_PROCS=2 SB_SANDBOX_PROCS=2; then
+    SB_PROJECTS_PROCS=2 SB_EVENTS_PROCS=2 SB_USERS_PROCS=2 \
+    SB_SANDBOX_PROCS=2 SB_FETCH_PROCS=2; then
 	check "supervision: status says everything is up" sv_up
-	for r in gateway proxy integrations projects events sandbox; do
+	for r in gateway proxy integrations projects events users sandbox fetch; do
 		victim=$(sv_children "$r" | head -n 1)
 		kill -9 "$victim"
 		check "supervision: $r killed with -9 comes back" \

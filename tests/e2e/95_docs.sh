@@ -37,6 +37,9 @@ mkdir -p "$docs_dir/secrets"
 printf '%s\n' "$SB_PROJECTS_TOKEN" >"$docs_dir/secrets/projects.token"
 printf '%s\n' "$SB_EVENTS_TOKEN" >"$docs_dir/secrets/events.token"
 cp "$SB_VAR_DIR/secrets/sandbox.token" "$docs_dir/secrets/sandbox.token"
+# the CRM sync's secrets the stack made (docs/crm-sync.md reads them)
+cp "$SB_VAR_DIR/secrets/crm-webhook.secret" \
+    "$SB_VAR_DIR/secrets/crm-client.secret" "$docs_dir/secrets/"
 
 docs_reset() {
 	curl -s -o /dev/null -X DELETE "$SBX/_sandbox/faults" -H "$SBX_AUTH"

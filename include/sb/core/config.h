@@ -73,6 +73,10 @@ struct sb_config {
 	long fetch_interval_min;
 	long fetch_max_attempts;
 	long fetch_procs;
+	char crm_connection[64]; /* the connection the CRM sync uses */
+	long users_procs;
+	long crm_sync_attempts; /* pushes of one change before "failed" */
+	long crm_reconcile_period_s; /* `sbctl sync` pulls a user so often */
 };
 
 /*

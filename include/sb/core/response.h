@@ -62,6 +62,14 @@ enum sb_err sb_response_error_detail(struct sb_request *req, int status,
     const char *code, const char *message, const char *name,
     const cJSON *detail);
 
+/*
+ * As sb_response_error() with, when fields is not NULL, a copy of it as
+ * the error's "fields" (a list of {"field", "message"}: every bad field
+ * of the request at once).
+ */
+enum sb_err sb_response_error_fields(struct sb_request *req, int status,
+    const char *code, const char *message, const cJSON *fields);
+
 /* As sb_response_error() with a printf-formatted message. */
 enum sb_err sb_response_errorf(
     struct sb_request *req, int status, const char *code, const char *fmt, ...)

@@ -137,6 +137,14 @@ enum sb_err sb_jobs_count(struct sb_db *db, const char *queue,
  */
 enum sb_err sb_jobs_prune(struct sb_db *db, int64_t before, int64_t *deleted);
 
+/*
+ * Makes every pending job of queue due at now, whatever its backoff, in
+ * its own transaction (an operator's `--now`).  *count (if not NULL) gets
+ * how many were moved.
+ */
+enum sb_err sb_jobs_release(
+    struct sb_db *db, const char *queue, int64_t now, int64_t *count);
+
 /* Frees what job holds and zeroes it; safe on a zeroed job. */
 void sb_job_clear(struct sb_job *job);
 

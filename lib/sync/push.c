@@ -1,0 +1,344 @@
+/*
+ * Pushing local changes to the CRM (see include/sb/sync/sync.h).  The
+ * job's payload names the user only: the push sends the user as it is
+ * when the job runs, so a change made while a job is open rides on that
+ * job.  The HTTP call is made outside any transaction; its outcome is
+ * recorded in one transaction that re-reads the user, so a change that
+ * arrived meanwhile is seen and pushed in another round of the same job.
+ *
+ * Retries: the job's attempts (crm_sync_attempts, 3 by default) are
+ * rescheduled by the jobs table with exponential backoff; this worker
+ * asks for that backoff plus up to half again of jitter, so that users
+ * failed together by an outage do not all come back at the same second,
+ * or for the CRM's Retry-After when that is longer.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "sb/core/log.h"
+#include "sb/hosting/outbox.h"
+#include "sb/sync/sync.h"
+#include "sync_internal.h"
+
+/* What one push came to. */
+enum push_outcome {
+	PUSH_OK, /* the CRM has the user as pushed (or deleted) */
+	PUSH_RETRY, /* worth another attempt */
+	PUSH_PERMANENT, /* the CRM refused the data: no retry helps */
+	PUSH_GONE, /* PUT to a crm_id the CRM no longer has */
+};
+
+struct push {
+	struct sb_sync_user user; /* as read before the call */
+	enum push_outcome outcome;
+	char crm_id[SB_USER_CRM_ID_MAX];
+	int64_t crm_ms;
+	long status;
+	int64_t retry_after_s;
+	char err[SB_WORK_ERROR_MAX];
+};
+
+bool
+sb_sync_crm_wins(int64_t crm_ms, int64_t local_ms, bool local_pending)
+{
+	return !(local_pending && local_ms > crm_ms);
+}
+
+enum sb_err
+sb_sync_enqueue(struct sb_ctx *ctx, struct sb_sync_user *user, int max_attempts)
+{
+	enum sb_job_state state;
+	enum sb_err rc;
+	char payload[SB_USER_ID_MAX + 32];
+	int64_t id = 0;
+
+	if (user->job_id > 0 &&
+	    sb_jobs_state(ctx->db, user->job_id, &state) == SB_OK &&
+	    (state == SB_JOB_PENDING || state == SB_JOB_LEASED))
+		return sb_users_save(ctx->db, user);
+	snprintf(payload, sizeof(payload), "{\"user_id\":\"%s\"}", user->id);
+	rc = sb_jobs_enqueue(ctx->db, SB_SYNC_QUEUE, payload, max_attempts,
+	    (int64_t)time(NULL), &id);
+	if (rc != SB_OK)
+		return rc;
+	user->job_id = id;
+	return sb_users_save(ctx->db, user);
+}
+
+/* The user id of a job's payload into id; false if there is none. */
+static bool
+push_user_id(const struct sb_job *job, char id[SB_USER_ID_MAX])
+{
+	cJSON *payload = cJSON_Parse(job->payload);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(payload, "user_id");
+	bool ok = cJSON_IsString(v) && sb_users_id_valid(v->valuestring);
+
+	if (ok)
+		snprintf(id, SB_USER_ID_MAX, "%s", v->valuestring);
+	cJSON_Delete(payload);
+	return ok;
+}
+
+/* The CRM user's crm_id and updated_at from a 200 or 201 answer. */
+static void
+push_read_answer(const struct sb_http_response *resp, struct push *p)
+{
+	cJSON *answer = cJSON_ParseWithLength(resp->body, resp->body_len);
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(answer, "crm_id");
+	const cJSON *at =
+	    cJSON_GetObjectItemCaseSensitive(answer, "updated_at");
+
+	if (cJSON_IsString(id))
+		snprintf(p->crm_id, sizeof(p->crm_id), "%s", id->valuestring);
+	if (!cJSON_IsString(at) ||
+	    !sb_users_parse_iso(at->valuestring, &p->crm_ms))
+		p->crm_ms = sb_users_now_ms();
+	if (p->crm_id[0] == '\0') {
+		p->outcome = PUSH_RETRY;
+		snprintf(p->err, sizeof(p->err),
+		    "CRM answered %ld without a crm_id", resp->status);
+	}
+	cJSON_Delete(answer);
+}
+
+/* Sorts the CRM's answer to a push into p->outcome. */
+static void
+push_judge(
+    const struct sb_http_response *resp, const char *method, struct push *p)
+{
+	bool deleting = strcmp(method, "DELETE") == 0;
+
+	p->status = resp->status;
+	if (resp->status == 200 || resp->status == 201 ||
+	    (deleting && (resp->status == 204 || resp->status == 404))) {
+		p->outcome = PUSH_OK;
+		snprintf(p->crm_id, sizeof(p->crm_id), "%s", p->user.crm_id);
+		if (!deleting)
+			push_read_answer(resp, p);
+		return;
+	}
+	sync_crm_error(resp, p->err, sizeof(p->err));
+	if (resp->status == 404 && strcmp(method, "PUT") == 0)
+		p->outcome = PUSH_GONE;
+	else if (resp->status == 400 || resp->status == 409 ||
+	    resp->status == 422)
+		p->outcome = PUSH_PERMANENT;
+	else
+		p->outcome = PUSH_RETRY;
+	p->retry_after_s = sync_retry_after_s(resp);
+}
+
+/* One call to the CRM for p->user: DELETE, PUT or POST as it stands. */
+static void
+push_call(struct sb_ctx *ctx, struct push *p)
+{
+	struct sb_http_response resp = { 0 };
+	char path[SB_USER_CRM_ID_MAX + 16];
+	const char *method = "POST";
+	cJSON *body = NULL;
+
+	if (p->user.crm_id[0] != '\0') {
+		method = p->user.deleted ? "DELETE" : "PUT";
+		snprintf(path, sizeof(path), "/users/%s", p->user.crm_id);
+	} else {
+		snprintf(path, sizeof(path), "/users");
+	}
+	if (!p->user.deleted && (body = cJSON_CreateObject()) != NULL)
+		for (int f = 0; f < SB_USER__MAX; f++)
+			cJSON_AddStringToObject(
+			    body, sb_user_field_names[f], p->user.fields[f]);
+	p->outcome = PUSH_RETRY;
+	if (p->user.deleted && p->user.crm_id[0] == '\0') {
+		p->outcome = PUSH_OK; /* the CRM never had it */
+		cJSON_Delete(body);
+		return;
+	}
+	if (sync_crm_call(ctx, method, path, body, &resp, p->err,
+	        sizeof(p->err)) == SB_OK)
+		push_judge(&resp, method, p);
+	cJSON_Delete(body);
+	sb_http_response_clear(&resp);
+}
+
+/* The push's log detail: method-free facts, no secret. */
+static cJSON *
+push_detail(const struct push *p, int attempt, int max_attempts)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	if (d == NULL)
+		return NULL;
+	cJSON_AddNumberToObject(d, "attempt", attempt);
+	cJSON_AddNumberToObject(d, "max_attempts", max_attempts);
+	cJSON_AddStringToObject(d, "operation",
+	    p->user.deleted                 ? "delete"
+	        : p->user.crm_id[0] != '\0' ? "update"
+	                                    : "create");
+	if (p->status > 0)
+		cJSON_AddNumberToObject(d, "status", (double)p->status);
+	if (p->crm_id[0] != '\0')
+		cJSON_AddStringToObject(d, "crm_id", p->crm_id);
+	if (p->err[0] != '\0')
+		cJSON_AddStringToObject(d, "error", p->err);
+	if (p->retry_after_s > 0)
+		cJSON_AddNumberToObject(
+		    d, "retry_after_s", (double)p->retry_after_s);
+	return d;
+}
+
+/* Marks u failed with the error, writes its event and warns (in the tx). */
+static enum sb_err
+push_give_up(struct sb_ctx *ctx, struct sb_sync_user *u, const struct push *p,
+    int attempts)
+{
+	cJSON *event = cJSON_CreateObject();
+	enum sb_err rc = SB_ERR_NOMEM;
+
+	snprintf(u->sync_status, sizeof(u->sync_status), "failed");
+	snprintf(u->last_error, sizeof(u->last_error), "%s", p->err);
+	u->job_id = 0;
+	if (event == NULL)
+		return rc;
+	cJSON_AddStringToObject(event, "userId", u->id);
+	if (u->crm_id[0] != '\0')
+		cJSON_AddStringToObject(event, "crmId", u->crm_id);
+	cJSON_AddStringToObject(event, "error", p->err);
+	cJSON_AddNumberToObject(event, "attempts", attempts);
+	rc = sb_outbox_add(ctx->db, SB_SYNC_EVENT_FAILED, event,
+	    (int)ctx->config.job_max_attempts, NULL);
+	cJSON_Delete(event);
+	if (rc == SB_OK)
+		sb_log(SB_LOG_WARN, SYNC_COMPONENT, NULL,
+		    "{\"user_id\":\"%s\",\"event\":\"%s\",\"attempts\":%d}",
+		    u->id, SB_SYNC_EVENT_FAILED, attempts);
+	return rc;
+}
+
+/* Records a successful push on u; *again if a newer change waits. */
+static void
+push_succeeded(struct sb_sync_user *u, const struct push *p, bool *again)
+{
+	snprintf(u->crm_id, sizeof(u->crm_id), "%s", p->crm_id);
+	u->last_error[0] = '\0';
+	u->crm_ms = p->crm_ms > u->crm_ms ? p->crm_ms : u->crm_ms;
+	u->pushed_ms = p->user.updated_ms;
+	u->reconciled_at = (int64_t)time(NULL);
+	*again = u->updated_ms != p->user.updated_ms;
+	if (!*again) {
+		snprintf(u->sync_status, sizeof(u->sync_status), "synced");
+		u->job_id = 0;
+	}
+}
+
+/*
+ * Records p's outcome in one transaction.  *again is set when the push
+ * succeeded but the user changed meanwhile; the result is SB_OK when the
+ * job is done, SB_ERR_UPSTREAM when it is to be retried.
+ */
+static enum sb_err
+push_record(
+    struct sb_ctx *ctx, const struct sb_job *job, struct push *p, bool *again)
+{
+	bool last = job->attempts >= job->max_attempts;
+	struct sb_sync_user u;
+	cJSON *detail = NULL;
+	enum sb_err rc, result = SB_ERR_UPSTREAM;
+
+	*again = false;
+	if ((rc = sb_db_begin(ctx->db)) != SB_OK)
+		return rc;
+	if ((rc = sb_users_get(ctx->db, p->user.id, true, &u)) != SB_OK) {
+		rc = rc == SB_ERR_NOT_FOUND ? SB_OK : rc;
+		goto out;
+	}
+	detail = push_detail(p, job->attempts, job->max_attempts);
+	if (p->outcome == PUSH_OK) {
+		result = SB_OK;
+		rc = sb_users_log(ctx->db, u.id, "push", "ok", detail);
+		if (rc == SB_OK && u.deleted && !p->user.deleted) {
+			/* deleted while this push made or updated it: the
+			 * CRM's copy is deleted in the next round */
+			snprintf(u.crm_id, sizeof(u.crm_id), "%s", p->crm_id);
+			*again = true;
+			rc = sb_users_save(ctx->db, &u);
+		} else if (rc == SB_OK && u.deleted)
+			rc = sb_users_remove(ctx->db, u.id);
+		else if (rc == SB_OK) {
+			push_succeeded(&u, p, again);
+			rc = sb_users_save(ctx->db, &u);
+		}
+	} else if (p->outcome == PUSH_PERMANENT || last) {
+		result = p->outcome == PUSH_PERMANENT ? SB_OK : SB_ERR_UPSTREAM;
+		if ((rc = sb_users_log(ctx->db, u.id, "failed", "gave_up",
+		         detail)) == SB_OK &&
+		    (rc = push_give_up(ctx, &u, p, job->attempts)) == SB_OK)
+			rc = sb_users_save(ctx->db, &u);
+	} else {
+		snprintf(u.last_error, sizeof(u.last_error), "%s", p->err);
+		if ((rc = sb_users_log(
+		         ctx->db, u.id, "push", "error", detail)) == SB_OK)
+			rc = sb_users_save(ctx->db, &u);
+	}
+out:
+	cJSON_Delete(detail);
+	if (rc == SB_OK)
+		rc = sb_db_commit(ctx->db);
+	if (rc != SB_OK)
+		sb_db_rollback(ctx->db);
+	return rc != SB_OK ? rc : result;
+}
+
+/* The wait asked before the next attempt: backoff with jitter, or more. */
+static int64_t
+push_wait_s(const struct sb_job *job, int64_t retry_after_s)
+{
+	int64_t backoff = sb_jobs_backoff_s(job->attempts);
+	int64_t wait = backoff +
+	    randombytes_uniform(
+	        (uint32_t)(backoff / SB_SYNC_JITTER_DIVISOR) + 1);
+
+	return retry_after_s > wait ? retry_after_s : wait;
+}
+
+enum sb_err
+sb_sync_push(struct sb_ctx *ctx, const struct sb_job *job, char *err,
+    size_t errsize, int64_t *retry_after_s)
+{
+	char id[SB_USER_ID_MAX];
+	struct push p;
+	enum sb_err rc = SB_OK;
+	bool again = true;
+
+	if (!push_user_id(job, id)) {
+		sb_log(SB_LOG_ERROR, SYNC_COMPONENT, NULL,
+		    "sync job %lld has no user id; dropped",
+		    (long long)job->id);
+		return SB_OK;
+	}
+	for (int round = 0; again && round < SB_SYNC_PUSH_ROUNDS; round++) {
+		memset(&p, 0, sizeof(p));
+		rc = sb_users_get(ctx->db, id, true, &p.user);
+		if (rc == SB_ERR_NOT_FOUND ||
+		    (rc == SB_OK && p.user.job_id != job->id))
+			return SB_OK; /* gone, or another job has it now */
+		if (rc != SB_OK)
+			break;
+		push_call(ctx, &p);
+		if (p.outcome == PUSH_GONE) { /* deleted in the CRM: create */
+			p.user.crm_id[0] = '\0';
+			push_call(ctx, &p);
+		}
+		rc = push_record(ctx, job, &p, &again);
+	}
+	if (rc == SB_OK && again)
+		rc = SB_ERR_CONFLICT; /* kept changing: the next attempt */
+	if (rc != SB_OK) {
+		snprintf(err, errsize, "%s",
+		    p.err[0] != '\0' ? p.err : sb_strerror(rc));
+		*retry_after_s = push_wait_s(job, p.retry_after_s);
+	}
+	return rc;
+}

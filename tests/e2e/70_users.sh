@@ -1,0 +1,218 @@
+# The CRM user sync's users API (docs/crm-sync.md): create, read, list,
+# update and delete with validation naming each bad field, 409 and
+# Idempotency-Key; the happy path to synced; a CRM outage through all
+# three attempts to failed with its user.sync_failed event and warning;
+# recovery by PUT and by POST .../sync; the CRM's Retry-After honoured.
+
+. tests/e2e/users.sh
+
+# Earlier files (21_sandbox_crm) reset the sandbox's CRM with their own
+# client: it is made again as the stack made it.
+http POST "$SBX/_sandbox/crm" -H "$SBX_AUTH" -H "$US_JSON" -d "$(jq -n \
+    --arg c "$(cat "$SB_VAR_DIR/secrets/crm-client.secret")" \
+    --arg s "$(cat "$SB_VAR_DIR/secrets/crm-webhook.secret")" \
+    --arg u "$GW/webhooks/crm" \
+    '{client_id: "switchboard", client_secret: $c, webhook_secret: $s, webhook_url: $u}')"
+check "users: the sandbox's CRM is the stack's" is "$STATUS" 201
+
+# -- the stack made the CRM connection --
+check "users: crm_connection is set in the stack's environment" \
+    grep -q "^SB_CRM_CONNECTION='cn_" "$SB_VAR_DIR/run/env"
+check "users: the webhook secret file is 0600" \
+    is "$(stat -c %a "$SB_VAR_DIR/secrets/crm-webhook.secret")" 600
+
+# -- create: 202, the user object itself, Location, UUID v7 --
+us_create "Ada Lovelace" "ada@example.com" "+44 20 7946 0958"
+check "POST /users: 202" is "$STATUS" 202
+check "POST /users: the user object, pending" \
+    jq_is '[.name, .email, .phone, .sync_status, .crm_id, .last_error] | map(tostring) | join("|")' \
+    "Ada Lovelace|ada@example.com|+44 20 7946 0958|pending|null|null"
+check "POST /users: a UUID v7 id" \
+    test -n "$(printf '%s' "$US_ID" | grep -E '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$')"
+check "POST /users: Location" is "$(header Location)" "/users/$US_ID"
+check "POST /users: created_at and updated_at" \
+    jq_is '(.created_at | test("^[0-9-]{10}T[0-9:.]{12}Z$")) and (.updated_at == .created_at)' true
+ADA=$US_ID
+
+# -- the happy path: pushed right after the response --
+check "sync: the user becomes synced" us_wait "$ADA" synced
+check "sync: with its crm_id" jq_is '.crm_id | test("^CRM[0-9]+$")' true
+ADA_CRM=$(printf '%s' "$BODY" | jq -r .crm_id)
+us_crm_user "$ADA_CRM"
+check "sync: the CRM has the user" jq_is '[.name, .email] | join("|")' \
+    "Ada Lovelace|ada@example.com"
+us_log "$ADA"
+check "sync log: one push, ok, attempt 1 of 3" \
+    jq_is '.entries[0] | [.kind, .outcome, .detail.attempt, .detail.max_attempts, .detail.operation] | map(tostring) | join("|")' \
+    "push|ok|1|3|create"
+check "sync log: no token or secret in it" \
+    test -z "$(printf '%s' "$BODY" | grep -E 'crm_[A-Za-z0-9_-]{43}|Bearer')"
+
+# -- validation: 400 naming each bad field, nothing stored --
+n0=$(sql "SELECT count(*) FROM sync_users")
+http POST "$GW/users" -H "$US_JSON" -d '{"name": "", "email": "grace@", "phone": "12", "role": "x"}'
+check "POST /users bad: 400" is "$STATUS" 400
+check "POST /users bad: invalid_user" jq_is .error.code invalid_user
+check "POST /users bad: names each bad field" \
+    jq_is '[.error.fields[].field] | sort | join(",")' "email,name,phone,role"
+check "POST /users bad: Switchboard-Error" is "$(header Switchboard-Error)" invalid_user
+http POST "$GW/users" -H "$US_JSON" -d '{"name": "Grace"}'
+check "POST /users missing: email and phone named" \
+    jq_is '[.error.fields[].field] | join(",")' "email,phone"
+http POST "$GW/users" -H "$US_JSON" -d '[1]'
+check "POST /users not an object: 400" is "$STATUS" 400
+http POST "$GW/users" -H "$US_JSON" -d '{"name": '
+check "POST /users bad JSON: 400 invalid_json" jq_is .error.code invalid_json
+long=$(printf 'a%.0s' $(seq 1 65))
+http POST "$GW/users" -H "$US_JSON" -d "{\"name\": \"X\", \"email\": \"$long@example.com\", \"phone\": \"5551234567\"}"
+check "POST /users: a local part over 64 (RFC 5321) is 400" \
+    jq_is '[.error.fields[].field] | join(",")' email
+check "POST /users bad: nothing stored" \
+    is "$(sql "SELECT count(*) FROM sync_users")" "$n0"
+
+# -- duplicate email: 409, without regard to case --
+us_create "Ada Again" "ADA@example.com" "5551234567"
+check "POST /users duplicate email: 409" is "$STATUS" 409
+check "POST /users duplicate email: duplicate_email" jq_is .error.code duplicate_email
+
+# -- Idempotency-Key: the first answer again, no second user, no 409 --
+us_create "Grace Hopper" "grace@example.com" "(555) 123-4567" -H "Idempotency-Key: k-grace-1"
+check "idempotency: first 202" is "$STATUS" 202
+first=$BODY GRACE=$US_ID
+us_create "Grace Hopper" "grace@example.com" "(555) 123-4567" -H "Idempotency-Key: k-grace-1"
+check "idempotency: the retry is 202" is "$STATUS" 202
+check "idempotency: with the first answer" is "$BODY" "$first"
+check "idempotency: marked as replayed" is "$(header Idempotent-Replayed)" true
+check "idempotency: one user" \
+    is "$(sql "SELECT count(*) FROM sync_users WHERE email = 'grace@example.com'")" 1
+us_create "Grace H" "grace2@example.com" "(555) 123-4567" -H "Idempotency-Key: k-grace-1"
+check "idempotency: the key with another body is 422" is "$STATUS" 422
+check "idempotency: idempotency_key_reused" jq_is .error.code idempotency_key_reused
+
+# -- read and list --
+http GET "$GW/users/$ADA"
+check "GET /users/{id}: 200" is "$STATUS" 200
+http GET "$GW/users/0190a1b2-0000-7000-8000-000000000000"
+check "GET /users/{unknown}: 404 user_not_found" jq_is .error.code user_not_found
+http GET "$GW/users/not-a-uuid"
+check "GET /users/{junk}: 404" is "$STATUS" 404
+us_wait "$GRACE" synced
+http GET "$GW/users?sync_status=synced&limit=1"
+check "GET /users: a page of 1" jq_is '.users | length' 1
+check "GET /users: a next link" jq_is '.next | startswith("/users?limit=1&after=")' true
+next=$(printf '%s' "$BODY" | jq -r .next)
+http GET "$GW$next"
+check "GET /users next page: the other synced user" jq_is '.users[0].id' "$GRACE"
+http GET "$GW/users?sync_status=failed"
+check "GET /users?sync_status=failed: none yet" jq_is '.users | length' 0
+http GET "$GW/users?sync_status=bogus"
+check "GET /users?sync_status=bogus: 400" is "$STATUS" 400
+http GET "$GW/users?limit=0"
+check "GET /users?limit=0: 400" is "$STATUS" 400
+
+# -- PUT: validated like POST, 202, pushed to the CRM --
+http PUT "$GW/users/$ADA" -H "$US_JSON" -d '{"name": "Ada King", "email": "ada@example.com"}'
+check "PUT /users missing phone: 400 naming phone" \
+    jq_is '[.error.fields[].field] | join(",")' phone
+http PUT "$GW/users/$ADA" -H "$US_JSON" -d '{"name": "Ada King", "email": "grace@example.com", "phone": "5550001111"}'
+check "PUT /users to another's email: 409" is "$STATUS" 409
+http PUT "$GW/users/$ADA" -H "$US_JSON" -d '{"name": "Ada King", "email": "ada@example.com", "phone": "+44 20 7946 0958"}'
+check "PUT /users: 202" is "$STATUS" 202
+check "PUT /users: pending, the new name" jq_is '[.name, .sync_status] | join("|")' "Ada King|pending"
+check "PUT /users: synced again" us_wait "$ADA" synced
+us_crm_user "$ADA_CRM"
+check "PUT /users: the CRM has the new name" jq_is .name "Ada King"
+
+# -- an outage of the CRM: three attempts, then failed and its event --
+us_fault '{"path": "/crm/users", "kind": "status", "arg": 503, "count": 20}'
+us_create "Alan Turing" "alan@example.com" "+44 161 496 0000"
+ALAN=$US_ID
+for _ in $(seq 1 60); do
+	[ "$(sql "SELECT count(*) FROM sync_log WHERE user_id = '$ALAN'")" -ge 1 ] && break
+	sleep 0.05
+done
+http GET "$GW/users/$ALAN"
+check "outage: attempt 1 failed, the user stays pending" jq_is .sync_status pending
+check "outage: with the error" jq_is '.last_error | test("503")' true
+check "outage: the job waits in backoff (30 s and up to half again)" \
+    test "$(sql "SELECT run_at - strftime('%s','now') FROM jobs WHERE queue = 'crm_sync' AND state = 'pending'")" -ge 25
+us_sbctl sync
+check "outage: sbctl sync leaves the backed-off job alone" \
+    is "$US_OUT" "sync: 0 push(es) done, 0 failed; 0 user(s) reconciled, 0 failed"
+us_sbctl sync --now
+check "outage: attempt 2 by sbctl sync --now fails" \
+    is "$(printf '%s' "$US_OUT" | cut -d';' -f1)" "sync: 0 push(es) done, 1 failed"
+us_sbctl sync --now
+us_wait "$ALAN" failed 1
+check "outage: after attempt 3 the user is failed" jq_is .sync_status failed
+check "outage: with the last error" jq_is '.last_error | test("503")' true
+us_log "$ALAN"
+check "outage: the sync log holds the three attempts" \
+    jq_is '[.entries[] | "\(.kind):\(.outcome):\(.detail.attempt)"] | join(",")' \
+    "push:error:1,push:error:2,failed:gave_up:3"
+check "outage: a warning is logged" \
+    grep -q '"event":"user.sync_failed"' "$US_SBCTL_LOG"
+EVTOK=${SB_EVENTS_TOKEN:-$(cat "$SB_VAR_DIR/secrets/events.token")}
+http GET "$EV/events?name=user.sync_failed" -H "Authorization: Bearer $EVTOK"
+check "outage: a user.sync_failed event reached the aggregation service" \
+    jq_is "[.. | objects | select(.userId? == \"$ALAN\")] | length > 0" true
+check "outage: the job is dead" \
+    is "$(sql "SELECT count(*) FROM jobs WHERE queue = 'crm_sync' AND state = 'dead'")" 1
+http GET "$GW/users?sync_status=failed"
+check "GET /users?sync_status=failed: the failed user" jq_is '.users[0].id' "$ALAN"
+
+# -- recovery by PUT --
+us_faults_off
+http PUT "$GW/users/$ALAN" -H "$US_JSON" -d '{"name": "Alan M. Turing", "email": "alan@example.com", "phone": "+44 161 496 0000"}'
+check "recovery by PUT: 202 pending" jq_is .sync_status pending
+check "recovery by PUT: synced" us_wait "$ALAN" synced
+check "recovery by PUT: no error left" jq_is .last_error null
+
+# -- recovery by POST /users/{id}/sync --
+us_fault '{"path": "/crm/users", "kind": "status", "arg": 500, "count": 20}'
+us_create "Edsger Dijkstra" "edsger@example.com" "+31 20 555 0100"
+ED=$US_ID
+us_sbctl sync --now
+us_sbctl sync --now
+check "recovery by sync: failed first" us_wait "$ED" failed 2
+us_faults_off
+http POST "$GW/users/$ED/sync"
+check "recovery by sync: 202" is "$STATUS" 202
+check "recovery by sync: synced" us_wait "$ED" synced
+
+# -- the CRM's Retry-After is honoured --
+us_fault '{"path": "/crm/users", "kind": "429", "arg": 90}'
+us_create "Barbara Liskov" "barbara@example.com" "+1 617 555 0199"
+BL=$US_ID
+for _ in $(seq 1 60); do
+	[ "$(sql "SELECT count(*) FROM sync_log WHERE user_id = '$BL'")" -ge 1 ] && break
+	sleep 0.05
+done
+us_log "$BL"
+check "rate limit: the 429 is logged with its Retry-After" \
+    jq_is '.entries[0].detail | "\(.status) \(.retry_after_s)"' "429 90"
+check "rate limit: the next attempt waits at least the Retry-After" \
+    test "$(sql "SELECT run_at - strftime('%s','now') FROM jobs WHERE queue = 'crm_sync' AND state = 'pending'")" -ge 88
+us_sbctl sync
+check "rate limit: sbctl sync does not push before it" \
+    is "$(printf '%s' "$US_OUT" | cut -d';' -f1)" "sync: 0 push(es) done, 0 failed"
+us_sbctl sync --now
+check "rate limit: afterwards the user is synced" us_wait "$BL" synced
+
+# -- DELETE: 202, gone locally, deleted in the CRM --
+http GET "$GW/users/$GRACE"
+GRACE_CRM=$(printf '%s' "$BODY" | jq -r .crm_id)
+http DELETE "$GW/users/$GRACE"
+check "DELETE /users: 202" is "$STATUS" 202
+http GET "$GW/users/$GRACE"
+check "DELETE /users: then 404" is "$STATUS" 404
+for _ in $(seq 1 60); do
+	[ "$(sql "SELECT count(*) FROM sync_users WHERE id = '$GRACE'")" = 0 ] && break
+	sleep 0.05
+done
+check "DELETE /users: propagated (the row is gone once the CRM has it)" \
+    is "$(sql "SELECT count(*) FROM sync_users WHERE id = '$GRACE'")" 0
+us_create "Grace Hopper" "grace@example.com" "(555) 123-4567"
+check "DELETE /users: the email is free again" is "$STATUS" 202
+us_crm_user "$GRACE_CRM"
+check "DELETE /users: the CRM deleted it" is "$STATUS" 404
