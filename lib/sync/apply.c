@@ -329,7 +329,7 @@ apply_pull(struct sb_ctx *ctx, const struct sb_sync_user *u, cJSON **crm,
 
 	*crm = NULL;
 	snprintf(path, sizeof(path), "/users/%s", u->crm_id);
-	rc = sync_crm_call(ctx, "GET", path, NULL, &resp, err, errsize);
+	rc = sync_crm_call(ctx, "GET", path, NULL, NULL, &resp, err, errsize);
 	if (rc == SB_OK && resp.status != 200) {
 		sync_crm_error(&resp, err, errsize);
 		rc = SB_ERR_UPSTREAM;

@@ -31,6 +31,8 @@
 #define SB_SYNC_JITTER_DIVISOR 2 /* jitter: up to half the backoff */
 #define SB_SYNC_EVENT_ID_MAX 128
 #define SB_SYNC_MESSAGE_MAX 512
+/* The header of a push that creates: the local user id, per creation. */
+#define SB_SYNC_IDEMPOTENCY_HEADER "Idempotency-Key"
 
 /*
  * The conflict rule, per field: true iff the CRM's value (changed at
