@@ -33,9 +33,11 @@ crm() {
 	http "$method" "$CRM$path" -H "Authorization: Bearer $CRM_TOKEN" "$@"
 }
 
-# crm_json METHOD PATH JSON: the same with a JSON body.
+# crm_json METHOD PATH JSON [curl args...]: the same with a JSON body.
 crm_json() {
-	crm "$1" "$2" -H 'Content-Type: application/json' -d "$3"
+	local method=$1 path=$2 json=$3
+	shift 3
+	crm "$method" "$path" -H 'Content-Type: application/json' -d "$json" "$@"
 }
 
 # crm_admin PATH JSON [query]: the admin PATCH with the control token.
