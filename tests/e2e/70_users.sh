@@ -203,28 +203,28 @@ check "rate limit: afterwards the user is synced" us_wait "$BL" synced
 # same Idempotency-Key (the local id), gets that user, not a 409 --
 us_faults_off
 us_fault '{"path": "/crm/users", "kind": "answer_lost", "arg": 500}'
-us_create "Katherine Johnson" "katherine@example.com" "+1 757 555 0100"
-KJ=$US_ID
+us_create "Dorothy Vaughan" "dorothy@example.com" "+1 757 555 0177"
+DV=$US_ID
 for _ in $(seq 1 60); do
-	[ "$(sql "SELECT count(*) FROM sync_log WHERE user_id = '$KJ'")" -ge 1 ] && break
+	[ "$(sql "SELECT count(*) FROM sync_log WHERE user_id = '$DV'")" -ge 1 ] && break
 	sleep 0.05
 done
-http GET "$GW/users/$KJ"
+http GET "$GW/users/$DV"
 check "answer lost: attempt 1 saw the 500, the user stays pending" \
     eval 'jq_is .sync_status pending && jq_is ".last_error | test(\"500\")" true'
 check "answer lost: the CRM has the user all the same" \
     is "$(sqlite3 "$SB_VAR_DIR/sandbox.db" \
-    "select count(*) from crm_users where email = 'katherine@example.com'")" 1
+    "select count(*) from crm_users where email = 'dorothy@example.com'")" 1
 us_sbctl sync --now
-check "answer lost: the retry ends synced" us_wait "$KJ" synced
+check "answer lost: the retry ends synced" us_wait "$DV" synced
 check "answer lost: with the crm_id the CRM holds" \
     is "$(printf '%s' "$BODY" | jq -r .crm_id)" \
     "$(sqlite3 "$SB_VAR_DIR/sandbox.db" \
-    "select crm_id from crm_users where email = 'katherine@example.com'")"
+    "select crm_id from crm_users where email = 'dorothy@example.com'")"
 check "answer lost: no second CRM user" \
     is "$(sqlite3 "$SB_VAR_DIR/sandbox.db" \
-    "select count(*) from crm_users where email = 'katherine@example.com'")" 1
-us_log "$KJ"
+    "select count(*) from crm_users where email = 'dorothy@example.com'")" 1
+us_log "$DV"
 check "answer lost: the log shows the error, then ok" \
     jq_is '[.entries[] | "\(.kind):\(.outcome):\(.detail.attempt)"] | join(",")' \
     "push:error:1,push:ok:2"
