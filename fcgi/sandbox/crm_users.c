@@ -75,10 +75,12 @@ static const char *const crm_users_sql[CRM_USERS_SQL__MAX] = {
 	[CRM_USERS_SQL_DELETE] = "DELETE FROM crm_users WHERE crm_id = ?1",
 	[CRM_USERS_SQL_KEY_PRUNE] =
 	    "DELETE FROM crm_idempotency WHERE created_ms < ?1",
-	[CRM_USERS_SQL_KEY_GET] = "SELECT body_hash, crm_id FROM crm_idempotency"
-	                          " WHERE key = ?1",
-	[CRM_USERS_SQL_KEY_PUT] = "INSERT INTO crm_idempotency (key, body_hash,"
-	                          " crm_id, created_ms) VALUES (?1, ?2, ?3, ?4)",
+	[CRM_USERS_SQL_KEY_GET] =
+	    "SELECT body_hash, crm_id FROM crm_idempotency"
+	    " WHERE key = ?1",
+	[CRM_USERS_SQL_KEY_PUT] =
+	    "INSERT INTO crm_idempotency (key, body_hash,"
+	    " crm_id, created_ms) VALUES (?1, ?2, ?3, ?4)",
 	[CRM_USERS_SQL_KEY_DROP] =
 	    "DELETE FROM crm_idempotency WHERE crm_id = ?1",
 };
@@ -465,7 +467,8 @@ crm_key_read(struct sb_request *req, struct crm_key *k)
 		return true;
 	if (!crm_key_valid(k->key)) {
 		crm_error(req, 400, "invalid_request",
-		    "Idempotency-Key must be 1 to 255 visible ASCII characters");
+		    "Idempotency-Key must be 1 to 255 visible ASCII "
+		    "characters");
 		return false;
 	}
 	crypto_hash_sha256(digest,

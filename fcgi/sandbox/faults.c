@@ -77,7 +77,8 @@ static const struct faults_arg {
 	[SANDBOX_FAULT_REDIRECT] = { 0, 0, 0 },
 	[SANDBOX_FAULT_NO_REFRESH_TOKEN] = { 0, 0, 0 },
 	[SANDBOX_FAULT_TRUNCATED] = { 4096, 64, 64 << 20 }, /* bytes promised */
-	[SANDBOX_FAULT_ANSWER_LOST] = { 500, 500, 599 }, /* status after commit */
+	[SANDBOX_FAULT_ANSWER_LOST] = { 500, 500,
+	    599 }, /* status after commit */
 };
 
 static bool

@@ -168,8 +168,8 @@ apply_check_body(
 		    "required: ISO 8601 UTC (2024-05-01T12:00:00Z)");
 	else if (e->ms > sb_users_now_ms() + SB_SIGNATURE_TOLERANCE_S * 1000)
 		/* it would make every real change after it stale */
-		apply_bad(a, "timestamp",
-		    "lies more than 5 minutes in the future");
+		apply_bad(
+		    a, "timestamp", "lies more than 5 minutes in the future");
 	e->fields = cJSON_GetObjectItemCaseSensitive(root, "updated_fields");
 	apply_check_fields(e->fields, a);
 	e->event_id = cJSON_IsString(id) ? id->valuestring : NULL;
@@ -178,8 +178,7 @@ apply_check_body(
 
 /* Copies credential name of creds into out ("" if absent or too long). */
 static void
-apply_credential(
-    const cJSON *creds, const char *name, char *out, size_t size)
+apply_credential(const cJSON *creds, const char *name, char *out, size_t size)
 {
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(creds, name);
 
@@ -202,8 +201,8 @@ apply_secrets(struct sb_ctx *ctx, char *current, char *previous, size_t size)
 	if (ctx->config.crm_connection[0] != '\0' &&
 	    sb_connection_load(SB_CONNECTION_STORE(ctx),
 	        ctx->config.crm_connection, &conn) == SB_OK) {
-		apply_credential(conn.credentials, SB_SYNC_WEBHOOK_SECRET,
-		    current, size);
+		apply_credential(
+		    conn.credentials, SB_SYNC_WEBHOOK_SECRET, current, size);
 		apply_credential(conn.credentials,
 		    SB_SYNC_WEBHOOK_SECRET_PREVIOUS, previous, size);
 	}
@@ -224,14 +223,13 @@ apply_signed(struct sb_ctx *ctx, const char *header, const char *body,
 	int64_t now = (int64_t)time(NULL);
 	bool by_current, by_previous;
 
-	*configured =
-	    apply_secrets(ctx, current, previous, sizeof(current));
+	*configured = apply_secrets(ctx, current, previous, sizeof(current));
 	by_current = *configured &&
-	    sb_signature_valid(header, current, body, len, now,
-	        SB_SIGNATURE_TOLERANCE_S);
+	    sb_signature_valid(
+	        header, current, body, len, now, SB_SIGNATURE_TOLERANCE_S);
 	by_previous = *configured && previous[0] != '\0' &&
-	    sb_signature_valid(header, previous, body, len, now,
-	        SB_SIGNATURE_TOLERANCE_S);
+	    sb_signature_valid(
+	        header, previous, body, len, now, SB_SIGNATURE_TOLERANCE_S);
 	sodium_memzero(current, sizeof(current));
 	sodium_memzero(previous, sizeof(previous));
 	return by_current || by_previous;
