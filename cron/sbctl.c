@@ -207,7 +207,9 @@ cmd_tick(struct sb_ctx *ctx, int argc, char **argv)
 	    sb_jobs_prune(ctx->db,
 	        (int64_t)time(NULL) -
 	            ctx->config.job_retention_days * SBCTL_DAY_S,
-	        &pruned) != SB_OK)
+	        &pruned) != SB_OK ||
+	    sb_users_idempotency_prune(ctx->db, sb_users_now_ms(), NULL) !=
+	        SB_OK)
 		return 1;
 	printf("tick: %d job(s) done, %d failed, %lld old done job(s) pruned\n",
 	    done, failed, (long long)pruned);
@@ -274,7 +276,9 @@ cmd_sync(struct sb_ctx *ctx, int argc, char **argv)
 	        &pushed, &failed) != SB_OK ||
 	    sb_work_run_queue(ctx, sb_queues, SB_QUEUE_COUNT, SB_EVENTS_QUEUE,
 	        NULL, NULL) != SB_OK ||
-	    sb_sync_reconcile_due(ctx, all, &pulled, &pull_failed) != SB_OK)
+	    sb_sync_reconcile_due(ctx, all, &pulled, &pull_failed) != SB_OK ||
+	    sb_users_idempotency_prune(ctx->db, sb_users_now_ms(), NULL) !=
+	        SB_OK)
 		return 1;
 	printf("sync: %d push(es) done, %d failed; %d user(s) reconciled, "
 	       "%d failed\n",

@@ -103,6 +103,7 @@ sandbox_gate(struct sb_ctx *ctx, struct sb_request *req)
 
 	state->no_refresh_token = false;
 	state->crm_fired = false;
+	state->answer_lost = 0;
 	if (sandbox_is_control(req->path) &&
 	    !sandbox_control_allowed(ctx, req)) {
 		sb_response_error(req, 401, "unauthorized",
@@ -123,6 +124,7 @@ sandbox_gate(struct sb_ctx *ctx, struct sb_request *req)
 		sb_route_dispatch(ctx, sandbox_routes,
 		    sizeof(sandbox_routes) / sizeof(sandbox_routes[0]), req);
 	state->no_refresh_token = false;
+	state->answer_lost = 0;
 }
 
 /* The catch-all rows of every method the gate takes. */

@@ -30,6 +30,9 @@ enum crm_sql {
 	CRM_SQL_CLEAR_TOKENS,
 	CRM_SQL_CLEAR_EVENTS,
 	CRM_SQL_CLEAR_DELIVERIES,
+	CRM_SQL_CLEAR_KEYS,
+	CRM_SQL_KEEP_TOKENS,
+	CRM_SQL_KEEP_CONFIG,
 	CRM_SQL_COUNT,
 	CRM_SQL_TOKEN_VALID,
 	CRM_SQL_CLIENT,
@@ -49,6 +52,15 @@ static const char *const crm_sql[CRM_SQL__MAX] = {
 	[CRM_SQL_CLEAR_TOKENS] = "DELETE FROM crm_tokens",
 	[CRM_SQL_CLEAR_EVENTS] = "DELETE FROM crm_events",
 	[CRM_SQL_CLEAR_DELIVERIES] = "DELETE FROM crm_deliveries",
+	[CRM_SQL_CLEAR_KEYS] = "DELETE FROM crm_idempotency",
+	/* keep_users: a new client secret revokes the tokens of the old. */
+	[CRM_SQL_KEEP_TOKENS] = "DELETE FROM crm_tokens WHERE EXISTS (SELECT 1"
+	                        " FROM crm_config WHERE id = 1"
+	                        " AND client_id = ?1 AND client_secret <> ?2)",
+	[CRM_SQL_KEEP_CONFIG] =
+	    "UPDATE crm_config SET client_secret = ?2, webhook_secret = ?3,"
+	    " webhook_url = ?4, token_ttl_s = ?5, rate_limit = ?6,"
+	    " rate_window_s = ?7 WHERE id = 1 AND client_id = ?1",
 	/* The window restarts once it is over; SET reads the old row. */
 	[CRM_SQL_COUNT] =
 	    "UPDATE crm_config SET"
@@ -369,6 +381,8 @@ struct crm_setup {
 	int64_t token_ttl_s;
 	int64_t rate_limit;
 	int64_t rate_window_s;
+	bool keep_users; /* asked: keep users when the client id is the same */
+	bool kept; /* done: the users, keys and webhooks were kept */
 };
 
 /* True iff s is 1 to CRM_SECRET_MAX visible ASCII characters. */
@@ -442,6 +456,7 @@ static bool
 crm_setup_read(struct sb_request *req, struct crm_setup *setup)
 {
 	char err[128];
+	const char *keep;
 	struct sb_kv *kv;
 	size_t n;
 
@@ -449,6 +464,14 @@ crm_setup_read(struct sb_request *req, struct crm_setup *setup)
 		sb_response_error(req, 400, "invalid_request", err);
 		return false;
 	}
+	keep = sandbox_params_get(kv, n, "keep_users");
+	if (keep != NULL && strcmp(keep, "true") != 0 &&
+	    strcmp(keep, "false") != 0) {
+		sb_response_error(req, 400, "invalid_request",
+		    "keep_users must be true or false");
+		return false;
+	}
+	setup->keep_users = keep != NULL && strcmp(keep, "true") == 0;
 	setup->webhook_url = sandbox_params_get(kv, n, "webhook_url");
 	if (setup->webhook_url == NULL)
 		setup->webhook_url = "";
@@ -473,30 +496,69 @@ crm_setup_read(struct sb_request *req, struct crm_setup *setup)
 	        &setup->rate_window_s);
 }
 
-/* Empties the CRM's tables and writes its settings, in one transaction. */
+/* Binds the settings as ?1 to ?7 of the upsert and the keep update. */
+static void
+crm_setup_bind(sqlite3_stmt *st, const struct crm_setup *setup)
+{
+	sqlite3_bind_text(st, 1, setup->client_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, setup->client_secret, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, setup->webhook_secret, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, setup->webhook_url, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, setup->token_ttl_s);
+	sqlite3_bind_int64(st, 6, setup->rate_limit);
+	sqlite3_bind_int64(st, 7, setup->rate_window_s);
+}
+
+/*
+ * keep_users, inside the transaction: when the CRM exists with the same
+ * client id, only its settings change (the tokens too when the client
+ * secret does) and setup->kept is set.
+ */
 static enum sb_err
-crm_setup_store(struct sb_ctx *ctx, const struct crm_setup *setup)
+crm_setup_keep(struct sb_ctx *ctx, struct crm_setup *setup)
+{
+	sqlite3_stmt *st;
+	enum sb_err rc;
+	int changes = 0;
+
+	if ((st = sb_db_stmt(ctx->db, crm_sql[CRM_SQL_KEEP_TOKENS])) != NULL) {
+		sqlite3_bind_text(st, 1, setup->client_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(
+		    st, 2, setup->client_secret, -1, SQLITE_STATIC);
+	}
+	if ((rc = sb_db_step_write(ctx->db, st, NULL)) != SB_OK)
+		return rc;
+	if ((st = sb_db_stmt(ctx->db, crm_sql[CRM_SQL_KEEP_CONFIG])) != NULL)
+		crm_setup_bind(st, setup);
+	if ((rc = sb_db_step_write(ctx->db, st, &changes)) != SB_OK)
+		return rc;
+	setup->kept = changes == 1;
+	return SB_OK;
+}
+
+/*
+ * Writes the settings in one transaction: kept (keep_users and the same
+ * client id) or anew, the CRM's tables emptied.
+ */
+static enum sb_err
+crm_setup_store(struct sb_ctx *ctx, struct crm_setup *setup)
 {
 	sqlite3_stmt *st;
 	enum sb_err rc;
 
 	if ((rc = sb_db_begin(ctx->db)) != SB_OK)
 		return rc;
-	for (int i = CRM_SQL_CLEAR_USERS; i <= CRM_SQL_CLEAR_DELIVERIES; i++)
+	if (setup->keep_users && (rc = crm_setup_keep(ctx, setup)) != SB_OK)
+		goto out;
+	if (setup->kept)
+		return sb_db_commit(ctx->db);
+	for (int i = CRM_SQL_CLEAR_USERS; i <= CRM_SQL_CLEAR_KEYS; i++)
 		if ((rc = sb_db_step_write(ctx->db,
 		         sb_db_stmt(ctx->db, crm_sql[i]), NULL)) != SB_OK)
 			goto out;
 	if ((st = sb_db_stmt(ctx->db, crm_sql[CRM_SQL_CONFIG_UPSERT])) !=
 	    NULL) {
-		sqlite3_bind_text(st, 1, setup->client_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(
-		    st, 2, setup->client_secret, -1, SQLITE_STATIC);
-		sqlite3_bind_text(
-		    st, 3, setup->webhook_secret, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, setup->webhook_url, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, setup->token_ttl_s);
-		sqlite3_bind_int64(st, 6, setup->rate_limit);
-		sqlite3_bind_int64(st, 7, setup->rate_window_s);
+		crm_setup_bind(st, setup);
 		sqlite3_bind_int64(st, 8, sandbox_now());
 		sqlite3_bind_int64(st, 9, CRM_FIRST_NUMBER);
 	}
@@ -508,7 +570,7 @@ out:
 	return rc;
 }
 
-/* 201 with the settings, the secrets and the CRM's URLs. */
+/* 201 (200 when kept) with the settings, the secrets and the URLs. */
 static void
 crm_setup_answer(struct sb_request *req, const struct crm_setup *setup)
 {
@@ -532,10 +594,11 @@ crm_setup_answer(struct sb_request *req, const struct crm_setup *setup)
 	    cJSON_AddNumberToObject(
 	        root, "rate_limit", (double)setup->rate_limit) == NULL ||
 	    cJSON_AddNumberToObject(
-	        root, "rate_window_s", (double)setup->rate_window_s) == NULL)
+	        root, "rate_window_s", (double)setup->rate_window_s) == NULL ||
+	    cJSON_AddBoolToObject(root, "users_kept", setup->kept) == NULL)
 		sandbox_internal(req, "building the CRM's settings");
 	else
-		sb_response_json(req, 201, root);
+		sb_response_json(req, setup->kept ? 200 : 201, root);
 	cJSON_Delete(root);
 }
 

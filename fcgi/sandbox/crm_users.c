@@ -9,11 +9,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <fcgiapp.h>
+#include <sodium.h>
+
 #include "sb/core/response.h"
 #include "crm.h"
 
 #define CRM_USER_COLUMNS "crm_id, name, email, phone, created_at, updated_at"
 #define CRM_MESSAGE_MAX 160
+#define CRM_IDEMPOTENCY_KEY_MAX 255 /* bytes of an Idempotency-Key */
+#define CRM_IDEMPOTENCY_TTL_MS (24LL * 3600 * 1000) /* a key's life */
+#define CRM_HASH_HEX (crypto_hash_sha256_BYTES * 2 + 1)
 
 const char *const crm_field_names[CRM_FIELD__MAX] = {
 	[CRM_FIELD_NAME] = "name",
@@ -42,6 +48,10 @@ enum crm_users_sql {
 	CRM_USERS_SQL_EMAIL_TAKEN,
 	CRM_USERS_SQL_UPDATE,
 	CRM_USERS_SQL_DELETE,
+	CRM_USERS_SQL_KEY_PRUNE,
+	CRM_USERS_SQL_KEY_GET,
+	CRM_USERS_SQL_KEY_PUT,
+	CRM_USERS_SQL_KEY_DROP,
 	CRM_USERS_SQL__MAX
 };
 
@@ -63,6 +73,23 @@ static const char *const crm_users_sql[CRM_USERS_SQL__MAX] = {
 	                         " phone = coalesce(?4, phone),"
 	                         " updated_at = ?5 WHERE crm_id = ?1",
 	[CRM_USERS_SQL_DELETE] = "DELETE FROM crm_users WHERE crm_id = ?1",
+	[CRM_USERS_SQL_KEY_PRUNE] =
+	    "DELETE FROM crm_idempotency WHERE created_ms < ?1",
+	[CRM_USERS_SQL_KEY_GET] =
+	    "SELECT body_hash, crm_id FROM crm_idempotency"
+	    " WHERE key = ?1",
+	[CRM_USERS_SQL_KEY_PUT] =
+	    "INSERT INTO crm_idempotency (key, body_hash,"
+	    " crm_id, created_ms) VALUES (?1, ?2, ?3, ?4)",
+	[CRM_USERS_SQL_KEY_DROP] =
+	    "DELETE FROM crm_idempotency WHERE crm_id = ?1",
+};
+
+/* A POST's Idempotency-Key and the hash of its body (key NULL: none). */
+struct crm_key {
+	const char *key;
+	char hash[CRM_HASH_HEX];
+	bool replayed; /* the key's user was answered again */
 };
 
 /* Adds {"field", "message"} to fields; false on allocation failure. */
@@ -275,10 +302,73 @@ crm_user_write_failed(
 		sandbox_internal(req, "writing a CRM user");
 }
 
-/* Numbers and inserts the user in, in one transaction; its id in out. */
+/*
+ * Inside the transaction: drops the keys past their life, then looks key
+ * up.  SB_OK with k->replayed and out set when it made a user from the
+ * same body; SB_ERR_INVALID when it came with another body; SB_OK with
+ * nothing set when it is new (or there is no key).
+ */
 static enum sb_err
-crm_user_insert(
-    struct sb_ctx *ctx, const struct crm_user_input *in, char out[CRM_ID_MAX])
+crm_key_find(struct sb_ctx *ctx, struct crm_key *k, char out[CRM_ID_MAX])
+{
+	sqlite3_stmt *st;
+	enum sb_err rc;
+	bool same = false;
+	int step;
+
+	if (k->key == NULL)
+		return SB_OK;
+	st = sb_db_stmt(ctx->db, crm_users_sql[CRM_USERS_SQL_KEY_PRUNE]);
+	if (st != NULL)
+		sqlite3_bind_int64(
+		    st, 1, crm_now_ms() - CRM_IDEMPOTENCY_TTL_MS);
+	if ((rc = sb_db_step_write(ctx->db, st, NULL)) != SB_OK)
+		return rc;
+	st = sb_db_stmt(ctx->db, crm_users_sql[CRM_USERS_SQL_KEY_GET]);
+	if (st == NULL)
+		return SB_ERR_DB;
+	sqlite3_bind_text(st, 1, k->key, -1, SQLITE_STATIC);
+	if ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		same = sodium_memcmp(sqlite3_column_text(st, 0), k->hash,
+		           CRM_HASH_HEX - 1) == 0;
+		snprintf(out, CRM_ID_MAX, "%s",
+		    (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_reset(st);
+	if (step == SQLITE_DONE)
+		return SB_OK;
+	if (step != SQLITE_ROW)
+		return sb_db_rc(step);
+	k->replayed = same;
+	return same ? SB_OK : SB_ERR_INVALID;
+}
+
+/* Records key as having made user crm_id, inside the transaction. */
+static enum sb_err
+crm_key_put(struct sb_ctx *ctx, const struct crm_key *k, const char *crm_id)
+{
+	sqlite3_stmt *st;
+
+	if (k->key == NULL)
+		return SB_OK;
+	if ((st = sb_db_stmt(ctx->db, crm_users_sql[CRM_USERS_SQL_KEY_PUT])) !=
+	    NULL) {
+		sqlite3_bind_text(st, 1, k->key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, k->hash, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, crm_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, crm_now_ms());
+	}
+	return sb_db_step_write(ctx->db, st, NULL);
+}
+
+/*
+ * Numbers and inserts the user in, in one transaction; its id in out.
+ * A key already used with the same body inserts nothing: out is the user
+ * it made and k->replayed is set.
+ */
+static enum sb_err
+crm_user_insert(struct sb_ctx *ctx, const struct crm_user_input *in,
+    struct crm_key *k, char out[CRM_ID_MAX])
 {
 	char now[CRM_ISO_MAX];
 	sqlite3_stmt *st;
@@ -288,6 +378,8 @@ crm_user_insert(
 	crm_iso_ms(crm_now_ms(), now);
 	if ((rc = sb_db_begin(ctx->db)) != SB_OK)
 		return rc;
+	if ((rc = crm_key_find(ctx, k, out)) != SB_OK || k->replayed)
+		goto done;
 	if ((rc = crm_email_free(ctx, in->values[CRM_FIELD_EMAIL], "")) !=
 	        SB_OK ||
 	    (st = sb_db_stmt(ctx->db, crm_users_sql[CRM_USERS_SQL_NUMBER])) ==
@@ -311,21 +403,34 @@ crm_user_insert(
 	for (int f = 0; f < CRM_FIELD__MAX; f++)
 		sqlite3_bind_text(st, 2 + f, in->values[f], -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-	if ((rc = sb_db_step_write(ctx->db, st, NULL)) == SB_OK)
+	if ((rc = sb_db_step_write(ctx->db, st, NULL)) != SB_OK ||
+	    (rc = crm_key_put(ctx, k, out)) != SB_OK)
+		goto out;
+done:
+	if (rc == SB_OK)
 		return sb_db_commit(ctx->db);
 out:
 	sb_db_rollback(ctx->db);
 	return rc;
 }
 
-/* Answers status with the user crm_id as it is now. */
+/*
+ * Answers status with the user crm_id as it is now; after an answer_lost
+ * switch the write stands but the answer is that switch's error.
+ */
 static void
 crm_user_answer(
     struct sb_ctx *ctx, struct sb_request *req, int status, const char *id)
 {
+	const struct sandbox_state *state = ctx->user;
 	cJSON *user = NULL;
 	enum sb_err rc;
 
+	if (state != NULL && state->answer_lost != 0) {
+		crm_error(req, state->answer_lost, "injected",
+		    "injected fault: the change was made, its answer lost");
+		return;
+	}
 	if ((rc = crm_user_load(ctx, id, &user)) == SB_OK)
 		sb_response_json(req, status, user);
 	else if (rc == SB_ERR_NOT_FOUND)
@@ -335,22 +440,69 @@ crm_user_answer(
 	cJSON_Delete(user);
 }
 
+/* True iff key is 1 to CRM_IDEMPOTENCY_KEY_MAX visible ASCII bytes. */
+static bool
+crm_key_valid(const char *key)
+{
+	size_t n = strlen(key);
+
+	if (n == 0 || n > CRM_IDEMPOTENCY_KEY_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (key[i] <= ' ' || key[i] > '~')
+			return false;
+	return true;
+}
+
+/* Reads req's Idempotency-Key into k; false after answering 400. */
+static bool
+crm_key_read(struct sb_request *req, struct crm_key *k)
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+
+	memset(k, 0, sizeof(*k));
+	if (req->fcgi != NULL)
+		k->key = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", req->fcgi->envp);
+	if (k->key == NULL)
+		return true;
+	if (!crm_key_valid(k->key)) {
+		crm_error(req, 400, "invalid_request",
+		    "Idempotency-Key must be 1 to 255 visible ASCII "
+		    "characters");
+		return false;
+	}
+	crypto_hash_sha256(digest,
+	    (const unsigned char *)(req->body != NULL ? req->body : ""),
+	    req->body_len);
+	sodium_bin2hex(k->hash, sizeof(k->hash), digest, sizeof(digest));
+	return true;
+}
+
 void
 sandbox_crm_user_create(struct sb_ctx *ctx, struct sb_request *req)
 {
 	struct crm_user_input in;
+	struct crm_key key;
 	char crm_id[CRM_ID_MAX], *location;
 	enum sb_err rc;
 
-	if (!crm_enter(ctx, req) || !crm_user_read(req, true, NULL, &in))
+	if (!crm_enter(ctx, req) || !crm_key_read(req, &key) ||
+	    !crm_user_read(req, true, NULL, &in))
 		return;
-	if ((rc = crm_user_insert(ctx, &in, crm_id)) != SB_OK) {
+	if ((rc = crm_user_insert(ctx, &in, &key, crm_id)) == SB_ERR_INVALID) {
+		crm_error(req, 422, "idempotency_key_reused",
+		    "this Idempotency-Key was used with another body");
+		return;
+	}
+	if (rc != SB_OK) {
 		crm_user_write_failed(req, rc, "");
 		return;
 	}
 	location = sb_arena_printf(req->arena, "/crm/users/%s", crm_id);
 	if (location != NULL)
 		sb_response_header(req, "Location", location);
+	if (key.replayed)
+		sb_response_header(req, "Idempotent-Replayed", "true");
 	crm_user_answer(ctx, req, 201, crm_id);
 }
 
@@ -383,19 +535,39 @@ sandbox_crm_user_put(struct sb_ctx *ctx, struct sb_request *req)
 	crm_user_answer(ctx, req, 200, crm_id);
 }
 
+/* Deletes user crm_id and the keys that made it, in one transaction. */
+static enum sb_err
+crm_user_remove(struct sb_ctx *ctx, const char *crm_id, int *changes)
+{
+	sqlite3_stmt *st;
+	enum sb_err rc;
+
+	if ((rc = sb_db_begin(ctx->db)) != SB_OK)
+		return rc;
+	st = sb_db_stmt(ctx->db, crm_users_sql[CRM_USERS_SQL_DELETE]);
+	if (st != NULL)
+		sqlite3_bind_text(st, 1, crm_id, -1, SQLITE_STATIC);
+	if ((rc = sb_db_step_write(ctx->db, st, changes)) != SB_OK)
+		goto out;
+	st = sb_db_stmt(ctx->db, crm_users_sql[CRM_USERS_SQL_KEY_DROP]);
+	if (st != NULL)
+		sqlite3_bind_text(st, 1, crm_id, -1, SQLITE_STATIC);
+	if ((rc = sb_db_step_write(ctx->db, st, NULL)) == SB_OK)
+		return sb_db_commit(ctx->db);
+out:
+	sb_db_rollback(ctx->db);
+	return rc;
+}
+
 void
 sandbox_crm_user_delete(struct sb_ctx *ctx, struct sb_request *req)
 {
 	const char *crm_id = sb_request_param(req, "crm_id");
-	sqlite3_stmt *st;
 	int changes = 0;
 
 	if (!crm_enter(ctx, req))
 		return;
-	st = sb_db_stmt(ctx->db, crm_users_sql[CRM_USERS_SQL_DELETE]);
-	if (st != NULL)
-		sqlite3_bind_text(st, 1, crm_id, -1, SQLITE_STATIC);
-	if (sb_db_write(ctx->db, st, &changes) != SB_OK)
+	if (crm_user_remove(ctx, crm_id, &changes) != SB_OK)
 		sandbox_internal(req, "deleting a CRM user");
 	else if (changes == 0)
 		crm_not_found(req, crm_id);

@@ -59,6 +59,7 @@ static const char *const faults_kind_names[SANDBOX_FAULT__MAX + 1] = {
 	[SANDBOX_FAULT_REDIRECT] = "redirect",
 	[SANDBOX_FAULT_NO_REFRESH_TOKEN] = "no_refresh_token",
 	[SANDBOX_FAULT_TRUNCATED] = "truncated",
+	[SANDBOX_FAULT_ANSWER_LOST] = "answer_lost",
 	[SANDBOX_FAULT__MAX] = NULL,
 };
 
@@ -76,6 +77,8 @@ static const struct faults_arg {
 	[SANDBOX_FAULT_REDIRECT] = { 0, 0, 0 },
 	[SANDBOX_FAULT_NO_REFRESH_TOKEN] = { 0, 0, 0 },
 	[SANDBOX_FAULT_TRUNCATED] = { 4096, 64, 64 << 20 }, /* bytes promised */
+	[SANDBOX_FAULT_ANSWER_LOST] = { 500, 500,
+	    599 }, /* status after commit */
 };
 
 static bool
@@ -287,6 +290,9 @@ sandbox_fault_apply(struct sb_ctx *ctx, struct sb_request *req,
 	case SANDBOX_FAULT_TRUNCATED:
 		faults_truncated(req, fault->arg);
 		return true;
+	case SANDBOX_FAULT_ANSWER_LOST:
+		state->answer_lost = (int)fault->arg;
+		return false;
 	default:
 		return false;
 	}

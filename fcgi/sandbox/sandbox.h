@@ -32,6 +32,7 @@ enum sandbox_fault_kind {
 	SANDBOX_FAULT_REDIRECT,
 	SANDBOX_FAULT_NO_REFRESH_TOKEN,
 	SANDBOX_FAULT_TRUNCATED,
+	SANDBOX_FAULT_ANSWER_LOST,
 	SANDBOX_FAULT__MAX
 };
 
@@ -48,6 +49,9 @@ struct sandbox_state {
 	bool no_refresh_token;
 	/* The request in hand fired a CRM webhook (crm_webhooks.c). */
 	bool crm_fired;
+	/* The request in hand took an answer_lost switch: the CRM's user
+	 * writes commit, then answer this status instead (0: none). */
+	int answer_lost;
 };
 
 /* sandbox.c */
@@ -127,8 +131,8 @@ enum sb_err sandbox_fault_take(
 /*
  * Acts out fault on req.  Returns true if it sent the response (the
  * request ends there); false if the request goes on to its handler
- * (nothing set, "slow" after its sleep, "no_refresh_token" after marking
- * the state).
+ * (nothing set, "slow" after its sleep, "no_refresh_token" and
+ * "answer_lost" after marking the state).
  */
 bool sandbox_fault_apply(struct sb_ctx *ctx, struct sb_request *req,
     const struct sandbox_fault *fault);

@@ -36,7 +36,7 @@ static const char *const pagination_names[SB_PAGINATION__MAX] = {
 static const char *const credential_names[] = { "access_token", "refresh_token",
 	"expires_at", "expires_in", "client_id", "client_secret", "username",
 	"password", "api_key", "private_key", "key_id", "webhook_secret",
-	NULL };
+	"webhook_secret_previous", NULL };
 
 /* Config names every part agrees on (DESIGN.md). */
 static const char *const config_names[] = { "subdomain", "domain",

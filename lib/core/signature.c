@@ -43,7 +43,11 @@ sb_signature_header(const char *secret, int64_t t, const char *body, size_t len,
 	    out, SB_SIGNATURE_HEADER_MAX, "t=%lld,v1=%s", (long long)t, hex);
 }
 
-/* Reads "t=<digits>," at the start of header into *t; the rest in *rest. */
+/*
+ * Reads "t=<digits>," at the start of header into *t; the rest in *rest.
+ * A leading zero is refused: the signed text is t as printed, so one
+ * number must have one spelling.
+ */
 static bool
 signature_t(const char *header, int64_t *t, const char **rest)
 {
@@ -51,7 +55,7 @@ signature_t(const char *header, int64_t *t, const char **rest)
 	int64_t v = 0;
 	int digits = 0;
 
-	if (strncmp(header, "t=", 2) != 0)
+	if (strncmp(header, "t=", 2) != 0 || *p == '0')
 		return false;
 	for (; *p >= '0' && *p <= '9'; p++) {
 		if (++digits > SIGNATURE_T_DIGITS_MAX)

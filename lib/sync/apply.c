@@ -166,33 +166,73 @@ apply_check_body(
 	if (!cJSON_IsString(ts) || !sb_users_parse_iso(ts->valuestring, &e->ms))
 		apply_bad(a, "timestamp",
 		    "required: ISO 8601 UTC (2024-05-01T12:00:00Z)");
+	else if (e->ms > sb_users_now_ms() + SB_SIGNATURE_TOLERANCE_S * 1000)
+		/* it would make every real change after it stale */
+		apply_bad(
+		    a, "timestamp", "lies more than 5 minutes in the future");
 	e->fields = cJSON_GetObjectItemCaseSensitive(root, "updated_fields");
 	apply_check_fields(e->fields, a);
 	e->event_id = cJSON_IsString(id) ? id->valuestring : NULL;
 	e->crm_id = cJSON_IsString(crm) ? crm->valuestring : NULL;
 }
 
-/* Copies the CRM connection's webhook_secret into out; false if none. */
+/* Copies credential name of creds into out ("" if absent or too long). */
+static void
+apply_credential(const cJSON *creds, const char *name, char *out, size_t size)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(creds, name);
+
+	out[0] = '\0';
+	if (cJSON_IsString(s) && strlen(s->valuestring) < size)
+		snprintf(out, size, "%s", s->valuestring);
+}
+
+/*
+ * Copies the CRM connection's webhook_secret into current and its
+ * webhook_secret_previous (a rotation's grace period; "" when not set)
+ * into previous; false if there is no current secret.
+ */
 static bool
-apply_secret(struct sb_ctx *ctx, char *out, size_t size)
+apply_secrets(struct sb_ctx *ctx, char *current, char *previous, size_t size)
 {
 	struct sb_connection conn = { 0 };
-	const cJSON *s;
-	bool ok = false;
 
+	current[0] = previous[0] = '\0';
 	if (ctx->config.crm_connection[0] != '\0' &&
 	    sb_connection_load(SB_CONNECTION_STORE(ctx),
 	        ctx->config.crm_connection, &conn) == SB_OK) {
-		s = cJSON_GetObjectItemCaseSensitive(
-		    conn.credentials, "webhook_secret");
-		if (cJSON_IsString(s) && s->valuestring[0] != '\0' &&
-		    strlen(s->valuestring) < size) {
-			snprintf(out, size, "%s", s->valuestring);
-			ok = true;
-		}
+		apply_credential(
+		    conn.credentials, SB_SYNC_WEBHOOK_SECRET, current, size);
+		apply_credential(conn.credentials,
+		    SB_SYNC_WEBHOOK_SECRET_PREVIOUS, previous, size);
 	}
 	sb_connection_clear(&conn);
-	return ok;
+	return current[0] != '\0';
+}
+
+/*
+ * True iff header signs body under the current secret or, second, the
+ * previous one.  Both are always checked (each in constant time), so the
+ * time taken does not tell which one matched.
+ */
+static bool
+apply_signed(struct sb_ctx *ctx, const char *header, const char *body,
+    size_t len, bool *configured)
+{
+	char current[SB_CONFIG_STR_MAX], previous[SB_CONFIG_STR_MAX];
+	int64_t now = (int64_t)time(NULL);
+	bool by_current, by_previous;
+
+	*configured = apply_secrets(ctx, current, previous, sizeof(current));
+	by_current = *configured &&
+	    sb_signature_valid(
+	        header, current, body, len, now, SB_SIGNATURE_TOLERANCE_S);
+	by_previous = *configured && previous[0] != '\0' &&
+	    sb_signature_valid(
+	        header, previous, body, len, now, SB_SIGNATURE_TOLERANCE_S);
+	sodium_memzero(current, sizeof(current));
+	sodium_memzero(previous, sizeof(previous));
+	return by_current || by_previous;
 }
 
 /* Fills the answer of an error. */
@@ -278,22 +318,23 @@ void
 sb_sync_webhook(struct sb_ctx *ctx, const char *header, const char *body,
     size_t len, struct sb_sync_answer *answer)
 {
-	char secret[SB_CONFIG_STR_MAX];
 	struct apply_event e = { 0 };
 	cJSON *root = NULL;
 	const cJSON *ts;
-	bool signed_ok;
+	bool shaped = header != NULL && strncmp(header, "t=", 2) == 0;
+	bool signed_ok = false, configured = false;
 
 	memset(answer, 0, sizeof(*answer));
 	answer->status = 200;
-	if (!apply_secret(ctx, secret, sizeof(secret))) {
+	/* A header that cannot be a signature costs no connection load and
+	 * no decryption. */
+	if (shaped)
+		signed_ok = apply_signed(ctx, header, body, len, &configured);
+	if (shaped && !configured) {
 		apply_fail(answer, 503, "crm_not_configured",
 		    "the CRM connection or its webhook_secret is not set up");
 		return;
 	}
-	signed_ok = sb_signature_valid(header, secret, body, len,
-	    (int64_t)time(NULL), SB_SIGNATURE_TOLERANCE_S);
-	sodium_memzero(secret, sizeof(secret));
 	if (!signed_ok) {
 		apply_fail(answer, 401, "invalid_signature",
 		    "X-CRM-Signature is missing, wrong or more than 5 minutes "
@@ -329,7 +370,7 @@ apply_pull(struct sb_ctx *ctx, const struct sb_sync_user *u, cJSON **crm,
 
 	*crm = NULL;
 	snprintf(path, sizeof(path), "/users/%s", u->crm_id);
-	rc = sync_crm_call(ctx, "GET", path, NULL, &resp, err, errsize);
+	rc = sync_crm_call(ctx, "GET", path, NULL, NULL, &resp, err, errsize);
 	if (rc == SB_OK && resp.status != 200) {
 		sync_crm_error(&resp, err, errsize);
 		rc = SB_ERR_UPSTREAM;

@@ -14,10 +14,13 @@
 
 enum sb_err
 sync_crm_call(struct sb_ctx *ctx, const char *method, const char *path,
-    const cJSON *body, struct sb_http_response *resp, char *err, size_t errsize)
+    const cJSON *body, const cJSON *headers, struct sb_http_response *resp,
+    char *err, size_t errsize)
 {
 	struct sb_connection conn = { 0 };
-	struct sb_call call = { .method = method, .path = path };
+	struct sb_call call = {
+		.method = method, .path = path, .headers = headers
+	};
 	char *text = NULL;
 	enum sb_err rc = SB_ERR_CONFIG;
 

@@ -6,6 +6,12 @@
  * recorded in one transaction that re-reads the user, so a change that
  * arrived meanwhile is seen and pushed in another round of the same job.
  *
+ * A create (POST /users) carries the header Idempotency-Key: the local
+ * user's id, the same on every attempt, so that a retry after an answer
+ * lost (the CRM made the user, then the process died or the answer never
+ * came) is answered with the user the first attempt made, not a second
+ * user or a 409 for its email.
+ *
  * Retries: the job's attempts (crm_sync_attempts, 3 by default) are
  * rescheduled by the jobs table with exponential backoff; this worker
  * asks for that backoff plus up to half again of jitter, so that users
@@ -138,13 +144,21 @@ push_call(struct sb_ctx *ctx, struct push *p)
 	struct sb_http_response resp = { 0 };
 	char path[SB_USER_CRM_ID_MAX + 16];
 	const char *method = "POST";
-	cJSON *body = NULL;
+	cJSON *body = NULL, *headers = NULL;
 
 	if (p->user.crm_id[0] != '\0') {
 		method = p->user.deleted ? "DELETE" : "PUT";
 		snprintf(path, sizeof(path), "/users/%s", p->user.crm_id);
 	} else {
 		snprintf(path, sizeof(path), "/users");
+		if ((headers = cJSON_CreateObject()) == NULL ||
+		    cJSON_AddStringToObject(headers, SB_SYNC_IDEMPOTENCY_HEADER,
+		        p->user.id) == NULL) {
+			snprintf(p->err, sizeof(p->err), "out of memory");
+			p->outcome = PUSH_RETRY;
+			cJSON_Delete(headers);
+			return;
+		}
 	}
 	if (!p->user.deleted && (body = cJSON_CreateObject()) != NULL)
 		for (int f = 0; f < SB_USER__MAX; f++)
@@ -154,12 +168,14 @@ push_call(struct sb_ctx *ctx, struct push *p)
 	if (p->user.deleted && p->user.crm_id[0] == '\0') {
 		p->outcome = PUSH_OK; /* the CRM never had it */
 		cJSON_Delete(body);
+		cJSON_Delete(headers);
 		return;
 	}
-	if (sync_crm_call(ctx, method, path, body, &resp, p->err,
+	if (sync_crm_call(ctx, method, path, body, headers, &resp, p->err,
 	        sizeof(p->err)) == SB_OK)
 		push_judge(&resp, method, p);
 	cJSON_Delete(body);
+	cJSON_Delete(headers);
 	sb_http_response_clear(&resp);
 }
 

@@ -36,6 +36,7 @@ enum users_sql {
 	USERS_SQL_LOG_LIST,
 	USERS_SQL_IDEM_GET,
 	USERS_SQL_IDEM_PUT,
+	USERS_SQL_IDEM_PRUNE,
 	USERS_SQL_EVENT_INSERT,
 	USERS_SQL__MAX
 };
@@ -79,10 +80,14 @@ static const char *const users_sql[USERS_SQL__MAX] = {
 	    " WHERE user_id = ?1 ORDER BY id LIMIT ?2",
 	[USERS_SQL_IDEM_GET] =
 	    "SELECT user_id, body_hash, answer FROM sync_idempotency"
-	    " WHERE key = ?1",
-	[USERS_SQL_IDEM_PUT] = "INSERT INTO sync_idempotency (key, body_hash,"
-	                       " user_id, created_at, answer)"
+	    " WHERE key = ?1 AND created_at >= ?2",
+	/* Replaces only an expired record: the caller found no live one in
+	 * the same transaction. */
+	[USERS_SQL_IDEM_PUT] = "INSERT OR REPLACE INTO sync_idempotency (key,"
+	                       " body_hash, user_id, created_at, answer)"
 	                       " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[USERS_SQL_IDEM_PRUNE] =
+	    "DELETE FROM sync_idempotency WHERE created_at < ?1",
 	[USERS_SQL_EVENT_INSERT] =
 	    "INSERT OR IGNORE INTO sync_webhook_events (event_id, crm_id,"
 	    " result, received_at) VALUES (?1, ?2, ?3, ?4)",
@@ -506,15 +511,25 @@ sb_users_log_list(struct sb_db *db, const char *user_id, cJSON **out)
 	return SB_OK;
 }
 
+/* The oldest created_at of a live Idempotency-Key at now_ms. */
+static void
+users_idempotency_cutoff(int64_t now_ms, char out[SB_DB_ISO_MAX])
+{
+	sb_users_iso(now_ms - SB_USERS_IDEMPOTENCY_TTL_S * USERS_MS, out);
+}
+
 enum sb_err
 sb_users_idempotency_get(struct sb_db *db, const char *key,
     char user_id[SB_USER_ID_MAX], char hash[65], char **answer)
 {
 	sqlite3_stmt *st = sb_db_stmt(db, users_sql[USERS_SQL_IDEM_GET]);
+	char cutoff[SB_DB_ISO_MAX];
 	enum sb_err rc = SB_ERR_NOT_FOUND;
 	int step;
 
-	if (st == NULL || users_text(st, 1, key) != SQLITE_OK)
+	users_idempotency_cutoff(sb_users_now_ms(), cutoff);
+	if (st == NULL ||
+	    (users_text(st, 1, key) | users_text(st, 2, cutoff)) != SQLITE_OK)
 		return SB_ERR_DB;
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW) {
@@ -543,6 +558,23 @@ sb_users_idempotency_put(struct sb_db *db, const char *key, const char *hash,
 	        users_text(st, 5, answer)) != SQLITE_OK)
 		return SB_ERR_DB;
 	return sb_db_step_write(db, st, NULL);
+}
+
+enum sb_err
+sb_users_idempotency_prune(struct sb_db *db, int64_t now_ms, int64_t *pruned)
+{
+	sqlite3_stmt *st = sb_db_stmt(db, users_sql[USERS_SQL_IDEM_PRUNE]);
+	char cutoff[SB_DB_ISO_MAX];
+	enum sb_err rc;
+	int changes = 0;
+
+	users_idempotency_cutoff(now_ms, cutoff);
+	if (st == NULL || users_text(st, 1, cutoff) != SQLITE_OK)
+		return SB_ERR_DB;
+	rc = sb_db_write(db, st, &changes);
+	if (pruned != NULL)
+		*pruned = rc == SB_OK ? changes : 0;
+	return rc;
 }
 
 enum sb_err

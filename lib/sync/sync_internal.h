@@ -18,13 +18,14 @@
 
 /*
  * Calls the CRM through the connection named by crm_connection: method
- * on path (under the provider's base URL) with body (JSON, or NULL).  On
+ * on path (under the provider's base URL) with body (JSON, or NULL) and
+ * headers (an object of strings, or NULL).  On
  * SB_OK resp holds the CRM's answer, whatever its status; otherwise err
  * says why (no secret).  The caller clears resp in every case.
  */
 enum sb_err sync_crm_call(struct sb_ctx *ctx, const char *method,
-    const char *path, const cJSON *body, struct sb_http_response *resp,
-    char *err, size_t errsize);
+    const char *path, const cJSON *body, const cJSON *headers,
+    struct sb_http_response *resp, char *err, size_t errsize);
 
 /* The CRM's Retry-After in whole seconds (0: none). */
 int64_t sync_retry_after_s(const struct sb_http_response *resp);

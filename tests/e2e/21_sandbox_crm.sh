@@ -33,9 +33,11 @@ crm() {
 	http "$method" "$CRM$path" -H "Authorization: Bearer $CRM_TOKEN" "$@"
 }
 
-# crm_json METHOD PATH JSON: the same with a JSON body.
+# crm_json METHOD PATH JSON [curl args...]: the same with a JSON body.
 crm_json() {
-	crm "$1" "$2" -H 'Content-Type: application/json' -d "$3"
+	local method=$1 path=$2 json=$3
+	shift 3
+	crm "$method" "$path" -H 'Content-Type: application/json' -d "$json" "$@"
 }
 
 # crm_admin PATH JSON [query]: the admin PATCH with the control token.
@@ -300,3 +302,61 @@ crm_json POST /users '{"name": "Ada", "email": "ada@example.com", "phone": "5551
 crm_admin CRM100 '{"name": "Ada Fails"}'
 check "crm webhook: a failing receiver is recorded" wait_deliveries 1
 check "crm webhook: with its status" jq_is '.deliveries[0].status' 500
+
+# -- Idempotency-Key on POST /crm/users --
+crm_setup
+crm_token
+ada='{"name": "Ada", "email": "ada@example.com", "phone": "5551234567"}'
+crm_json POST /users "$ada" -H 'Idempotency-Key: e2e-key-1'
+check "crm idempotency: first 201" is "$STATUS" 201
+first_id=$(printf '%s' "$BODY" | jq -r .crm_id)
+crm_json POST /users "$ada" -H 'Idempotency-Key: e2e-key-1'
+check "crm idempotency: the same key and body, 201 again" is "$STATUS" 201
+check "crm idempotency: the same crm_id" jq_is .crm_id "$first_id"
+check "crm idempotency: marked as replayed" is "$(header Idempotent-Replayed)" true
+crm_json POST /users '{"name": "Ada B", "email": "ada@example.com", "phone": "5551234567"}' \
+    -H 'Idempotency-Key: e2e-key-1'
+check "crm idempotency: the key with another body is 422" is "$STATUS" 422
+check "crm idempotency: idempotency_key_reused" jq_is .error idempotency_key_reused
+crm_json POST /users "$ada"
+check "crm idempotency: without the key the email is taken (409)" is "$STATUS" 409
+crm_json POST /users "$ada" -H "Idempotency-Key: $(printf 'k%.0s' $(seq 1 256))"
+check "crm idempotency: a key over 255 bytes is 400" is "$STATUS" 400
+crm DELETE "/users/$first_id"
+crm_json POST /users "$ada" -H 'Idempotency-Key: e2e-key-1'
+check "crm idempotency: the key dies with its user (a new user)" \
+    eval '[ "$STATUS" = 201 ] && ! jq_is .crm_id "$first_id"'
+
+# -- answer_lost: the user is made, the answer is an error --
+curl -s -o /dev/null -X POST "$SBX/_sandbox/faults" -H "$SBX_AUTH" \
+    -H 'Content-Type: application/json' \
+    -d '{"path": "/crm/users", "kind": "answer_lost", "arg": 502}'
+grace='{"name": "Grace", "email": "grace@example.com", "phone": "5551234567"}'
+crm_json POST /users "$grace" -H 'Idempotency-Key: e2e-key-2'
+check "crm answer_lost: the answer is the switch's status" is "$STATUS" 502
+crm_json POST /users "$grace" -H 'Idempotency-Key: e2e-key-2'
+check "crm answer_lost: the retry with the key gets the user made" \
+    eval '[ "$STATUS" = 201 ] && [ "$(header Idempotent-Replayed)" = true ]'
+grace_id=$(printf '%s' "$BODY" | jq -r .crm_id)
+crm GET "/users/$grace_id"
+check "crm answer_lost: the user was committed" jq_is .email grace@example.com
+
+# -- keep_users: a set-up with the same client id keeps the users --
+crm_setup "{\"client_id\": \"$CRM_ID\", \"client_secret\": \"$CRM_SECRET\",
+    \"webhook_secret\": \"whsec_kept_0123456789abcdefghijklmnop\", \"keep_users\": true}"
+check "crm keep_users: 200, kept" eval '[ "$STATUS" = 200 ] && jq_is .users_kept true'
+check "crm keep_users: the new webhook secret" \
+    jq_is .webhook_secret whsec_kept_0123456789abcdefghijklmnop
+crm GET "/users/$grace_id"
+check "crm keep_users: the token and the user are still there" is "$STATUS" 200
+crm_json POST /users "$grace" -H 'Idempotency-Key: e2e-key-2'
+check "crm keep_users: the keys too" jq_is .crm_id "$grace_id"
+crm_setup '{"client_id": "another", "keep_users": true}'
+check "crm keep_users: another client id resets (201)" \
+    eval '[ "$STATUS" = 201 ] && jq_is .users_kept false'
+crm_token
+crm GET "/users/$grace_id"
+check "crm keep_users: after a reset the user is gone" is "$STATUS" 404
+http POST "$SBX/_sandbox/crm" -H "$SBX_AUTH" -H 'Content-Type: application/json' \
+    -d '{"keep_users": "yes"}'
+check "crm keep_users: not a boolean is 400" is "$STATUS" 400

@@ -199,6 +199,36 @@ check "rate limit: sbctl sync does not push before it" \
 us_sbctl sync --now
 check "rate limit: afterwards the user is synced" us_wait "$BL" synced
 
+# -- the CRM made the user but its answer was lost: the retry, with the
+# same Idempotency-Key (the local id), gets that user, not a 409 --
+us_faults_off
+us_fault '{"path": "/crm/users", "kind": "answer_lost", "arg": 500}'
+us_create "Dorothy Vaughan" "dorothy@example.com" "+1 757 555 0177"
+DV=$US_ID
+for _ in $(seq 1 60); do
+	[ "$(sql "SELECT count(*) FROM sync_log WHERE user_id = '$DV'")" -ge 1 ] && break
+	sleep 0.05
+done
+http GET "$GW/users/$DV"
+check "answer lost: attempt 1 saw the 500, the user stays pending" \
+    eval 'jq_is .sync_status pending && jq_is ".last_error | test(\"500\")" true'
+check "answer lost: the CRM has the user all the same" \
+    is "$(sqlite3 "$SB_VAR_DIR/sandbox.db" \
+    "select count(*) from crm_users where email = 'dorothy@example.com'")" 1
+us_sbctl sync --now
+check "answer lost: the retry ends synced" us_wait "$DV" synced
+check "answer lost: with the crm_id the CRM holds" \
+    is "$(printf '%s' "$BODY" | jq -r .crm_id)" \
+    "$(sqlite3 "$SB_VAR_DIR/sandbox.db" \
+    "select crm_id from crm_users where email = 'dorothy@example.com'")"
+check "answer lost: no second CRM user" \
+    is "$(sqlite3 "$SB_VAR_DIR/sandbox.db" \
+    "select count(*) from crm_users where email = 'dorothy@example.com'")" 1
+us_log "$DV"
+check "answer lost: the log shows the error, then ok" \
+    jq_is '[.entries[] | "\(.kind):\(.outcome):\(.detail.attempt)"] | join(",")' \
+    "push:error:1,push:ok:2"
+
 # -- DELETE: 202, gone locally, deleted in the CRM --
 http GET "$GW/users/$GRACE"
 GRACE_CRM=$(printf '%s' "$BODY" | jq -r .crm_id)
@@ -216,3 +246,40 @@ us_create "Grace Hopper" "grace@example.com" "(555) 123-4567"
 check "DELETE /users: the email is free again" is "$STATUS" 202
 us_crm_user "$GRACE_CRM"
 check "DELETE /users: the CRM deleted it" is "$STATUS" 404
+
+# -- a restart keeps the data: the sandbox's CRM keeps its users and the
+# CRM connection is kept (side stack, stopped and started on its var dir) --
+if side_start; then
+	http POST "$SIDE_GW/users" -H "$US_JSON" \
+	    -d '{"name": "Restart Kept", "email": "kept@example.com", "phone": "5550102030"}'
+	RK=$(printf '%s' "$BODY" | jq -r .id)
+	for _ in $(seq 1 100); do
+		http GET "$SIDE_GW/users/$RK"
+		jq_is .sync_status synced && break
+		sleep 0.05
+	done
+	check "restart: synced before" jq_is .sync_status synced
+	RK_CRM=$(printf '%s' "$BODY" | jq -r .crm_id)
+	conn_before=$(cat "$SIDE_VAR/secrets/crm-connection.token")
+	SB_VAR_DIR=$SIDE_VAR scripts/stack stop >/dev/null 2>&1
+	SIDE_AT=$SIDE_VAR side_start
+	check "restart: the CRM connection is kept" \
+	    is "$(cat "$SIDE_VAR/secrets/crm-connection.token")" "$conn_before"
+	http GET "$SIDE_GW/users/$RK"
+	check "restart: the user is still synced, same crm_id" \
+	    jq_is '[.sync_status, .crm_id] | join("|")' "synced|$RK_CRM"
+	check "restart: the sandbox's CRM kept the user" \
+	    is "$(sqlite3 "$SIDE_VAR/sandbox.db" \
+	    "select email from crm_users where crm_id = '$RK_CRM'")" kept@example.com
+	http POST "$SIDE_GW/users/$RK/sync"
+	check "restart: POST /users/{id}/sync finds it at the CRM (200)" \
+	    is "$STATUS" 200
+	http GET "$SIDE_GW/users/$RK/sync-log"
+	check "restart: the reconciliation read it" \
+	    jq_is '[.entries[] | select(.kind == "reconcile")][-1].outcome | test("unchanged|applied")' true
+	http GET "$SIDE_GW/users/$RK"
+	check "restart: still synced after it" jq_is .sync_status synced
+	side_stop "restart: the side stack stopped"
+else
+	check "restart: the side stack started" false
+fi

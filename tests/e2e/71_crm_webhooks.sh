@@ -254,3 +254,48 @@ us_log "$MJ"
 check "killed pusher: one push, by the second lease" \
     jq_is '[.entries[] | select(.kind == "push") | "\(.outcome):\(.detail.attempt)"] | join(",")' "ok:2"
 us_faults_off
+
+# -- hardening: the header's shape, t's spelling, a future timestamp --
+body=$(wh_event evt-shape-1 "$KJ_CRM" '{"name": "Shape"}' "$(iso_now)")
+t=$(date +%s)
+http POST "$GW/webhooks/crm" -H "$US_JSON" \
+    -H "X-CRM-Signature: v1=$(wh_sign "$t" "$body"),t=$t" -d "$body"
+check "webhook: a header not starting with t= is 401" is "$STATUS" 401
+http POST "$GW/webhooks/crm" -H "$US_JSON" \
+    -H "X-CRM-Signature: t=0$t,v1=$(wh_sign "$t" "$body")" -d "$body"
+check "webhook: a t with a leading zero is 401" is "$STATUS" 401
+body=$(wh_event evt-future-1 "$KJ_CRM" '{"name": "From The Future"}' \
+    "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%S.000Z)")
+wh_post "$body"
+check "webhook: a timestamp an hour ahead is 400" is "$STATUS" 400
+check "webhook: naming timestamp" jq_is '[.error.fields[].field] | join(",")' timestamp
+
+# -- rotation: webhook_secret_previous is accepted while it is set --
+CN_TOKEN=$(cat "$SB_VAR_DIR/secrets/crm-connection.token")
+CN_ID=${CN_TOKEN%%.*}
+CRM_CLIENT=$(cat "$SB_VAR_DIR/secrets/crm-client.secret")
+# wh_creds SECRET [PREVIOUS]: PATCHes the CRM connection's credentials.
+wh_creds() {
+	http PATCH "$GW/connections/$CN_ID" -H "Authorization: Bearer $CN_TOKEN" \
+	    -H "$US_JSON" -d "$(jq -n --arg c "$CRM_CLIENT" --arg s "$1" \
+	    --arg p "${2:-}" '{credentials: ({client_id: "switchboard",
+	    client_secret: $c, webhook_secret: $s} + (if $p == "" then {}
+	    else {webhook_secret_previous: $p} end))}')"
+}
+wh_creds "short-secret"
+check "rotation: a webhook_secret under 32 characters is 400" is "$STATUS" 400
+OLD_SECRET=$WH_SECRET
+NEW_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+wh_creds "$NEW_SECRET" "$OLD_SECRET"
+check "rotation: the new secret with the previous one: 200" is "$STATUS" 200
+wh_post "$(wh_event evt-rot-old "$KJ_CRM" '{"name": "Signed Old"}' "$(iso_now)")"
+check "rotation: signed with the previous secret, accepted" jq_is .result applied
+WH_SECRET=$NEW_SECRET
+wh_post "$(wh_event evt-rot-new "$KJ_CRM" '{"name": "Signed New"}' "$(iso_now)")"
+check "rotation: signed with the new secret, accepted" jq_is .result applied
+wh_creds "$NEW_SECRET"
+WH_SECRET=$OLD_SECRET
+wh_post "$(wh_event evt-rot-gone "$KJ_CRM" '{"name": "Signed Gone"}' "$(iso_now)")"
+check "rotation: once the previous secret is dropped, 401" is "$STATUS" 401
+wh_creds "$OLD_SECRET"
+check "rotation: the stack's secret is back" is "$STATUS" 200

@@ -56,6 +56,9 @@ static const struct signature_case cases[] = {
 	{ "t=1700000000, v1=" HEX, SECRET, BODY, T, false },
 	{ "v1=" HEX ",t=1700000000", SECRET, BODY, T, false },
 	{ "t=,v1=" HEX, SECRET, BODY, T, false },
+	/* a leading zero: the same number, another text, refused */
+	{ "t=01700000000,v1=" HEX, SECRET, BODY, T, false },
+	{ "t=0,v1=" HEX, SECRET, BODY, 0, false },
 	{ "t=-1700000000,v1=" HEX, SECRET, BODY, T, false },
 	{ "t=99999999999999999999,v1=" HEX, SECRET, BODY, T, false },
 	{ "t=1700000000,v1=" HEX, "", BODY, T, false },

@@ -2,7 +2,8 @@
  * Unit tests for lib/sync: the conflict rule as a table, the rule applied
  * field by field to a stored user (sb_sync_apply(): what the CRM wins,
  * what local newer changes keep, and the sync log of both), ISO 8601 UTC
- * timestamps, and UUID v7 ids.
+ * timestamps, UUID v7 ids, and the expiry of POST /users Idempotency-Key
+ * records (SB_USERS_IDEMPOTENCY_TTL_S).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -125,6 +127,64 @@ test_sync_apply(void **state)
 	assert_false(sync_apply(db, &u, "{\"name\": \"Newest\"}", 7000));
 }
 
+/* Ages key's record by seconds past its creation. */
+static void
+idem_age(struct sb_db *db, const char *key, int64_t seconds)
+{
+	char at[SB_DB_ISO_MAX], sql[256];
+
+	sb_users_iso(sb_users_now_ms() - seconds * 1000, at);
+	snprintf(sql, sizeof(sql),
+	    "UPDATE sync_idempotency SET created_at = '%s' WHERE key = '%s'",
+	    at, key);
+	assert_int_equal(
+	    sqlite3_exec(sb_db_handle(db), sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+static void
+test_sync_idempotency_expiry(void **state)
+{
+	struct test_fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	char user_id[SB_USER_ID_MAX], hash[65], *answer = NULL;
+	int64_t pruned = -1;
+
+	assert_int_equal(
+	    sb_users_idempotency_put(db, "k-old", "h1", "u1", "{}"), SB_OK);
+	assert_int_equal(
+	    sb_users_idempotency_put(db, "k-new", "h2", "u2", "{}"), SB_OK);
+	idem_age(db, "k-old", SB_USERS_IDEMPOTENCY_TTL_S + 1);
+	idem_age(db, "k-new", SB_USERS_IDEMPOTENCY_TTL_S - 60);
+	/* an expired record is not replayed, even before the prune */
+	assert_int_equal(
+	    sb_users_idempotency_get(db, "k-old", user_id, hash, &answer),
+	    SB_ERR_NOT_FOUND);
+	assert_int_equal(
+	    sb_users_idempotency_get(db, "k-new", user_id, hash, &answer),
+	    SB_OK);
+	assert_string_equal(user_id, "u2");
+	free(answer);
+	/* the prune drops the expired one only */
+	assert_int_equal(
+	    sb_users_idempotency_prune(db, sb_users_now_ms(), &pruned), SB_OK);
+	assert_int_equal(pruned, 1);
+	assert_int_equal(
+	    sb_users_idempotency_prune(db, sb_users_now_ms(), &pruned), SB_OK);
+	assert_int_equal(pruned, 0);
+	/* an expired key may be used anew, after its prune or before */
+	assert_int_equal(
+	    sb_users_idempotency_put(db, "k-old", "h3", "u3", "{}"), SB_OK);
+	idem_age(db, "k-new", SB_USERS_IDEMPOTENCY_TTL_S + 1);
+	assert_int_equal(
+	    sb_users_idempotency_put(db, "k-new", "h4", "u4", "{}"), SB_OK);
+	answer = NULL;
+	assert_int_equal(
+	    sb_users_idempotency_get(db, "k-new", user_id, hash, &answer),
+	    SB_OK);
+	assert_string_equal(hash, "h4");
+	free(answer);
+}
+
 struct iso_case {
 	const char *text;
 	bool ok;
@@ -192,6 +252,8 @@ main(void)
 		    test_sync_apply, test_fixture_setup, test_fixture_teardown),
 		cmocka_unit_test(test_sync_iso),
 		cmocka_unit_test(test_sync_ids),
+		cmocka_unit_test_setup_teardown(test_sync_idempotency_expiry,
+		    test_fixture_setup, test_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,7 +29,8 @@ void sb_signature_header(const char *secret, int64_t t, const char *body,
     size_t len, char out[SB_SIGNATURE_HEADER_MAX]);
 
 /*
- * True iff header is exactly "t=<digits>,v1=<64 lowercase hex>", t is
+ * True iff header is exactly "t=<digits>,v1=<64 lowercase hex>" (t
+ * without a leading zero), t is
  * within tolerance_s of now, and v1 equals the body's signature under
  * secret (compared in constant time).  NULL header or secret is false.
  */

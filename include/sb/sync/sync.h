@@ -31,6 +31,12 @@
 #define SB_SYNC_JITTER_DIVISOR 2 /* jitter: up to half the backoff */
 #define SB_SYNC_EVENT_ID_MAX 128
 #define SB_SYNC_MESSAGE_MAX 512
+/* The CRM connection's credentials that key the webhooks' signature:
+ * the secret, and the one it replaced while a rotation's grace lasts. */
+#define SB_SYNC_WEBHOOK_SECRET "webhook_secret"
+#define SB_SYNC_WEBHOOK_SECRET_PREVIOUS "webhook_secret_previous"
+/* The header of a push that creates: the local user id, per creation. */
+#define SB_SYNC_IDEMPOTENCY_HEADER "Idempotency-Key"
 
 /*
  * The conflict rule, per field: true iff the CRM's value (changed at
@@ -81,8 +87,11 @@ struct sb_sync_answer {
 
 /*
  * Processes one CRM webhook: signature (header, the raw body, keyed by the
- * CRM connection's webhook_secret; 401), then the body (400 naming each
- * bad field; unknown fields refused), then the user (unknown crm_id: 404).
+ * CRM connection's webhook_secret or, second, its webhook_secret_previous;
+ * 401, before the connection is loaded when the header is missing or does
+ * not start with "t="), then the body (400 naming each bad field; unknown
+ * fields refused; a timestamp more than 5 minutes in the future refused),
+ * then the user (unknown crm_id: 404).
  * An event is applied once per event_id, also across processes; one older
  * than the user's last CRM change is recorded and answered "stale".
  * Fills answer; the caller frees answer->fields.

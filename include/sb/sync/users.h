@@ -31,6 +31,8 @@
 #define SB_USERS_PAGE_MAX 100
 #define SB_USERS_LOG_MAX 200 /* log rows one GET .../sync-log answers */
 #define SB_USERS_IDEMPOTENCY_KEY_MAX 255
+/* How long a POST /users Idempotency-Key is replayed: 24 hours. */
+#define SB_USERS_IDEMPOTENCY_TTL_S 86400
 
 enum sb_user_field { SB_USER_NAME, SB_USER_EMAIL, SB_USER_PHONE, SB_USER__MAX };
 
@@ -132,16 +134,26 @@ enum sb_err sb_users_log_list(
 
 /*
  * The user id an Idempotency-Key was first used for, the hash of that
- * request's body and the first answer's body, if the key was used: SB_OK
+ * request's body and the first answer's body, if the key was used within
+ * SB_USERS_IDEMPOTENCY_TTL_S (an older record counts as none): SB_OK
  * with all set (the caller frees *answer with free()), or
  * SB_ERR_NOT_FOUND.
  */
 enum sb_err sb_users_idempotency_get(struct sb_db *db, const char *key,
     char user_id[SB_USER_ID_MAX], char hash[65], char **answer);
 
-/* Records key as used for user_id with the body's hash and the answer. */
+/* Records key as used for user_id with the body's hash and the answer
+ * (replacing an expired record of the key). */
 enum sb_err sb_users_idempotency_put(struct sb_db *db, const char *key,
     const char *hash, const char *user_id, const char *answer);
+
+/*
+ * Deletes the Idempotency-Key records older than SB_USERS_IDEMPOTENCY_TTL_S
+ * at now_ms (unix milliseconds), in a transaction of its own; how many in
+ * *pruned (may be NULL).  `sbctl tick` and `sbctl sync` call it.
+ */
+enum sb_err sb_users_idempotency_prune(
+    struct sb_db *db, int64_t now_ms, int64_t *pruned);
 
 /*
  * Records webhook event_id as processed with result, unless it already
