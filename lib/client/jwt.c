@@ -413,6 +413,7 @@ sb_jwt_key_public(const char *pem, char **public_pem)
 		return SB_ERR_INVALID;
 	*public_pem = public_pem_of(key);
 	EVP_PKEY_free(key);
+	ERR_clear_error(); /* a failed write leaves its errors queued */
 	return *public_pem != NULL ? SB_OK : SB_ERR_NOMEM;
 }
 

@@ -5,6 +5,7 @@
  * the provider's headers, the caller's (minus forbidden ones) and the
  * authentication; send; on 401 refresh once and send once more.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "sb/core/deadline.h"
 #include "sb/core/header.h"
 #include "sb/core/log.h"
+#include "sb/core/request.h"
 #include "sb/connect/path.h"
 
 /* Request headers a caller may never set: auth, routing and hop-by-hop. */
@@ -398,17 +400,16 @@ url_add_pair(char *url, size_t size, const char *key, const char *value)
 static const char *
 query_scalar(const cJSON *v, char *buf, size_t size)
 {
+	int64_t n;
+
 	if (cJSON_IsString(v))
 		return v->valuestring;
 	if (cJSON_IsBool(v))
 		return cJSON_IsTrue(v) ? "true" : "false";
 	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
 		return NULL;
-	/* Range first: casting an out-of-range double is undefined. */
-	if (v->valuedouble >= -9007199254740992.0 &&
-	    v->valuedouble <= 9007199254740992.0 &&
-	    v->valuedouble == (double)(long long)v->valuedouble)
-		snprintf(buf, size, "%lld", (long long)v->valuedouble);
+	if (sb_request_json_int(v, &n))
+		snprintf(buf, size, "%" PRId64, n);
 	else
 		snprintf(buf, size, "%.17g", v->valuedouble);
 	return buf;

@@ -7,7 +7,13 @@
  * a proxy in front of it) may decode once, twice or more, so "%252e%252e"
  * is as much a ".." as "..".  Every level must pass the same rules:
  *
- *   - no control byte (0x00-0x1f, 0x7f), space, '\', '@', '#' or '?';
+ *   - no control byte (0x00-0x1f, 0x7f), space, '\', '#' or '?';
+ *   - no raw '@': a lax URL parser that looks for user information past
+ *     the first '/' could read a host out of the path.  Percent-encoded
+ *     ("%40", an Okta login in /api/v1/users/{login}) it is data to every
+ *     parser, and once decoded it is a plain path character (RFC 3986
+ *     pchar) after the raw leading '/', delimiting nothing, unlike '?',
+ *     '#' or '/': decoded levels allow it;
  *   - every '%' is followed by two hex digits; a '%' that decodes to a
  *     literal '%' is checked as an escape at the next level, so a path
  *     whose fully decoded form would still hold a '%' is refused;
@@ -81,7 +87,6 @@ static const char *const reason_text[REASON__MAX] = {
 static const unsigned char ascii_refused[128] = {
 	[' '] = REASON_SPACE,
 	['\\'] = REASON_BACKSLASH,
-	['@'] = REASON_AT,
 	['#'] = REASON_HASH,
 	['?'] = REASON_QUERY,
 	[0x7f] = REASON_CONTROL,
@@ -107,6 +112,8 @@ byte_reason(unsigned char c, int depth)
 		return REASON_CONTROL;
 	if (c >= 0x80)
 		return depth == 0 ? REASON_NON_ASCII : REASON_NONE;
+	if (c == '@')
+		return depth == 0 ? REASON_AT : REASON_NONE;
 	return (enum path_reason)ascii_refused[c];
 }
 

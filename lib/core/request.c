@@ -6,6 +6,7 @@
  * parsers (sbctl) links without libfcgi.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -396,6 +397,19 @@ sb_request_param(const struct sb_request *req, const char *name)
 }
 
 bool
+sb_request_json_int(const cJSON *v, int64_t *out)
+{
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
+	    v->valuedouble < -SB_REQUEST_JSON_INT_MAX ||
+	    v->valuedouble > SB_REQUEST_JSON_INT_MAX ||
+	    v->valuedouble != (double)(int64_t)v->valuedouble)
+		return false;
+	if (out != NULL)
+		*out = (int64_t)v->valuedouble;
+	return true;
+}
+
+bool
 sb_request_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
 {
 	char *end;
@@ -427,11 +441,7 @@ field_type_ok(const cJSON *v, enum sb_field_type type)
 	case SB_FIELD_STRING:
 		return cJSON_IsString(v);
 	case SB_FIELD_INT:
-		/* Range first: casting an out-of-range double is undefined. */
-		return cJSON_IsNumber(v) &&
-		    v->valuedouble >= -9007199254740992.0 &&
-		    v->valuedouble <= 9007199254740992.0 &&
-		    v->valuedouble == (double)(int64_t)v->valuedouble;
+		return sb_request_json_int(v, NULL);
 	case SB_FIELD_BOOL:
 		return cJSON_IsBool(v);
 	case SB_FIELD_OBJECT:

@@ -128,11 +128,10 @@ check_value(const struct sb_input_field *f, const cJSON *v, bool from_query,
 		        f->has_min ? f->min : INT32_MIN,
 		        f->has_max ? f->max : INT32_MAX, &n))
 			return cJSON_CreateNumber((double)n);
-		if (!from_query && cJSON_IsNumber(v) &&
-		    v->valuedouble == (double)(int64_t)v->valuedouble &&
-		    (!f->has_min || v->valuedouble >= (double)f->min) &&
-		    (!f->has_max || v->valuedouble <= (double)f->max))
-			return cJSON_CreateNumber(v->valuedouble);
+		if (!from_query && sb_request_json_int(v, &n) &&
+		    (!f->has_min || n >= f->min) &&
+		    (!f->has_max || n <= f->max))
+			return cJSON_CreateNumber((double)n);
 		snprintf(why, whysize, "must be %s", bounds);
 		return NULL;
 	case SB_INPUT_BOOLEAN:

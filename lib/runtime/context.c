@@ -21,15 +21,23 @@ sb_context_keysource_params(
 	p->timeout_ms = c->master_key_command_timeout_ms;
 }
 
-/* Opens the keyring in var/secrets/ from the configured key source. */
+/*
+ * Borrows first's keyring if first is not NULL and has one; otherwise
+ * opens the keyring in var/secrets/ from the configured key source.
+ */
 static enum sb_err
-context_secrets_open(struct sb_ctx *ctx)
+context_secrets_open(struct sb_ctx *ctx, const struct sb_ctx *first)
 {
 	const struct sb_config *c = &ctx->config;
 	char path[SB_CONFIG_STR_MAX + CONTEXT_PATH_EXTRA];
 	struct sb_keysource_params p;
 	enum sb_err rc;
 
+	if (first != NULL && first->secrets != NULL) {
+		ctx->secrets = first->secrets;
+		ctx->secrets_shared = true;
+		return SB_OK;
+	}
 	if ((rc = sb_config_var_path(c, "secrets", path, sizeof(path))) !=
 	    SB_OK)
 		return rc;
@@ -37,8 +45,10 @@ context_secrets_open(struct sb_ctx *ctx)
 	return sb_secrets_open_source(c->master_key_source, &p, &ctx->secrets);
 }
 
-enum sb_err
-sb_context_init(struct sb_ctx *ctx, const struct sb_app *app)
+/* sb_context_init() and sb_context_init_sharing(); first may be NULL. */
+static enum sb_err
+context_build(
+    struct sb_ctx *ctx, const struct sb_app *app, const struct sb_ctx *first)
 {
 	char err[CONTEXT_ERROR_MAX],
 	    path[SB_CONFIG_STR_MAX + CONTEXT_PATH_EXTRA];
@@ -61,7 +71,8 @@ sb_context_init(struct sb_ctx *ctx, const struct sb_app *app)
 		         &ctx->db)) != SB_OK)
 			return rc;
 	}
-	if (app->needs_secrets && (rc = context_secrets_open(ctx)) != SB_OK)
+	if (app->needs_secrets &&
+	    (rc = context_secrets_open(ctx, first)) != SB_OK)
 		return rc;
 	if (app->needs_http && (rc = sb_context_http_new(ctx)) != SB_OK)
 		return rc;
@@ -72,6 +83,19 @@ sb_context_init(struct sb_ctx *ctx, const struct sb_app *app)
 		return rc;
 	}
 	return app->init != NULL ? app->init(ctx) : SB_OK;
+}
+
+enum sb_err
+sb_context_init(struct sb_ctx *ctx, const struct sb_app *app)
+{
+	return context_build(ctx, app, NULL);
+}
+
+enum sb_err
+sb_context_init_sharing(
+    struct sb_ctx *ctx, const struct sb_app *app, const struct sb_ctx *first)
+{
+	return context_build(ctx, app, first);
 }
 
 enum sb_err
@@ -101,10 +125,12 @@ sb_context_clear(struct sb_ctx *ctx)
 	sb_providers_free(ctx->providers);
 	ctx->providers = NULL;
 	sb_http_free(ctx->http);
-	sb_secrets_free(ctx->secrets);
+	if (!ctx->secrets_shared)
+		sb_secrets_free(ctx->secrets);
 	sb_db_close(ctx->db);
 	ctx->http = NULL;
 	ctx->secrets = NULL;
+	ctx->secrets_shared = false;
 	ctx->db = NULL;
 }
 

@@ -189,14 +189,18 @@ serve_worker_count(const struct sb_app *app, const struct sb_config *config)
 /*
  * Makes workers[1..n-1] after workers[0] (whose context is built): each a
  * context of its own, made here in the main thread before any worker runs
- * (libcurl's and libsodium's global set-up is not thread-safe).
+ * (libcurl's and libsodium's global set-up is not thread-safe), but for
+ * the keyring, read-only, which all borrow from workers[0]: the master key
+ * source runs once per process.
  */
 static bool
 serve_workers_init(
     const struct sb_app *app, struct serve_worker *workers, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (i > 0 && sb_context_init(&workers[i].ctx, app) != SB_OK)
+		if (i > 0 &&
+		    sb_context_init_sharing(
+		        &workers[i].ctx, app, &workers[0].ctx) != SB_OK)
 			return false;
 		sb_arena_init(&workers[i].arena, SB_SERVE_ARENA_MAX);
 		if (FCGX_InitRequest(&workers[i].fcgi, 0, 0) != 0)
@@ -254,7 +258,8 @@ sb_serve_main(const struct sb_app *app, int argc, char **argv)
 	serve_workers_run(workers, n);
 	status = 0;
 out:
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = n;
+	     i-- > 0;) { /* workers[0] last: it owns the keyring */
 		sb_context_clear(&workers[i].ctx);
 		sb_arena_clear(&workers[i].arena);
 	}

@@ -10,6 +10,8 @@
  * whole group is killed.  Nothing it printed on stdout reaches a log; its
  * stderr does, line by line, with long hex runs masked.
  */
+#define _GNU_SOURCE /* pipe2() */
+
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -220,17 +222,6 @@ stderr_log(char *err, size_t len)
 	}
 }
 
-/* Opens a pipe whose ends close on exec (the child dup2()s its end). */
-static bool
-pipe_cloexec(int fds[2])
-{
-	if (pipe(fds) == -1)
-		return false;
-	(void)fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-	(void)fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-	return true;
-}
-
 static void
 fd_close(int *fd)
 {
@@ -241,9 +232,32 @@ fd_close(int *fd)
 }
 
 /*
+ * In the child, before exec: an empty signal mask and SIGPIPE at its
+ * default.  The caller may have signals blocked or ignored (the serve
+ * layer, lib/runtime/serve.c, blocks TERM and INT and ignores PIPE, the
+ * only signal it ignores) and exec keeps both: the command must be
+ * stoppable and see a closed pipe the usual way.  Async-signal-safe calls
+ * only.
+ */
+static void
+child_signals_reset(void)
+{
+	struct sigaction dfl;
+	sigset_t none;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	(void)sigemptyset(&dfl.sa_mask);
+	(void)sigaction(SIGPIPE, &dfl, NULL);
+	(void)sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/*
  * Starts /bin/sh -c command in a new process group with stdin from
  * /dev/null and stdout, stderr on pipes whose read ends go to r->fd; it
- * inherits no other descriptor.
+ * inherits no other descriptor, an empty signal mask and SIGPIPE at its
+ * default.
  * Returns the child's pid, or -1 (logged).  Only async-signal-safe calls
  * run in the child.
  */
@@ -255,10 +269,12 @@ child_start(const char *command, struct run *r)
 	pid_t pid = -1;
 
 	devnull = open(KEYSOURCE_NULL_DEVICE, O_RDONLY | O_CLOEXEC);
-	if (devnull == -1 || !pipe_cloexec(out) || !pipe_cloexec(err))
+	if (devnull == -1 || pipe2(out, O_CLOEXEC) == -1 ||
+	    pipe2(err, O_CLOEXEC) == -1)
 		goto out;
 	if ((pid = fork()) == 0) {
 		(void)setpgid(0, 0);
+		child_signals_reset();
 		if (dup2(devnull, STDIN_FILENO) == -1 ||
 		    dup2(out[1], STDOUT_FILENO) == -1 ||
 		    dup2(err[1], STDERR_FILENO) == -1)
@@ -315,6 +331,7 @@ pipe_drain(struct run *r, int i)
 		n = (ssize_t)(sizeof(r->err) - r->err_len);
 	memcpy(r->err + r->err_len, spill, (size_t)n);
 	r->err_len += (size_t)n;
+	sodium_memzero(spill, sizeof(spill));
 	return true;
 }
 

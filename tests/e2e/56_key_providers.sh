@@ -36,6 +36,10 @@ if side_start SB_MASTER_KEY_SOURCE=command \
 	check "key from a command: a call through it is 200" is "$STATUS" 200
 	check "key from a command: the responders logged the source" \
 	    grep -q "from source command" "$SIDE_VAR/log/gateway.log"
+	kp_ready=$(grep -c "ready (8 workers)" "$SIDE_VAR/log/proxy.log")
+	check "key from a command: once per proxy process, not per worker" \
+	    test "$kp_ready" -ge 1 -a "$(grep -c "from source command" \
+	    "$SIDE_VAR/log/proxy.log")" -eq "$kp_ready"
 	check "key from a command: its stderr reached the log" \
 	    grep -q "master_key_command stderr: fetching the key" \
 	    "$SIDE_VAR/log/gateway.log"

@@ -130,6 +130,11 @@ cap "$A" GET "get_user?user_id=$active"
 check "get_user: 200 the user itself" jq_is .id "$active"
 check "get_user: normalised" jq_is '.status + " " + (.login | tostring)' \
     "ACTIVE $(sqlite3 "$SB_VAR_DIR/sandbox.db" "select login from okta_users where id = '$active'")"
+login=$(sqlite3 "$SB_VAR_DIR/sandbox.db" "select login from okta_users where id = '$active'")
+cap "$A" GET get_user --get --data-urlencode "user_id=$login"
+check "get_user by login (its '@' sent as %40): 200 the user" jq_is '"\(.id) \(.login)"' "$active $login"
+check "get_user by login: Okta asked for /users/{login}" is \
+    "$(cx_hits "/okta/$TA/api/v1/users/$login")" 1
 cap "$A" GET 'get_user?user_id=00unosuchuser0000000'
 check "get_user: unknown is 404" is "$STATUS" 404
 check "get_user: not_found" jq_is .error.code not_found

@@ -2,8 +2,9 @@
  * libFuzzer target: provider paths from callers, through
  * sb_path_validate().  Every accepted path is decoded again here, level by
  * level, by a separate naive decoder, and each level must be free of what
- * the guard refuses: dot segments, "//", '\', '@', '#', '?', control bytes,
- * spaces and malformed escapes.
+ * the guard refuses: dot segments, "//", '\', '#', '?', control bytes,
+ * spaces and malformed escapes; and in the raw path only, '@' (decoded,
+ * "%40" is allowed).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,16 +30,18 @@ hex(uint8_t c)
 }
 
 /* True iff buf (len bytes, starting with '/') has a refused byte or
- * segment; bytes of 0x80 and above are allowed here. */
+ * segment at that depth of decoding; bytes of 0x80 and above are allowed
+ * here. */
 static bool
-level_bad(const uint8_t *buf, size_t len)
+level_bad(const uint8_t *buf, size_t len, int depth)
 {
-	static const char refused[] = " \\@#?";
+	static const char refused[] = " \\#?";
 
 	if (len == 0 || buf[0] != '/')
 		return true;
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] < 0x20 || buf[i] == 0x7f ||
+		    (buf[i] == '@' && depth == 0) ||
 		    memchr(refused, buf[i], sizeof(refused) - 1) != NULL)
 			return true;
 		if (buf[i] == '/' && i + 1 < len && buf[i + 1] == '/')
@@ -101,11 +104,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 	memcpy(buf, data, size);
 	for (depth = 0; memchr(buf, '%', len) != NULL; depth++) {
-		if (level_bad(buf, len) || depth == FUZZ_DECODE_DEPTH_MAX ||
-		    !decode(buf, &len))
+		if (level_bad(buf, len, depth) ||
+		    depth == FUZZ_DECODE_DEPTH_MAX || !decode(buf, &len))
 			__builtin_trap();
 	}
-	if (level_bad(buf, len))
+	if (level_bad(buf, len, depth))
 		__builtin_trap();
 	return 0;
 }

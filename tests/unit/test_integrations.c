@@ -371,6 +371,67 @@ test_input_typed(void **state)
 	cJSON_Delete(given);
 }
 
+/*
+ * A JSON number in a body is an integer field's value only if it is a
+ * whole number a double holds exactly (|n| <= 2^53): past that it is no
+ * longer the number that was sent, and casting 1e300 to an integer is
+ * undefined.  Each refusal names the field.
+ */
+static void
+test_input_body_integers(void **state)
+{
+	static const struct {
+		const char *given;
+		const char *bad; /* NULL: accepted */
+	} cases[] = {
+		{ "{\"n\": 9007199254740992, \"m\": 5}", NULL },
+		{ "{\"n\": -9007199254740992}", NULL },
+		{ "{\"n\": 1e18}", "n" },
+		{ "{\"n\": -1e18}", "n" },
+		{ "{\"n\": 1e300}", "n" },
+		{ "{\"n\": -1e300, \"m\": 1e300}", "n,m" },
+		{ "{\"n\": 1e309}", "n" }, /* cJSON: infinity */
+		{ "{\"n\": 1.5}", "n" },
+		{ "{\"m\": 6}", "m" },
+	};
+	static const char cap[] =
+	    "{\"name\": \"c\", \"kind\": \"write\", \"description\": "
+	    "\"d\", \"input\": {\"n\": {\"type\": \"integer\"}, "
+	    "\"m\": {\"type\": \"integer\", \"min\": 1, \"max\": 5}}, "
+	    "\"steps\": [{\"method\": \"POST\", \"path\": \"/a\"}], "
+	    "\"answer\": {\"mapping\": {\"a\": \"b\"}}}";
+	struct sb_integration_result res = { 0 };
+	char text[TEXT_MAX], err[SB_INTEGRATION_ERROR_MAX], names[64];
+	struct sb_integrations *list = NULL;
+	const struct sb_capability *c;
+	cJSON *given, *out;
+
+	(void)state;
+	file_text(text, "ok", "", cap);
+	assert_int_equal(sb_integrations_parse(text, strlen(text), "t",
+	                     providers, &list, err, sizeof(err)),
+	    SB_OK);
+	c = sb_integration_capability(sb_integrations_find(list, "ok"), "c");
+	assert_non_null(c);
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		assert_non_null(given = cJSON_Parse(cases[i].given));
+		if (sb_capability_input(c, given, false, &out, &res) == SB_OK) {
+			if (cases[i].bad != NULL)
+				fail_msg("case %zu: accepted", i);
+		} else {
+			assert_string_equal(res.code, "invalid_input");
+			bad_fields(&res, names, sizeof(names));
+			if (cases[i].bad == NULL ||
+			    strcmp(names, cases[i].bad) != 0)
+				fail_msg("case %zu: named '%s'", i, names);
+		}
+		cJSON_Delete(out);
+		cJSON_Delete(given);
+		sb_integration_result_clear(&res);
+	}
+	sb_integrations_free(list);
+}
+
 static void
 test_render(void **state)
 {
@@ -546,6 +607,7 @@ main(void)
 		cmocka_unit_test(test_load_other_faults),
 		cmocka_unit_test(test_input),
 		cmocka_unit_test(test_input_typed),
+		cmocka_unit_test(test_input_body_integers),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_outcomes),
 		cmocka_unit_test(test_error_body),

@@ -178,6 +178,41 @@ test_command_inherits_no_descriptor(void **state)
 	(void)close(fd);
 }
 
+/*
+ * The command starts with an empty signal mask and SIGPIPE at its
+ * default, whatever the process blocks or ignores (a responder blocks
+ * TERM and ignores PIPE).  The shell's grep reads its own status, which
+ * it inherited through the shell: exit 4 for a blocked signal, 5 for an
+ * ignored SIGPIPE (bit 12 of SigIgn).
+ */
+static void
+test_command_signals_reset(void **state)
+{
+	struct fixture *f = *state;
+	char hex[SB_KEYSOURCE_HEX_SIZE];
+	struct sb_keysource_params p = {
+		.timeout_ms = 2000,
+		.command =
+		    "set -- $(grep -E '^Sig(Blk|Ign):' /proc/self/status)"
+		    " && [ $((0x$2)) -eq 0 ] || exit 4; "
+		    "[ $((0x$4 & 0x1000)) -eq 0 ] || exit 5; echo " KEY,
+	};
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
+	sigset_t term, old_mask;
+
+	assert_int_equal(sigemptyset(&term), 0);
+	assert_int_equal(sigaddset(&term, SIGTERM), 0);
+	assert_int_equal(sigprocmask(SIG_BLOCK, &term, &old_mask), 0);
+	assert_int_equal(sigaction(SIGPIPE, &ign, &old_pipe), 0);
+	capture_start(f);
+	assert_int_equal(load("command", &p, hex), SB_OK);
+	capture_end(f);
+	assert_int_equal(sigaction(SIGPIPE, &old_pipe, NULL), 0);
+	assert_int_equal(sigprocmask(SIG_SETMASK, &old_mask, NULL), 0);
+	assert_string_equal(hex, KEY);
+	assert_null(strstr(f->text, "exited with status"));
+}
+
 /* What the command source must refuse, and what its log must say. */
 static const struct {
 	const char *command;
@@ -465,6 +500,7 @@ main(void)
 		KEYSOURCE_TEST(test_each_source_returns_the_key),
 		KEYSOURCE_TEST(test_command_refusals),
 		KEYSOURCE_TEST(test_command_inherits_no_descriptor),
+		KEYSOURCE_TEST(test_command_signals_reset),
 		KEYSOURCE_TEST(test_command_timeout_kills),
 		KEYSOURCE_TEST(test_command_stderr_logged_key_masked),
 		KEYSOURCE_TEST(test_choose),

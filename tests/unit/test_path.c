@@ -53,6 +53,10 @@ static const struct path_case cases[] = {
 	{ "/a%2e", 0, SB_OK, 0 },
 	{ "/a%2525252e", 0, SB_OK, 0 }, /* four levels, decodes to "/a." */
 	{ "/~!$&'()*+,;=:-_", 0, SB_OK, 0 },
+	/* '@' percent-encoded: an Okta login in /api/v1/users/{login}. */
+	{ "/api/v1/users/a%40b.com", 0, SB_OK, 0 },
+	{ "/%40evil.com/x", 0, SB_OK, 0 },
+	{ "/user%2540host", 0, SB_OK, 0 },
 
 	/* Refused: not a path at all. */
 	{ "", 0, SB_ERR_INVALID, 0 },
@@ -98,7 +102,8 @@ static const struct path_case cases[] = {
 	{ "/a%5cb", 0, SB_ERR_INVALID, 2 },
 	{ "/a%5C..%5Cb", 0, SB_ERR_INVALID, 2 },
 	{ "/user@host", 0, SB_ERR_INVALID, 5 },
-	{ "/user%40host", 0, SB_ERR_INVALID, 5 },
+	{ "/user%40host@evil", 0, SB_ERR_INVALID, 12 },
+	{ "/@evil.com/x", 0, SB_ERR_INVALID, 1 },
 	{ "/a#b", 0, SB_ERR_INVALID, 2 },
 	{ "/a%23b", 0, SB_ERR_INVALID, 2 },
 	{ "/v1/items?x", 0, SB_ERR_INVALID, 9 },

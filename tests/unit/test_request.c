@@ -529,6 +529,47 @@ test_parse_int(void **state)
 	assert_false(sb_request_parse_int(NULL, 0, 10, &out));
 }
 
+/* A JSON number is an integer iff whole and within +-2^53. */
+static void
+test_json_int(void **state)
+{
+	static const struct {
+		const char *text;
+		bool ok;
+		int64_t want;
+	} cases[] = {
+		{ "0", true, 0 },
+		{ "-7", true, -7 },
+		{ "1e3", true, 1000 },
+		{ "9007199254740992", true, 9007199254740992LL },
+		{ "-9007199254740992", true, -9007199254740992LL },
+		{ "9007199254740994", false, 0 },
+		{ "1e18", false, 0 },
+		{ "1e300", false, 0 },
+		{ "-1e300", false, 0 },
+		{ "1e309", false, 0 }, /* cJSON: infinity */
+		{ "1.5", false, 0 },
+		{ "\"5\"", false, 0 },
+		{ "true", false, 0 },
+		{ "null", false, 0 },
+	};
+	cJSON *v;
+	int64_t out;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_non_null(v = cJSON_Parse(cases[i].text));
+		out = 777;
+		if (sb_request_json_int(v, &out) != cases[i].ok)
+			fail_msg(
+			    "case %zu (%s): wrong result", i, cases[i].text);
+		assert_int_equal(out, cases[i].ok ? cases[i].want : 777);
+		assert_int_equal(sb_request_json_int(v, NULL), cases[i].ok);
+		cJSON_Delete(v);
+	}
+	assert_false(sb_request_json_int(NULL, &out));
+}
+
 static bool
 is_lower(const char *s)
 {
@@ -803,6 +844,7 @@ main(void)
 		cmocka_unit_test(test_parse_json_depth_cap),
 		cmocka_unit_test(test_parse_json_items_cap),
 		cmocka_unit_test(test_parse_int),
+		cmocka_unit_test(test_json_int),
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_validate_values),
 		cmocka_unit_test(test_validate_empty_table),

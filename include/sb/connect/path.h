@@ -18,9 +18,10 @@
  * Checks the len bytes of path.  Accepted: starts with '/', at most
  * SB_PATH_MAX bytes, and holds none of the following, raw or
  * percent-encoded (any depth of encoding, e.g. %252e): a ".." segment
- * (also "." segments), "//", '\', '@', '#', '?', a scheme prefix
+ * (also "." segments), "//", '\', '#', '?', a scheme prefix
  * ("http:", "https:", "//", any "<alpha>+:" before the first '/'), CR, LF,
- * NUL or other control bytes, spaces, and malformed %-escapes.  On failure
+ * NUL or other control bytes, spaces, and malformed %-escapes; nor a raw
+ * '@' (percent-encoded, "%40", it is allowed).  On failure
  * returns SB_ERR_INVALID (SB_ERR_TOO_LARGE past SB_PATH_MAX) and writes the
  * reason with the byte offset into err.
  */

@@ -148,6 +148,18 @@ const char *sb_request_param(const struct sb_request *req, const char *name);
 bool sb_request_parse_int(
     const char *s, int64_t min, int64_t max, int64_t *out);
 
+/* The largest whole number a JSON number (a double) holds exactly. */
+#define SB_REQUEST_JSON_INT_MAX 9007199254740992.0 /* 2^53 */
+
+/*
+ * True iff v is a JSON number that is a whole number within
+ * +-SB_REQUEST_JSON_INT_MAX (never infinity, NaN, 1e300 or 1.5); then
+ * *out, if not NULL, holds it.  The one place a JSON number becomes an
+ * integer: the range is checked before the cast, which past int64_t's
+ * range is undefined.
+ */
+bool sb_request_json_int(const cJSON *v, int64_t *out);
+
 /* Validation tables (kcgi style): one row per accepted field. */
 enum sb_field_type {
 	SB_FIELD_STRING,

@@ -77,6 +77,7 @@ struct sb_ctx {
 	struct sb_config config;
 	struct sb_db *db;
 	struct sb_secrets *secrets;
+	bool secrets_shared; /* secrets is another context's, not freed here */
 	struct sb_http *http;
 	struct sb_providers *providers;
 	void *user; /* the responder's own state */
@@ -93,6 +94,18 @@ struct sb_ctx {
  * in every case.
  */
 enum sb_err sb_context_init(struct sb_ctx *ctx, const struct sb_app *app);
+
+/*
+ * As sb_context_init(), but ctx borrows first's keyring, if first has
+ * one, instead of loading its own: the master key source (a command, for
+ * one) is asked once per process, not once per worker.  The keyring is
+ * read-only once loaded (sb_secrets_open_source() write-protects it), so
+ * the threads of the process may use it at once.  first must outlive ctx;
+ * sb_context_clear(ctx) does not free the keyring, sb_context_clear(first)
+ * does.
+ */
+enum sb_err sb_context_init_sharing(
+    struct sb_ctx *ctx, const struct sb_app *app, const struct sb_ctx *first);
 
 /*
  * Makes ctx->http from the configured limits (after
