@@ -169,7 +169,7 @@ query_like(
 	q->like_count++;
 	if ((*t = query_bind(q, SB_FETCH_BIND_REGEX, NULL, 0)) < 0)
 		return SB_ERR_TOO_LARGE;
-	q->binds[*t - SB_FETCH_QUERY_FIRST_BIND].regex = re;
+	q->binds[q->bind_count - 1].regex = re;
 	return SB_OK;
 }
 
