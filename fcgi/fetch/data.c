@@ -10,6 +10,7 @@
 
 #include <fcgiapp.h>
 
+#include "sb/core/deadline.h"
 #include "sb/core/header.h"
 #include "sb/core/response.h"
 #include "fetch.h"
@@ -81,6 +82,35 @@ data_headers(struct sb_request *req, const struct sb_fetch_query *q,
 		sb_response_header(req, "Link", links);
 }
 
+/*
+ * Answers a query that failed in the store: 503 query_timeout when its
+ * deadline passed while it ran (SQLite interrupted it), else as every
+ * store failure.
+ */
+static void
+data_failed(struct sb_request *req, enum sb_err rc)
+{
+	if (rc == SB_ERR_TIMEOUT)
+		sb_response_errorf(req, 503, "query_timeout",
+		    "the query did not finish in its %d ms; narrow it (fewer "
+		    "or simpler _like patterns) or try again",
+		    SB_FETCH_QUERY_TIME_MAX_MS);
+	else
+		sb_response_store_failed(req, rc, "the data");
+}
+
+/* A query's deadline: the request's, or SB_FETCH_QUERY_TIME_MAX_MS from
+ * now when that is sooner. */
+static int64_t
+data_deadline(const struct sb_ctx *ctx)
+{
+	int64_t own = sb_deadline_now() + SB_FETCH_QUERY_TIME_MAX_MS;
+
+	return ctx->deadline != SB_DEADLINE_NONE && ctx->deadline < own
+	    ? ctx->deadline
+	    : own;
+}
+
 /* Answers the query of req over the resource called name (NULL: the
  * default one). */
 static void
@@ -92,7 +122,7 @@ data_list(struct sb_ctx *ctx, struct sb_request *req, const char *name)
 	char known[256], err[DATA_ERR_MAX];
 	const char *code;
 	char *json = NULL;
-	int64_t total = 0;
+	int64_t total = 0, deadline;
 	enum sb_err rc;
 
 	rc = sb_fetch_resource_load(ctx->db, name, &r, known, sizeof(known));
@@ -111,20 +141,24 @@ data_list(struct sb_ctx *ctx, struct sb_request *req, const char *name)
 		sb_response_error(req, 400, code, err);
 		goto out;
 	}
+	deadline = data_deadline(ctx);
 	if (rc != SB_OK ||
-	    (rc = sb_fetch_data_count(ctx->db, r.name, q, &total)) != SB_OK) {
-		sb_response_store_failed(req, rc, "the data");
+	    (rc = sb_fetch_data_count(ctx->db, r.name, q, deadline, &total)) !=
+	        SB_OK) {
+		data_failed(req, rc);
 		goto out;
 	}
 	sb_fetch_query_slice(q, total, &w);
-	if ((rc = sb_fetch_data_list(ctx->db, r.name, q, &w, &json)) != SB_OK) {
-		sb_response_store_failed(req, rc, "the data");
+	if ((rc = sb_fetch_data_list(
+	         ctx->db, r.name, q, &w, deadline, &json)) != SB_OK) {
+		data_failed(req, rc);
 		goto out;
 	}
 	data_headers(req, q, &w, total);
 	sb_response_send(req, 200, "application/json", json, strlen(json));
 out:
 	free(json);
+	sb_fetch_query_clear(q);
 	free(q);
 	sb_fetch_resource_clear(&r);
 }

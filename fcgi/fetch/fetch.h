@@ -28,7 +28,8 @@ void fetch_job_get(struct sb_ctx *ctx, struct sb_request *req);
 /*
  * GET /data, /data/{resource}, /data/{id}, /data/{resource}/{id}: the
  * stored items (sb/fetch/query.h); 400 unknown_field, invalid_query,
- * unknown_resource; 404 not_found for an item.
+ * unknown_resource; 404 not_found for an item; 503 query_timeout when the
+ * query ran out of its time.
  */
 void fetch_data_default(struct sb_ctx *ctx, struct sb_request *req);
 void fetch_data_resource(struct sb_ctx *ctx, struct sb_request *req);

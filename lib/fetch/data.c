@@ -45,23 +45,26 @@ static const char *const data_sql[DATA_SQL__MAX] = {
 	                 " ORDER BY r.name",
 };
 
-/* Binds the resource as ?1 and q's parameters after it. */
-static void
-data_bind(
-    sqlite3_stmt *st, const char *resource, const struct sb_fetch_query *q)
+/*
+ * Steps st once within deadline: a query's one step does all its work
+ * (an aggregate), and SQLite interrupts it once the deadline passed.
+ */
+static int
+data_step(struct sb_db *db, sqlite3_stmt *st, int64_t deadline)
 {
-	sqlite3_bind_text(st, 1, resource, -1, SQLITE_STATIC);
-	for (int i = 0; i < q->bind_count; i++) {
-		int n = SB_FETCH_QUERY_FIRST_BIND + i;
+	int step;
 
-		if (q->binds[i].kind == SB_FETCH_BIND_TEXT)
-			sqlite3_bind_text(
-			    st, n, q->binds[i].text, -1, SQLITE_STATIC);
-		else if (q->binds[i].kind == SB_FETCH_BIND_REAL)
-			sqlite3_bind_double(st, n, q->binds[i].real);
-		else
-			sqlite3_bind_null(st, n);
-	}
+	sb_fetch_query_deadline(sb_db_handle(db), &deadline);
+	step = sqlite3_step(st);
+	sb_fetch_query_deadline(sb_db_handle(db), NULL);
+	return step;
+}
+
+/* The error of a query's step that gave no row. */
+static enum sb_err
+data_failed(int step)
+{
+	return step == SQLITE_INTERRUPT ? SB_ERR_TIMEOUT : SB_ERR_DB;
 }
 
 /* Prepares sql (made by the caller from fixed pieces) and binds q. */
@@ -76,13 +79,14 @@ data_prepare(struct sb_db *db, const char *sql, const char *resource,
 		sqlite3_finalize(st);
 		return NULL;
 	}
-	data_bind(st, resource, q);
+	sqlite3_bind_text(st, 1, resource, -1, SQLITE_STATIC);
+	sb_fetch_query_bind(st, q);
 	return st;
 }
 
 enum sb_err
 sb_fetch_data_count(struct sb_db *db, const char *resource,
-    const struct sb_fetch_query *q, int64_t *total)
+    const struct sb_fetch_query *q, int64_t deadline, int64_t *total)
 {
 	char sql[DATA_SQL_MAX];
 	sqlite3_stmt *st;
@@ -94,16 +98,16 @@ sb_fetch_data_count(struct sb_db *db, const char *resource,
 	        q->where) >= sizeof(sql) ||
 	    (st = data_prepare(db, sql, resource, q)) == NULL)
 		return SB_ERR_DB;
-	step = sqlite3_step(st);
+	step = data_step(db, st, deadline);
 	*total = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_finalize(st);
-	return step == SQLITE_ROW ? SB_OK : SB_ERR_DB;
+	return step == SQLITE_ROW ? SB_OK : data_failed(step);
 }
 
 enum sb_err
 sb_fetch_data_list(struct sb_db *db, const char *resource,
     const struct sb_fetch_query *q, const struct sb_fetch_window *w,
-    char **json)
+    int64_t deadline, char **json)
 {
 	char sql[DATA_SQL_MAX];
 	sqlite3_stmt *st;
@@ -119,11 +123,11 @@ sb_fetch_data_list(struct sb_db *db, const char *resource,
 	        (long long)w->offset) >= sizeof(sql) ||
 	    (st = data_prepare(db, sql, resource, q)) == NULL)
 		return SB_ERR_DB;
-	if ((step = sqlite3_step(st)) == SQLITE_ROW &&
+	if ((step = data_step(db, st, deadline)) == SQLITE_ROW &&
 	    (*json = strdup((const char *)sqlite3_column_text(st, 0))) == NULL)
 		step = SQLITE_NOMEM;
 	sqlite3_finalize(st);
-	return step == SQLITE_ROW ? SB_OK : SB_ERR_DB;
+	return step == SQLITE_ROW ? SB_OK : data_failed(step);
 }
 
 enum sb_err

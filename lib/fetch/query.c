@@ -21,9 +21,8 @@
 
 #include <sqlite3.h>
 
+#include "sb/core/deadline.h"
 #include "sb/fetch/query.h"
-
-#define QUERY_REGEX_CACHE 8 /* compiled patterns one connection keeps */
 
 /* The keys json-server takes out before filtering. */
 static const char *const query_reserved[] = { "q", "_sort", "_order", "_page",
@@ -148,31 +147,30 @@ query_number(const char *text, double *out)
 	return *end == '\0' && strpbrk(text, "xXnN") == NULL;
 }
 
-/* True iff pattern is a POSIX extended regular expression of bounded
- * size without back-references (whose matching cost is unbounded). */
-static bool
-query_like_ok(const char *pattern, char *err, size_t errsize)
+/*
+ * Compiles the _like pattern v into q (sb/fetch/like.h) and binds it as
+ * *t.  SB_ERR_INVALID with err when it is refused or q has
+ * SB_FETCH_QUERY_LIKES_MAX already; SB_ERR_TOO_LARGE past the binds cap.
+ */
+static enum sb_err
+query_like(
+    struct sb_fetch_query *q, const char *v, int *t, char *err, size_t errsize)
 {
-	regex_t re;
+	regex_t *re;
 
-	if (strlen(pattern) > SB_FETCH_QUERY_LIKE_MAX) {
-		snprintf(err, errsize, "a _like pattern has at most %d bytes",
-		    SB_FETCH_QUERY_LIKE_MAX);
-		return false;
+	if (q->like_count == SB_FETCH_QUERY_LIKES_MAX) {
+		snprintf(err, errsize, "a query has at most %d _like patterns",
+		    SB_FETCH_QUERY_LIKES_MAX);
+		return SB_ERR_INVALID;
 	}
-	for (const char *p = pattern; *p != '\0'; p++)
-		if (p[0] == '\\' && isdigit((unsigned char)p[1])) {
-			snprintf(err, errsize,
-			    "a _like pattern may not hold back-references");
-			return false;
-		}
-	if (regcomp(&re, pattern, REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0) {
-		snprintf(err, errsize,
-		    "the _like pattern is not a regular expression");
-		return false;
-	}
-	regfree(&re);
-	return true;
+	re = &q->likes[q->like_count];
+	if (sb_fetch_like_compile(v, re, err, errsize) != SB_OK)
+		return SB_ERR_INVALID;
+	q->like_count++;
+	if ((*t = query_bind(q, SB_FETCH_BIND_REGEX, NULL, 0)) < 0)
+		return SB_ERR_TOO_LARGE;
+	q->binds[q->bind_count - 1].regex = re;
+	return SB_OK;
 }
 
 /* Appends the JavaScript text of the field at path parameter p, SQL
@@ -213,29 +211,25 @@ query_range(struct sb_fetch_query *q, bool gte, int p, const char *v, char *buf,
 	    p, p, cmp, n, p, p, cmp, t);
 }
 
-/* One value's condition for op on the field at path parameter p. */
+/* One value's condition for op on the field at path parameter p; for
+ * _like, like is the parameter of the compiled pattern. */
 static bool
 query_cond(struct sb_fetch_query *q, enum query_op op, int p, const char *v,
-    char *buf, size_t size)
+    int like, char *buf, size_t size)
 {
 	int t;
 
 	if (op == QUERY_GTE || op == QUERY_LTE)
 		return query_range(q, op == QUERY_GTE, p, v, buf, size);
+	if (op == QUERY_LIKE)
+		return query_append(buf, size, "(sb_like(?%d, ", like) &&
+		    query_text(buf, size, p) &&
+		    query_append(buf, size, ") = 1)");
 	if ((t = query_bind(q, SB_FETCH_BIND_TEXT, v, 0)) < 0 ||
-	    !query_append(buf, size, "(") ||
-	    (op == QUERY_LIKE &&
-	        !query_append(buf, size, "sb_like(?%d, ", t)) ||
-	    !query_text(buf, size, p))
+	    !query_append(buf, size, "(") || !query_text(buf, size, p))
 		return false;
-	switch (op) {
-	case QUERY_EQ:
-		return query_append(buf, size, " = ?%d)", t);
-	case QUERY_NE:
-		return query_append(buf, size, " <> ?%d)", t);
-	default:
-		return query_append(buf, size, ") = 1)");
-	}
+	return query_append(
+	    buf, size, op == QUERY_EQ ? " = ?%d)" : " <> ?%d)", t);
 }
 
 /* The operator a key names and the length of its field name. */
@@ -280,7 +274,8 @@ query_key(struct sb_arena *arena, const cJSON *fields,
 	enum query_op op = query_split(pairs[i].key, &len);
 	const char *path, *join = op == QUERY_NE ? " AND " : " OR ";
 	bool first = true;
-	int p;
+	enum sb_err rc;
+	int p, like = 0;
 
 	if (!query_field_known(fields, pairs[i].key, len)) {
 		*code = "unknown_field";
@@ -296,15 +291,18 @@ query_key(struct sb_arena *arena, const cJSON *fields,
 		if (strcmp(pairs[j].key, pairs[i].key) != 0)
 			continue;
 		if (op == QUERY_LIKE &&
-		    !query_like_ok(pairs[j].value, err, errsize)) {
+		    (rc = query_like(q, pairs[j].value, &like, err, errsize)) !=
+		        SB_OK) {
+			if (rc != SB_ERR_INVALID)
+				goto big;
 			*code = "invalid_query";
-			return SB_ERR_INVALID;
+			return rc;
 		}
 		if ((!first &&
 		        !query_append(
 		            q->where, sizeof(q->where), "%s", join)) ||
-		    !query_cond(
-		        q, op, p, pairs[j].value, q->where, sizeof(q->where)))
+		    !query_cond(q, op, p, pairs[j].value, like, q->where,
+		        sizeof(q->where)))
 			goto big;
 		first = false;
 	}
@@ -421,6 +419,13 @@ sb_fetch_query_parse_int(const char *text, int64_t *out)
 	return any;
 }
 
+/* n clamped to -max..max. */
+static int64_t
+query_clamp(int64_t n, int64_t max)
+{
+	return n > max ? max : n < -max ? -max : n;
+}
+
 /* The paging keys, as json-server reads them (see sb_fetch_query_slice). */
 static void
 query_paging(const struct sb_kv *pairs, size_t count, struct sb_fetch_query *q)
@@ -439,10 +444,12 @@ query_paging(const struct sb_kv *pairs, size_t count, struct sb_fetch_query *q)
 		q->start = 0;
 	if (page != NULL) {
 		q->slice = SB_FETCH_SLICE_PAGE;
-		q->page = sb_fetch_query_parse_int(page, &n) && n >= 1 ? n : 1;
+		q->page = sb_fetch_query_parse_int(page, &n) && n >= 1
+		    ? query_clamp(n, SB_FETCH_QUERY_PAGE_MAX)
+		    : 1;
 		q->limit = limit != NULL &&
 		        sb_fetch_query_parse_int(limit, &n) && n != 0
-		    ? n
+		    ? query_clamp(n, SB_FETCH_QUERY_LIMIT_MAX)
 		    : SB_FETCH_QUERY_PAGE_DEFAULT;
 	} else if (end != NULL) {
 		q->slice = SB_FETCH_SLICE_END;
@@ -454,15 +461,15 @@ query_paging(const struct sb_kv *pairs, size_t count, struct sb_fetch_query *q)
 	}
 }
 
-enum sb_err
-sb_fetch_query_parse(struct sb_arena *arena, const cJSON *fields,
+/* sb_fetch_query_parse() without freeing what it compiled on failure. */
+static enum sb_err
+query_parse(struct sb_arena *arena, const cJSON *fields,
     const struct sb_kv *pairs, size_t count, struct sb_fetch_query *q,
     const char **code, char *err, size_t errsize)
 {
 	const char *text;
 	enum sb_err rc;
 
-	memset(q, 0, sizeof(*q));
 	*code = NULL;
 	if ((text = query_get(pairs, count, "q")) != NULL && text[0] != '\0' &&
 	    !query_q(arena, q, text)) {
@@ -490,6 +497,73 @@ sb_fetch_query_parse(struct sb_arena *arena, const cJSON *fields,
 		return rc;
 	query_paging(pairs, count, q);
 	return SB_OK;
+}
+
+enum sb_err
+sb_fetch_query_parse(struct sb_arena *arena, const cJSON *fields,
+    const struct sb_kv *pairs, size_t count, struct sb_fetch_query *q,
+    const char **code, char *err, size_t errsize)
+{
+	enum sb_err rc;
+
+	memset(q, 0, sizeof(*q));
+	rc = query_parse(arena, fields, pairs, count, q, code, err, errsize);
+	if (rc != SB_OK)
+		sb_fetch_query_clear(q);
+	return rc;
+}
+
+void
+sb_fetch_query_clear(struct sb_fetch_query *q)
+{
+	if (q == NULL)
+		return;
+	for (int i = 0; i < q->like_count; i++)
+		regfree(&q->likes[i]);
+	q->like_count = 0;
+}
+
+void
+sb_fetch_query_bind(void *stmt, const struct sb_fetch_query *q)
+{
+	for (int i = 0; i < q->bind_count; i++) {
+		const struct sb_fetch_bind *b = &q->binds[i];
+		int n = SB_FETCH_QUERY_FIRST_BIND + i;
+
+		switch (b->kind) {
+		case SB_FETCH_BIND_TEXT:
+			sqlite3_bind_text(stmt, n, b->text, -1, SQLITE_STATIC);
+			break;
+		case SB_FETCH_BIND_REAL:
+			sqlite3_bind_double(stmt, n, b->real);
+			break;
+		case SB_FETCH_BIND_REGEX:
+			sqlite3_bind_pointer(stmt, n, (void *)b->regex,
+			    SB_FETCH_LIKE_POINTER, NULL);
+			break;
+		default:
+			sqlite3_bind_null(stmt, n);
+			break;
+		}
+	}
+}
+
+/* SQLite's progress handler: non-zero (interrupt) once the deadline at
+ * arg has passed. */
+static int
+query_progress(void *arg)
+{
+	return sb_deadline_passed(*(const int64_t *)arg);
+}
+
+void
+sb_fetch_query_deadline(void *sqlite_handle, int64_t *deadline)
+{
+	if (deadline == NULL || *deadline == SB_DEADLINE_NONE)
+		sqlite3_progress_handler(sqlite_handle, 0, NULL, NULL);
+	else
+		sqlite3_progress_handler(sqlite_handle,
+		    SB_FETCH_QUERY_PROGRESS_STEPS, query_progress, deadline);
 }
 
 /* lodash's _.slice(array of total, start, end) as [offset, count). */
@@ -538,85 +612,8 @@ sb_fetch_query_slice(
 	}
 }
 
-/* One connection's compiled _like patterns, reused round robin. */
-struct query_regex_cache {
-	char *pattern[QUERY_REGEX_CACHE];
-	regex_t re[QUERY_REGEX_CACHE];
-	size_t next;
-};
-
-static void
-query_regex_cache_free(void *p)
-{
-	struct query_regex_cache *c = p;
-
-	for (size_t i = 0; i < QUERY_REGEX_CACHE; i++)
-		if (c->pattern[i] != NULL) {
-			regfree(&c->re[i]);
-			free(c->pattern[i]);
-		}
-	free(c);
-}
-
-/* The compiled pattern, from the cache or compiled into it; NULL if it
- * does not compile. */
-static const regex_t *
-query_regex(struct query_regex_cache *c, const char *pattern)
-{
-	size_t i;
-
-	for (i = 0; i < QUERY_REGEX_CACHE; i++)
-		if (c->pattern[i] != NULL &&
-		    strcmp(c->pattern[i], pattern) == 0)
-			return &c->re[i];
-	i = c->next;
-	c->next = (c->next + 1) % QUERY_REGEX_CACHE;
-	if (c->pattern[i] != NULL) {
-		regfree(&c->re[i]);
-		free(c->pattern[i]);
-		c->pattern[i] = NULL;
-	}
-	if (strlen(pattern) > SB_FETCH_QUERY_LIKE_MAX ||
-	    regcomp(&c->re[i], pattern, REG_EXTENDED | REG_ICASE | REG_NOSUB) !=
-	        0)
-		return NULL;
-	if ((c->pattern[i] = strdup(pattern)) == NULL) {
-		regfree(&c->re[i]);
-		return NULL;
-	}
-	return &c->re[i];
-}
-
-/* sb_like(pattern, text): 1 iff pattern matches text; NULL for NULL. */
-static void
-query_like_fn(sqlite3_context *sc, int argc, sqlite3_value **argv)
-{
-	const char *pattern = (const char *)sqlite3_value_text(argv[0]);
-	const char *text = (const char *)sqlite3_value_text(argv[1]);
-	const regex_t *re;
-
-	(void)argc;
-	if (pattern == NULL || text == NULL) {
-		sqlite3_result_null(sc);
-		return;
-	}
-	if ((re = query_regex(sqlite3_user_data(sc), pattern)) == NULL) {
-		sqlite3_result_error(sc, "bad _like pattern", -1);
-		return;
-	}
-	sqlite3_result_int(sc, regexec(re, text, 0, NULL, 0) == 0);
-}
-
 enum sb_err
 sb_fetch_query_register(void *sqlite_handle)
 {
-	struct query_regex_cache *c = calloc(1, sizeof(*c));
-
-	if (c == NULL)
-		return SB_ERR_NOMEM;
-	if (sqlite3_create_function_v2(sqlite_handle, "sb_like", 2,
-	        SQLITE_UTF8 | SQLITE_DETERMINISTIC, c, query_like_fn, NULL,
-	        NULL, query_regex_cache_free) != SQLITE_OK)
-		return SB_ERR_DB; /* SQLite freed c */
-	return SB_OK;
+	return sb_fetch_like_register(sqlite_handle);
 }

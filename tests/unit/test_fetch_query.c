@@ -1,8 +1,9 @@
 /*
- * Unit tests for lib/fetch/query.c: json-server's parseInt, the paging
- * (getPage and lodash's slice), the refusals (unknown field, bad or long
- * _like), and the conditions run against SQLite over sample items,
- * table-driven.
+ * Unit tests for lib/fetch/query.c and lib/fetch/like.c: json-server's
+ * parseInt, the paging (getPage and lodash's slice, clamped), the
+ * refusals (unknown field, a _like past a limit, too many _like), the
+ * conditions run against SQLite over sample items, table-driven, and the
+ * deadline that interrupts a query.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "sb/core/deadline.h"
 #include "sb/fetch/query.h"
 
 #define LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -85,13 +87,7 @@ run(const char *query, char *out, size_t size, int64_t *total)
 	    "SELECT count(*) FROM fetch_items WHERE resource = ?1%s", q->where);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
 	sqlite3_bind_text(st, 1, "posts", -1, SQLITE_STATIC);
-	for (int i = 0; i < q->bind_count; i++) {
-		if (q->binds[i].kind == SB_FETCH_BIND_TEXT)
-			sqlite3_bind_text(
-			    st, i + 2, q->binds[i].text, -1, SQLITE_STATIC);
-		else if (q->binds[i].kind == SB_FETCH_BIND_REAL)
-			sqlite3_bind_double(st, i + 2, q->binds[i].real);
-	}
+	sb_fetch_query_bind(st, q);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	*total = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -102,13 +98,7 @@ run(const char *query, char *out, size_t size, int64_t *total)
 	    q->where, q->order, (long long)w.count, (long long)w.offset);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
 	sqlite3_bind_text(st, 1, "posts", -1, SQLITE_STATIC);
-	for (int i = 0; i < q->bind_count; i++) {
-		if (q->binds[i].kind == SB_FETCH_BIND_TEXT)
-			sqlite3_bind_text(
-			    st, i + 2, q->binds[i].text, -1, SQLITE_STATIC);
-		else if (q->binds[i].kind == SB_FETCH_BIND_REAL)
-			sqlite3_bind_double(st, i + 2, q->binds[i].real);
-	}
+	sb_fetch_query_bind(st, q);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	if (sqlite3_column_text(st, 0) != NULL)
 		snprintf(out, size, "%s", sqlite3_column_text(st, 0));
@@ -116,6 +106,7 @@ run(const char *query, char *out, size_t size, int64_t *total)
 done:
 	sqlite3_close(db);
 	cJSON_Delete(fields);
+	sb_fetch_query_clear(q);
 	free(q);
 	sb_arena_clear(&arena);
 }
@@ -153,6 +144,24 @@ test_queries(void **state)
 		{ "_sort=color", "unknown_field" },
 		{ "title_like=(", "invalid_query" },
 		{ "title_like=(a)\\1", "invalid_query" },
+		{ "title_like=(a{1,1000}){1,1000}", "invalid_query" },
+		{ "title_like=a{33}", "invalid_query" },
+		{ "title_like=(^)*", "invalid_query" },
+		{ "title_like=^(al|b)[p-z]{1,3}h?a", "3,6,9" },
+		{ "title_like=^b&title_like=^al&title_like=x&title_like=y",
+		    "1,3,4,6,7,9,10" },
+		{ "title_like=^b&title_like=^al&title_like=x&title_like=y"
+		  "&title_like=z",
+		    "invalid_query" },
+		{ "id_like=1&userId_like=1&title_like=a&title_like=b"
+		  "&id_like=2",
+		    "invalid_query" },
+		{ "_page=999999999999999999&_limit=999999999999", "" },
+		{ "_page=1&_limit=999999999999", "1,2,3,4,5,6,7,8,9,10" },
+		{ "_page=2&_limit=-999999999999", "" },
+		{ "_page=-999999999999999999&_limit=-3", "1,2,3,4,5,6,7" },
+		{ "_start=999999999999999999&_limit=999999999999999999", "" },
+		{ "_start=-999999999999999999&_end=-999999999999999999", "" },
 	};
 	char out[256];
 	int64_t total;
@@ -191,6 +200,156 @@ test_page_links(void **state)
 	assert_true(w.count == 7 && w.first == 0 && w.next == 0 && w.last == 0);
 }
 
+/* A pattern of n copies of unit. */
+static const char *
+repeat(char *buf, size_t size, const char *unit, int n)
+{
+	size_t used = 0, len = strlen(unit);
+
+	for (int i = 0; i < n && used + len < size; i++, used += len)
+		memcpy(buf + used, unit, len);
+	buf[used] = '\0';
+	return buf;
+}
+
+/*
+ * The _like limits: each pattern is accepted (and compiles, or is not a
+ * regular expression at all) or refused with the limit it breaks; the
+ * hostile ones are refused before glibc is asked to build them, fast.
+ */
+static void
+test_like_limits(void **state)
+{
+	static const struct {
+		const char *pattern;
+		const char *refusal; /* a part of the message, or NULL */
+	} cases[] = {
+		{ "^sunt", NULL }, { "qui$", NULL }, { "\\bqui\\b", NULL },
+		{ "[0-9]{3}-[0-9]{4}", NULL }, { "(ab|cd)+e*f?", NULL },
+		{ "(a{4}){8}", NULL },
+		{ "[]{1000}]", NULL }, /* a bracket: {1000} is literal */
+		{ "[[:alpha:]{99}]x", NULL }, { "a\\{1000\\}", NULL },
+		{ "a{,32}", NULL },
+		{ "(a{1,1000}){1,1000}", "bounds {m,n} are at most 32" },
+		{ "a{33}", "at most 32" }, { "a{1,33}", "at most 32" },
+		{ "a{33,}", "at most 32" },
+		{ "a{99999999999999999999}", "at most 32" },
+		{ "((a{8}){8}){8}", "at most 256 pieces" },
+		{ "(a{32}){32}", "at most 256 pieces" },
+		{ "a{16}{16}", "at most 256 pieces" },
+		{ "((((((a+)+)+)+)+)+)+", "at most 256 pieces" },
+		{ "(^)*", "may not repeat an anchor" },
+		{ "(^|a)+", "may not repeat an anchor" },
+		{ "(a\\b){2}", "may not repeat an anchor" },
+		{ "^^^^^", "at most 4 anchors" },
+		{ "(a)\\1", "back-references" }, { "(a*)*", "match nothing" },
+		{ "(a|)+", "match nothing" }, { "()*", "match nothing" },
+		{ "(a?){2,}", "match nothing" }, { "a**", "match nothing" },
+		{ "\\<(a|b*)*(a|)*", "match nothing" }, { "(a?){8}", NULL },
+		{ "(a*b|c)*", NULL }, { "^(a|b)*$", NULL },
+		{ "(", NULL }, /* not a regular expression: regcomp says so */
+	};
+	char err[256], buf[SB_FETCH_QUERY_SQL_MAX];
+	regex_t re;
+	int64_t started;
+
+	(void)state;
+	for (size_t i = 0; i < LEN(cases); i++) {
+		err[0] = '\0';
+		started = sb_deadline_now();
+		if (sb_fetch_like_check(cases[i].pattern, err, sizeof(err))) {
+			if (cases[i].refusal != NULL)
+				fail_msg("%s: accepted", cases[i].pattern);
+			if (sb_fetch_like_compile(cases[i].pattern, &re, err,
+			        sizeof(err)) == SB_OK)
+				regfree(&re);
+		} else if (cases[i].refusal == NULL ||
+		    strstr(err, cases[i].refusal) == NULL) {
+			fail_msg("%s: '%s'", cases[i].pattern, err);
+		}
+		if (sb_deadline_now() - started > 1000)
+			fail_msg("%s: took over a second", cases[i].pattern);
+	}
+	/* past the bytes; many anchors; many empty alternatives repeated */
+	assert_false(sb_fetch_like_check(
+	    repeat(buf, sizeof(buf), "a", SB_FETCH_LIKE_BYTES_MAX + 1), err,
+	    sizeof(err)));
+	assert_non_null(strstr(err, "at most 256 bytes"));
+	assert_false(sb_fetch_like_check(
+	    repeat(buf, sizeof(buf), "\\b", 100), err, sizeof(err)));
+	assert_false(sb_fetch_like_check(
+	    repeat(buf, sizeof(buf), "(|){32}", 8), err, sizeof(err)));
+	assert_true(sb_fetch_like_check(
+	    repeat(buf, sizeof(buf), ".*", 100), err, sizeof(err)));
+}
+
+/* The paging values a huge _page and _limit are clamped to. */
+static void
+test_page_clamp(void **state)
+{
+	struct sb_arena arena;
+	struct sb_fetch_query *q = malloc(sizeof(*q));
+	struct sb_fetch_window w;
+	struct sb_kv *pairs;
+	cJSON *fields = cJSON_Parse(fields_json);
+	const char *code;
+	char err[256];
+	size_t count;
+
+	(void)state;
+	sb_arena_init(&arena, 1 << 16);
+	assert_int_equal(
+	    sb_request_parse_query(&arena,
+	        "_page=999999999999999999&_limit=999999999999", &pairs, &count),
+	    SB_OK);
+	assert_int_equal(sb_fetch_query_parse(&arena, fields, pairs, count, q,
+	                     &code, err, sizeof(err)),
+	    SB_OK);
+	assert_int_equal(q->page, SB_FETCH_QUERY_PAGE_MAX);
+	assert_int_equal(q->limit, SB_FETCH_QUERY_LIMIT_MAX);
+	sb_fetch_query_slice(q, INT64_MAX / 2, &w);
+	assert_int_equal(w.offset,
+	    (int64_t)(SB_FETCH_QUERY_PAGE_MAX - 1) * SB_FETCH_QUERY_LIMIT_MAX);
+	sb_fetch_query_clear(q);
+	free(q);
+	cJSON_Delete(fields);
+	sb_arena_clear(&arena);
+}
+
+/* The deadline interrupts a query once it passed, and only then. */
+static void
+test_deadline(void **state)
+{
+	static const char *const slow =
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+	    " WHERE i < 100000000) SELECT count(*) FROM n";
+	static const char *const quick =
+	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+	    " WHERE i < 10000) SELECT count(*) FROM n";
+	int64_t deadline = sb_deadline_now() + 50, started;
+	sqlite3_stmt *st;
+	sqlite3 *db;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, slow, -1, &st, NULL), SQLITE_OK);
+	sb_fetch_query_deadline(db, &deadline);
+	started = sb_deadline_now();
+	assert_int_equal(sqlite3_step(st), SQLITE_INTERRUPT);
+	assert_true(sb_deadline_now() - started < 1000);
+	sqlite3_finalize(st);
+	/* removed: the connection runs unbounded again */
+	sb_fetch_query_deadline(db, NULL);
+	deadline = sb_deadline_now() - 1;
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, quick, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(st, 0), 10000);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
 int
 main(void)
 {
@@ -198,6 +357,9 @@ main(void)
 		cmocka_unit_test(test_parse_int),
 		cmocka_unit_test(test_queries),
 		cmocka_unit_test(test_page_links),
+		cmocka_unit_test(test_page_clamp),
+		cmocka_unit_test(test_like_limits),
+		cmocka_unit_test(test_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -103,13 +103,15 @@ enum sb_err sb_fetch_jobs_json(struct sb_db *db, cJSON **out);
  * Counts the stored, not deleted items of resource matching q into
  * *total, then writes the window w of them (sorted as q says), each with
  * its "_derived" member, as one JSON array text into *json (malloc'ed;
- * the caller frees it).  SB_ERR_DB on store failure.
+ * the caller frees it).  Each runs within deadline (sb/core/deadline.h;
+ * SB_DEADLINE_NONE: unbounded): SB_ERR_TIMEOUT when it passed first
+ * (sb_fetch_query_deadline()), SB_ERR_DB on store failure.
  */
 enum sb_err sb_fetch_data_count(struct sb_db *db, const char *resource,
-    const struct sb_fetch_query *q, int64_t *total);
+    const struct sb_fetch_query *q, int64_t deadline, int64_t *total);
 enum sb_err sb_fetch_data_list(struct sb_db *db, const char *resource,
     const struct sb_fetch_query *q, const struct sb_fetch_window *w,
-    char **json);
+    int64_t deadline, char **json);
 
 /*
  * The stored item id of resource with "_derived", as JSON text into
