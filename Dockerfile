@@ -27,7 +27,7 @@ FROM debian:12
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     nginx spawn-fcgi multiwatch libfcgi0ldbl libcurl4 libsqlite3-0 libcjson1 \
-    libsodium23 libssl3 sqlite3 curl cron ca-certificates tini \
+    libsodium23 libssl3 sqlite3 curl jq cron ca-certificates tini \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home /opt/switchboard switchboard
 WORKDIR /opt/switchboard
