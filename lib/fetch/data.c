@@ -25,11 +25,14 @@ enum data_sql {
 	DATA_SQL__MAX
 };
 
+/* Unix seconds as the API's other times are: ISO 8601 UTC with ms. */
+#define DATA_ISO(x) "strftime('%Y-%m-%dT%H:%M:%fZ', " x ", 'unixepoch')"
 #define DATA_JOB_COLUMNS \
 	"SELECT j.id, r.resource, j.state, j.attempts, j.max_attempts," \
-	" j.created_at, j.updated_at, j.run_at, j.last_error, r.forced," \
-	" r.outcome, r.source_status, r.error_code, r.fetched, r.created," \
-	" r.updated, r.unchanged, r.deleted, r.started_at, r.finished_at" \
+	" j.created_at, j.updated_at, " DATA_ISO("j.run_at") ", j.last_error," \
+	" r.forced, r.outcome, r.source_status, r.error_code, r.fetched," \
+	" r.created, r.updated, r.unchanged, r.deleted, " \
+	DATA_ISO("r.started_at") ", " DATA_ISO("r.finished_at") \
 	" FROM jobs j JOIN fetch_runs r ON r.job_id = j.id"
 
 static const char *const data_sql[DATA_SQL__MAX] = {
@@ -218,9 +221,9 @@ data_job(sqlite3_stmt *st)
 	    !cJSON_AddBoolToObject(o, "forced", sqlite3_column_int(st, 9)) ||
 	    !data_add_text(o, "created_at", st, 5) ||
 	    !data_add_text(o, "updated_at", st, 6) ||
-	    !data_add_int(o, "started_at", st, 18) ||
-	    !data_add_int(o, "finished_at", st, 19) ||
-	    (pending ? !data_add_int(o, "next_attempt_at", st, 7)
+	    !data_add_text(o, "started_at", st, 18) ||
+	    !data_add_text(o, "finished_at", st, 19) ||
+	    (pending ? !data_add_text(o, "next_attempt_at", st, 7)
 	             : !cJSON_AddNullToObject(o, "next_attempt_at")) ||
 	    !data_add_text(o, "outcome", st, 10) ||
 	    !data_add_int(o, "source_status", st, 11) ||

@@ -39,8 +39,11 @@ check "fetch down: 502 with the source's status" eval \
 DOWN_JOB=$(printf '%s' "$BODY" | jq -r .job.id)
 check "fetch down: nothing stored" is "$(sql 'select count(*) from fetch_items')" 0
 http GET "$GW/jobs/$DOWN_JOB"
+ISO_TIME='test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{3}Z$")'
 check "fetch down: GET /jobs/{id} failed, error and next attempt" eval \
-    'jq_is .status failed && jq_is .error_code source_error && jq_is ".next_attempt_at > 0" true'
+    'jq_is .status failed && jq_is .error_code source_error && jq_is ".next_attempt_at | $ISO_TIME" true'
+check "fetch down: the job's times are ISO 8601 like created_at" eval \
+    'jq_is ".created_at | $ISO_TIME" true && jq_is ".started_at | $ISO_TIME" true && jq_is ".finished_at | $ISO_TIME" true'
 fault malformed 0 5
 http POST "$GW/fetch?wait=true"
 check "fetch malformed: 502 source_malformed" eval '[ "$STATUS" = 502 ] && jq_is .error.code source_malformed'
