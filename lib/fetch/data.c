@@ -29,11 +29,14 @@ enum data_sql {
 #define DATA_ISO(x) "strftime('%Y-%m-%dT%H:%M:%fZ', " x ", 'unixepoch')"
 #define DATA_JOB_COLUMNS \
 	"SELECT j.id, r.resource, j.state, j.attempts, j.max_attempts," \
-	" j.created_at, j.updated_at, " DATA_ISO("j.run_at") ", j.last_error," \
-	" r.forced, r.outcome, r.source_status, r.error_code, r.fetched," \
-	" r.created, r.updated, r.unchanged, r.deleted, " \
-	DATA_ISO("r.started_at") ", " DATA_ISO("r.finished_at") \
-	" FROM jobs j JOIN fetch_runs r ON r.job_id = j.id"
+	" j.created_at, j.updated_at, " DATA_ISO( \
+	    "j.run_at") ", j.last_error," \
+	                " r.forced, r.outcome, r.source_status, " \
+	                "r.error_code, r.fetched," \
+	                " r.created, r.updated, r.unchanged, " \
+	                "r.deleted, " DATA_ISO("r.started_at") ", " DATA_ISO( \
+	                    "r.finished_at") " FROM jobs j JOIN fetch_runs r " \
+	                                     "ON r.job_id = j.id"
 
 static const char *const data_sql[DATA_SQL__MAX] = {
 	[DATA_SQL_ITEM] = "SELECT json_set(body, '$._derived', json(derived))"
