@@ -82,25 +82,13 @@ static const char *const crm_sql[CRM_SQL__MAX] = {
 int64_t
 crm_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * CRM_MS + ts.tv_nsec / 1000000;
+	return sb_db_now_ms();
 }
 
 void
 crm_iso_ms(int64_t ms, char out[CRM_ISO_MAX])
 {
-	time_t t = (time_t)(ms / CRM_MS);
-	unsigned millis = (unsigned)(ms % CRM_MS) % CRM_MS;
-	char seconds[CRM_ISO_MAX - 5]; /* room for ".mmmZ" */
-	struct tm tm;
-
-	out[0] = '\0';
-	if (ms < 0 || gmtime_r(&t, &tm) == NULL ||
-	    strftime(seconds, sizeof(seconds), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		return;
-	snprintf(out, CRM_ISO_MAX, "%s.%03uZ", seconds, millis);
+	sb_db_iso_ms(ms, out, CRM_ISO_MAX);
 }
 
 void

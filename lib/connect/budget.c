@@ -43,10 +43,7 @@ static const struct sb_budget budget_unknown = { -1, -1, -1 };
 int64_t
 sb_budget_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return sb_db_now_ms();
 }
 
 /* A whole non-negative decimal of at most BUDGET_COUNT_MAX; false if not. */

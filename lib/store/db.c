@@ -613,19 +613,33 @@ sb_db_errmsg(struct sb_db *db)
 void
 sb_db_now_iso(char *out, size_t outsize)
 {
-	char seconds[DB_ISO_MIN];
+	sb_db_iso_ms(sb_db_now_ms(), out, outsize);
+}
+
+int64_t
+sb_db_now_ms(void)
+{
 	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return -1;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+sb_db_iso_ms(int64_t ms, char *out, size_t outsize)
+{
+	char seconds[DB_ISO_MIN];
+	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
 
 	if (out == NULL || outsize == 0)
 		return;
 	out[0] = '\0';
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0 ||
-	    gmtime_r(&ts.tv_sec, &tm) == NULL)
+	if (ms < 0 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(seconds, sizeof(seconds), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
 		return;
-	if (strftime(seconds, sizeof(seconds), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		return;
-	snprintf(out, outsize, "%s.%03ldZ", seconds, ts.tv_nsec / 1000000L);
+	snprintf(out, outsize, "%s.%03dZ", seconds, (int)(ms % 1000));
 }
 
 static int

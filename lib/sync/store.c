@@ -96,24 +96,13 @@ static const char *const users_sql[USERS_SQL__MAX] = {
 int64_t
 sb_users_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * USERS_MS + ts.tv_nsec / 1000000;
+	return sb_db_now_ms();
 }
 
 void
 sb_users_iso(int64_t ms, char out[SB_DB_ISO_MAX])
 {
-	time_t t = (time_t)(ms / USERS_MS);
-	struct tm tm;
-	char day[24];
-
-	out[0] = '\0';
-	if (ms < 0 || gmtime_r(&t, &tm) == NULL ||
-	    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		return;
-	snprintf(out, SB_DB_ISO_MAX, "%s.%03dZ", day, (int)(ms % USERS_MS));
+	sb_db_iso_ms(ms, out, SB_DB_ISO_MAX);
 }
 
 /* Reads n digits at *p into *v, moving *p; false if one is not a digit. */

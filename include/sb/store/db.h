@@ -152,4 +152,14 @@ const char *sb_db_errmsg(struct sb_db *db);
 /* Current time as ISO-8601 UTC with milliseconds into out (>= 25 bytes). */
 void sb_db_now_iso(char *out, size_t outsize);
 
+/* The current UTC time in milliseconds since the epoch. */
+int64_t sb_db_now_ms(void);
+
+/*
+ * Writes ms (milliseconds since the epoch) as "2026-11-21T14:36:20.123Z"
+ * into out, truncated (but terminated) if outsize is below 25; out is
+ * empty for a negative ms.
+ */
+void sb_db_iso_ms(int64_t ms, char *out, size_t outsize);
+
 #endif
