@@ -3,7 +3,8 @@
  * adds one row here and nothing else.  Events go out in batches: one POST
  * of up to SB_EVENTS_BATCH_MAX of them per round; a delivered event's job
  * is deleted, since the events service holds the event from then on.
- * CRM pushes go one user at a time (sb/sync/sync.h).
+ * CRM pushes are leased SB_SYNC_PUSH_BATCH_MAX at a time and go one user
+ * after another; the first that fails ends the round (sb/sync/sync.h).
  */
 #include "sb/fetch/fetch.h"
 #include "sb/hosting/events.h"
@@ -18,7 +19,9 @@ const struct sb_work_queue sb_queues[SB_QUEUE_COUNT] = {
 	    .batch_max = SB_EVENTS_BATCH_MAX,
 	    .remove_done = true },
 	{ .queue = SB_FETCH_QUEUE, .run = sb_fetch_run },
-	{ .queue = SB_SYNC_QUEUE, .run = sb_sync_push },
+	{ .queue = SB_SYNC_QUEUE,
+	    .run = sb_sync_push,
+	    .batch_max = SB_SYNC_PUSH_BATCH_MAX },
 };
 
 _Static_assert(sizeof(sb_queues) / sizeof(sb_queues[0]) == SB_QUEUE_COUNT,

@@ -212,9 +212,8 @@ users_insert(struct sb_ctx *ctx, struct sb_sync_user *u, const char *key,
 	char *text = NULL;
 	enum sb_err rc;
 
-	if ((rc = sb_users_insert(ctx->db, u)) != SB_OK ||
-	    (rc = sb_sync_enqueue(
-	         ctx, u, (int)ctx->config.crm_sync_attempts)) != SB_OK ||
+	if ((rc = sb_sync_create(ctx, u, (int)ctx->config.crm_sync_attempts)) !=
+	        SB_OK ||
 	    key == NULL)
 		return rc;
 	if ((o = sb_users_describe(u)) == NULL ||

@@ -17,13 +17,21 @@
 
 #include "sb/core/owner.h"
 
-/* The host part of owner names: gethostname(), cut to fit. */
+/*
+ * The host part of owner names: gethostname(), cut to fit; asked once per
+ * thread, since a lease look-up checks it for every leased job it meets.
+ */
 static void
 owner_host(char host[SB_OWNER_HOST_MAX])
 {
-	if (gethostname(host, SB_OWNER_HOST_MAX - 1) != 0)
-		snprintf(host, SB_OWNER_HOST_MAX, "host");
-	host[SB_OWNER_HOST_MAX - 1] = '\0';
+	static _Thread_local char cached[SB_OWNER_HOST_MAX];
+
+	if (cached[0] == '\0') {
+		if (gethostname(cached, SB_OWNER_HOST_MAX - 1) != 0)
+			snprintf(cached, SB_OWNER_HOST_MAX, "host");
+		cached[SB_OWNER_HOST_MAX - 1] = '\0';
+	}
+	memcpy(host, cached, SB_OWNER_HOST_MAX);
 }
 
 /* The next thread index of this process. */

@@ -25,23 +25,13 @@ sb_drain_init(struct sb_ctx *ctx)
 	    accepting != 0;
 }
 
-/* True if a connection waits to be accepted on the listening socket. */
-static bool
-drain_request_waiting(const struct sb_drain_state *state)
+bool
+sb_drain_request_waiting(const struct sb_drain_state *state)
 {
 	struct pollfd pfd = { .fd = FCGI_LISTENSOCK_FILENO, .events = POLLIN };
 
 	return state->listening && poll(&pfd, 1, 0) == 1 &&
 	    (pfd.revents & POLLIN) != 0;
-}
-
-/* Whether the queues are to be looked at now (see sb/runtime/drain.h). */
-static bool
-drain_look_now(const struct sb_drain_state *state, int64_t now)
-{
-	return state->backlog ||
-	    now - state->checked_ms >= SB_DRAIN_LINGER_MS ||
-	    !drain_request_waiting(state);
 }
 
 /* The table row of queue name; NULL if it has none. */
@@ -60,15 +50,15 @@ sb_drain_after_response(struct sb_ctx *ctx)
 	const struct sb_app *app = ctx->app;
 	struct sb_drain_state *state = &ctx->drain;
 	int64_t now = sb_deadline_now();
-	bool ran;
+	bool ran, failed_any;
 	int done, failed;
 
 	if (app->drain == NULL || ctx->db == NULL)
 		return;
-	while (drain_look_now(state, now)) {
+	while (now - state->checked_ms >= SB_DRAIN_LINGER_MS ||
+	    !sb_drain_request_waiting(state)) {
 		state->checked_ms = now;
-		state->backlog = false;
-		ran = false;
+		ran = failed_any = false;
 		for (const char *const *q = app->drain; *q != NULL; q++) {
 			const struct sb_work_queue *row = drain_queue(app, *q);
 
@@ -77,10 +67,9 @@ sb_drain_after_response(struct sb_ctx *ctx)
 			        app->queue_count, *q, &done, &failed) != SB_OK)
 				continue;
 			ran = true;
-			if ((size_t)(done + failed) >= sb_work_batch_size(row))
-				state->backlog = true;
+			failed_any = failed_any || failed > 0;
 		}
-		if (!ran)
+		if (!ran || failed_any)
 			break;
 		now = sb_deadline_now();
 	}

@@ -14,6 +14,7 @@
 
 #include "sb/core/log.h"
 #include "sb/core/owner.h"
+#include "sb/runtime/drain.h"
 #include "sb/runtime/work.h"
 
 static const struct sb_work_queue *
@@ -126,11 +127,11 @@ sb_work_run_id(struct sb_ctx *ctx, const struct sb_work_queue *queues,
 	return rc;
 }
 
-/* Jobs one round of q leases: its batch_max with a batch function, else 1. */
+/* Jobs one round of q leases: its batch_max, else 1. */
 size_t
 sb_work_batch_size(const struct sb_work_queue *q)
 {
-	if (q == NULL || q->run_batch == NULL || q->batch_max < 1)
+	if (q == NULL || q->batch_max < 1)
 		return 1;
 	return q->batch_max < SB_JOBS_BATCH_MAX ? q->batch_max
 	                                        : SB_JOBS_BATCH_MAX;
@@ -149,10 +150,22 @@ work_perform(struct sb_ctx *ctx, const struct sb_work_queue *q,
 		q->run_batch(ctx, jobs, count, results);
 		return;
 	}
-	for (size_t i = 0; i < count; i++)
+	for (size_t i = 0; i < count; i++) {
+		if (i > 0 && sb_drain_request_waiting(&ctx->drain)) {
+			/* a request waits: the rest go back unattempted */
+			for (; i < count; i++)
+				results[i].not_run = true;
+			return;
+		}
 		results[i].rc =
 		    work_perform_one(ctx, q, &jobs[i], results[i].err,
 		        sizeof(results[i].err), &results[i].retry_after_s);
+		if (results[i].rc == SB_OK)
+			continue;
+		/* the other side fails: the rest go back unattempted */
+		while (++i < count)
+			results[i].not_run = true;
+	}
 }
 
 /* Swaps jobs a and b of a round, with their results. */
@@ -185,11 +198,17 @@ work_settle(struct sb_ctx *ctx, const struct sb_work_queue *q,
 		if (results[i].rc == SB_OK)
 			work_swap(jobs, results, ok++, i);
 	rc = work_complete(ctx, q, jobs, ok);
-	for (size_t i = ok; i < count; i++)
+	*done = (int)ok;
+	*failed = 0;
+	for (size_t i = ok; i < count; i++) {
+		if (results[i].not_run) {
+			sb_jobs_give_back(ctx->db, &jobs[i]);
+			continue;
+		}
 		work_fail(ctx, &jobs[i], results[i].rc, results[i].err,
 		    results[i].retry_after_s);
-	*done = (int)ok;
-	*failed = (int)(count - ok);
+		++*failed;
+	}
 	return rc;
 }
 

@@ -35,12 +35,15 @@ enum jobs_sql {
 	JOBS_SQL_DUE_QUEUE,
 	JOBS_SQL_DUE_ID,
 	JOBS_SQL_LEASE_BATCH,
+	JOBS_SQL_LEASE_BATCH_ANY,
 	JOBS_SQL_DUE_EXISTS,
+	JOBS_SQL_DUE_EXISTS_ANY,
 	JOBS_SQL_LEASE,
 	JOBS_SQL_LOAD,
 	JOBS_SQL_COMPLETE,
 	JOBS_SQL_REMOVE,
 	JOBS_SQL_FAIL,
+	JOBS_SQL_GIVE_BACK,
 	JOBS_SQL_STATE,
 	JOBS_SQL_COUNT_ALL,
 	JOBS_SQL_COUNT_QUEUE,
@@ -53,17 +56,29 @@ enum jobs_sql {
  * A job is due when it is pending and its time has come, or when it is
  * leased and the lease has run out or its holder is a dead process of this
  * host (sb/core/owner.h), so that a killed worker's jobs are taken over at
- * once rather than after job_lease_s.  ?1 is always "now".  The due
- * statements name the queue as "+queue" or behind "?2 IS NULL OR": either
- * way the planner cannot take the jobs_queue index, which would walk every
- * job the queue ever had (done ones included), and searches
- * jobs_state_run_at for the few due rows instead.
+ * once rather than after job_lease_s.  ?1 is always "now".  The index is
+ * (state, queue, run_at) (db/migrations/0011): a look-up in one queue
+ * names the queue beside each state and so reads only that queue's due
+ * rows, however many jobs another queue has waiting; a look-up in any
+ * queue (?2 NULL) reads the due rows of every queue.
  */
 #define JOBS_DUE \
 	"((state = 'pending' AND run_at <= ?1) OR" \
 	" (state = 'leased' AND (lease_until < ?1 OR " SB_DB_OWNER_DEAD_FN \
 	"(lease_owner))))"
-#define JOBS_DUE_IN_QUEUE " AND (?2 IS NULL OR queue = ?2)"
+/* A queue's leases taken over, then its oldest pending jobs in index
+ * order (no sort of the whole backlog); at most ?6. */
+#define JOBS_DUE_IN_QUEUE_IDS \
+	"SELECT id FROM jobs WHERE state = 'leased' AND queue = ?2" \
+	" AND (lease_until < ?1 OR " SB_DB_OWNER_DEAD_FN "(lease_owner))" \
+	" UNION ALL SELECT id FROM (SELECT id FROM jobs" \
+	" WHERE state = 'pending' AND queue = ?2 AND run_at <= ?1" \
+	" ORDER BY run_at, id LIMIT ?6) LIMIT ?6"
+#define JOBS_LEASE_SET \
+	"UPDATE jobs SET state = 'leased', lease_owner = ?3," \
+	" lease_until = ?4, attempts = attempts + 1, updated_at = ?5"
+#define JOBS_LEASE_RETURNING \
+	" RETURNING id, queue, payload, attempts, max_attempts, run_at"
 
 static const char *const jobs_sql[JOBS_SQL__MAX] = {
 	[JOBS_SQL_INSERT] = "INSERT INTO jobs (queue, payload, state,"
@@ -72,17 +87,18 @@ static const char *const jobs_sql[JOBS_SQL__MAX] = {
 	[JOBS_SQL_DUE_ANY] = "SELECT id FROM jobs WHERE " JOBS_DUE
 	                     " ORDER BY run_at, id LIMIT 1",
 	[JOBS_SQL_DUE_QUEUE] = "SELECT id FROM jobs WHERE " JOBS_DUE
-	                       " AND +queue = ?2 ORDER BY run_at, id LIMIT 1",
+	                       " AND queue = ?2 ORDER BY run_at, id LIMIT 1",
 	[JOBS_SQL_DUE_ID] =
 	    "SELECT id FROM jobs WHERE " JOBS_DUE " AND id = ?2",
-	[JOBS_SQL_LEASE_BATCH] =
-	    "UPDATE jobs SET state = 'leased', lease_owner = ?3,"
-	    " lease_until = ?4, attempts = attempts + 1, updated_at = ?5"
-	    " WHERE id IN (SELECT id FROM jobs WHERE " JOBS_DUE
-	        JOBS_DUE_IN_QUEUE " ORDER BY run_at, id LIMIT ?6)"
-	    " RETURNING id, queue, payload, attempts, max_attempts, run_at",
+	[JOBS_SQL_LEASE_BATCH] = JOBS_LEASE_SET
+	" WHERE id IN (" JOBS_DUE_IN_QUEUE_IDS ")" JOBS_LEASE_RETURNING,
+	[JOBS_SQL_LEASE_BATCH_ANY] = JOBS_LEASE_SET
+	" WHERE id IN (SELECT id FROM jobs WHERE " JOBS_DUE
+	" AND ?2 IS NULL ORDER BY run_at, id LIMIT ?6)" JOBS_LEASE_RETURNING,
 	[JOBS_SQL_DUE_EXISTS] =
-	    "SELECT 1 FROM jobs WHERE " JOBS_DUE JOBS_DUE_IN_QUEUE " LIMIT 1",
+	    "SELECT 1 FROM jobs WHERE " JOBS_DUE " AND queue = ?2 LIMIT 1",
+	[JOBS_SQL_DUE_EXISTS_ANY] =
+	    "SELECT 1 FROM jobs WHERE " JOBS_DUE " AND ?2 IS NULL LIMIT 1",
 	[JOBS_SQL_LEASE] = "UPDATE jobs SET state = 'leased',"
 	                   " lease_owner = ?3, lease_until = ?4,"
 	                   " attempts = attempts + 1, updated_at = ?5"
@@ -103,6 +119,12 @@ static const char *const jobs_sql[JOBS_SQL__MAX] = {
 	                  " lease_until = NULL, updated_at = ?4"
 	                  " WHERE id = ?1 AND state = 'leased'"
 	                  " AND lease_owner = ?2 AND attempts = ?3",
+	/* as if never leased: the attempt the lease counted is taken back */
+	[JOBS_SQL_GIVE_BACK] = "UPDATE jobs SET state = 'pending',"
+	                       " attempts = attempts - 1, lease_until = NULL,"
+	                       " updated_at = ?4"
+	                       " WHERE id = ?1 AND state = 'leased'"
+	                       " AND lease_owner = ?2 AND attempts = ?3",
 	[JOBS_SQL_STATE] = "SELECT state FROM jobs WHERE id = ?1",
 	[JOBS_SQL_COUNT_ALL] = "SELECT count(*) FROM jobs WHERE state = ?1",
 	[JOBS_SQL_COUNT_QUEUE] = "SELECT count(*) FROM jobs"
@@ -447,7 +469,9 @@ jobs_take_batch(struct sb_db *db, const char *queue, const char *owner,
 
 	*found = 0;
 	sb_db_now_iso(stamp, sizeof(stamp));
-	if ((stmt = sb_db_stmt(db, jobs_sql[JOBS_SQL_LEASE_BATCH])) == NULL)
+	if ((stmt = sb_db_stmt(db,
+	         jobs_sql[queue != NULL ? JOBS_SQL_LEASE_BATCH
+	                                : JOBS_SQL_LEASE_BATCH_ANY])) == NULL)
 		return SB_ERR_DB;
 	if ((sqlite3_bind_int64(stmt, 1, now) |
 	        jobs_bind_queue(stmt, 2, queue) |
@@ -532,7 +556,9 @@ sb_jobs_due(struct sb_db *db, const char *queue, int64_t now, bool *any)
 	*any = false;
 	if (queue != NULL && !jobs_name_valid(queue, SB_JOBS_QUEUE_MAX))
 		return SB_ERR_INVALID;
-	if ((stmt = sb_db_stmt(db, jobs_sql[JOBS_SQL_DUE_EXISTS])) == NULL)
+	if ((stmt = sb_db_stmt(db,
+	         jobs_sql[queue != NULL ? JOBS_SQL_DUE_EXISTS
+	                                : JOBS_SQL_DUE_EXISTS_ANY])) == NULL)
 		return SB_ERR_DB;
 	if ((sqlite3_bind_int64(stmt, 1, now) |
 	        jobs_bind_queue(stmt, 2, queue)) != SQLITE_OK)
@@ -739,6 +765,26 @@ sb_jobs_fail(struct sb_db *db, const struct sb_job *job, const char *error,
 		sb_log(SB_LOG_WARN, JOBS_COMPONENT, NULL,
 		    "job %lld dead after %d attempts", (long long)job->id,
 		    job->attempts);
+	return rc;
+}
+
+enum sb_err
+sb_jobs_give_back(struct sb_db *db, const struct sb_job *job)
+{
+	char stamp[JOBS_ISO_MAX];
+	sqlite3_stmt *stmt;
+	enum sb_err rc;
+
+	if (job == NULL)
+		return SB_ERR_INVALID;
+	sb_db_now_iso(stamp, sizeof(stamp));
+	if ((stmt = sb_db_stmt(db, jobs_sql[JOBS_SQL_GIVE_BACK])) == NULL ||
+	    jobs_bind_lease(stmt, job, stamp) != SQLITE_OK)
+		return SB_ERR_DB;
+	if ((rc = jobs_settle(db, stmt)) != SB_OK)
+		sb_log(rc == SB_ERR_CONFLICT ? SB_LOG_WARN : SB_LOG_ERROR,
+		    JOBS_COMPONENT, NULL, "give back job %lld: %s",
+		    (long long)job->id, sb_strerror(rc));
 	return rc;
 }
 

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -118,8 +120,19 @@ work_batch(struct sb_ctx *ctx, const struct sb_job *jobs, size_t count,
 	}
 }
 
+/* Done for the payload {"ok":1}, failed for any other. */
+static enum sb_err
+work_step(struct sb_ctx *ctx, const struct sb_job *job, char *err,
+    size_t errsize, int64_t *retry_after_s)
+{
+	if (strcmp(job->payload, "{\"ok\":1}") == 0)
+		return work_ok(ctx, job, err, errsize, retry_after_s);
+	return work_bad(ctx, job, err, errsize, retry_after_s);
+}
+
 static const struct sb_work_queue queues[] = {
 	{ "ok", work_ok, NULL, 0, false },
+	{ "steps", work_step, NULL, 3, false },
 	{ "bad", work_bad, NULL, 0, false },
 	{ "hint", work_hint, NULL, 0, false },
 	{ "batch", work_ok, work_batch, 3, false },
@@ -527,6 +540,87 @@ test_run_batch_single(void **state)
 	assert_string_equal(err, "no worker for queue 'nobody'");
 }
 
+/*
+ * A queue with a batch size but no batch function leases that many and
+ * runs them one after another; the first failure ends the round and the
+ * jobs after it go back unattempted (pending, due, their attempt count
+ * as before).
+ */
+static void
+test_run_batch_steps(void **state)
+{
+	struct test_fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	int64_t now = (int64_t)time(NULL), first, second, third;
+	int done = -1, failed = -1;
+
+	first = test_job_enqueue(db, "steps", "{\"ok\":1}", 3, now - 3);
+	second = test_job_enqueue(db, "steps", "{\"ok\":0}", 3, now - 2);
+	third = test_job_enqueue(db, "steps", "{\"ok\":1}", 3, now - 1);
+	assert_int_equal(sb_work_run_batch(&f->ctx, queues, QUEUE_COUNT,
+	                     "steps", &done, &failed),
+	    SB_OK);
+	assert_int_equal(done, 1);
+	assert_int_equal(failed, 1);
+	assert_int_equal(seen.ok_calls, 1);
+	assert_int_equal(seen.bad_calls, 1);
+	test_job_assert_state(db, first, SB_JOB_DONE);
+	test_job_assert_state(db, second, SB_JOB_PENDING);
+	assert_int_equal(test_job_int(db, "attempts", second), 1);
+	test_job_assert_state(db, third, SB_JOB_PENDING);
+	assert_int_equal(test_job_int(db, "attempts", third), 0);
+	assert_int_equal(test_job_int(db, "run_at", third), now - 1);
+}
+
+/*
+ * A round run by a responder gives way to a request waiting on its
+ * listening socket (fd 0, FastCGI's): after the first job the rest go
+ * back untried.  The socket is a real unix listening socket with one
+ * connection not yet accepted.
+ */
+static void
+test_run_batch_gives_way(void **state)
+{
+	struct test_fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int64_t now = (int64_t)time(NULL), id[3];
+	int done = -1, failed = -1, srv, cli, saved;
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "/tmp/sb-test-work.%ld",
+	    (long)getpid());
+	unlink(addr.sun_path);
+	assert_true((srv = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(bind(srv, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(srv, 4), 0);
+	assert_true((cli = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(
+	    connect(cli, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_true((saved = dup(0)) >= 0);
+	assert_int_equal(dup2(srv, 0), 0);
+	f->ctx.drain.listening = true;
+	for (int i = 0; i < 3; i++)
+		id[i] =
+		    test_job_enqueue(db, "steps", "{\"ok\":1}", 3, now - 3 + i);
+	assert_int_equal(sb_work_run_batch(&f->ctx, queues, QUEUE_COUNT,
+	                     "steps", &done, &failed),
+	    SB_OK);
+	dup2(saved, 0);
+	close(saved);
+	close(cli);
+	close(srv);
+	unlink(addr.sun_path);
+	f->ctx.drain.listening = false;
+	assert_int_equal(done, 1);
+	assert_int_equal(failed, 0);
+	assert_int_equal(seen.ok_calls, 1);
+	test_job_assert_state(db, id[0], SB_JOB_DONE);
+	for (int i = 1; i < 3; i++) {
+		test_job_assert_state(db, id[i], SB_JOB_PENDING);
+		assert_int_equal(test_job_int(db, "attempts", id[i]), 0);
+	}
+}
+
 /* sbctl deliver's loop: rounds until nothing is due, each job once. */
 static void
 test_run_queue_rounds(void **state)
@@ -668,6 +762,10 @@ main(void)
 		    test_run_id_leased_elsewhere, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_run_batch, setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_batch_steps, setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_batch_gives_way, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_run_batch_single, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(

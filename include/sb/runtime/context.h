@@ -68,7 +68,6 @@ struct sb_app {
 struct sb_drain_state {
 	bool listening; /* fd 0 is FastCGI's listening socket */
 	int64_t checked_ms; /* monotonic time of the last look */
-	bool backlog; /* the last batch was full */
 };
 
 /* Long-lived state made in main() and passed down (STYLE.md rule 6). */

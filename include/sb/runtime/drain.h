@@ -6,13 +6,19 @@
  * goes out at once without slowing the answer; cron (`sbctl`) picks up
  * whatever this misses.
  *
- * It adapts to load.  A drain runs the due jobs a batch at a time until
- * none is due, but stops (or does not start) while another request waits
- * on the listening socket and this process looked less than
- * SB_DRAIN_LINGER_MS ago, unless its last batch was full.  Under load each
- * process so runs about one batch per linger, of what came due meanwhile;
- * a backlog drains in full batches; when the load stops, the last response
- * drains what is left at once.
+ * It gives way to requests.  A drain runs the due jobs a round (one batch
+ * per queue) at a time until none is due, but stops (or does not start)
+ * while another request waits on the listening socket and this process
+ * looked less than SB_DRAIN_LINGER_MS ago.  Under load each process so
+ * runs one round per linger, and that round makes one upstream call per
+ * queue: a queue that sends its batch as one call (events) sends it, a
+ * queue whose jobs are calls of their own (CRM pushes) stops after the
+ * job during which a request came (sb/runtime/work.h).  The answers keep
+ * their pace and a backlog grows instead, drained in full rounds by the
+ * response after which no request waits (or by cron).  A
+ * round in which a job failed ends the drain until the next response, so
+ * an outage of the other side costs one attempt per response, not one per
+ * due job.
  */
 #ifndef SB_DRAIN_H
 #define SB_DRAIN_H
@@ -23,6 +29,9 @@
 
 /* Notes whether fd 0 is a listening socket; called once at start. */
 void sb_drain_init(struct sb_ctx *ctx);
+
+/* True if a connection waits to be accepted on the listening socket. */
+bool sb_drain_request_waiting(const struct sb_drain_state *state);
 
 /* Runs the due jobs of ctx->app->drain's queues as described above. */
 void sb_drain_after_response(struct sb_ctx *ctx);

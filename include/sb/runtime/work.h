@@ -32,6 +32,7 @@ struct sb_work_result {
 	enum sb_err rc; /* SB_OK: the job is done */
 	int64_t retry_after_s; /* the least wait the other side asked for */
 	char err[SB_WORK_ERROR_MAX]; /* why it failed, no secrets */
+	bool not_run; /* handed back unattempted (sb_jobs_give_back) */
 };
 
 /*
@@ -46,8 +47,11 @@ struct sb_work_queue {
 	const char *queue;
 	sb_work_fn run;
 	sb_work_batch_fn run_batch; /* NULL: jobs run one at a time */
-	size_t batch_max; /* jobs one run_batch call takes, 1 to
-	                     SB_JOBS_BATCH_MAX */
+	size_t batch_max; /* jobs one round leases, 1 to SB_JOBS_BATCH_MAX;
+	                     without run_batch they run one after another,
+	                     and the first failure, or a request waiting on
+	                     a responder's socket (sb/runtime/drain.h), ends
+	                     the round: the rest go back unattempted */
 	bool remove_done; /* a done job is deleted (sb_jobs_remove_batch)
 	                     rather than kept as done for job_retention_days:
 	                     for work that leaves its own record */
@@ -107,7 +111,7 @@ enum sb_err sb_work_run_if_due(struct sb_ctx *ctx,
 
 /*
  * The jobs one round of q leases at most: its batch_max (capped at
- * SB_JOBS_BATCH_MAX) with a batch function, else 1; 1 for NULL.
+ * SB_JOBS_BATCH_MAX), else 1; 1 for NULL.
  */
 size_t sb_work_batch_size(const struct sb_work_queue *q);
 

@@ -115,6 +115,13 @@ enum sb_err sb_jobs_remove_batch(
     struct sb_db *db, const struct sb_job *jobs, size_t count, size_t *removed);
 
 /*
+ * Hands the leased job back unattempted: pending again, due as it was,
+ * its attempt count as before the lease.  For a job a batch leased but
+ * did not run.  SB_ERR_CONFLICT if the lease was lost.
+ */
+enum sb_err sb_jobs_give_back(struct sb_db *db, const struct sb_job *job);
+
+/*
  * Records error (no secrets) on the leased job and reschedules it at
  * now + max(delay_hint_s, backoff(attempts)), or marks it dead after
  * max_attempts.  SB_ERR_CONFLICT if the lease was lost.

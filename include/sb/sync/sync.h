@@ -28,6 +28,7 @@
 #define SB_SYNC_EVENT_FAILED "user.sync_failed"
 #define SB_SYNC_PUSH_ROUNDS 3 /* pushes of one job while changes arrive */
 #define SB_SYNC_RECONCILE_BATCH 200 /* users one `sbctl sync` pulls */
+#define SB_SYNC_PUSH_BATCH_MAX 16 /* pushes one round leases together */
 #define SB_SYNC_JITTER_DIVISOR 2 /* jitter: up to half the backoff */
 #define SB_SYNC_EVENT_ID_MAX 128
 #define SB_SYNC_MESSAGE_MAX 512
@@ -45,6 +46,14 @@
  * CRM's (local_ms > crm_ms).
  */
 bool sb_sync_crm_wins(int64_t crm_ms, int64_t local_ms, bool local_pending);
+
+/*
+ * Inserts the new user with its sync job, inside the caller's transaction:
+ * the job first, so that the user row is written once, with its job_id.
+ * SB_ERR_CONFLICT if another user has its email (sb_users_insert()).
+ */
+enum sb_err sb_sync_create(
+    struct sb_ctx *ctx, struct sb_sync_user *user, int max_attempts);
 
 /*
  * Opens the sync job of user inside the caller's transaction, unless one
