@@ -223,20 +223,16 @@ out:
  * SQLite's busy handler: waits for a lock in growing steps while neither
  * busy_timeout_ms (since this statement's wait began) nor the request's
  * deadline has passed, and never sleeps past either.  Returns 0 to give up
- * (the statement gets SQLITE_BUSY).  The first steps are a fraction of a
- * millisecond: a write transaction here holds the lock for about a tenth
- * of one, and SQLite's own first step (1 ms) left both cores idle while
- * two processes took turns.
+ * (the statement gets SQLITE_BUSY).
  */
 static int
 db_busy(void *arg, int count)
 {
-	static const int64_t steps_us[] = { 50, 100, 200, 500, 1000, 2000, 5000,
-		10000, 20000, 25000, 50000, 100000 };
+	static const int steps_ms[] = { 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50,
+		100 };
 	struct sb_db *db = arg;
 	int64_t now = sb_deadline_now(), left, step;
-	size_t last = sizeof(steps_us) / sizeof(steps_us[0]) - 1;
-	struct timespec ts;
+	size_t last = sizeof(steps_ms) / sizeof(steps_ms[0]) - 1;
 
 	if (count == 0)
 		db->busy_since = now;
@@ -245,12 +241,8 @@ db_busy(void *arg, int count)
 		left = sb_deadline_left(db->deadline);
 	if (left <= 0)
 		return 0;
-	step = steps_us[(size_t)count < last ? (size_t)count : last];
-	if (step > left * 1000)
-		step = left * 1000;
-	ts.tv_sec = (time_t)(step / 1000000);
-	ts.tv_nsec = (long)(step % 1000000) * 1000;
-	nanosleep(&ts, NULL);
+	step = steps_ms[(size_t)count < last ? (size_t)count : last];
+	sqlite3_sleep((int)(step < left ? step : left));
 	return 1;
 }
 
