@@ -212,15 +212,34 @@ test_parse_int(void **state)
 	}
 }
 
+/* One query and the ids it answers (or the parse's error code). */
+struct query_case {
+	const char *query;
+	const char *ids;
+};
+
+/* Runs count cases over resource; fails at the first wrong answer. */
+static void
+run_cases(struct fixture *f, const char *resource,
+    const struct query_case *cases, size_t count)
+{
+	char out[OUT_MAX];
+	int64_t total;
+
+	for (size_t i = 0; i < count; i++) {
+		run(f, resource, cases[i].query, out, sizeof(out), &total);
+		if (strcmp(out, cases[i].ids) != 0)
+			fail_msg("%s: got '%s', want '%s'", cases[i].query, out,
+			    cases[i].ids);
+	}
+}
+
 /* The queries of the SQL-era tests, over the ten posts (the eleventh is
  * deleted: never seen). */
 static void
 test_queries(void **state)
 {
-	static const struct {
-		const char *query;
-		const char *ids; /* or the error code */
-	} cases[] = {
+	static const struct query_case cases[] = {
 		{ "", "1,2,3,4,5,6,7,8,9,10" },
 		{ "userId=2", "6,7,8,9,10" },
 		{ "userId=abc", "" },
@@ -266,15 +285,8 @@ test_queries(void **state)
 		{ "_start=999999999999999999&_limit=999999999999999999", "" },
 		{ "_start=-999999999999999999&_end=-999999999999999999", "" },
 	};
-	char out[OUT_MAX];
-	int64_t total;
 
-	for (size_t i = 0; i < LEN(cases); i++) {
-		run(*state, "posts", cases[i].query, out, sizeof(out), &total);
-		if (strcmp(out, cases[i].ids) != 0)
-			fail_msg("%s: got '%s', want '%s'", cases[i].query, out,
-			    cases[i].ids);
-	}
+	run_cases(*state, "posts", cases, LEN(cases));
 }
 
 /*
@@ -286,10 +298,7 @@ test_queries(void **state)
 static void
 test_mixed(void **state)
 {
-	static const struct {
-		const char *query;
-		const char *ids; /* or the error code */
-	} cases[] = {
+	static const struct query_case cases[] = {
 		{ "", "1,2,3,4,5,6" },
 		{ "n_gte=5", "1,2,3" }, /* "7" >= "5" as text */
 		{ "n_lte=5", "1,4,6" },
@@ -335,15 +344,8 @@ test_mixed(void **state)
 		{ "_sort=obj&_order=desc", "3,4,5,6,2,1" }, /* JSON texts */
 		{ "note=hello", "unknown_field" },
 	};
-	char out[OUT_MAX];
-	int64_t total;
 
-	for (size_t i = 0; i < LEN(cases); i++) {
-		run(*state, "mixed", cases[i].query, out, sizeof(out), &total);
-		if (strcmp(out, cases[i].ids) != 0)
-			fail_msg("%s: got '%s', want '%s'", cases[i].query, out,
-			    cases[i].ids);
-	}
+	run_cases(*state, "mixed", cases, LEN(cases));
 }
 
 /* The SQL GET /data ran per request before the snapshots, for one
@@ -543,7 +545,8 @@ test_too_many(void **state)
 	run_pairs(*state, "posts", pairs, LEN(pairs), out, sizeof(out), &total);
 	assert_string_equal(out, "invalid_query");
 	for (int i = 0; i <= SB_FETCH_QUERY_SORT_MAX; i++)
-		strcat(sort, i > 0 ? ",id" : "id");
+		snprintf(sort + strlen(sort), sizeof(sort) - strlen(sort), "%s",
+		    i > 0 ? ",id" : "id");
 	pairs[0] = (struct sb_kv){ "_sort", sort };
 	run_pairs(*state, "posts", pairs, 1, out, sizeof(out), &total);
 	assert_string_equal(out, "invalid_query");

@@ -17,9 +17,9 @@
  * Memory: what a process keeps of all its resources' snapshots is held to
  * SB_FETCH_SNAPSHOT_KEEP_BYTES by dropping the least recently used ones,
  * but the resource being answered is always kept, even alone past it, so
- * every resource is answered, from memory.  A resource's snapshot is about
- * four times its stored JSON, which the fetch bounds (http_response_max of
- * the source's answer, SB_FETCH_ITEMS_MAX items).  A resource with more
+ * every resource is answered, from memory.  A resource's snapshot is three
+ * to four times its stored JSON, which the fetch bounds (http_response_max
+ * of the source's answer, SB_FETCH_ITEMS_MAX items).  A resource with more
  * live items than SB_FETCH_SNAPSHOT_ITEMS_MAX (only an operator writing
  * the table directly can make one) is refused with SB_ERR_TOO_LARGE.
  *
