@@ -216,10 +216,10 @@ snapshot_grow(struct snapshot_resource *r, size_t fields)
 	struct sb_fetch_item *items;
 	struct sb_fetch_value *values;
 
-	if (r->count < r->room)
-		return SB_OK;
 	if (r->count >= SB_FETCH_SNAPSHOT_ITEMS_MAX)
 		return SB_ERR_TOO_LARGE;
+	if (r->count < r->room)
+		return SB_OK;
 	if ((items = realloc(r->items, room * sizeof(*items))) == NULL)
 		return SB_ERR_NOMEM;
 	r->items = items;

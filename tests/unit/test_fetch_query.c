@@ -610,6 +610,61 @@ test_version(void **state)
 	    SQLITE_OK);
 }
 
+/*
+ * The cache: at most SB_FETCH_SNAPSHOT_RESOURCES_MAX resources, the least
+ * recently used one dropped for another; a resource with more live items
+ * than SB_FETCH_SNAPSHOT_ITEMS_MAX is refused, not loaded.
+ */
+static void
+test_cache(void **state)
+{
+	struct fixture *f = *state;
+	struct sb_db *db = f->base->ctx.db;
+	const struct sb_fetch_view *view;
+	char name[16];
+	uint64_t loads;
+
+	assert_int_equal(sqlite3_exec(sb_db_handle(db),
+	                     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL"
+	                     " SELECT i + 1 FROM n WHERE i < 20)"
+	                     " INSERT INTO fetch_resources (name, path, fields)"
+	                     " SELECT 'r' || i, '/r', '[\"id\"]' FROM n;"
+	                     "INSERT INTO fetch_items (resource, id, body,"
+	                     " derived, fetched_at, updated_at) SELECT name, 1,"
+	                     " '{\"id\":1}', '{}', 0, 0 FROM fetch_resources"
+	                     " WHERE name LIKE 'r%'",
+	                     NULL, NULL, NULL),
+	    SQLITE_OK);
+	loads = sb_fetch_snapshot_loads(f->snapshot);
+	for (int i = 1; i <= SB_FETCH_SNAPSHOT_RESOURCES_MAX + 1; i++) {
+		snprintf(name, sizeof(name), "r%d", i);
+		view = view_of(f, name);
+		assert_string_equal(view->name, name);
+		assert_int_equal(view->count, 1);
+	}
+	assert_int_equal(sb_fetch_snapshot_loads(f->snapshot),
+	    loads + SB_FETCH_SNAPSHOT_RESOURCES_MAX + 1);
+	view_of(f, "r17"); /* kept */
+	assert_int_equal(sb_fetch_snapshot_loads(f->snapshot),
+	    loads + SB_FETCH_SNAPSHOT_RESOURCES_MAX + 1);
+	view_of(f, "r1"); /* dropped for r17: loaded again */
+	assert_int_equal(sb_fetch_snapshot_loads(f->snapshot),
+	    loads + SB_FETCH_SNAPSHOT_RESOURCES_MAX + 2);
+	assert_int_equal(sqlite3_exec(sb_db_handle(db),
+	                     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL"
+	                     " SELECT i + 1 FROM n WHERE i <= 100000)"
+	                     " INSERT INTO fetch_items (resource, id, body,"
+	                     " derived, fetched_at, updated_at) SELECT 'r2', i"
+	                     " + 1, '{}', '{}', 0, 0 FROM n",
+	                     NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sb_fetch_snapshot_get(f->snapshot, db, "r2",
+	                     SB_DEADLINE_NONE, &view, NULL, 0),
+	    SB_ERR_TOO_LARGE);
+	assert_null(view);
+	assert_non_null(view_of(f, "r3")); /* the others still answer */
+}
+
 /* The deadline: a query whose deadline passed is SB_ERR_TIMEOUT, with
  * nothing to free; within it, the same query answers. */
 static void
@@ -791,6 +846,7 @@ main(void)
 		cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_deadline),
+		cmocka_unit_test(test_cache),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
