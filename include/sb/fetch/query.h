@@ -33,7 +33,7 @@
 #include "sb/fetch/like.h"
 
 #define SB_FETCH_QUERY_VALUES_MAX 64 /* values of a query's filters */
-#define SB_FETCH_QUERY_SORT_MAX 64 /* fields of a _sort */
+#define SB_FETCH_QUERY_SORT_MAX 128 /* fields of a _sort */
 #define SB_FETCH_QUERY_LIKES_MAX 4 /* _like patterns of one query */
 #define SB_FETCH_QUERY_FIELD_MAX 64 /* bytes of a field name in a message */
 #define SB_FETCH_QUERY_PAGE_DEFAULT 10
