@@ -4,12 +4,13 @@
  * answers that the data is fresh), the job runs right after the response
  * through the after-response drain, and from `sbctl fetch` and `sbctl
  * tick` otherwise; GET /jobs shows the jobs; GET /data reads what was
- * stored with json-server's query language.  Its own processes, since a
- * POST /fetch?wait=true holds one for the source's whole answer.
+ * stored with json-server's query language, from a snapshot of the items
+ * each process keeps (its own state, ctx->user).  Its own processes,
+ * since a POST /fetch?wait=true holds one for the source's whole answer.
  */
 #include "fetch/fetch.h"
 #include "sb/core/response.h"
-#include "sb/fetch/query.h"
+#include "sb/fetch/snapshot.h"
 #include "sb/queues.h"
 #include "sb/runtime/health.h"
 #include "sb/runtime/serve.h"
@@ -27,11 +28,22 @@ static const struct sb_route routes[] = {
 /* Fetch jobs run after every response. */
 static const char *const drain_queues[] = { SB_FETCH_QUEUE, NULL };
 
-/* _like's regular expressions are an SQL function of this connection. */
+/* GET /data's snapshots: this process's, empty until the first query. */
 static enum sb_err
 fetch_init(struct sb_ctx *ctx)
 {
-	return sb_fetch_query_register(sb_db_handle(ctx->db));
+	struct sb_fetch_snapshot *s;
+	enum sb_err rc = sb_fetch_snapshot_new(&s);
+
+	ctx->user = s;
+	return rc;
+}
+
+static void
+fetch_fini(struct sb_ctx *ctx)
+{
+	sb_fetch_snapshot_free(ctx->user);
+	ctx->user = NULL;
 }
 
 static const struct sb_app app = {
@@ -47,6 +59,7 @@ static const struct sb_app app = {
 	.queue_count = SB_QUEUE_COUNT,
 	.drain = drain_queues,
 	.init = fetch_init,
+	.fini = fetch_fini,
 };
 
 int

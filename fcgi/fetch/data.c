@@ -2,7 +2,9 @@
  * GET /data: the stored items of a resource in json-server's query
  * language (sb/fetch/query.h), with X-Total-Count and json-server's Link
  * header (first, prev, next, last: the request's own URL with its
- * "page=N" changed) for a paged query.
+ * "page=N" changed) for a paged query.  Answered from the process's
+ * snapshot of the items (sb/fetch/snapshot.h, the responder's own state),
+ * which costs one read of the data version while nothing changed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,8 @@
 #include "sb/core/deadline.h"
 #include "sb/core/header.h"
 #include "sb/core/response.h"
+#include "sb/fetch/select.h"
+#include "sb/fetch/snapshot.h"
 #include "fetch.h"
 
 #define DATA_LINK_MAX 8192 /* bytes of the Link header */
@@ -83,9 +87,10 @@ data_headers(struct sb_request *req, const struct sb_fetch_query *q,
 }
 
 /*
- * Answers a query that failed in the store: 503 query_timeout when its
- * deadline passed while it ran (SQLite interrupted it), else as every
- * store failure.
+ * Answers a query that failed: 503 query_timeout when its deadline passed
+ * (while the items were filtered, or loaded), 500 internal naming the cap
+ * for a resource past SB_FETCH_SNAPSHOT_ITEMS_MAX, else as every store
+ * failure.
  */
 static void
 data_failed(struct sb_request *req, enum sb_err rc)
@@ -95,6 +100,12 @@ data_failed(struct sb_request *req, enum sb_err rc)
 		    "the query did not finish in its %d ms; narrow it (fewer "
 		    "or simpler _like patterns) or try again",
 		    SB_FETCH_QUERY_TIME_MAX_MS);
+	else if (rc == SB_ERR_TOO_LARGE)
+		sb_response_errorf(req, 500, "internal",
+		    "the resource holds more than the %d items GET /data "
+		    "serves (written to the table directly: a fetch stores "
+		    "at most %d)",
+		    SB_FETCH_SNAPSHOT_ITEMS_MAX, SB_FETCH_ITEMS_MAX);
 	else
 		sb_response_store_failed(req, rc, "the data");
 }
@@ -111,56 +122,61 @@ data_deadline(const struct sb_ctx *ctx)
 	    : own;
 }
 
+/*
+ * The snapshot of the resource called name (NULL: the default one) into
+ * *view, loaded within the request's deadline; false when it answered
+ * the error.
+ */
+static bool
+data_view(struct sb_ctx *ctx, struct sb_request *req, const char *name,
+    const struct sb_fetch_view **view)
+{
+	char known[256];
+	enum sb_err rc;
+
+	rc = sb_fetch_snapshot_get(ctx->user, ctx->db, name, ctx->deadline,
+	    view, known, sizeof(known));
+	if (rc == SB_ERR_NOT_FOUND)
+		fetch_unknown_resource(req, name != NULL ? name : "", known);
+	else if (rc != SB_OK)
+		data_failed(req, rc);
+	return rc == SB_OK;
+}
+
 /* Answers the query of req over the resource called name (NULL: the
  * default one). */
 static void
 data_list(struct sb_ctx *ctx, struct sb_request *req, const char *name)
 {
-	struct sb_fetch_resource r = { 0 };
-	struct sb_fetch_query *q = NULL;
+	const struct sb_fetch_view *view;
+	struct sb_fetch_query q;
 	struct sb_fetch_window w;
-	char known[256], err[DATA_ERR_MAX];
+	char err[DATA_ERR_MAX];
 	const char *code;
 	char *json = NULL;
-	int64_t total = 0, deadline;
+	int64_t total = 0;
+	size_t len;
 	enum sb_err rc;
 
-	rc = sb_fetch_resource_load(ctx->db, name, &r, known, sizeof(known));
-	if (rc == SB_ERR_NOT_FOUND) {
-		fetch_unknown_resource(req, name != NULL ? name : "", known);
+	if (!data_view(ctx, req, name, &view))
 		return;
-	}
-	if (rc != SB_OK || (q = malloc(sizeof(*q))) == NULL) {
-		sb_response_store_failed(
-		    req, rc != SB_OK ? rc : SB_ERR_NOMEM, "the data");
-		goto out;
-	}
-	rc = sb_fetch_query_parse(req->arena, r.fields, req->queries,
-	    req->query_count, q, &code, err, sizeof(err));
+	rc = sb_fetch_query_parse(req->arena, view->fields, req->queries,
+	    req->query_count, &q, &code, err, sizeof(err));
 	if (rc == SB_ERR_INVALID || rc == SB_ERR_TOO_LARGE) {
 		sb_response_error(req, 400, code, err);
-		goto out;
+		return;
 	}
-	deadline = data_deadline(ctx);
 	if (rc != SB_OK ||
-	    (rc = sb_fetch_data_count(ctx->db, r.name, q, deadline, &total)) !=
-	        SB_OK) {
+	    (rc = sb_fetch_select(view, &q, data_deadline(ctx), &total, &w,
+	         &json, &len)) != SB_OK) {
 		data_failed(req, rc);
 		goto out;
 	}
-	sb_fetch_query_slice(q, total, &w);
-	if ((rc = sb_fetch_data_list(
-	         ctx->db, r.name, q, &w, deadline, &json)) != SB_OK) {
-		data_failed(req, rc);
-		goto out;
-	}
-	data_headers(req, q, &w, total);
-	sb_response_send(req, 200, "application/json", json, strlen(json));
+	data_headers(req, &q, &w, total);
+	sb_response_send(req, 200, "application/json", json, len);
 out:
 	free(json);
-	sb_fetch_query_clear(q);
-	free(q);
-	sb_fetch_resource_clear(&r);
+	sb_fetch_query_clear(&q);
 }
 
 /* Answers the item id of the resource called name (NULL: default). */
@@ -168,28 +184,17 @@ static void
 data_one(
     struct sb_ctx *ctx, struct sb_request *req, const char *name, int64_t id)
 {
-	struct sb_fetch_resource r = { 0 };
-	char known[256];
-	char *json = NULL;
-	enum sb_err rc;
+	const struct sb_fetch_view *view;
+	const struct sb_fetch_item *item;
 
-	rc = sb_fetch_resource_load(ctx->db, name, &r, known, sizeof(known));
-	if (rc == SB_ERR_NOT_FOUND) {
-		fetch_unknown_resource(req, name != NULL ? name : "", known);
+	if (!data_view(ctx, req, name, &view))
 		return;
-	}
-	if (rc == SB_OK)
-		rc = sb_fetch_data_item(ctx->db, r.name, id, &json);
-	if (rc == SB_ERR_NOT_FOUND)
+	if ((item = sb_fetch_snapshot_item(view, id)) == NULL)
 		sb_response_errorf(req, 404, "not_found", "no %s with id %lld",
-		    r.name, (long long)id);
-	else if (rc != SB_OK)
-		sb_response_store_failed(req, rc, "the item");
+		    view->name, (long long)id);
 	else
-		sb_response_send(
-		    req, 200, "application/json", json, strlen(json));
-	free(json);
-	sb_fetch_resource_clear(&r);
+		sb_response_send(req, 200, "application/json",
+		    view->text + item->out, item->out_len);
 }
 
 void

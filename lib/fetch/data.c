@@ -1,11 +1,7 @@
 /*
- * Reading what the data fetch stored and did (see include/sb/fetch/fetch.h):
- * the items through a parsed query (sb/fetch/query.h), the jobs with
- * their runs, and the scheduled fetch `sbctl fetch` runs.
- *
- * A query's SQL is the fixed text below around the condition and order
- * the parser made of fixed pieces; every value is bound.  It is prepared
- * per request (it differs per query) and finalized at once.
+ * Reading what the data fetch did (see include/sb/fetch/fetch.h): the
+ * jobs with their runs, and the scheduled fetch `sbctl fetch` runs.  The
+ * items GET /data answers are read through sb/fetch/snapshot.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,15 +11,7 @@
 #include "sb/queues.h"
 #include "sb/runtime/work.h"
 
-#define DATA_SQL_MAX (2 * SB_FETCH_QUERY_SQL_MAX + 512)
-
-enum data_sql {
-	DATA_SQL_ITEM,
-	DATA_SQL_JOB,
-	DATA_SQL_JOBS,
-	DATA_SQL_DUE,
-	DATA_SQL__MAX
-};
+enum data_sql { DATA_SQL_JOB, DATA_SQL_JOBS, DATA_SQL_DUE, DATA_SQL__MAX };
 
 /* Unix seconds as the API's other times are: ISO 8601 UTC with ms. */
 #define DATA_ISO(x) "strftime('%Y-%m-%dT%H:%M:%fZ', " x ", 'unixepoch')"
@@ -39,9 +27,6 @@ enum data_sql {
 	                                     "ON r.job_id = j.id"
 
 static const char *const data_sql[DATA_SQL__MAX] = {
-	[DATA_SQL_ITEM] = "SELECT json_set(body, '$._derived', json(derived))"
-	                  " FROM fetch_items WHERE resource = ?1 AND id = ?2"
-	                  " AND deleted_at IS NULL",
 	[DATA_SQL_JOB] = DATA_JOB_COLUMNS " WHERE j.id = ?1",
 	[DATA_SQL_JOBS] = DATA_JOB_COLUMNS " ORDER BY j.id DESC LIMIT ?1",
 	/* resources never fetched or fetched interval and cooldown ago */
@@ -50,112 +35,6 @@ static const char *const data_sql[DATA_SQL__MAX] = {
 	                 " WHERE s.fetched_at IS NULL OR s.fetched_at <= ?1"
 	                 " ORDER BY r.name",
 };
-
-/*
- * Steps st once within deadline: a query's one step does all its work
- * (an aggregate), and SQLite interrupts it once the deadline passed.
- */
-static int
-data_step(struct sb_db *db, sqlite3_stmt *st, int64_t deadline)
-{
-	int step;
-
-	sb_fetch_query_deadline(sb_db_handle(db), &deadline);
-	step = sqlite3_step(st);
-	sb_fetch_query_deadline(sb_db_handle(db), NULL);
-	return step;
-}
-
-/* The error of a query's step that gave no row. */
-static enum sb_err
-data_failed(int step)
-{
-	return step == SQLITE_INTERRUPT ? SB_ERR_TIMEOUT : SB_ERR_DB;
-}
-
-/* Prepares sql (made by the caller from fixed pieces) and binds q. */
-static sqlite3_stmt *
-data_prepare(struct sb_db *db, const char *sql, const char *resource,
-    const struct sb_fetch_query *q)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(sb_db_handle(db), sql, -1, &st, NULL) !=
-	    SQLITE_OK) {
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	sqlite3_bind_text(st, 1, resource, -1, SQLITE_STATIC);
-	sb_fetch_query_bind(st, q);
-	return st;
-}
-
-enum sb_err
-sb_fetch_data_count(struct sb_db *db, const char *resource,
-    const struct sb_fetch_query *q, int64_t deadline, int64_t *total)
-{
-	char sql[DATA_SQL_MAX];
-	sqlite3_stmt *st;
-	int step;
-
-	if ((size_t)snprintf(sql, sizeof(sql),
-	        "SELECT count(*) FROM fetch_items WHERE resource = ?1"
-	        " AND deleted_at IS NULL%s",
-	        q->where) >= sizeof(sql) ||
-	    (st = data_prepare(db, sql, resource, q)) == NULL)
-		return SB_ERR_DB;
-	step = data_step(db, st, deadline);
-	*total = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
-	return step == SQLITE_ROW ? SB_OK : data_failed(step);
-}
-
-enum sb_err
-sb_fetch_data_list(struct sb_db *db, const char *resource,
-    const struct sb_fetch_query *q, const struct sb_fetch_window *w,
-    int64_t deadline, char **json)
-{
-	char sql[DATA_SQL_MAX];
-	sqlite3_stmt *st;
-	int step;
-
-	*json = NULL;
-	if ((size_t)snprintf(sql, sizeof(sql),
-	        "SELECT '[' || coalesce(group_concat(j, ','), '') || ']'"
-	        " FROM (SELECT json_set(body, '$._derived', json(derived))"
-	        " AS j FROM fetch_items WHERE resource = ?1"
-	        " AND deleted_at IS NULL%s%s LIMIT %lld OFFSET %lld)",
-	        q->where, q->order, (long long)w->count,
-	        (long long)w->offset) >= sizeof(sql) ||
-	    (st = data_prepare(db, sql, resource, q)) == NULL)
-		return SB_ERR_DB;
-	if ((step = data_step(db, st, deadline)) == SQLITE_ROW &&
-	    (*json = strdup((const char *)sqlite3_column_text(st, 0))) == NULL)
-		step = SQLITE_NOMEM;
-	sqlite3_finalize(st);
-	return step == SQLITE_ROW ? SB_OK : data_failed(step);
-}
-
-enum sb_err
-sb_fetch_data_item(
-    struct sb_db *db, const char *resource, int64_t id, char **json)
-{
-	sqlite3_stmt *st;
-	int step;
-
-	*json = NULL;
-	if ((st = sb_db_stmt(db, data_sql[DATA_SQL_ITEM])) == NULL)
-		return SB_ERR_DB;
-	sqlite3_bind_text(st, 1, resource, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, id);
-	if ((step = sqlite3_step(st)) == SQLITE_ROW &&
-	    (*json = strdup((const char *)sqlite3_column_text(st, 0))) == NULL)
-		step = SQLITE_NOMEM;
-	sqlite3_reset(st);
-	if (step == SQLITE_DONE)
-		return SB_ERR_NOT_FOUND;
-	return step == SQLITE_ROW ? SB_OK : SB_ERR_DB;
-}
 
 /* The API's status of a job: its state, and for a pending job whether
  * an attempt failed already. */

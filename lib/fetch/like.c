@@ -1,7 +1,6 @@
 /*
  * _like's regular expressions (see include/sb/fetch/like.h): a scan that
- * bounds what glibc's regcomp() will build before it is asked to, and the
- * SQL function that matches a pattern the query compiled once.
+ * bounds what glibc's regcomp() will build before it is asked to.
  *
  * The scan follows glibc's reading of a POSIX extended expression far
  * enough to see its structure: bracket expressions (with [:class:],
@@ -17,8 +16,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <sqlite3.h>
 
 #include "sb/fetch/like.h"
 
@@ -319,34 +316,4 @@ sb_fetch_like_compile(
 		return SB_ERR_INVALID;
 	}
 	return SB_OK;
-}
-
-/* sb_like(compiled pattern, text): 1 iff it matches; NULL for NULL. */
-static void
-like_fn(sqlite3_context *sc, int argc, sqlite3_value **argv)
-{
-	const regex_t *re =
-	    sqlite3_value_pointer(argv[0], SB_FETCH_LIKE_POINTER);
-	const char *text = (const char *)sqlite3_value_text(argv[1]);
-
-	(void)argc;
-	if (re == NULL) {
-		sqlite3_result_error(
-		    sc, "sb_like: the pattern is not a compiled _like", -1);
-		return;
-	}
-	if (text == NULL) {
-		sqlite3_result_null(sc);
-		return;
-	}
-	sqlite3_result_int(sc, regexec(re, text, 0, NULL, 0) == 0);
-}
-
-enum sb_err
-sb_fetch_like_register(void *sqlite_handle)
-{
-	return sqlite3_create_function_v2(sqlite_handle, "sb_like", 2,
-	           SQLITE_UTF8, NULL, like_fn, NULL, NULL, NULL) == SQLITE_OK
-	    ? SB_OK
-	    : SB_ERR_DB;
 }

@@ -187,6 +187,23 @@ q '/posts?userId=2';      check "data /posts?userId=2" jq_is length 10
 q '/todos';               check "data unknown resource: 400" is "$STATUS" 400
 q '/999';                 check "data unknown id: 404" is "$STATUS" 404
 
+# GET /data answers from each fetch process's snapshot of the items: a
+# fetch that changes a post is seen by the very next GET on every process
+# (the stack runs two; both hold a snapshot from the queries above and
+# these), since the change bumps the data version they read per request.
+for i in 1 2 3 4 5 6; do curl -sS -o /dev/null "$GW/data?id=3"; done
+curl -sS -o /dev/null -X PATCH -H "$SBX_AUTH" -d '{"title": "Seen at once"}' "$SBX/_sandbox/jsonplaceholder/posts/3"
+force_fetch
+check "data snapshot: the fetch updated post 3" jq_is '"\(.updated) \(.unchanged)"' "1 99"
+seen=0
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	http GET "$GW/data?id=3"
+	jq_is '.[0].title' "Seen at once" && seen=$((seen + 1))
+done
+check "data snapshot: every GET after the fetch sees the change (10 of 10)" is "$seen" 10
+q '/3'; check "data snapshot: GET /data/3 sees it too" jq_is .title "Seen at once"
+q '?q=seen%20at%20ONCE'; check "data snapshot: q finds the new title" jq_is '[.[].id] | join(",")' "3"
+
 # GET /jobs lists them, newest first.
 http GET "$GW/jobs"
 check "jobs: newest first, statuses shown" eval 'jq_is ".[0].id > .[1].id" true && jq_is "[.[].status] | index(\"succeeded\") != null" true'

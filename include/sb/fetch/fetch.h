@@ -3,7 +3,8 @@
  * fetched by jobs of the queue SB_FETCH_QUEUE through a connection of
  * provider "jsonplaceholder" whose base URL is the configured
  * fetch_base_url, stored with derived fields beside them, and read back
- * with json-server's query language (sb/fetch/query.h).
+ * with json-server's query language (sb/fetch/query.h) from a snapshot
+ * of them in memory (sb/fetch/snapshot.h, sb/fetch/select.h).
  *
  * What is fetched is configuration: each row of the table
  * fetch_resources names a resource, its path under the base URL, the
@@ -98,27 +99,6 @@ enum sb_err sb_fetch_job_json(struct sb_db *db, int64_t id, cJSON **out);
 
 /* The latest SB_FETCH_JOBS_LIST_MAX fetch jobs, newest first. */
 enum sb_err sb_fetch_jobs_json(struct sb_db *db, cJSON **out);
-
-/*
- * Counts the stored, not deleted items of resource matching q into
- * *total, then writes the window w of them (sorted as q says), each with
- * its "_derived" member, as one JSON array text into *json (malloc'ed;
- * the caller frees it).  Each runs within deadline (sb/core/deadline.h;
- * SB_DEADLINE_NONE: unbounded): SB_ERR_TIMEOUT when it passed first
- * (sb_fetch_query_deadline()), SB_ERR_DB on store failure.
- */
-enum sb_err sb_fetch_data_count(struct sb_db *db, const char *resource,
-    const struct sb_fetch_query *q, int64_t deadline, int64_t *total);
-enum sb_err sb_fetch_data_list(struct sb_db *db, const char *resource,
-    const struct sb_fetch_query *q, const struct sb_fetch_window *w,
-    int64_t deadline, char **json);
-
-/*
- * The stored item id of resource with "_derived", as JSON text into
- * *json (malloc'ed); SB_ERR_NOT_FOUND if it is not stored or deleted.
- */
-enum sb_err sb_fetch_data_item(
-    struct sb_db *db, const char *resource, int64_t id, char **json);
 
 /*
  * `sbctl fetch`: queues a fetch of every resource whose last successful

@@ -12,8 +12,7 @@
  * quadratic in the text (it tries each start).
  *
  * A query compiles each of its patterns once (sb_fetch_like_compile) and
- * hands the compiled pattern to SQL as a bound pointer: the SQL function
- * sb_like(pattern, text) never compiles anything.
+ * matches every item with the compiled pattern (sb/fetch/select.h).
  */
 #ifndef SB_FETCH_LIKE_H
 #define SB_FETCH_LIKE_H
@@ -32,9 +31,6 @@
 #define SB_FETCH_LIKE_SIZE_MAX 256
 #define SB_FETCH_LIKE_ANCHORS_MAX 4 /* ^ $ \b \B \< \> \` \' of a pattern */
 
-/* The type name of the pointer sb_like() takes (sqlite3_bind_pointer). */
-#define SB_FETCH_LIKE_POINTER "sb_fetch_like_regex"
-
 /*
  * True iff pattern is within the limits above and has no back-reference
  * (\1-\9), no repeated anchor ((^)*, (a$){2}) and no unbounded repeat
@@ -51,13 +47,5 @@ bool sb_fetch_like_check(const char *pattern, char *err, size_t errsize);
  */
 enum sb_err sb_fetch_like_compile(
     const char *pattern, regex_t *re, char *err, size_t errsize);
-
-/*
- * Registers the SQL function sb_like(pattern, text) on a connection:
- * pattern is a compiled regex_t bound with sqlite3_bind_pointer() and
- * the type SB_FETCH_LIKE_POINTER; 1 iff it matches text, NULL when text
- * is NULL, an SQL error for anything else as pattern.
- */
-enum sb_err sb_fetch_like_register(void *sqlite_handle);
 
 #endif

@@ -1,9 +1,8 @@
 /*
  * GET /data's query language: json-server 0.16's (what JSONPlaceholder
- * runs), turned into one parameterised SQL condition over the stored
- * items' JSON (SQLite's json functions) and an ORDER BY, plus the paging
- * json-server does after filtering.  Field names and values only ever
- * reach SQLite as bound parameters; the SQL text is made of fixed pieces.
+ * runs), parsed into filters, sort keys and paging over a resource's
+ * filterable fields; sb/fetch/select.h runs a parsed query over a
+ * resource's snapshot (sb/fetch/snapshot.h).
  *
  * What is json-server's: field=value (text equality with the field's
  * JavaScript text; a repeated key ORs), field_gte / field_lte (numbers
@@ -21,6 +20,7 @@
 #ifndef SB_FETCH_QUERY_H
 #define SB_FETCH_QUERY_H
 
+#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,11 +32,10 @@
 #include "sb/core/request.h"
 #include "sb/fetch/like.h"
 
-#define SB_FETCH_QUERY_SQL_MAX 8192 /* bytes of the condition and order */
-#define SB_FETCH_QUERY_BINDS_MAX 128 /* parameters of one query */
+#define SB_FETCH_QUERY_VALUES_MAX 64 /* values of a query's filters */
+#define SB_FETCH_QUERY_SORT_MAX 128 /* fields of a _sort */
 #define SB_FETCH_QUERY_LIKES_MAX 4 /* _like patterns of one query */
-#define SB_FETCH_QUERY_FIELD_MAX 64 /* bytes of a field name */
-#define SB_FETCH_QUERY_FIRST_BIND 2 /* ?1 is the resource */
+#define SB_FETCH_QUERY_FIELD_MAX 64 /* bytes of a field name in a message */
 #define SB_FETCH_QUERY_PAGE_DEFAULT 10
 /* _page is clamped to 1..PAGE_MAX and _limit to -LIMIT_MAX..LIMIT_MAX (a
  * negative limit slices from the end, as json-server does), so that a page's
@@ -44,24 +43,42 @@
  * answers would be the same, there being fewer items than that */
 #define SB_FETCH_QUERY_PAGE_MAX 1000000000
 #define SB_FETCH_QUERY_LIMIT_MAX 1000000
-/* virtual machine steps of a query between two looks at the deadline */
-#define SB_FETCH_QUERY_PROGRESS_STEPS 1000
-/* a GET /data query's time (count and rows), less when the request's
- * deadline is nearer: a _like within its limits costs at most
- * milliseconds a row, but the rows are many */
+/* a GET /data query's time, less when the request's deadline is nearer:
+ * a _like within its limits costs at most milliseconds an item, but the
+ * items are many */
 #define SB_FETCH_QUERY_TIME_MAX_MS 2000
 
-/* One bound parameter: text, a number, NULL, or a compiled _like. */
-struct sb_fetch_bind {
-	enum {
-		SB_FETCH_BIND_TEXT,
-		SB_FETCH_BIND_REAL,
-		SB_FETCH_BIND_NULL,
-		SB_FETCH_BIND_REGEX
-	} kind;
-	const char *text;
-	double real;
-	const regex_t *regex; /* SB_FETCH_BIND_REGEX: one of the query's */
+/* A filter's operator, by the suffix of its key (none: equality). */
+enum sb_fetch_op {
+	SB_FETCH_OP_EQ,
+	SB_FETCH_OP_GTE,
+	SB_FETCH_OP_LTE,
+	SB_FETCH_OP_NE,
+	SB_FETCH_OP_LIKE,
+};
+
+/* One value of a filter: its text; for _gte and _lte whether it is a
+ * number (JavaScript's Number()) and which; for _like its pattern. */
+struct sb_fetch_operand {
+	const char *text; /* the pairs' */
+	size_t len;
+	bool is_number;
+	double number;
+	const regex_t *regex; /* one of the query's likes */
+};
+
+/* The values of one key, operands[first .. first + count) of the query,
+ * ORed (ANDed for _ne); field is the field's place in the fields array. */
+struct sb_fetch_filter {
+	int field;
+	enum sb_fetch_op op;
+	int first, count;
+};
+
+/* One _sort field, with its _order. */
+struct sb_fetch_sort_key {
+	int field;
+	bool desc;
 };
 
 /* The paging json-server does after filtering and sorting. */
@@ -73,15 +90,19 @@ enum sb_fetch_slice {
 };
 
 /*
- * A parsed query.  where is " AND ..." conditions (possibly ""), order
- * " ORDER BY ..." ending with the id; their parameters are binds, from
- * ?SB_FETCH_QUERY_FIRST_BIND on.  counted: X-Total-Count is sent.
+ * A parsed query: q (lowered, in the parse's arena; NULL for none), the
+ * filters in the order of their keys' first appearance, the sort keys
+ * (none: the id order), and the paging.  counted: X-Total-Count is sent.
  */
 struct sb_fetch_query {
-	char where[SB_FETCH_QUERY_SQL_MAX];
-	char order[SB_FETCH_QUERY_SQL_MAX];
-	struct sb_fetch_bind binds[SB_FETCH_QUERY_BINDS_MAX];
-	int bind_count;
+	const char *q;
+	size_t q_len;
+	struct sb_fetch_filter filters[SB_FETCH_QUERY_VALUES_MAX];
+	int filter_count;
+	struct sb_fetch_operand operands[SB_FETCH_QUERY_VALUES_MAX];
+	int operand_count;
+	struct sb_fetch_sort_key sort[SB_FETCH_QUERY_SORT_MAX];
+	int sort_count;
 	bool counted;
 	enum sb_fetch_slice slice;
 	int64_t page, limit; /* SLICE_PAGE */
@@ -101,14 +122,15 @@ struct sb_fetch_window {
 /*
  * Parses count query pairs against fields (a JSON array of the
  * resource's filterable field names; a dotted name reaches into objects)
- * into q, with arena holding the texts bound.  On SB_OK q holds the
- * compiled _like patterns and the caller frees them with
+ * into q, which points into pairs and arena: both must outlive it.  On
+ * SB_OK q holds the compiled _like patterns and the caller frees them with
  * sb_fetch_query_clear().  On SB_ERR_INVALID err (errsize bytes) says
  * what was wrong and *code is "unknown_field" (a field not among fields;
  * err names them) or "invalid_query" (a _like pattern past a limit of
  * sb/fetch/like.h or not a regular expression, more than
- * SB_FETCH_QUERY_LIKES_MAX of them); SB_ERR_TOO_LARGE for a query past the
- * caps (*code "invalid_query").  Otherwise q holds nothing to free.
+ * SB_FETCH_QUERY_LIKES_MAX of them); SB_ERR_TOO_LARGE for a query past
+ * SB_FETCH_QUERY_VALUES_MAX values or SB_FETCH_QUERY_SORT_MAX sort fields
+ * (*code "invalid_query").  Otherwise q holds nothing to free.
  */
 enum sb_err sb_fetch_query_parse(struct sb_arena *arena, const cJSON *fields,
     const struct sb_kv *pairs, size_t count, struct sb_fetch_query *q,
@@ -116,22 +138,6 @@ enum sb_err sb_fetch_query_parse(struct sb_arena *arena, const cJSON *fields,
 
 /* Frees the patterns q holds (after sb_fetch_query_parse); q may be NULL. */
 void sb_fetch_query_clear(struct sb_fetch_query *q);
-
-/*
- * Binds q's parameters to the prepared statement stmt, from
- * ?SB_FETCH_QUERY_FIRST_BIND on; q must outlive the statement's run.
- */
-void sb_fetch_query_bind(void *stmt, const struct sb_fetch_query *q);
-
-/*
- * Bounds the statements run next on the connection in time: while
- * deadline (sb/core/deadline.h) is set and has passed, SQLite interrupts
- * them (sqlite3_step() returns SQLITE_INTERRUPT), looking every
- * SB_FETCH_QUERY_PROGRESS_STEPS steps.  *deadline is read, not copied: it
- * must outlive the statements.  NULL (or SB_DEADLINE_NONE) removes the
- * bound; the caller removes it before the connection runs anything else.
- */
-void sb_fetch_query_deadline(void *sqlite_handle, int64_t *deadline);
 
 /* The rows to answer of total matching ones, as json-server slices. */
 void sb_fetch_query_slice(
@@ -142,12 +148,5 @@ void sb_fetch_query_slice(
  * spaces, a sign, digits up to the first non-digit.  False for NaN.
  */
 bool sb_fetch_query_parse_int(const char *text, int64_t *out);
-
-/*
- * Registers the SQL function sb_like(pattern, text) the conditions use
- * (sb_fetch_like_register(): pattern is one of the query's compiled
- * patterns, bound by sb_fetch_query_bind()).
- */
-enum sb_err sb_fetch_query_register(void *sqlite_handle);
 
 #endif
