@@ -150,21 +150,16 @@ work_perform(struct sb_ctx *ctx, const struct sb_work_queue *q,
 		q->run_batch(ctx, jobs, count, results);
 		return;
 	}
+	/* after a failure, or once a request waits on the responder's
+	 * socket, the rest go back unattempted */
 	for (size_t i = 0; i < count; i++) {
-		if (i > 0 && sb_drain_request_waiting(&ctx->drain)) {
-			/* a request waits: the rest go back unattempted */
-			for (; i < count; i++)
-				results[i].not_run = true;
-			return;
-		}
-		results[i].rc =
-		    work_perform_one(ctx, q, &jobs[i], results[i].err,
-		        sizeof(results[i].err), &results[i].retry_after_s);
-		if (results[i].rc == SB_OK)
-			continue;
-		/* the other side fails: the rest go back unattempted */
-		while (++i < count)
-			results[i].not_run = true;
+		results[i].not_run = i > 0 &&
+		    (results[i - 1].not_run || results[i - 1].rc != SB_OK ||
+		        sb_drain_request_waiting(&ctx->drain));
+		if (!results[i].not_run)
+			results[i].rc = work_perform_one(ctx, q, &jobs[i],
+			    results[i].err, sizeof(results[i].err),
+			    &results[i].retry_after_s);
 	}
 }
 
