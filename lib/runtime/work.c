@@ -179,7 +179,8 @@ work_swap(
 
 /*
  * Records a round's outcomes: the done jobs (moved to the front, with
- * their results) are completed in one transaction, the others failed.
+ * their results) are completed in one transaction, the others failed, and
+ * those not run handed back in one transaction.
  */
 static enum sb_err
 work_settle(struct sb_ctx *ctx, const struct sb_work_queue *q,
@@ -187,23 +188,23 @@ work_settle(struct sb_ctx *ctx, const struct sb_work_queue *q,
     int *done, int *failed)
 {
 	enum sb_err rc;
-	size_t ok = 0;
+	size_t ok = 0, tried;
 
 	for (size_t i = 0; i < count; i++)
 		if (results[i].rc == SB_OK)
 			work_swap(jobs, results, ok++, i);
 	rc = work_complete(ctx, q, jobs, ok);
-	*done = (int)ok;
-	*failed = 0;
-	for (size_t i = ok; i < count; i++) {
-		if (results[i].not_run) {
-			sb_jobs_give_back(ctx->db, &jobs[i]);
-			continue;
-		}
+	/* the failed ones next, those not run at the end */
+	tried = ok;
+	for (size_t i = ok; i < count; i++)
+		if (!results[i].not_run)
+			work_swap(jobs, results, tried++, i);
+	for (size_t i = ok; i < tried; i++)
 		work_fail(ctx, &jobs[i], results[i].rc, results[i].err,
 		    results[i].retry_after_s);
-		++*failed;
-	}
+	sb_jobs_give_back_batch(ctx->db, jobs + tried, count - tried, NULL);
+	*done = (int)ok;
+	*failed = (int)(tried - ok);
 	return rc;
 }
 

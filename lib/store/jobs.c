@@ -695,6 +695,14 @@ sb_jobs_complete_batch(struct sb_db *db, const struct sb_job *jobs,
 	return jobs_settle_batch(db, JOBS_SQL_COMPLETE, jobs, count, completed);
 }
 
+/* Gives the leased jobs back in one transaction (jobs_settle_batch). */
+enum sb_err
+sb_jobs_give_back_batch(
+    struct sb_db *db, const struct sb_job *jobs, size_t count, size_t *given)
+{
+	return jobs_settle_batch(db, JOBS_SQL_GIVE_BACK, jobs, count, given);
+}
+
 /* Deletes the leased jobs in one transaction (jobs_settle_batch). */
 enum sb_err
 sb_jobs_remove_batch(
@@ -765,26 +773,6 @@ sb_jobs_fail(struct sb_db *db, const struct sb_job *job, const char *error,
 		sb_log(SB_LOG_WARN, JOBS_COMPONENT, NULL,
 		    "job %lld dead after %d attempts", (long long)job->id,
 		    job->attempts);
-	return rc;
-}
-
-enum sb_err
-sb_jobs_give_back(struct sb_db *db, const struct sb_job *job)
-{
-	char stamp[JOBS_ISO_MAX];
-	sqlite3_stmt *stmt;
-	enum sb_err rc;
-
-	if (job == NULL)
-		return SB_ERR_INVALID;
-	sb_db_now_iso(stamp, sizeof(stamp));
-	if ((stmt = sb_db_stmt(db, jobs_sql[JOBS_SQL_GIVE_BACK])) == NULL ||
-	    jobs_bind_lease(stmt, job, stamp) != SQLITE_OK)
-		return SB_ERR_DB;
-	if ((rc = jobs_settle(db, stmt)) != SB_OK)
-		sb_log(rc == SB_ERR_CONFLICT ? SB_LOG_WARN : SB_LOG_ERROR,
-		    JOBS_COMPONENT, NULL, "give back job %lld: %s",
-		    (long long)job->id, sb_strerror(rc));
 	return rc;
 }
 

@@ -32,7 +32,7 @@ struct sb_work_result {
 	enum sb_err rc; /* SB_OK: the job is done */
 	int64_t retry_after_s; /* the least wait the other side asked for */
 	char err[SB_WORK_ERROR_MAX]; /* why it failed, no secrets */
-	bool not_run; /* handed back unattempted (sb_jobs_give_back) */
+	bool not_run; /* handed back unattempted (sb_jobs_give_back_batch) */
 };
 
 /*

@@ -115,11 +115,14 @@ enum sb_err sb_jobs_remove_batch(
     struct sb_db *db, const struct sb_job *jobs, size_t count, size_t *removed);
 
 /*
- * Hands the leased job back unattempted: pending again, due as it was,
- * its attempt count as before the lease.  For a job a batch leased but
- * did not run.  SB_ERR_CONFLICT if the lease was lost.
+ * Hands the count leased jobs back unattempted, in one transaction:
+ * pending again, due as they were, their attempt count as before the
+ * lease.  For jobs a round leased but did not run.  A job whose lease was
+ * lost is left as it is (and logged); *given (if not NULL) gets how many
+ * went back.
  */
-enum sb_err sb_jobs_give_back(struct sb_db *db, const struct sb_job *job);
+enum sb_err sb_jobs_give_back_batch(
+    struct sb_db *db, const struct sb_job *jobs, size_t count, size_t *given);
 
 /*
  * Records error (no secrets) on the leased job and reschedules it at
