@@ -31,8 +31,16 @@ static const struct sb_route routes[] = {
 static const char *const drain_queues[] = { SB_SYNC_QUEUE, SB_EVENTS_QUEUE,
 	NULL };
 
+/* Requests one process serves at once: creates share commits. */
+static long
+users_threads(const struct sb_config *config)
+{
+	return config->users_threads;
+}
+
 static const struct sb_app app = {
 	.name = "users",
+	.threads = users_threads,
 	.routes = routes,
 	.route_count = sizeof(routes) / sizeof(routes[0]),
 	.error_style = SB_RESPONSE_STYLE_CODE,

@@ -16,6 +16,7 @@
 #include "sb/core/header.h"
 #include "sb/core/log.h"
 #include "sb/core/response.h"
+#include "sb/store/group.h"
 #include "sb/sync/sync.h"
 #include "users.h"
 
@@ -175,55 +176,68 @@ users_fill_new(struct sb_sync_user *u, const char *values[SB_USER__MAX])
 }
 
 /*
- * The replay of an Idempotency-Key already used, inside the transaction:
- * true if it answered (the first answer, or 422 for another body).
+ * A create's write, run by sb_db_group_write() on whichever thread leads
+ * the commit: the first answer of its Idempotency-Key if the key was used,
+ * else the user with its sync job (and the key's answer).
  */
-static bool
-users_replayed(struct sb_ctx *ctx, struct sb_request *req, const char *key,
-    const char *hash)
-{
-	char user_id[SB_USER_ID_MAX], first_hash[USERS_HASH_HEX];
-	char *answer = NULL, where[USERS_LOCATION_MAX];
+struct users_new {
+	struct sb_sync_user *user;
+	const char *key, *hash;
+	int max_attempts;
+	bool replayed; /* the key was used: first_id, first_hash, answer */
+	char first_id[SB_USER_ID_MAX], first_hash[USERS_HASH_HEX];
+	char *answer;
+};
 
-	if (sb_users_idempotency_get(
-	        ctx->db, key, user_id, first_hash, &answer) != SB_OK)
-		return false;
-	sb_db_rollback(ctx->db);
-	if (strcmp(hash, first_hash) != 0) {
-		sb_response_error(req, 422, "idempotency_key_reused",
-		    "this Idempotency-Key was used with another body");
-	} else {
-		snprintf(where, sizeof(where), "/users/%s", user_id);
-		sb_response_header(req, "Location", where);
-		sb_response_header(req, "Idempotent-Replayed", "true");
-		sb_response_send(
-		    req, 202, "application/json", answer, strlen(answer));
-	}
-	free(answer);
-	return true;
-}
-
-/* Inserts u with its job (and the key's answer) in the open transaction. */
+/* Adds the key's answer for n->user in the open transaction. */
 static enum sb_err
-users_insert(struct sb_ctx *ctx, struct sb_sync_user *u, const char *key,
-    const char *hash)
+users_key_put(struct sb_db *db, const struct users_new *n)
 {
-	cJSON *o = NULL;
-	char *text = NULL;
-	enum sb_err rc;
+	cJSON *o = sb_users_describe(n->user);
+	char *text = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
+	enum sb_err rc = text == NULL
+	    ? SB_ERR_NOMEM
+	    : sb_users_idempotency_put(db, n->key, n->hash, n->user->id, text);
 
-	if ((rc = sb_sync_create(ctx, u, (int)ctx->config.crm_sync_attempts)) !=
-	        SB_OK ||
-	    key == NULL)
-		return rc;
-	if ((o = sb_users_describe(u)) == NULL ||
-	    (text = cJSON_PrintUnformatted(o)) == NULL)
-		rc = SB_ERR_NOMEM;
-	else
-		rc = sb_users_idempotency_put(ctx->db, key, hash, u->id, text);
 	cJSON_free(text);
 	cJSON_Delete(o);
 	return rc;
+}
+
+static enum sb_err
+users_new_write(struct sb_db *db, void *arg)
+{
+	struct users_new *n = arg;
+	enum sb_err rc;
+
+	if (n->key != NULL &&
+	    sb_users_idempotency_get(
+	        db, n->key, n->first_id, n->first_hash, &n->answer) == SB_OK) {
+		n->replayed = true;
+		return SB_OK;
+	}
+	if ((rc = sb_sync_create(db, n->user, n->max_attempts)) != SB_OK ||
+	    n->key == NULL)
+		return rc;
+	return users_key_put(db, n);
+}
+
+/* Answers a replayed key: the first answer, or 422 for another body. */
+static void
+users_replay(struct sb_request *req, const struct users_new *n)
+{
+	char where[USERS_LOCATION_MAX];
+
+	if (strcmp(n->hash, n->first_hash) != 0) {
+		sb_response_error(req, 422, "idempotency_key_reused",
+		    "this Idempotency-Key was used with another body");
+		return;
+	}
+	snprintf(where, sizeof(where), "/users/%s", n->first_id);
+	sb_response_header(req, "Location", where);
+	sb_response_header(req, "Idempotent-Replayed", "true");
+	sb_response_send(
+	    req, 202, "application/json", n->answer, strlen(n->answer));
 }
 
 /* Answers a failed write: 409 for a taken email, else the store's error. */
@@ -237,16 +251,25 @@ users_write_failed(struct sb_request *req, enum sb_err rc, const char *what)
 		sb_response_store_failed(req, rc, what);
 }
 
+/*
+ * The user and its job are written through the process's group commit:
+ * creates that arrive together in the process's threads share one
+ * transaction (sb/store/group.h).
+ */
+static struct sb_db_group users_creates = SB_DB_GROUP_INIT;
+
 void
 users_create(struct sb_ctx *ctx, struct sb_request *req)
 {
 	const char *values[SB_USER__MAX] = { 0 };
-	const char *key = users_header(req, "HTTP_IDEMPOTENCY_KEY");
 	char hash[USERS_HASH_HEX];
 	struct sb_sync_user u;
+	struct users_new n = { .user = &u, .hash = hash };
 	enum sb_err rc;
 
-	if (key != NULL && !users_key_valid(key)) {
+	n.key = users_header(req, "HTTP_IDEMPOTENCY_KEY");
+	n.max_attempts = (int)ctx->config.crm_sync_attempts;
+	if (n.key != NULL && !users_key_valid(n.key)) {
 		sb_response_error(req, 400, "invalid_idempotency_key",
 		    "Idempotency-Key holds 1 to 255 visible ASCII characters");
 		return;
@@ -255,22 +278,15 @@ users_create(struct sb_ctx *ctx, struct sb_request *req)
 		return;
 	users_body_hash(req, hash);
 	users_fill_new(&u, values);
-	if ((rc = sb_db_begin(ctx->db)) != SB_OK) {
-		sb_response_store_failed(
-		    req, rc, "the user could not be stored");
-		return;
-	}
-	if (key != NULL && users_replayed(ctx, req, key, hash))
-		return;
-	rc = users_insert(ctx, &u, key, hash);
-	if (rc == SB_OK)
-		rc = sb_db_commit(ctx->db);
-	if (rc != SB_OK) {
-		sb_db_rollback(ctx->db);
+	rc = sb_db_group_write(
+	    &users_creates, ctx->db, ctx->deadline, users_new_write, &n);
+	if (rc != SB_OK)
 		users_write_failed(req, rc, "the user could not be stored");
-		return;
-	}
-	users_answer(req, 202, &u, true);
+	else if (n.replayed)
+		users_replay(req, &n);
+	else
+		users_answer(req, 202, &u, true);
+	free(n.answer);
 }
 
 /* The path's user (not deleted) into *u; answers 404 and false if none. */

@@ -4,6 +4,7 @@
  * through sb_work_run_if_due().
  */
 #include <poll.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -30,6 +31,8 @@ sb_drain_request_waiting(const struct sb_drain_state *state)
 {
 	struct pollfd pfd = { .fd = FCGI_LISTENSOCK_FILENO, .events = POLLIN };
 
+	if (state->shared != NULL && atomic_load(&state->shared->serving) > 0)
+		return true;
 	return state->listening && poll(&pfd, 1, 0) == 1 &&
 	    (pfd.revents & POLLIN) != 0;
 }
@@ -44,6 +47,42 @@ drain_queue(const struct sb_app *app, const char *name)
 	return NULL;
 }
 
+/*
+ * True if SB_DRAIN_LINGER_MS passed since the last look (the process's,
+ * when its workers share one); the look at now is then this worker's.
+ */
+static bool
+drain_lingered(struct sb_drain_state *state, int64_t now)
+{
+	long long last;
+
+	if (state->shared == NULL) {
+		if (now - state->checked_ms < SB_DRAIN_LINGER_MS)
+			return false;
+		state->checked_ms = now;
+		return true;
+	}
+	last = atomic_load(&state->shared->checked_ms);
+	return now - last >= SB_DRAIN_LINGER_MS &&
+	    atomic_compare_exchange_strong(
+	        &state->shared->checked_ms, &last, (long long)now);
+}
+
+/* True if a round may run now: a linger passed, or no request waits. */
+static bool
+drain_may_run(struct sb_drain_state *state, int64_t now)
+{
+	if (drain_lingered(state, now))
+		return true;
+	if (sb_drain_request_waiting(state))
+		return false;
+	if (state->shared != NULL)
+		atomic_store(&state->shared->checked_ms, (long long)now);
+	else
+		state->checked_ms = now;
+	return true;
+}
+
 void
 sb_drain_after_response(struct sb_ctx *ctx)
 {
@@ -55,9 +94,7 @@ sb_drain_after_response(struct sb_ctx *ctx)
 
 	if (app->drain == NULL || ctx->db == NULL)
 		return;
-	while (now - state->checked_ms >= SB_DRAIN_LINGER_MS ||
-	    !sb_drain_request_waiting(state)) {
-		state->checked_ms = now;
+	while (drain_may_run(state, now)) {
 		ran = failed_any = false;
 		for (const char *const *q = app->drain; *q != NULL; q++) {
 			const struct sb_work_queue *row = drain_queue(app, *q);

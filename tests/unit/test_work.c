@@ -9,6 +9,7 @@
  * built by hand with only what work.c reads.
  */
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,6 +25,7 @@
 #include <cmocka.h>
 
 #include "sb/runtime/context.h"
+#include "sb/runtime/drain.h"
 #include "sb/store/db.h"
 #include "sb/store/jobs.h"
 #include "sb/runtime/work.h"
@@ -621,6 +623,36 @@ test_run_batch_gives_way(void **state)
 	}
 }
 
+/*
+ * Another worker of the process holding a request counts as a request
+ * waiting, though the listening socket has none: the round gives way too.
+ */
+static void
+test_run_batch_gives_way_to_workers(void **state)
+{
+	struct test_fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	struct sb_drain_shared shared = { 0 };
+	int64_t now = (int64_t)time(NULL), id[2];
+	int done = -1, failed = -1;
+
+	for (int i = 0; i < 2; i++)
+		id[i] =
+		    test_job_enqueue(db, "steps", "{\"ok\":1}", 3, now - 2 + i);
+	f->ctx.drain.shared = &shared;
+	assert_false(sb_drain_request_waiting(&f->ctx.drain));
+	atomic_store(&shared.serving, 1);
+	assert_true(sb_drain_request_waiting(&f->ctx.drain));
+	assert_int_equal(sb_work_run_batch(&f->ctx, queues, QUEUE_COUNT,
+	                     "steps", &done, &failed),
+	    SB_OK);
+	f->ctx.drain.shared = NULL;
+	assert_int_equal(done, 1);
+	assert_int_equal(failed, 0);
+	test_job_assert_state(db, id[0], SB_JOB_DONE);
+	test_job_assert_state(db, id[1], SB_JOB_PENDING);
+}
+
 /* sbctl deliver's loop: rounds until nothing is due, each job once. */
 static void
 test_run_queue_rounds(void **state)
@@ -766,6 +798,9 @@ main(void)
 		    test_run_batch_steps, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_run_batch_gives_way, setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_batch_gives_way_to_workers, setup,
+		    test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_run_batch_single, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(

@@ -75,6 +75,7 @@ struct sb_config {
 	long fetch_procs;
 	char crm_connection[64]; /* the connection the CRM sync uses */
 	long users_procs;
+	long users_threads; /* requests one users process serves at once */
 	long crm_sync_attempts; /* pushes of one change before "failed" */
 	long crm_reconcile_period_s; /* `sbctl sync` pulls a user so often */
 };

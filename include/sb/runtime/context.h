@@ -8,6 +8,7 @@
 #ifndef SB_CONTEXT_H
 #define SB_CONTEXT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,9 +66,17 @@ struct sb_app {
 };
 
 /* When the after-response drain last looked (sb/runtime/drain.h). */
+/* What the workers of a process share for their drains. */
+struct sb_drain_shared {
+	atomic_int serving; /* requests accepted and not yet answered */
+	atomic_llong checked_ms; /* monotonic time of the process's last look */
+};
+
 struct sb_drain_state {
 	bool listening; /* fd 0 is FastCGI's listening socket */
-	int64_t checked_ms; /* monotonic time of the last look */
+	int64_t
+	    checked_ms; /* monotonic time of the last look, without shared */
+	struct sb_drain_shared *shared; /* the process's workers', or NULL */
 };
 
 /* Long-lived state made in main() and passed down (STYLE.md rule 6). */

@@ -8,8 +8,9 @@
  *
  * It gives way to requests.  A drain runs the due jobs a round (one batch
  * per queue) at a time until none is due, but stops (or does not start)
- * while another request waits on the listening socket and this process
- * looked less than SB_DRAIN_LINGER_MS ago.  Under load each process so
+ * while another request waits on the listening socket or is in another
+ * worker's hands, and this process looked less than SB_DRAIN_LINGER_MS
+ * ago.  Under load each process so
  * runs one round per linger, and that round makes one upstream call per
  * queue: a queue that sends its batch as one call (events) sends it, a
  * queue whose jobs are calls of their own (CRM pushes) stops after the
@@ -30,7 +31,10 @@
 /* Notes whether fd 0 is a listening socket; called once at start. */
 void sb_drain_init(struct sb_ctx *ctx);
 
-/* True if a connection waits to be accepted on the listening socket. */
+/*
+ * True if a connection waits to be accepted on the listening socket, or
+ * another worker of the process holds a request it has not answered.
+ */
 bool sb_drain_request_waiting(const struct sb_drain_state *state);
 
 /* Runs the due jobs of ctx->app->drain's queues as described above. */

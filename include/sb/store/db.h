@@ -42,6 +42,12 @@ struct sb_db;
 enum sb_err sb_db_open(
     const char *path, long busy_timeout_ms, struct sb_db **out);
 
+/*
+ * Opens another connection to db's file with db's busy timeout, as
+ * sb_db_open() does; SB_ERR_INVALID for a NULL db.
+ */
+enum sb_err sb_db_open_another(struct sb_db *db, struct sb_db **out);
+
 /* Finalizes every cached statement and closes; NULL is a no-op. */
 void sb_db_close(struct sb_db *db);
 

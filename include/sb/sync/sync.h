@@ -53,7 +53,7 @@ bool sb_sync_crm_wins(int64_t crm_ms, int64_t local_ms, bool local_pending);
  * SB_ERR_CONFLICT if another user has its email (sb_users_insert()).
  */
 enum sb_err sb_sync_create(
-    struct sb_ctx *ctx, struct sb_sync_user *user, int max_attempts);
+    struct sb_db *db, struct sb_sync_user *user, int max_attempts);
 
 /*
  * Opens the sync job of user inside the caller's transaction, unless one
