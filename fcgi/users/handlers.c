@@ -278,8 +278,9 @@ users_create(struct sb_ctx *ctx, struct sb_request *req)
 		return;
 	users_body_hash(req, hash);
 	users_fill_new(&u, values);
-	rc = sb_db_group_write(
-	    &users_creates, ctx->db, ctx->deadline, users_new_write, &n);
+	rc = sb_db_group_write(&users_creates, ctx->db, ctx->deadline,
+	    ctx->drain.shared != NULL ? &ctx->drain.shared->serving : NULL,
+	    users_new_write, &n);
 	if (rc != SB_OK)
 		users_write_failed(req, rc, "the user could not be stored");
 	else if (n.replayed)

@@ -102,8 +102,8 @@ static const struct config_key keys[] = {
 	NUM(fetch_max_attempts, "5", 1, 100),
 	NUM(fetch_procs, "2", 1, 64),
 	STR(crm_connection, ""),
-	NUM(users_procs, "2", 1, 64),
-	NUM(users_threads, "8", 1, 256),
+	NUM(users_procs, "1", 1, 64),
+	NUM(users_threads, "16", 1, 256),
 	NUM(crm_sync_attempts, "3", 1, 100),
 	NUM(crm_reconcile_period_s, "300", 0, 86400 * 30),
 };

@@ -5,6 +5,7 @@
  * since the writer may return (and its stack frame go) at once.
  */
 #include <stddef.h>
+#include <time.h>
 
 #include "sb/core/deadline.h"
 #include "sb/store/group.h"
@@ -135,6 +136,40 @@ sb_db_group_close(struct sb_db_group *g)
 	g->db = NULL;
 }
 
+/*
+ * Waits (the lock held) while fewer writes are queued than requests are in
+ * the process's hands, up to the group's wait: they may be writes on
+ * their way, which then share this commit instead of waiting for the next.
+ */
+static void
+group_gather(struct sb_db_group *g, const atomic_int *in_flight)
+{
+	long wait_us = g->wait_us > 0 ? g->wait_us : SB_DB_GROUP_WAIT_US;
+	struct timespec until;
+	size_t queued = 0;
+
+	if (in_flight == NULL)
+		return;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += wait_us / 1000000L;
+	until.tv_nsec += wait_us % 1000000L * 1000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	for (;;) {
+		for (const struct sb_db_group_item *it = g->head;
+		     it != NULL && queued < SB_DB_GROUP_BATCH_MAX;
+		     it = it->next)
+			queued++;
+		if (queued >= SB_DB_GROUP_BATCH_MAX ||
+		    (int)queued >= atomic_load(in_flight) ||
+		    pthread_cond_timedwait(&g->arrived, &g->lock, &until) != 0)
+			return;
+		queued = 0;
+	}
+}
+
 /* Detaches up to SB_DB_GROUP_BATCH_MAX items from the queue's head. */
 static struct sb_db_group_item *
 group_take(struct sb_db_group *g)
@@ -153,7 +188,7 @@ group_take(struct sb_db_group *g)
 
 enum sb_err
 sb_db_group_write(struct sb_db_group *g, struct sb_db *db, int64_t deadline,
-    sb_db_group_fn fn, void *arg)
+    const atomic_int *in_flight, sb_db_group_fn fn, void *arg)
 {
 	struct sb_db_group_item self = { fn, arg, deadline, SB_OK, false,
 		NULL };
@@ -166,12 +201,14 @@ sb_db_group_write(struct sb_db_group *g, struct sb_db *db, int64_t deadline,
 		g->tail = &g->head;
 	*g->tail = &self;
 	g->tail = &self.next;
+	pthread_cond_signal(&g->arrived);
 	while (!self.done) {
 		if (g->leading) {
 			pthread_cond_wait(&g->done, &g->lock);
 			continue;
 		}
 		g->leading = true;
+		group_gather(g, in_flight);
 		batch = group_take(g);
 		pthread_mutex_unlock(&g->lock);
 		group_commit(group_db(g, db), batch, deadline);

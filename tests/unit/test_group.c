@@ -6,6 +6,7 @@
  * its own mkdtemp directory.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -115,7 +116,7 @@ test_alone(void **state)
 	struct write w = { .name = "alone", .rc = SB_OK };
 
 	assert_int_equal(sb_db_group_write(&f->group, f->db, SB_DEADLINE_NONE,
-	                     test_write, &w),
+	                     NULL, test_write, &w),
 	    SB_OK);
 	assert_true(test_has(f->db, "alone"));
 	/* It ran on the group's connection, which stays open. */
@@ -129,6 +130,7 @@ test_alone(void **state)
 struct writer {
 	struct fixture *f;
 	struct write w;
+	const atomic_int *in_flight;
 	enum sb_err rc;
 	pthread_t thread;
 };
@@ -139,7 +141,7 @@ test_writer_run(void *arg)
 	struct writer *wr = arg;
 
 	wr->rc = sb_db_group_write(&wr->f->group, wr->f->db,
-	    sb_deadline_now() + 10000, test_write, &wr->w);
+	    sb_deadline_now() + 10000, wr->in_flight, test_write, &wr->w);
 	return NULL;
 }
 
@@ -189,6 +191,68 @@ test_batch(void **state)
 	assert_null(f->group.head);
 }
 
+/* True once the group has a leader that has not taken its batch. */
+static bool
+test_gathering(struct sb_db_group *g)
+{
+	bool gathering;
+
+	pthread_mutex_lock(&g->lock);
+	gathering = g->leading && g->head != NULL;
+	pthread_mutex_unlock(&g->lock);
+	return gathering;
+}
+
+/*
+ * With two requests in the process's hands and one write queued, the
+ * leader waits for the second, and both share its commit.
+ */
+static void
+test_gather(void **state)
+{
+	struct fixture *f = *state;
+	atomic_int in_flight = 2;
+	struct writer a = {
+		.f = f, .w = { .name = "a" }, .in_flight = &in_flight
+	};
+	struct writer b = {
+		.f = f, .w = { .name = "b" }, .in_flight = &in_flight
+	};
+
+	f->group.wait_us = 60 * 1000000L; /* no test machine is that slow */
+	assert_int_equal(
+	    pthread_create(&a.thread, NULL, test_writer_run, &a), 0);
+	while (!test_gathering(&f->group))
+		sb_deadline_sleep(1);
+	assert_null(a.w.ran_on); /* a waits for b */
+	assert_int_equal(
+	    pthread_create(&b.thread, NULL, test_writer_run, &b), 0);
+	pthread_join(a.thread, NULL);
+	pthread_join(b.thread, NULL);
+	assert_int_equal(a.rc, SB_OK);
+	assert_int_equal(b.rc, SB_OK);
+	assert_true(pthread_equal(a.w.ran_in, b.w.ran_in));
+	assert_true(test_has(f->db, "a"));
+	assert_true(test_has(f->db, "b"));
+}
+
+/* Nobody else comes: the leader gives up waiting after wait_us. */
+static void
+test_gather_gives_up(void **state)
+{
+	struct fixture *f = *state;
+	atomic_int in_flight = 3;
+	struct write w = { .name = "alone" };
+	int64_t start = sb_deadline_now();
+
+	f->group.wait_us = 50 * 1000L;
+	assert_int_equal(sb_db_group_write(&f->group, f->db, SB_DEADLINE_NONE,
+	                     &in_flight, test_write, &w),
+	    SB_OK);
+	assert_true(sb_deadline_now() - start >= 50);
+	assert_true(test_has(f->db, "alone"));
+}
+
 static void
 test_deadline_passed(void **state)
 {
@@ -196,14 +260,14 @@ test_deadline_passed(void **state)
 	struct write w = { .name = "late", .rc = SB_OK };
 
 	assert_int_equal(sb_db_group_write(&f->group, f->db,
-	                     sb_deadline_now() - 1, test_write, &w),
+	                     sb_deadline_now() - 1, NULL, test_write, &w),
 	    SB_ERR_BUSY);
 	assert_null(w.ran_on);
 	assert_false(test_has(f->db, "late"));
 	/* The group goes on. */
 	w.name = "on time";
 	assert_int_equal(sb_db_group_write(&f->group, f->db,
-	                     sb_deadline_now() + 10000, test_write, &w),
+	                     sb_deadline_now() + 10000, NULL, test_write, &w),
 	    SB_OK);
 	assert_true(test_has(f->db, "on time"));
 }
@@ -214,14 +278,14 @@ test_invalid(void **state)
 	struct fixture *f = *state;
 	struct write w = { .name = "x" };
 
-	assert_int_equal(
-	    sb_db_group_write(NULL, f->db, SB_DEADLINE_NONE, test_write, &w),
+	assert_int_equal(sb_db_group_write(NULL, f->db, SB_DEADLINE_NONE, NULL,
+	                     test_write, &w),
 	    SB_ERR_INVALID);
-	assert_int_equal(sb_db_group_write(
-	                     &f->group, NULL, SB_DEADLINE_NONE, test_write, &w),
+	assert_int_equal(sb_db_group_write(&f->group, NULL, SB_DEADLINE_NONE,
+	                     NULL, test_write, &w),
 	    SB_ERR_INVALID);
-	assert_int_equal(
-	    sb_db_group_write(&f->group, f->db, SB_DEADLINE_NONE, NULL, &w),
+	assert_int_equal(sb_db_group_write(&f->group, f->db, SB_DEADLINE_NONE,
+	                     NULL, NULL, &w),
 	    SB_ERR_INVALID);
 	assert_false(test_has(f->db, "x"));
 }
@@ -235,6 +299,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		GROUP_TEST(test_alone),
 		GROUP_TEST(test_batch),
+		GROUP_TEST(test_gather),
+		GROUP_TEST(test_gather_gives_up),
 		GROUP_TEST(test_deadline_passed),
 		GROUP_TEST(test_invalid),
 	};
