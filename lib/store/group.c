@@ -201,7 +201,7 @@ sb_db_group_write(struct sb_db_group *g, struct sb_db *db, int64_t deadline,
 		g->tail = &g->head;
 	/* self stays queued only until done, and this frame waits for that. */
 	*g->tail = &self;
-	// cppcheck-suppress autoVariables
+	/* cppcheck-suppress autoVariables */
 	g->tail = &self.next;
 	pthread_cond_signal(&g->arrived);
 	while (!self.done) {
