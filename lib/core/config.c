@@ -258,6 +258,12 @@ config_timeouts_check(const struct sb_config *cfg, char *err, size_t errsize)
 		    "db_busy_timeout_ms (%ld) does not fit in a request's %ld "
 		    "ms (fastcgi_timeout_s less deadline_margin_ms)",
 		    cfg->db_busy_timeout_ms, budget);
+	else if (cfg->job_lease_s * 1000 <= budget)
+		snprintf(err, errsize,
+		    "job_lease_s (%ld) does not outlast a request's %ld ms "
+		    "(fastcgi_timeout_s less deadline_margin_ms): a job could "
+		    "run twice at once",
+		    cfg->job_lease_s, budget);
 	else if (cfg->http_backoff_base_ms > cfg->http_backoff_cap_ms)
 		snprintf(err, errsize,
 		    "http_backoff_base_ms (%ld) is larger than "

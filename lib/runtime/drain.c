@@ -95,6 +95,9 @@ sb_drain_after_response(struct sb_ctx *ctx)
 	if (app->drain == NULL || ctx->db == NULL)
 		return;
 	while (drain_may_run(state, now)) {
+		/* each round has a request's budget: a long drain is many */
+		sb_context_deadline_set(
+		    ctx, now + sb_config_request_budget_ms(&ctx->config));
 		ran = failed_any = false;
 		for (const char *const *q = app->drain; *q != NULL; q++) {
 			const struct sb_work_queue *row = drain_queue(app, *q);

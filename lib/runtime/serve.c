@@ -70,10 +70,11 @@ serve_one(struct sb_ctx *ctx, FCGX_Request *fcgi, struct sb_arena *arena)
 		    req.method, req.path, req.status);
 	FCGX_Finish_r(fcgi);
 	atomic_fetch_sub(&serve_drain.serving, 1);
-	/* Work after the response has no caller waiting, but its own budget. */
+	/* Work after the response has no caller waiting, but budgets of its
+	 * own: the drain one a round, the hook one. */
+	sb_drain_after_response(ctx);
 	sb_context_deadline_set(
 	    ctx, sb_deadline_now() + sb_config_request_budget_ms(&ctx->config));
-	sb_drain_after_response(ctx);
 	if (app->after_response != NULL)
 		app->after_response(ctx);
 	sb_context_deadline_set(ctx, SB_DEADLINE_NONE);

@@ -188,6 +188,8 @@ test_file_errors(void **state)
 		{ "json_depth_max = 1\n", "json_depth_max" },
 		{ "json_depth_max = 257\n", "json_depth_max" },
 		{ "body_max = 1.5\n", "body_max" },
+		/* a lease no longer than a request's budget (28,000 ms) */
+		{ "job_lease_s = 28\n", "job_lease_s" },
 		{ "# ok\njust words\n", ":2:" },
 		{ "log_level = "
 		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -278,7 +280,7 @@ test_env_overrides_file(void **state)
 		{ "SB_GATEWAY_PORT", "7000" },
 		{ "SB_LOG_LEVEL", "warn" },
 		{ "SB_VAR_DIR", "/srv/sb" },
-		{ "SB_JOB_LEASE_S", "5" },
+		{ "SB_JOB_LEASE_S", "45" },
 		{ "SB_MASTER_KEY_SOURCE", "command" },
 		{ "SB_MASTER_KEY_COMMAND",
 		    "vault kv get -field=key secret/sb" },
@@ -295,7 +297,7 @@ test_env_overrides_file(void **state)
 	assert_int_equal(f->cfg.gateway_port, 7000);
 	assert_string_equal(f->cfg.log_level, "warn");
 	assert_string_equal(f->cfg.var_dir, "/srv/sb");
-	assert_int_equal(f->cfg.job_lease_s, 5);
+	assert_int_equal(f->cfg.job_lease_s, 45);
 	assert_string_equal(f->cfg.master_key_source, "command");
 	assert_string_equal(
 	    f->cfg.master_key_command, "vault kv get -field=key secret/sb");

@@ -24,6 +24,7 @@
 
 #include <cmocka.h>
 
+#include "sb/core/deadline.h"
 #include "sb/runtime/context.h"
 #include "sb/runtime/drain.h"
 #include "sb/store/db.h"
@@ -34,6 +35,7 @@
 #define TEST_LEASE_S 60
 #define TEST_HINT_S 600
 #define TEST_TEXT_MAX 512
+#define TEST_SLOW_MS 40 /* work_slow's time: most of a 50 ms budget */
 
 /* What the workers saw. */
 static struct {
@@ -132,8 +134,18 @@ work_step(struct sb_ctx *ctx, const struct sb_job *job, char *err,
 	return work_bad(ctx, job, err, errsize, retry_after_s);
 }
 
+/* Done, after TEST_SLOW_MS. */
+static enum sb_err
+work_slow(struct sb_ctx *ctx, const struct sb_job *job, char *err,
+    size_t errsize, int64_t *retry_after_s)
+{
+	sb_deadline_sleep(TEST_SLOW_MS);
+	return work_ok(ctx, job, err, errsize, retry_after_s);
+}
+
 static const struct sb_work_queue queues[] = {
 	{ "ok", work_ok, NULL, 0, false },
+	{ "slow", work_slow, NULL, 1, false },
 	{ "steps", work_step, NULL, 3, false },
 	{ "bad", work_bad, NULL, 0, false },
 	{ "hint", work_hint, NULL, 0, false },
@@ -653,6 +665,37 @@ test_run_batch_gives_way_to_workers(void **state)
 	test_job_assert_state(db, id[1], SB_JOB_PENDING);
 }
 
+/*
+ * The after-response drain gives each round a request's budget of its
+ * own: three rounds of 40 ms each fit, though together they overrun one
+ * 50 ms budget (whose end would roll back the second round's commit).
+ */
+static void
+test_drain_budget_per_round(void **state)
+{
+	static const char *const drain[] = { "slow", NULL };
+	struct test_fixture *f = *state;
+	struct sb_app app = { .name = "test",
+		.queues = queues,
+		.queue_count = QUEUE_COUNT,
+		.drain = drain };
+	int64_t now = (int64_t)time(NULL), id[3];
+
+	for (int i = 0; i < 3; i++)
+		id[i] =
+		    test_job_enqueue(f->ctx.db, "slow", "{}", 3, now - 3 + i);
+	f->ctx.app = &app;
+	f->ctx.config.fastcgi_timeout_s = 1;
+	f->ctx.config.deadline_margin_ms = 1000 - 50;
+	/* the budget the response had, about to end */
+	sb_context_deadline_set(&f->ctx, sb_deadline_now() + 10);
+	sb_drain_after_response(&f->ctx);
+	f->ctx.app = NULL;
+	assert_int_equal(seen.ok_calls, 3);
+	for (int i = 0; i < 3; i++)
+		test_job_assert_state(f->ctx.db, id[i], SB_JOB_DONE);
+}
+
 /* sbctl deliver's loop: rounds until nothing is due, each job once. */
 static void
 test_run_queue_rounds(void **state)
@@ -801,6 +844,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_run_batch_gives_way_to_workers, setup,
 		    test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_drain_budget_per_round, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_run_batch_single, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(

@@ -19,7 +19,10 @@
  * response after which no request waits (or by cron).  A
  * round in which a job failed ends the drain until the next response, so
  * an outage of the other side costs one attempt per response, not one per
- * due job.
+ * due job.  Each round has a request's budget of its own
+ * (sb_config_request_budget_ms()) as its deadline: a backlog of any size
+ * drains round by round, each shorter than a job's lease (job_lease_s
+ * outlasts a request's budget: the configuration checks it).
  */
 #ifndef SB_DRAIN_H
 #define SB_DRAIN_H
