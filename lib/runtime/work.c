@@ -137,6 +137,18 @@ sb_work_batch_size(const struct sb_work_queue *q)
 	                                        : SB_JOBS_BATCH_MAX;
 }
 
+/*
+ * True if job's lease has less than a request's budget left: a job that
+ * starts now could outlive it, and another worker take it meanwhile.
+ */
+static bool
+work_lease_short(const struct sb_ctx *ctx, const struct sb_job *job)
+{
+	int64_t left_ms = (job->lease_until - (int64_t)time(NULL)) * 1000;
+
+	return left_ms < sb_config_request_budget_ms(&ctx->config);
+}
+
 /* Runs the leased jobs, writing each outcome into results. */
 static void
 work_perform(struct sb_ctx *ctx, const struct sb_work_queue *q,
@@ -150,12 +162,13 @@ work_perform(struct sb_ctx *ctx, const struct sb_work_queue *q,
 		q->run_batch(ctx, jobs, count, results);
 		return;
 	}
-	/* after a failure, or once a request waits on the responder's
-	 * socket, the rest go back unattempted */
+	/* after a failure, once a request waits on the responder's socket,
+	 * or when the leases run short, the rest go back unattempted */
 	for (size_t i = 0; i < count; i++) {
 		results[i].not_run = i > 0 &&
 		    (results[i - 1].not_run || results[i - 1].rc != SB_OK ||
-		        sb_drain_request_waiting(&ctx->drain));
+		        sb_drain_request_waiting(&ctx->drain) ||
+		        work_lease_short(ctx, &jobs[i]));
 		if (!results[i].not_run)
 			results[i].rc = work_perform_one(ctx, q, &jobs[i],
 			    results[i].err, sizeof(results[i].err),

@@ -276,7 +276,7 @@ apply_event(struct sb_ctx *ctx, const struct apply_event *e, const char *ts,
 
 	if ((rc = sb_db_begin(ctx->db)) != SB_OK)
 		goto out;
-	rc = sb_users_get_by_crm_id(ctx->db, e->crm_id, &u);
+	rc = sb_users_get_by_crm_id(ctx->db, e->crm_id, false, &u);
 	if (rc == SB_ERR_NOT_FOUND) {
 		apply_fail(a, 404, "user_not_found", "no user has this crm_id");
 		goto out;

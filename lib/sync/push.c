@@ -270,6 +270,50 @@ push_succeeded(struct sb_sync_user *u, const struct push *p, bool *again)
 }
 
 /*
+ * Frees crm_id for u: the CRM gave it to u, so another local user that
+ * holds it has lost its CRM record (the CRM reissued the id: it was reset,
+ * or the record deleted there).  The CRM is the source of truth: a holder
+ * whose delete was pending is removed; any other lets go of the id and is
+ * failed with a note saying so (POST /users/{id}/sync pushes it again as a
+ * new CRM user), and its sync log keeps the conflict.
+ */
+static enum sb_err
+push_take_crm_id(
+    struct sb_ctx *ctx, const struct sb_sync_user *u, const char *crm_id)
+{
+	struct sb_sync_user holder;
+	cJSON *detail;
+	enum sb_err rc = sb_users_get_by_crm_id(ctx->db, crm_id, true, &holder);
+
+	if (rc == SB_ERR_NOT_FOUND ||
+	    (rc == SB_OK && strcmp(holder.id, u->id) == 0))
+		return SB_OK;
+	if (rc != SB_OK)
+		return rc;
+	sb_log(SB_LOG_WARN, "sync", NULL,
+	    "the CRM gave %s, held by user %s, to user %s", crm_id, holder.id,
+	    u->id);
+	if (holder.deleted)
+		return sb_users_remove(ctx->db, holder.id);
+	if ((detail = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(detail, "crm_id", crm_id) == NULL ||
+	    cJSON_AddStringToObject(detail, "given_to", u->id) == NULL) {
+		cJSON_Delete(detail);
+		return SB_ERR_NOMEM;
+	}
+	holder.crm_id[0] = '\0';
+	snprintf(holder.sync_status, sizeof(holder.sync_status), "failed");
+	snprintf(holder.last_error, sizeof(holder.last_error),
+	    "the CRM gave its id %s to another user: this user's CRM record "
+	    "is gone; POST /users/%s/sync pushes it again",
+	    crm_id, holder.id);
+	rc = sb_users_log(
+	    ctx->db, holder.id, "conflict", "crm_id_reissued", detail);
+	cJSON_Delete(detail);
+	return rc != SB_OK ? rc : sb_users_save(ctx->db, &holder);
+}
+
+/*
  * Records p's outcome in one transaction.  *again is set when the push
  * succeeded but the user changed meanwhile; the result is SB_OK when the
  * job is done, SB_ERR_UPSTREAM when it is to be retried.
@@ -294,6 +338,8 @@ push_record(
 	if (p->outcome == PUSH_OK) {
 		result = SB_OK;
 		rc = sb_users_log(ctx->db, u.id, "push", "ok", detail);
+		if (rc == SB_OK && !(u.deleted && p->user.deleted))
+			rc = push_take_crm_id(ctx, &u, p->crm_id);
 		if (rc == SB_OK && u.deleted && !p->user.deleted) {
 			/* deleted while this push made or updated it: the
 			 * CRM's copy is deleted in the next round */

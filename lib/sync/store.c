@@ -53,7 +53,7 @@ static const char *const users_sql[USERS_SQL__MAX] = {
 	                     " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
 	[USERS_SQL_GET] = USERS_SELECT " WHERE id = ?1 AND (deleted = 0 OR ?2)",
 	[USERS_SQL_GET_BY_CRM] =
-	    USERS_SELECT " WHERE crm_id = ?1 AND deleted = 0",
+	    USERS_SELECT " WHERE crm_id = ?1 AND (deleted = 0 OR ?2)",
 	[USERS_SQL_SAVE] =
 	    "UPDATE sync_users SET name = ?2, email = ?3, phone = ?4,"
 	    " sync_status = ?5, crm_id = ?6, last_error = ?7, deleted = ?8,"
@@ -349,12 +349,13 @@ sb_users_get(struct sb_db *db, const char *id, bool with_deleted,
 }
 
 enum sb_err
-sb_users_get_by_crm_id(
-    struct sb_db *db, const char *crm_id, struct sb_sync_user *user)
+sb_users_get_by_crm_id(struct sb_db *db, const char *crm_id, bool with_deleted,
+    struct sb_sync_user *user)
 {
 	sqlite3_stmt *st = sb_db_stmt(db, users_sql[USERS_SQL_GET_BY_CRM]);
 
-	if (st == NULL || users_text(st, 1, crm_id) != SQLITE_OK)
+	if (st == NULL || users_text(st, 1, crm_id) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, with_deleted) != SQLITE_OK)
 		return SB_ERR_DB;
 	return users_step_one(st, user);
 }

@@ -279,6 +279,49 @@ if side_start; then
 	    jq_is '[.entries[] | select(.kind == "reconcile")][-1].outcome | test("unchanged|applied")' true
 	http GET "$SIDE_GW/users/$RK"
 	check "restart: still synced after it" jq_is .sync_status synced
+
+	# -- the CRM reissues an id (it was reset, its numbering too): the
+	# CRM is the source of truth; the user that held the id lets go of
+	# it and is failed with a note, the new one is synced --
+	side_sql() { sqlite3 -batch -noheader "$SIDE_VAR/switchboard.db" "$1"; }
+	http POST "$SIDE_SBX/_sandbox/crm" \
+	    -H "Authorization: Bearer $(cat "$SIDE_VAR/secrets/sandbox.token")" \
+	    -H "$US_JSON" -d "$(jq -n \
+	    --arg c "$(cat "$SIDE_VAR/secrets/crm-client.secret")" \
+	    --arg s "$(cat "$SIDE_VAR/secrets/crm-webhook.secret")" \
+	    --arg u "$SIDE_GW/webhooks/crm" \
+	    '{client_id: "switchboard", client_secret: $c, webhook_secret: $s, webhook_url: $u}')"
+	check "reissue: the side stack's CRM is made again" is "$STATUS" 201
+	http POST "$SIDE_GW/users" -H "$US_JSON" \
+	    -d '{"name": "New Comer", "email": "newcomer@example.com", "phone": "+1 555 010 0101"}'
+	NC=$(printf '%s' "$BODY" | jq -r .id)
+	for _ in $(seq 1 100); do
+		http GET "$SIDE_GW/users/$NC"
+		jq_is .sync_status synced && break
+		sleep 0.05
+	done
+	check "reissue: the new user is synced" jq_is .sync_status synced
+	check "reissue: with the id the kept user had" jq_is .crm_id "$RK_CRM"
+	http GET "$SIDE_GW/users/$RK"
+	check "reissue: the kept user let go of it and is failed" \
+	    jq_is '[.sync_status, (.crm_id | tostring)] | join("|")' "failed|null"
+	check "reissue: its last_error says why and what to do" \
+	    jq_is ".last_error | test(\"gave its id $RK_CRM to another user.*POST /users/$RK/sync\")" true
+	http GET "$SIDE_GW/users/$RK/sync-log"
+	check "reissue: its sync log keeps the conflict" \
+	    jq_is "[.entries[] | select(.kind == \"conflict\")][-1] | \"\\(.outcome)|\\(.detail.crm_id)|\\(.detail.given_to)\"" \
+	    "crm_id_reissued|$RK_CRM|$NC"
+	check "reissue: one local user holds the id" \
+	    is "$(side_sql "SELECT id FROM sync_users WHERE crm_id = '$RK_CRM'")" "$NC"
+	http POST "$SIDE_GW/users/$RK/sync"
+	check "reissue: POST /users/{id}/sync pushes it again (202)" is "$STATUS" 202
+	for _ in $(seq 1 100); do
+		http GET "$SIDE_GW/users/$RK"
+		jq_is .sync_status synced && break
+		sleep 0.05
+	done
+	check "reissue: then it is synced as a new CRM user" \
+	    jq_is "[.sync_status, (.crm_id != \"$RK_CRM\")] | map(tostring) | join(\"|\")" "synced|true"
 	side_stop "restart: the side stack stopped"
 else
 	check "restart: the side stack started" false

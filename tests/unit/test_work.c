@@ -666,6 +666,35 @@ test_run_batch_gives_way_to_workers(void **state)
 }
 
 /*
+ * A sequential round stops when its leases have less than a request's
+ * budget left: the rest go back untried, for a round with new leases.
+ */
+static void
+test_run_batch_lease_short(void **state)
+{
+	struct test_fixture *f = *state;
+	int64_t now = (int64_t)time(NULL), id[3];
+	int done = -1, failed = -1;
+
+	for (int i = 0; i < 3; i++)
+		id[i] = test_job_enqueue(
+		    f->ctx.db, "steps", "{\"ok\":1}", 3, now - 3 + i);
+	/* a budget longer than the lease (the configuration refuses it) */
+	f->ctx.config.fastcgi_timeout_s = TEST_LEASE_S + 10;
+	f->ctx.config.deadline_margin_ms = 1000;
+	assert_int_equal(sb_work_run_batch(&f->ctx, queues, QUEUE_COUNT,
+	                     "steps", &done, &failed),
+	    SB_OK);
+	assert_int_equal(done, 1);
+	assert_int_equal(failed, 0);
+	test_job_assert_state(f->ctx.db, id[0], SB_JOB_DONE);
+	for (int i = 1; i < 3; i++) {
+		test_job_assert_state(f->ctx.db, id[i], SB_JOB_PENDING);
+		assert_int_equal(test_job_int(f->ctx.db, "attempts", id[i]), 0);
+	}
+}
+
+/*
  * The after-response drain gives each round a request's budget of its
  * own: three rounds of 40 ms each fit, though together they overrun one
  * 50 ms budget (whose end would roll back the second round's commit).
@@ -846,6 +875,8 @@ main(void)
 		    test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_drain_budget_per_round, setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_batch_lease_short, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_run_batch_single, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(

@@ -49,8 +49,9 @@ struct sb_work_queue {
 	sb_work_batch_fn run_batch; /* NULL: jobs run one at a time */
 	size_t batch_max; /* jobs one round leases, 1 to SB_JOBS_BATCH_MAX;
 	                     without run_batch they run one after another,
-	                     and the first failure, or a request waiting on
-	                     a responder's socket (sb/runtime/drain.h), ends
+	                     and the first failure, a request waiting on a
+	                     responder's socket (sb/runtime/drain.h), or a
+	                     lease with less than a request's budget left ends
 	                     the round: the rest go back unattempted */
 	bool remove_done; /* a done job is deleted (sb_jobs_remove_batch)
 	                     rather than kept as done for job_retention_days:

@@ -87,9 +87,9 @@ enum sb_err sb_users_insert(struct sb_db *db, const struct sb_sync_user *user);
 enum sb_err sb_users_get(struct sb_db *db, const char *id, bool with_deleted,
     struct sb_sync_user *user);
 
-/* As sb_users_get() by the CRM's id, deleted users left out. */
-enum sb_err sb_users_get_by_crm_id(
-    struct sb_db *db, const char *crm_id, struct sb_sync_user *user);
+/* As sb_users_get() by the CRM's id. */
+enum sb_err sb_users_get_by_crm_id(struct sb_db *db, const char *crm_id,
+    bool with_deleted, struct sb_sync_user *user);
 
 /*
  * Writes every column of user back (by id).  SB_ERR_CONFLICT if its email
