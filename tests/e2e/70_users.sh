@@ -8,11 +8,7 @@
 
 # Earlier files (21_sandbox_crm) reset the sandbox's CRM with their own
 # client: it is made again as the stack made it.
-http POST "$SBX/_sandbox/crm" -H "$SBX_AUTH" -H "$US_JSON" -d "$(jq -n \
-    --arg c "$(cat "$SB_VAR_DIR/secrets/crm-client.secret")" \
-    --arg s "$(cat "$SB_VAR_DIR/secrets/crm-webhook.secret")" \
-    --arg u "$GW/webhooks/crm" \
-    '{client_id: "switchboard", client_secret: $c, webhook_secret: $s, webhook_url: $u}')"
+us_crm_make "$SBX" "$SB_VAR_DIR" "$GW"
 check "users: the sandbox's CRM is the stack's" is "$STATUS" 201
 
 # -- the stack made the CRM connection --
@@ -253,11 +249,7 @@ if side_start; then
 	http POST "$SIDE_GW/users" -H "$US_JSON" \
 	    -d '{"name": "Restart Kept", "email": "kept@example.com", "phone": "5550102030"}'
 	RK=$(printf '%s' "$BODY" | jq -r .id)
-	for _ in $(seq 1 100); do
-		http GET "$SIDE_GW/users/$RK"
-		jq_is .sync_status synced && break
-		sleep 0.05
-	done
+	US_GW=$SIDE_GW us_wait "$RK" synced
 	check "restart: synced before" jq_is .sync_status synced
 	RK_CRM=$(printf '%s' "$BODY" | jq -r .crm_id)
 	conn_before=$(cat "$SIDE_VAR/secrets/crm-connection.token")
@@ -284,22 +276,12 @@ if side_start; then
 	# CRM is the source of truth; the user that held the id lets go of
 	# it and is failed with a note, the new one is synced --
 	side_sql() { sqlite3 -batch -noheader "$SIDE_VAR/switchboard.db" "$1"; }
-	http POST "$SIDE_SBX/_sandbox/crm" \
-	    -H "Authorization: Bearer $(cat "$SIDE_VAR/secrets/sandbox.token")" \
-	    -H "$US_JSON" -d "$(jq -n \
-	    --arg c "$(cat "$SIDE_VAR/secrets/crm-client.secret")" \
-	    --arg s "$(cat "$SIDE_VAR/secrets/crm-webhook.secret")" \
-	    --arg u "$SIDE_GW/webhooks/crm" \
-	    '{client_id: "switchboard", client_secret: $c, webhook_secret: $s, webhook_url: $u}')"
+	us_crm_make "$SIDE_SBX" "$SIDE_VAR" "$SIDE_GW"
 	check "reissue: the side stack's CRM is made again" is "$STATUS" 201
 	http POST "$SIDE_GW/users" -H "$US_JSON" \
 	    -d '{"name": "New Comer", "email": "newcomer@example.com", "phone": "+1 555 010 0101"}'
 	NC=$(printf '%s' "$BODY" | jq -r .id)
-	for _ in $(seq 1 100); do
-		http GET "$SIDE_GW/users/$NC"
-		jq_is .sync_status synced && break
-		sleep 0.05
-	done
+	US_GW=$SIDE_GW us_wait "$NC" synced
 	check "reissue: the new user is synced" jq_is .sync_status synced
 	check "reissue: with the id the kept user had" jq_is .crm_id "$RK_CRM"
 	http GET "$SIDE_GW/users/$RK"
@@ -315,11 +297,7 @@ if side_start; then
 	    is "$(side_sql "SELECT id FROM sync_users WHERE crm_id = '$RK_CRM'")" "$NC"
 	http POST "$SIDE_GW/users/$RK/sync"
 	check "reissue: POST /users/{id}/sync pushes it again (202)" is "$STATUS" 202
-	for _ in $(seq 1 100); do
-		http GET "$SIDE_GW/users/$RK"
-		jq_is .sync_status synced && break
-		sleep 0.05
-	done
+	US_GW=$SIDE_GW us_wait "$RK" synced
 	check "reissue: then it is synced as a new CRM user" \
 	    jq_is "[.sync_status, (.crm_id != \"$RK_CRM\")] | map(tostring) | join(\"|\")" "synced|true"
 	side_stop "restart: the side stack stopped"

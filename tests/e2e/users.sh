@@ -13,16 +13,30 @@ us_create() {
 	US_ID=$(printf '%s' "$BODY" | jq -r .id 2>/dev/null)
 }
 
-# us_wait ID STATUS [SECONDS]: polls GET /users/ID until its sync_status is
-# STATUS (5 s by default); the last answer stays in BODY.
+# us_wait ID STATUS [SECONDS]: polls GET /users/ID (on US_GW, else the
+# stack's gateway) until its sync_status is STATUS (5 s by default); the
+# last answer stays in BODY.
 us_wait() {
 	local i
 	for i in $(seq 1 $((${3:-5} * 20))); do
-		http GET "$GW/users/$1"
+		http GET "${US_GW:-$GW}/users/$1"
 		jq_is .sync_status "$2" && return 0
 		sleep 0.05
 	done
 	return 1
+}
+
+# us_crm_make SANDBOX VAR GATEWAY: makes the sandbox's CRM again as the
+# stack in VAR made it (client "switchboard", VAR's secrets), its
+# webhooks to GATEWAY; STATUS gets the answer's.
+us_crm_make() {
+	http POST "$1/_sandbox/crm" \
+	    -H "Authorization: Bearer $(cat "$2/secrets/sandbox.token")" \
+	    -H "$US_JSON" -d "$(jq -n \
+	    --arg c "$(cat "$2/secrets/crm-client.secret")" \
+	    --arg s "$(cat "$2/secrets/crm-webhook.secret")" \
+	    --arg u "$3/webhooks/crm" \
+	    '{client_id: "switchboard", client_secret: $c, webhook_secret: $s, webhook_url: $u}')"
 }
 
 # us_log ID: the user's sync log into BODY.
