@@ -119,12 +119,10 @@ group_db(struct sb_db_group *g, struct sb_db *own)
 size_t
 sb_db_group_queued(struct sb_db_group *g)
 {
-	size_t n = 0;
+	size_t n;
 
 	pthread_mutex_lock(&g->lock);
-	for (const struct sb_db_group_item *it = g->head; it != NULL;
-	     it = it->next)
-		n++;
+	n = g->queued;
 	pthread_mutex_unlock(&g->lock);
 	return n;
 }
@@ -146,7 +144,6 @@ group_gather(struct sb_db_group *g, const atomic_int *in_flight)
 {
 	long wait_us = g->wait_us > 0 ? g->wait_us : SB_DB_GROUP_WAIT_US;
 	struct timespec until;
-	size_t queued = 0;
 
 	if (in_flight == NULL)
 		return;
@@ -157,17 +154,10 @@ group_gather(struct sb_db_group *g, const atomic_int *in_flight)
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
-	for (;;) {
-		for (const struct sb_db_group_item *it = g->head;
-		     it != NULL && queued < SB_DB_GROUP_BATCH_MAX;
-		     it = it->next)
-			queued++;
-		if (queued >= SB_DB_GROUP_BATCH_MAX ||
-		    (int)queued >= atomic_load(in_flight) ||
-		    pthread_cond_timedwait(&g->arrived, &g->lock, &until) != 0)
-			return;
-		queued = 0;
-	}
+	while (g->queued < SB_DB_GROUP_BATCH_MAX &&
+	    (int)g->queued < atomic_load(in_flight) &&
+	    pthread_cond_timedwait(&g->arrived, &g->lock, &until) == 0)
+		continue;
 }
 
 /* Detaches up to SB_DB_GROUP_BATCH_MAX items from the queue's head. */
@@ -175,12 +165,13 @@ static struct sb_db_group_item *
 group_take(struct sb_db_group *g)
 {
 	struct sb_db_group_item *batch = g->head, **cut = &g->head;
-	int n = 0;
+	size_t n = 0;
 
-	while (*cut != NULL && n++ < SB_DB_GROUP_BATCH_MAX)
+	for (; *cut != NULL && n < SB_DB_GROUP_BATCH_MAX; n++)
 		cut = &(*cut)->next;
 	g->head = *cut;
 	*cut = NULL;
+	g->queued -= n;
 	if (g->head == NULL)
 		g->tail = &g->head;
 	return batch;
@@ -203,6 +194,7 @@ sb_db_group_write(struct sb_db_group *g, struct sb_db *db, int64_t deadline,
 	*g->tail = &self;
 	/* cppcheck-suppress autoVariables */
 	g->tail = &self.next;
+	g->queued++;
 	pthread_cond_signal(&g->arrived);
 	while (!self.done) {
 		if (g->leading) {

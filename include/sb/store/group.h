@@ -52,6 +52,7 @@ struct sb_db_group {
 	pthread_cond_t done; /* a commit ended: its writers may return */
 	pthread_cond_t arrived; /* a write was queued: for a waiting leader */
 	struct sb_db_group_item *head, **tail;
+	size_t queued; /* items from head to tail */
 	bool leading;
 	struct sb_db *db; /* the commits' connection, opened by the first */
 	long wait_us; /* a leader's longest wait; 0: SB_DB_GROUP_WAIT_US */
@@ -60,7 +61,7 @@ struct sb_db_group {
 #define SB_DB_GROUP_INIT \
 	{ \
 		PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, \
-		    PTHREAD_COND_INITIALIZER, NULL, NULL, false, NULL, 0 \
+		    PTHREAD_COND_INITIALIZER, NULL, NULL, 0, false, NULL, 0 \
 	}
 
 /*
