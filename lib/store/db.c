@@ -167,10 +167,14 @@ db_note(struct sb_db *db, int sqlite_rc)
  * Connection setup, run once per open and never cached.  Each is a pragma
  * (setup, not data), so it goes through a one-shot prepared statement.
  */
+#define DB_STR_(x) #x
+#define DB_STR(x) DB_STR_(x)
+
 enum db_pragma {
 	DB_PRAGMA_JOURNAL,
 	DB_PRAGMA_SYNCHRONOUS,
 	DB_PRAGMA_FOREIGN_KEYS,
+	DB_PRAGMA_WAL_LIMIT,
 	DB_PRAGMA__MAX
 };
 
@@ -178,6 +182,10 @@ static const char *const db_pragmas[DB_PRAGMA__MAX] = {
 	[DB_PRAGMA_JOURNAL] = "PRAGMA journal_mode = WAL",
 	[DB_PRAGMA_SYNCHRONOUS] = "PRAGMA synchronous = NORMAL",
 	[DB_PRAGMA_FOREIGN_KEYS] = "PRAGMA foreign_keys = ON",
+	/* the WAL keeps its high-water size after a checkpoint resets it;
+	 * past this it is cut back (a steady write load grew it past 100 MB) */
+	[DB_PRAGMA_WAL_LIMIT] =
+	    "PRAGMA journal_size_limit = " DB_STR(SB_DB_WAL_LIMIT_BYTES),
 };
 
 /*
@@ -313,8 +321,6 @@ db_handle_open(struct sb_db *db, sqlite3 **out)
 	for (i = 0; i < DB_PRAGMA__MAX; i++)
 		if ((rc = db_pragma_run(handle, i)) != SB_OK)
 			goto out;
-	if (getenv("SB_XP_PRAGMA") != NULL)
-		sqlite3_exec(handle, getenv("SB_XP_PRAGMA"), NULL, NULL, NULL);
 	if (sqlite3_db_readonly(handle, "main") == 1) {
 		sb_log(SB_LOG_WARN, DB_COMPONENT, NULL,
 		    "%s is read-only: writes fail until it is writable again",

@@ -40,6 +40,7 @@ enum push_outcome {
 struct push {
 	struct sb_sync_user user; /* as read before the call */
 	enum push_outcome outcome;
+	bool behind; /* the create sent create_fields, older than fields */
 	char crm_id[SB_USER_CRM_ID_MAX];
 	int64_t crm_ms;
 	long status;
@@ -91,6 +92,7 @@ sb_sync_create(struct sb_db *db, struct sb_sync_user *user, int max_attempts)
 
 	if ((rc = push_job_new(db, user, max_attempts)) != SB_OK)
 		return rc;
+	memcpy(user->create_fields, user->fields, sizeof(user->fields));
 	return sb_users_insert(db, user);
 }
 
@@ -157,6 +159,28 @@ push_judge(
 	p->retry_after_s = sync_retry_after_s(resp);
 }
 
+/*
+ * The body of a PUT or POST for p->user: a create (no crm_id yet) sends
+ * the fields its Idempotency-Key was first used with, when kept, and
+ * p->behind says whether they are older than the user's.
+ */
+static cJSON *
+push_body(struct push *p)
+{
+	const struct sb_sync_user *u = &p->user;
+	bool kept = u->crm_id[0] == '\0' && u->create_fields[0][0] != '\0';
+	cJSON *body = cJSON_CreateObject();
+
+	p->behind = false;
+	for (int f = 0; f < SB_USER__MAX && body != NULL; f++) {
+		const char *v = kept ? u->create_fields[f] : u->fields[f];
+
+		p->behind = p->behind || strcmp(v, u->fields[f]) != 0;
+		cJSON_AddStringToObject(body, sb_user_field_names[f], v);
+	}
+	return body;
+}
+
 /* One call to the CRM for p->user: DELETE, PUT or POST as it stands. */
 static void
 push_call(struct sb_ctx *ctx, struct push *p)
@@ -180,10 +204,8 @@ push_call(struct sb_ctx *ctx, struct push *p)
 			return;
 		}
 	}
-	if (!p->user.deleted && (body = cJSON_CreateObject()) != NULL)
-		for (int f = 0; f < SB_USER__MAX; f++)
-			cJSON_AddStringToObject(
-			    body, sb_user_field_names[f], p->user.fields[f]);
+	if (!p->user.deleted)
+		body = push_body(p);
 	p->outcome = PUSH_RETRY;
 	if (p->user.deleted && p->user.crm_id[0] == '\0') {
 		p->outcome = PUSH_OK; /* the CRM never had it */
@@ -253,16 +275,25 @@ push_give_up(struct sb_ctx *ctx, struct sb_sync_user *u, const struct push *p,
 	return rc;
 }
 
+/* Stores the crm_id the CRM holds u under; the create's fields are done. */
+static void
+push_crm_id(struct sb_sync_user *u, const char *crm_id)
+{
+	snprintf(u->crm_id, sizeof(u->crm_id), "%s", crm_id);
+	memset(u->create_fields, 0, sizeof(u->create_fields));
+}
+
 /* Records a successful push on u; *again if a newer change waits. */
 static void
 push_succeeded(struct sb_sync_user *u, const struct push *p, bool *again)
 {
-	snprintf(u->crm_id, sizeof(u->crm_id), "%s", p->crm_id);
+	push_crm_id(u, p->crm_id);
 	u->last_error[0] = '\0';
 	u->crm_ms = p->crm_ms > u->crm_ms ? p->crm_ms : u->crm_ms;
-	u->pushed_ms = p->user.updated_ms;
+	if (!p->behind)
+		u->pushed_ms = p->user.updated_ms;
 	u->reconciled_at = (int64_t)time(NULL);
-	*again = u->updated_ms != p->user.updated_ms;
+	*again = p->behind || u->updated_ms != p->user.updated_ms;
 	if (!*again) {
 		snprintf(u->sync_status, sizeof(u->sync_status), "synced");
 		u->job_id = 0;
@@ -343,7 +374,7 @@ push_record(
 		if (rc == SB_OK && u.deleted && !p->user.deleted) {
 			/* deleted while this push made or updated it: the
 			 * CRM's copy is deleted in the next round */
-			snprintf(u.crm_id, sizeof(u.crm_id), "%s", p->crm_id);
+			push_crm_id(&u, p->crm_id);
 			*again = true;
 			rc = sb_users_save(ctx->db, &u);
 		} else if (rc == SB_OK && u.deleted)

@@ -44,13 +44,15 @@ enum users_sql {
 #define USERS_COLUMNS \
 	"id, name, email, phone, sync_status, crm_id, last_error, deleted," \
 	" job_id, name_ms, email_ms, phone_ms, pushed_ms, crm_ms," \
-	" reconciled_at, created_at, updated_at, updated_ms"
+	" reconciled_at, created_at, updated_at, updated_ms, create_name," \
+	" create_email, create_phone"
 #define USERS_SELECT "SELECT " USERS_COLUMNS " FROM sync_users"
 
 static const char *const users_sql[USERS_SQL__MAX] = {
 	[USERS_SQL_INSERT] = "INSERT INTO sync_users (" USERS_COLUMNS ")"
 	                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-	                     " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+	                     " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+	                     " ?19, ?20, ?21)",
 	[USERS_SQL_GET] = USERS_SELECT " WHERE id = ?1 AND (deleted = 0 OR ?2)",
 	[USERS_SQL_GET_BY_CRM] =
 	    USERS_SELECT " WHERE crm_id = ?1 AND (deleted = 0 OR ?2)",
@@ -59,7 +61,8 @@ static const char *const users_sql[USERS_SQL__MAX] = {
 	    " sync_status = ?5, crm_id = ?6, last_error = ?7, deleted = ?8,"
 	    " job_id = ?9, name_ms = ?10, email_ms = ?11, phone_ms = ?12,"
 	    " pushed_ms = ?13, crm_ms = ?14, reconciled_at = ?15,"
-	    " created_at = ?16, updated_at = ?17, updated_ms = ?18"
+	    " created_at = ?16, updated_at = ?17, updated_ms = ?18,"
+	    " create_name = ?19, create_email = ?20, create_phone = ?21"
 	    " WHERE id = ?1",
 	[USERS_SQL_EMAIL_TAKEN] =
 	    "SELECT 1 FROM sync_users WHERE email = ?1 COLLATE NOCASE"
@@ -212,11 +215,15 @@ users_text_or_null(sqlite3_stmt *st, int index, const char *text)
 	                       : sqlite3_bind_null(st, index);
 }
 
-/* Binds the 18 columns of user in USERS_COLUMNS order. */
+/* Binds the 21 columns of user in USERS_COLUMNS order. */
 static int
 users_bind(sqlite3_stmt *st, const struct sb_sync_user *u)
 {
-	return users_text(st, 1, u->id) |
+	int rc = SQLITE_OK;
+
+	for (int f = 0; f < SB_USER__MAX; f++)
+		rc |= users_text_or_null(st, 19 + f, u->create_fields[f]);
+	return rc | users_text(st, 1, u->id) |
 	    users_text(st, 2, u->fields[SB_USER_NAME]) |
 	    users_text(st, 3, u->fields[SB_USER_EMAIL]) |
 	    users_text(st, 4, u->fields[SB_USER_PHONE]) |
@@ -267,6 +274,9 @@ users_read(sqlite3_stmt *st, struct sb_sync_user *u)
 	users_column(st, 15, u->created_at, sizeof(u->created_at));
 	users_column(st, 16, u->updated_at, sizeof(u->updated_at));
 	u->updated_ms = sqlite3_column_int64(st, 17);
+	for (int f = 0; f < SB_USER__MAX; f++)
+		users_column(st, 18 + f, u->create_fields[f],
+		    sizeof(u->create_fields[f]));
 }
 
 /* Steps a one-user query: SB_OK with *u, SB_ERR_NOT_FOUND, or an error. */

@@ -123,10 +123,7 @@ check "PUT /users: the CRM has the new name" jq_is .name "Ada King"
 us_fault '{"path": "/crm/users", "kind": "status", "arg": 503, "count": 20}'
 us_create "Alan Turing" "alan@example.com" "+44 161 496 0000"
 ALAN=$US_ID
-for _ in $(seq 1 60); do
-	[ "$(sql "SELECT count(*) FROM sync_log WHERE user_id = '$ALAN'")" -ge 1 ] && break
-	sleep 0.05
-done
+us_wait_log "$ALAN"
 http GET "$GW/users/$ALAN"
 check "outage: attempt 1 failed, the user stays pending" jq_is .sync_status pending
 check "outage: with the error" jq_is '.last_error | test("503")' true
@@ -180,10 +177,7 @@ check "recovery by sync: synced" us_wait "$ED" synced
 us_fault '{"path": "/crm/users", "kind": "429", "arg": 90}'
 us_create "Barbara Liskov" "barbara@example.com" "+1 617 555 0199"
 BL=$US_ID
-for _ in $(seq 1 60); do
-	[ "$(sql "SELECT count(*) FROM sync_log WHERE user_id = '$BL'")" -ge 1 ] && break
-	sleep 0.05
-done
+us_wait_log "$BL"
 us_log "$BL"
 check "rate limit: the 429 is logged with its Retry-After" \
     jq_is '.entries[0].detail | "\(.status) \(.retry_after_s)"' "429 90"
@@ -201,10 +195,7 @@ us_faults_off
 us_fault '{"path": "/crm/users", "kind": "answer_lost", "arg": 500}'
 us_create "Dorothy Vaughan" "dorothy@example.com" "+1 757 555 0177"
 DV=$US_ID
-for _ in $(seq 1 60); do
-	[ "$(sql "SELECT count(*) FROM sync_log WHERE user_id = '$DV'")" -ge 1 ] && break
-	sleep 0.05
-done
+us_wait_log "$DV"
 http GET "$GW/users/$DV"
 check "answer lost: attempt 1 saw the 500, the user stays pending" \
     eval 'jq_is .sync_status pending && jq_is ".last_error | test(\"500\")" true'
@@ -224,6 +215,31 @@ us_log "$DV"
 check "answer lost: the log shows the error, then ok" \
     jq_is '[.entries[] | "\(.kind):\(.outcome):\(.detail.attempt)"] | join(",")' \
     "push:error:1,push:ok:2"
+
+# -- the same, but the user is changed before the retry: the retry sends
+# the fields the key was first used with (the same request, so the CRM
+# answers with its user, not 422), then the change follows as a PUT --
+us_fault '{"path": "/crm/users", "kind": "answer_lost", "arg": 502}'
+us_create "Mary Jackson" "mary@example.com" "+1 757 555 0178"
+MJ=$US_ID
+us_wait_log "$MJ"
+http PUT "$GW/users/$MJ" -H "$US_JSON" \
+    -d '{"name": "Mary W. Jackson", "email": "mary.jackson@example.com", "phone": "+1 757 555 0178"}'
+check "changed after a lost answer: PUT 202" is "$STATUS" 202
+us_sbctl sync --now
+check "changed after a lost answer: the retry ends synced" us_wait "$MJ" synced
+MJ_CRM=$(printf '%s' "$BODY" | jq -r .crm_id)
+check "changed after a lost answer: no error left" jq_is .last_error null
+check "changed after a lost answer: one CRM user, the one the first attempt made" \
+    is "$(sqlite3 "$SB_VAR_DIR/sandbox.db" \
+    "select crm_id from crm_users where email like 'mary%@example.com'")" "$MJ_CRM"
+us_crm_user "$MJ_CRM"
+check "changed after a lost answer: the CRM has the change" \
+    jq_is '"\(.name)|\(.email)"' "Mary W. Jackson|mary.jackson@example.com"
+us_log "$MJ"
+check "changed after a lost answer: error, the create again, then the update" \
+    jq_is '[.entries[] | "\(.kind):\(.outcome):\(.detail.operation)"] | join(",")' \
+    "push:error:create,push:ok:create,push:ok:update"
 
 # -- DELETE: 202, gone locally, deleted in the CRM --
 http GET "$GW/users/$GRACE"

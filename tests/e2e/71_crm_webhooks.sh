@@ -207,10 +207,7 @@ crm_put "$KJ_CRM" '{"name": "CRM Name", "email": "kj@example.com", "phone": "+1 
 sleep 0.01
 us_fault "{\"path\": \"/crm/users/$KJ_CRM\", \"kind\": \"status\", \"arg\": 503, \"count\": 20}"
 http PUT "$GW/users/$KJ" -H "$US_JSON" -d '{"name": "Local Name", "email": "kj@example.com", "phone": "+1 757 555 0144"}'
-for _ in $(seq 1 60); do
-	[ "$(sql "SELECT count(*) FROM sync_log WHERE user_id = '$KJ' AND kind = 'push' AND outcome = 'error'")" -ge 1 ] && break
-	sleep 0.05
-done
+us_wait_log "$KJ" "kind = 'push' AND outcome = 'error'"
 us_faults_off
 http POST "$GW/users/$KJ/sync"
 check "POST .../sync of a synced user: 200 after reconciling" is "$STATUS" 200

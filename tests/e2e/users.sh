@@ -26,6 +26,18 @@ us_wait() {
 	return 1
 }
 
+# us_wait_log ID [WHERE]: waits up to 3 s for a sync log row of user ID
+# (that also matches the SQL condition WHERE, if given).
+us_wait_log() {
+	local i
+	for i in $(seq 1 60); do
+		[ "$(sql "SELECT count(*) FROM sync_log WHERE user_id = '$1' \
+		    AND ${2:-1}")" -ge 1 ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # us_crm_make SANDBOX VAR GATEWAY: makes the sandbox's CRM again as the
 # stack in VAR made it (client "switchboard", VAR's secrets), its
 # webhooks to GATEWAY; STATUS gets the answer's.

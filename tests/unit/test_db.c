@@ -124,6 +124,8 @@ test_open_pragmas(void **state)
 	sqlite3_finalize(stmt);
 	assert_int_equal(test_query_int(f->db, "PRAGMA foreign_keys"), 1);
 	assert_int_equal(test_query_int(f->db, "PRAGMA synchronous"), 1);
+	assert_int_equal(test_query_int(f->db, "PRAGMA journal_size_limit"),
+	    SB_DB_WAL_LIMIT_BYTES);
 	/* Lock waits are the library's busy handler's (bounded by the busy
 	 * timeout and the deadline), not SQLite's own timeout. */
 	assert_int_equal(test_query_int(f->db, "PRAGMA busy_timeout"), 0);

@@ -2,8 +2,9 @@
  * Unit tests for lib/sync: the conflict rule as a table, the rule applied
  * field by field to a stored user (sb_sync_apply(): what the CRM wins,
  * what local newer changes keep, and the sync log of both), ISO 8601 UTC
- * timestamps, UUID v7 ids, and the expiry of POST /users Idempotency-Key
- * records (SB_USERS_IDEMPOTENCY_TTL_S).
+ * timestamps, UUID v7 ids, the expiry of POST /users Idempotency-Key
+ * records (SB_USERS_IDEMPOTENCY_TTL_S), and the fields a CRM create is
+ * keyed with, kept beside the user.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -125,6 +126,42 @@ test_sync_apply(void **state)
 	assert_string_equal(u.fields[SB_USER_EMAIL], "a@example.com");
 	/* the same values again change nothing */
 	assert_false(sync_apply(db, &u, "{\"name\": \"Newest\"}", 7000));
+}
+
+/* sb_sync_create() keeps the fields as the create's; a PUT-like change
+ * leaves them; once they are cleared they read back empty. */
+static void
+test_sync_create_fields(void **state)
+{
+	struct test_fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	struct sb_sync_user u, back;
+
+	sync_user_make(db, &u); /* sb_users_insert(): none kept */
+	assert_int_equal(sb_users_get(db, u.id, false, &back), SB_OK);
+	assert_string_equal(back.create_fields[SB_USER_NAME], "");
+	sb_users_new_id(u.id);
+	u.crm_id[0] = '\0';
+	snprintf(u.fields[SB_USER_EMAIL], sizeof(u.fields[0]), "b@example.com");
+	assert_int_equal(sb_db_begin(db), SB_OK);
+	assert_int_equal(sb_sync_create(db, &u, 3), SB_OK);
+	assert_int_equal(sb_db_commit(db), SB_OK);
+	assert_true(u.job_id > 0);
+	snprintf(u.fields[SB_USER_NAME], sizeof(u.fields[0]), "Changed");
+	assert_int_equal(sb_db_begin(db), SB_OK);
+	assert_int_equal(sb_users_save(db, &u), SB_OK);
+	assert_int_equal(sb_db_commit(db), SB_OK);
+	assert_int_equal(sb_users_get(db, u.id, false, &back), SB_OK);
+	assert_string_equal(back.fields[SB_USER_NAME], "Changed");
+	assert_string_equal(back.create_fields[SB_USER_NAME], "Local Name");
+	assert_string_equal(back.create_fields[SB_USER_EMAIL], "b@example.com");
+	assert_string_equal(back.create_fields[SB_USER_PHONE], "5551234567");
+	memset(back.create_fields, 0, sizeof(back.create_fields));
+	assert_int_equal(sb_db_begin(db), SB_OK);
+	assert_int_equal(sb_users_save(db, &back), SB_OK);
+	assert_int_equal(sb_db_commit(db), SB_OK);
+	assert_int_equal(sb_users_get(db, u.id, false, &back), SB_OK);
+	assert_string_equal(back.create_fields[SB_USER_EMAIL], "");
 }
 
 /* Ages key's record by seconds past its creation. */
@@ -253,6 +290,8 @@ main(void)
 		cmocka_unit_test(test_sync_iso),
 		cmocka_unit_test(test_sync_ids),
 		cmocka_unit_test_setup_teardown(test_sync_idempotency_expiry,
+		    test_fixture_setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_sync_create_fields,
 		    test_fixture_setup, test_fixture_teardown),
 	};
 

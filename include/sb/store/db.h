@@ -23,6 +23,9 @@
 /* The SQL function every handle has: 1 iff its text argument names a dead
  * lease holder of this host (sb_owner_dead(), sb/core/owner.h). */
 #define SB_DB_OWNER_DEAD_FN "sb_owner_dead"
+/* A WAL file larger than this is cut back to it when a checkpoint resets
+ * it: 64 MiB (PRAGMA journal_size_limit). */
+#define SB_DB_WAL_LIMIT_BYTES 67108864
 #define SB_DB_ISO_MAX 32 /* a buffer that holds any sb_db_now_iso() */
 #define SB_DB_PROBE_WAIT_MS 250 /* the most sb_db_probe() waits for a lock */
 #define SB_DB_PROBE_INTERVAL_MS 1000 /* a probe's success holds so long */

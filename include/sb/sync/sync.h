@@ -50,6 +50,9 @@ bool sb_sync_crm_wins(int64_t crm_ms, int64_t local_ms, bool local_pending);
 /*
  * Inserts the new user with its sync job, inside the caller's transaction:
  * the job first, so that the user row is written once, with its job_id.
+ * Its fields are kept as the CRM create's (create_fields): every attempt
+ * of the create sends them, so a retry under its Idempotency-Key is the
+ * same request even if the user changed since.
  * SB_ERR_CONFLICT if another user has its email (sb_users_insert()).
  */
 enum sb_err sb_sync_create(

@@ -54,6 +54,10 @@ struct sb_sync_user {
 	char created_at[SB_DB_ISO_MAX];
 	char updated_at[SB_DB_ISO_MAX];
 	int64_t updated_ms;
+	/* The fields the CRM create is keyed with (its Idempotency-Key is
+	 * the id): written with the user, "" once the CRM gave a crm_id, or
+	 * for a user from before they were kept (the create sends fields). */
+	char create_fields[SB_USER__MAX][SB_CONTACT_EMAIL_MAX + 1];
 };
 
 /* Unix milliseconds now. */
