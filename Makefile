@@ -1,6 +1,7 @@
 # Switchboard build.  `make run` and `make test` are the two commands; the
 # rest are their parts.  MODE=release (default) builds into build/release,
-# MODE=asan into build/asan with AddressSanitizer and UBSan (the tests).
+# MODE=asan into build/asan with AddressSanitizer and UBSan (the tests),
+# MODE=tsan into build/tsan with ThreadSanitizer (the threaded unit tests).
 
 MODE ?= release
 B := build/$(MODE)
@@ -24,6 +25,9 @@ ifeq ($(MODE),asan)
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
 LDOPT := -fsanitize=address,undefined
+else ifeq ($(MODE),tsan)
+OPT := -O1 -g -fsanitize=thread
+LDOPT := -fsanitize=thread
 else
 OPT := -O2 -g
 LDOPT :=
@@ -40,6 +44,9 @@ BINS := $(RESPONDERS:%=$(B)/bin/%) $(B)/bin/sbctl
 BENCH_BINS := $(patsubst bench/fcgi/%.c,$(B)/bench/%,$(wildcard bench/fcgi/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNITS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# The unit tests that run threads (the users responder's are threads),
+# built again with ThreadSanitizer by `make test`.
+TSAN_UNITS := $(patsubst %,build/tsan/tests/test_%,group inflight owner work)
 HEADERS := $(wildcard include/sb/*.h include/sb/*/*.h lib/*/*.h fcgi/*/*.h)
 
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -119,6 +126,7 @@ unit:
 
 test: deps
 	@$(MAKE) --no-print-directory MODE=asan build unit
+	@$(MAKE) --no-print-directory MODE=tsan $(TSAN_UNITS)
 	@$(MAKE) --no-print-directory fuzz-build
 	@tests/run
 
