@@ -9,9 +9,9 @@
  * are each one short write transaction; enqueueing joins the caller's.  The
  * batch forms lease (one UPDATE ... RETURNING) or complete many jobs in one
  * transaction, so that a busy outbox pays for one commit per batch rather
- * than one per job.  The table has one index, (state, run_at): every
- * look-up names a state, and each index costs a page in the WAL on every
- * write of a job.
+ * than one per job.  The table has one index, (state, queue, run_at):
+ * every look-up names a state and a queue, and each index costs a page in
+ * the WAL on every write of a job.
  */
 #include <stdbool.h>
 #include <stdint.h>
