@@ -97,6 +97,49 @@ fetch_copy(char *out, size_t size, const unsigned char *text)
 	return (size_t)snprintf(out, size, "%s", t) < size;
 }
 
+/*
+ * True iff name is a field GET /data can read as the JSON path '$.' ||
+ * name: segments of letters, digits, '_', '$' or '-', joined by single
+ * dots (migration 0013 refuses any other when the row is written).
+ */
+static bool
+fetch_field_valid(const char *name)
+{
+	bool segment = false;
+
+	for (; *name != '\0'; name++) {
+		if (*name == '.' && segment)
+			segment = false;
+		else if (isalnum((unsigned char)*name) || *name == '_' ||
+		    *name == '$' || *name == '-')
+			segment = true;
+		else
+			return false;
+	}
+	return segment;
+}
+
+/* SB_OK if every one of r's fields is a valid name; else logs the first. */
+static enum sb_err
+fetch_fields_check(const struct sb_fetch_resource *r)
+{
+	const cJSON *f;
+
+	cJSON_ArrayForEach(f, r->fields)
+	{
+		if (!cJSON_IsString(f) || !fetch_field_valid(f->valuestring)) {
+			sb_log(SB_LOG_ERROR, FETCH_COMPONENT, NULL,
+			    "fetch resource %s: fields holds %s, not a field "
+			    "name (letters, digits, _ $ -, dot-separated)",
+			    r->name,
+			    cJSON_IsString(f) ? f->valuestring
+			                      : "a non-string");
+			return SB_ERR_CONFIG;
+		}
+	}
+	return SB_OK;
+}
+
 enum sb_err
 sb_fetch_resource_load(struct sb_db *db, const char *name,
     struct sb_fetch_resource *out, char *names, size_t names_size)
@@ -124,6 +167,8 @@ sb_fetch_resource_load(struct sb_db *db, const char *name,
 		         (const char *)sqlite3_column_text(st, 2))) == NULL ||
 		    !cJSON_IsArray(out->fields))
 			rc = SB_ERR_CONFIG;
+		else
+			rc = fetch_fields_check(out);
 	} else if (step != SQLITE_DONE) {
 		rc = SB_ERR_DB;
 	}
