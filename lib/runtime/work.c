@@ -6,16 +6,27 @@
  * batch function if it has one), completes the done ones in one
  * transaction (deleting them, for a queue with remove_done) and fails the
  * rest one by one with backoff.
+ *
+ * A job run outside a request (sbctl: no deadline) gets its lease's end,
+ * less WORK_LEASE_MARGIN_MS, as its deadline: past it another worker may
+ * take the job over, so its calls and locks stop there and nothing it
+ * would write commits.  Inside a request (the drain) the round's own
+ * budget, shorter than any lease (a config check), bounds it already.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "sb/core/deadline.h"
 #include "sb/core/log.h"
 #include "sb/core/owner.h"
 #include "sb/runtime/drain.h"
 #include "sb/runtime/work.h"
+
+/* Left of a lease for recording the job's outcome after its run. */
+#define WORK_LEASE_MARGIN_MS 1000
 
 static const struct sb_work_queue *
 work_find(const struct sb_work_queue *queues, size_t count, const char *name)
@@ -39,16 +50,43 @@ work_fail(struct sb_ctx *ctx, const struct sb_job *job, enum sb_err rc,
 	sb_jobs_fail(ctx->db, job, why, retry_after_s, (int64_t)time(NULL));
 }
 
+/*
+ * Gives ctx the deadline of jobs' earliest lease end (less the margin)
+ * when it has none; true if it did, and the caller clears it after.
+ */
+static bool
+work_lease_deadline(struct sb_ctx *ctx, const struct sb_job *jobs, size_t count)
+{
+	int64_t until = INT64_MAX;
+
+	if (ctx->deadline != SB_DEADLINE_NONE || count == 0)
+		return false;
+	for (size_t i = 0; i < count; i++)
+		if (jobs[i].lease_until < until)
+			until = jobs[i].lease_until;
+	sb_context_deadline_set(ctx,
+	    sb_deadline_now() + (until - (int64_t)time(NULL)) * 1000 -
+	        WORK_LEASE_MARGIN_MS);
+	return true;
+}
+
 /* Runs one job with q's function (q NULL: no worker); SB_OK if done. */
 static enum sb_err
 work_perform_one(struct sb_ctx *ctx, const struct sb_work_queue *q,
     const struct sb_job *job, char *err, size_t errsize, int64_t *retry_after_s)
 {
+	enum sb_err rc;
+	bool own;
+
 	if (q == NULL || q->run == NULL) {
 		snprintf(err, errsize, "no worker for queue '%s'", job->queue);
 		return SB_ERR_NOT_FOUND;
 	}
-	return q->run(ctx, job, err, errsize, retry_after_s);
+	own = work_lease_deadline(ctx, job, 1);
+	rc = q->run(ctx, job, err, errsize, retry_after_s);
+	if (own)
+		sb_context_deadline_set(ctx, SB_DEADLINE_NONE);
+	return rc;
 }
 
 /*
@@ -159,7 +197,11 @@ work_perform(struct sb_ctx *ctx, const struct sb_work_queue *q,
 		results[i].rc = SB_ERR_UPSTREAM;
 	}
 	if (q != NULL && q->run_batch != NULL) {
+		bool own = work_lease_deadline(ctx, jobs, count);
+
 		q->run_batch(ctx, jobs, count, results);
+		if (own)
+			sb_context_deadline_set(ctx, SB_DEADLINE_NONE);
 		return;
 	}
 	/* after a failure, once a request waits on the responder's socket,

@@ -49,6 +49,7 @@ static struct {
 	char owner[SB_JOBS_OWNER_MAX];
 	int attempts;
 	struct sb_ctx *ctx;
+	int64_t deadline; /* ctx->deadline during the last call */
 } seen;
 
 static void
@@ -60,6 +61,7 @@ remember(struct sb_ctx *ctx, const struct sb_job *job)
 	snprintf(seen.owner, sizeof(seen.owner), "%s", job->owner);
 	seen.attempts = job->attempts;
 	seen.ctx = ctx;
+	seen.deadline = ctx->deadline;
 }
 
 static enum sb_err
@@ -107,7 +109,7 @@ static void
 work_batch(struct sb_ctx *ctx, const struct sb_job *jobs, size_t count,
     struct sb_work_result *results)
 {
-	(void)ctx;
+	seen.deadline = ctx->deadline;
 	if (seen.batch_calls < 8)
 		seen.batch_sizes[seen.batch_calls] = count;
 	seen.batch_calls++;
@@ -237,6 +239,47 @@ test_run_due_counts(void **state)
 	assert_int_equal(failed, 0);
 	assert_int_equal(seen.bad_calls, 2);
 	(void)bad;
+}
+
+/*
+ * Outside a request (no deadline) a job runs with its lease's end, less a
+ * second, as its deadline, cleared after; a request's deadline is kept.
+ */
+static void
+test_lease_deadline(void **state)
+{
+	struct test_fixture *f = *state;
+	int64_t now = (int64_t)time(NULL), before, set;
+	int done = 0, failed = 0;
+
+	test_job_enqueue(f->ctx.db, "ok", "{}", 3, now);
+	before = sb_deadline_now();
+	assert_int_equal(
+	    sb_work_run_due(&f->ctx, queues, QUEUE_COUNT, &done, &failed),
+	    SB_OK);
+	assert_int_equal(done, 1);
+	/* the lease ends TEST_LEASE_S after a second of now's */
+	assert_true(seen.deadline >= before + (TEST_LEASE_S - 2) * 1000);
+	assert_true(
+	    seen.deadline <= sb_deadline_now() + (TEST_LEASE_S - 1) * 1000);
+	assert_int_equal(f->ctx.deadline, SB_DEADLINE_NONE);
+
+	seen.deadline = 0;
+	test_job_enqueue(f->ctx.db, "batch", "{\"ok\":1}", 3, now);
+	assert_int_equal(sb_work_run_batch(&f->ctx, queues, QUEUE_COUNT,
+	                     "batch", &done, &failed),
+	    SB_OK);
+	assert_true(seen.deadline >= before + (TEST_LEASE_S - 2) * 1000);
+	assert_int_equal(f->ctx.deadline, SB_DEADLINE_NONE);
+
+	set = sb_deadline_now() + 5000;
+	sb_context_deadline_set(&f->ctx, set);
+	test_job_enqueue(f->ctx.db, "ok", "{}", 3, now);
+	assert_int_equal(
+	    sb_work_run_due(&f->ctx, queues, QUEUE_COUNT, &done, &failed),
+	    SB_OK);
+	assert_int_equal(seen.deadline, set);
+	assert_int_equal(f->ctx.deadline, set);
 }
 
 /* A failed attempt puts the job back to pending, later, with the error. */
@@ -846,6 +889,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    test_run_due_counts, setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_lease_deadline, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_failure_reschedules, setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(
