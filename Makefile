@@ -45,7 +45,7 @@ BENCH_BINS := $(patsubst bench/fcgi/%.c,$(B)/bench/%,$(wildcard bench/fcgi/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNITS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 # The unit tests that run threads (the users responder's are threads),
-# built again with ThreadSanitizer by `make test`.
+# built again with ThreadSanitizer by `make test` (tests/run names them too).
 TSAN_UNITS := $(patsubst %,build/tsan/tests/test_%,group inflight owner work)
 HEADERS := $(wildcard include/sb/*.h include/sb/*/*.h lib/*/*.h fcgi/*/*.h)
 

@@ -11,11 +11,8 @@
  * handle remembers that it saw one and sb_db_recover() opens the file again
  * between requests, since a handle that found the file read-only stays so.
  */
-#include <sys/stat.h>
 
 #include <assert.h>
-#include <dirent.h>
-#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -655,7 +652,7 @@ sb_db_iso_ms(int64_t ms, char *out, size_t outsize)
  * store_probe (sb_db_probe()), made if missing.
  */
 enum sb_err
-db_tables_create(struct sb_db *db)
+sb_db_tables_create(struct sb_db *db)
 {
 	enum sb_err rc;
 	int step;

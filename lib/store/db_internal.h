@@ -12,6 +12,6 @@
  * Makes the layer's own tables if missing: schema_migrations (the
  * migrations applied) and store_probe (the row sb_db_probe() writes).
  */
-enum sb_err db_tables_create(struct sb_db *db);
+enum sb_err sb_db_tables_create(struct sb_db *db);
 
 #endif

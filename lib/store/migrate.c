@@ -261,7 +261,7 @@ sb_db_migrate(struct sb_db *db, const char *dir, int *applied)
 
 	if (db == NULL || dir == NULL)
 		goto out;
-	if ((rc = db_tables_create(db)) != SB_OK)
+	if ((rc = sb_db_tables_create(db)) != SB_OK)
 		goto out;
 	if ((rc = migrate_list(dir, names, &count)) != SB_OK)
 		goto out;

@@ -1,16 +1,24 @@
 /*
  * Pushing local changes to the CRM (see include/sb/sync/sync.h).  The
  * job's payload names the user only: the push sends the user as it is
- * when the job runs, so a change made while a job is open rides on that
- * job.  The HTTP call is made outside any transaction; its outcome is
- * recorded in one transaction that re-reads the user, so a change that
- * arrived meanwhile is seen and pushed in another round of the same job.
+ * when the job runs (a create: as it was made, below), so a change made
+ * while a job is open rides on that job.  The HTTP call is made outside any
+ * transaction; its outcome is recorded in one transaction that re-reads the
+ * user, so a change that arrived meanwhile is seen and pushed in another round
+ * of the same job.
  *
  * A create (POST /users) carries the header Idempotency-Key: the local
  * user's id, the same on every attempt, so that a retry after an answer
  * lost (the CRM made the user, then the process died or the answer never
  * came) is answered with the user the first attempt made, not a second
- * user or a 409 for its email.
+ * user or a 409 for its email.  A CRM answers a key only for the body it
+ * first came with, so the create sends the fields kept for it
+ * (create_fields: the user as it was made) until the CRM gave a crm_id;
+ * a local change made before then follows as a PUT in the next round of
+ * the same job.  A CRM that refuses them (400, 409: their email is
+ * another's by now) holds no user under the key, so they are dropped and
+ * the create is sent again at once as the user is; a refused create
+ * drops them too, so that a PUT can mend it.
  *
  * Retries: the job's attempts (crm_sync_attempts, 3 by default) are
  * rescheduled by the jobs table with exponential backoff; this worker
@@ -41,6 +49,7 @@ struct push {
 	struct sb_sync_user user; /* as read before the call */
 	enum push_outcome outcome;
 	bool behind; /* the create sent create_fields, older than fields */
+	bool kept_dropped; /* the CRM refused them: the user drops them */
 	char crm_id[SB_USER_CRM_ID_MAX];
 	int64_t crm_ms;
 	long status;
@@ -344,6 +353,29 @@ push_take_crm_id(
 	return rc != SB_OK ? rc : sb_users_save(ctx->db, &holder);
 }
 
+/* Records p's success on u (re-read in the transaction); as push_record. */
+static enum sb_err
+push_record_ok(struct sb_ctx *ctx, struct sb_sync_user *u, const struct push *p,
+    bool *again)
+{
+	enum sb_err rc = SB_OK;
+
+	if (!(u->deleted && p->user.deleted) &&
+	    (rc = push_take_crm_id(ctx, u, p->crm_id)) != SB_OK)
+		return rc;
+	if (u->deleted && !p->user.deleted) {
+		/* deleted while this push made or updated it: the CRM's copy
+		 * is deleted in the next round */
+		push_crm_id(u, p->crm_id);
+		*again = true;
+		return sb_users_save(ctx->db, u);
+	}
+	if (u->deleted)
+		return sb_users_remove(ctx->db, u->id);
+	push_succeeded(u, p, again);
+	return sb_users_save(ctx->db, u);
+}
+
 /*
  * Records p's outcome in one transaction.  *again is set when the push
  * succeeded but the user changed meanwhile; the result is SB_OK when the
@@ -366,23 +398,14 @@ push_record(
 		goto out;
 	}
 	detail = push_detail(p, job->attempts, job->max_attempts);
+	if (p->kept_dropped ||
+	    (p->outcome == PUSH_PERMANENT && u.crm_id[0] == '\0'))
+		memset(u.create_fields, 0, sizeof(u.create_fields));
 	if (p->outcome == PUSH_OK) {
 		result = SB_OK;
-		rc = sb_users_log(ctx->db, u.id, "push", "ok", detail);
-		if (rc == SB_OK && !(u.deleted && p->user.deleted))
-			rc = push_take_crm_id(ctx, &u, p->crm_id);
-		if (rc == SB_OK && u.deleted && !p->user.deleted) {
-			/* deleted while this push made or updated it: the
-			 * CRM's copy is deleted in the next round */
-			push_crm_id(&u, p->crm_id);
-			*again = true;
-			rc = sb_users_save(ctx->db, &u);
-		} else if (rc == SB_OK && u.deleted)
-			rc = sb_users_remove(ctx->db, u.id);
-		else if (rc == SB_OK) {
-			push_succeeded(&u, p, again);
-			rc = sb_users_save(ctx->db, &u);
-		}
+		if ((rc = sb_users_log(ctx->db, u.id, "push", "ok", detail)) ==
+		    SB_OK)
+			rc = push_record_ok(ctx, &u, p, again);
 	} else if (p->outcome == PUSH_PERMANENT || last) {
 		result = p->outcome == PUSH_PERMANENT ? SB_OK : SB_ERR_UPSTREAM;
 		if ((rc = sb_users_log(ctx->db, u.id, "failed", "gave_up",
@@ -442,6 +465,11 @@ sb_sync_push(struct sb_ctx *ctx, const struct sb_job *job, char *err,
 		push_call(ctx, &p);
 		if (p.outcome == PUSH_GONE) { /* deleted in the CRM: create */
 			p.user.crm_id[0] = '\0';
+			push_call(ctx, &p);
+		} else if (p.outcome == PUSH_PERMANENT && p.behind) {
+			memset(p.user.create_fields, 0,
+			    sizeof(p.user.create_fields));
+			p.kept_dropped = true;
 			push_call(ctx, &p);
 		}
 		rc = push_record(ctx, job, &p, &again);

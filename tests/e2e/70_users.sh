@@ -241,6 +241,42 @@ check "changed after a lost answer: error, the create again, then the update" \
     jq_is '[.entries[] | "\(.kind):\(.outcome):\(.detail.operation)"] | join(",")' \
     "push:error:create,push:ok:create,push:ok:update"
 
+# -- the CRM refuses a create (its email is another CRM user's): failed,
+# and a PUT with another email mends it (the refused fields are dropped) --
+us_crm_add "Someone Else" "taken@example.com" "+1 555 010 0100"
+check "refused create: the CRM made its own user first" is "$STATUS" 201
+us_create "Taken Email" "taken@example.com" "+1 555 010 0101"
+TE=$US_ID
+check "refused create: failed at once (409 is no retry)" us_wait "$TE" failed
+check "refused create: with the CRM's 409" jq_is '.last_error | test("409")' true
+http PUT "$GW/users/$TE" -H "$US_JSON" \
+    -d '{"name": "Taken Email", "email": "free@example.com", "phone": "+1 555 010 0101"}'
+check "refused create: the PUT is 202" is "$STATUS" 202
+check "refused create: then synced with the new email" us_wait "$TE" synced
+us_crm_user "$(printf '%s' "$BODY" | jq -r .crm_id)"
+check "refused create: the CRM has the new email" jq_is .email free@example.com
+
+# -- a create that never reached the CRM, the user changed, and the email
+# it was made with taken in the CRM meanwhile: the kept fields are refused,
+# and the create goes again at once as the user is now --
+us_fault '{"path": "/crm/users", "kind": "status", "arg": 503}'
+us_create "Katherine Johnson" "kj1@example.com" "+1 757 555 0179"
+KA=$US_ID
+us_wait_log "$KA"
+http PUT "$GW/users/$KA" -H "$US_JSON" \
+    -d '{"name": "Katherine Johnson", "email": "kj2@example.com", "phone": "+1 757 555 0179"}'
+us_crm_add "Another Katherine" "kj1@example.com" "+1 757 555 0180"
+us_sbctl sync --now
+check "kept fields refused: the retry ends synced" us_wait "$KA" synced
+KA_CRM=$(printf '%s' "$BODY" | jq -r .crm_id)
+us_crm_user "$KA_CRM"
+check "kept fields refused: the CRM has the user as it is now" \
+    jq_is .email kj2@example.com
+us_log "$KA"
+check "kept fields refused: the error, then one create" \
+    jq_is '[.entries[] | "\(.kind):\(.outcome):\(.detail.operation)"] | join(",")' \
+    "push:error:create,push:ok:create"
+
 # -- DELETE: 202, gone locally, deleted in the CRM --
 http GET "$GW/users/$GRACE"
 GRACE_CRM=$(printf '%s' "$BODY" | jq -r .crm_id)
