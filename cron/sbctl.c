@@ -251,12 +251,13 @@ cmd_deliver(struct sb_ctx *ctx, int argc, char **argv)
  * The CRM sync's cron work: pushes the due sync jobs (with --now every
  * pending one, whatever its backoff), sends the user.sync_failed events
  * they wrote, then reconciles the synced users not pulled from the CRM
- * within crm_reconcile_period_s (with --all every synced user).
+ * within crm_reconcile_period_s (with --all every synced user).  First it
+ * gives each delete that gave up a period ago another job.
  */
 static int
 cmd_sync(struct sb_ctx *ctx, int argc, char **argv)
 {
-	int pushed = 0, failed = 0, pulled = 0, pull_failed = 0;
+	int pushed = 0, failed = 0, pulled = 0, pull_failed = 0, reopened = 0;
 	bool now = false, all = false;
 
 	for (int i = 1; i < argc; i++) {
@@ -272,6 +273,7 @@ cmd_sync(struct sb_ctx *ctx, int argc, char **argv)
 	if ((now &&
 	        sb_jobs_release(ctx->db, SB_SYNC_QUEUE, (int64_t)time(NULL),
 	            NULL) != SB_OK) ||
+	    sb_sync_delete_retry_due(ctx, &reopened) != SB_OK ||
 	    sb_work_run_queue(ctx, sb_queues, SB_QUEUE_COUNT, SB_SYNC_QUEUE,
 	        &pushed, &failed) != SB_OK ||
 	    sb_work_run_queue(ctx, sb_queues, SB_QUEUE_COUNT, SB_EVENTS_QUEUE,
@@ -281,8 +283,8 @@ cmd_sync(struct sb_ctx *ctx, int argc, char **argv)
 	        SB_OK)
 		return 1;
 	printf("sync: %d push(es) done, %d failed; %d user(s) reconciled, "
-	       "%d failed\n",
-	    pushed, failed, pulled, pull_failed);
+	       "%d failed; %d delete(s) reopened\n",
+	    pushed, failed, pulled, pull_failed, reopened);
 	return 0;
 }
 

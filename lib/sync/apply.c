@@ -460,8 +460,8 @@ sb_sync_reconcile_due(struct sb_ctx *ctx, bool all, int *done, int *failed)
 	*done = *failed = 0;
 	if (ids == NULL)
 		return SB_ERR_NOMEM;
-	rc = sb_users_reconcile_due(
-	    ctx->db, before, ids, SB_SYNC_RECONCILE_BATCH, &count);
+	rc = sb_users_due(ctx->db, SB_USERS_DUE_RECONCILE, before, ids,
+	    SB_SYNC_RECONCILE_BATCH, &count);
 	for (size_t i = 0; rc == SB_OK && i < count; i++) {
 		err[0] = '\0';
 		if (sb_sync_reconcile(ctx, ids[i], err, sizeof(err)) == SB_OK)

@@ -27,6 +27,7 @@
  * or for the CRM's Retry-After when that is longer.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -267,6 +268,7 @@ push_give_up(struct sb_ctx *ctx, struct sb_sync_user *u, const struct push *p,
 	snprintf(u->sync_status, sizeof(u->sync_status), "failed");
 	snprintf(u->last_error, sizeof(u->last_error), "%s", p->err);
 	u->job_id = 0;
+	u->reconciled_at = (int64_t)time(NULL); /* a delete's next chance */
 	if (event == NULL)
 		return rc;
 	cJSON_AddStringToObject(event, "userId", u->id);
@@ -481,5 +483,56 @@ sb_sync_push(struct sb_ctx *ctx, const struct sb_job *job, char *err,
 		    p.err[0] != '\0' ? p.err : sb_strerror(rc));
 		*retry_after_s = push_wait_s(job, p.retry_after_s);
 	}
+	return rc;
+}
+
+/* Opens a new sync job for the deleted user id if its delete gave up. */
+static enum sb_err
+push_delete_reopen(struct sb_ctx *ctx, const char *id, bool *reopened)
+{
+	struct sb_sync_user u;
+	enum sb_err rc;
+
+	*reopened = false;
+	if ((rc = sb_db_begin(ctx->db)) != SB_OK)
+		return rc;
+	rc = sb_users_get(ctx->db, id, true, &u);
+	if (rc == SB_OK && u.deleted && u.job_id == 0 &&
+	    strcmp(u.sync_status, "failed") == 0) {
+		u.reconciled_at = (int64_t)time(NULL);
+		snprintf(u.sync_status, sizeof(u.sync_status), "pending");
+		if ((rc = sb_users_log(
+		         ctx->db, id, "push", "reopened", NULL)) == SB_OK &&
+		    (rc = sb_sync_enqueue(
+		         ctx, &u, (int)ctx->config.crm_sync_attempts)) == SB_OK)
+			*reopened = true;
+	}
+	if (rc == SB_OK)
+		rc = sb_db_commit(ctx->db);
+	if (rc != SB_OK)
+		sb_db_rollback(ctx->db);
+	return rc == SB_ERR_NOT_FOUND ? SB_OK : rc;
+}
+
+enum sb_err
+sb_sync_delete_retry_due(struct sb_ctx *ctx, int *reopened)
+{
+	char(*ids)[SB_USER_ID_MAX] =
+	    calloc(SB_SYNC_RECONCILE_BATCH, sizeof(*ids));
+	size_t count = 0;
+	enum sb_err rc;
+	bool did;
+
+	*reopened = 0;
+	if (ids == NULL)
+		return SB_ERR_NOMEM;
+	rc = sb_users_due(ctx->db, SB_USERS_DUE_DELETE,
+	    (int64_t)time(NULL) - ctx->config.crm_reconcile_period_s, ids,
+	    SB_SYNC_RECONCILE_BATCH, &count);
+	for (size_t i = 0; rc == SB_OK && i < count; i++)
+		if ((rc = push_delete_reopen(ctx, ids[i], &did)) == SB_OK &&
+		    did)
+			(*reopened)++;
+	free(ids);
 	return rc;
 }

@@ -32,6 +32,7 @@ enum users_sql {
 	USERS_SQL_REMOVE,
 	USERS_SQL_LIST,
 	USERS_SQL_RECONCILE_DUE,
+	USERS_SQL_DELETE_DUE,
 	USERS_SQL_LOG_INSERT,
 	USERS_SQL_LOG_LIST,
 	USERS_SQL_IDEM_GET,
@@ -74,6 +75,10 @@ static const char *const users_sql[USERS_SQL__MAX] = {
 	[USERS_SQL_RECONCILE_DUE] =
 	    "SELECT id FROM sync_users WHERE sync_status = 'synced'"
 	    " AND deleted = 0 AND crm_id IS NOT NULL AND reconciled_at < ?1"
+	    " ORDER BY reconciled_at, id LIMIT ?2",
+	[USERS_SQL_DELETE_DUE] =
+	    "SELECT id FROM sync_users WHERE sync_status = 'failed'"
+	    " AND deleted = 1 AND job_id IS NULL AND reconciled_at < ?1"
 	    " ORDER BY reconciled_at, id LIMIT ?2",
 	[USERS_SQL_LOG_INSERT] =
 	    "INSERT INTO sync_log (user_id, kind, outcome,"
@@ -420,10 +425,12 @@ sb_users_list(struct sb_db *db, const char *status, const char *after,
 }
 
 enum sb_err
-sb_users_reconcile_due(struct sb_db *db, int64_t before,
+sb_users_due(struct sb_db *db, enum sb_users_due which, int64_t before,
     char (*ids)[SB_USER_ID_MAX], size_t max, size_t *count)
 {
-	sqlite3_stmt *st = sb_db_stmt(db, users_sql[USERS_SQL_RECONCILE_DUE]);
+	sqlite3_stmt *st = sb_db_stmt(db,
+	    users_sql[which == SB_USERS_DUE_DELETE ? USERS_SQL_DELETE_DUE
+	                                           : USERS_SQL_RECONCILE_DUE]);
 	int step = SQLITE_DONE;
 
 	*count = 0;

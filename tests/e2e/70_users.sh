@@ -131,7 +131,7 @@ check "outage: the job waits in backoff (30 s and up to half again)" \
     test "$(sql "SELECT run_at - strftime('%s','now') FROM jobs WHERE queue = 'crm_sync' AND state = 'pending'")" -ge 25
 us_sbctl sync
 check "outage: sbctl sync leaves the backed-off job alone" \
-    is "$US_OUT" "sync: 0 push(es) done, 0 failed; 0 user(s) reconciled, 0 failed"
+    is "$US_OUT" "sync: 0 push(es) done, 0 failed; 0 user(s) reconciled, 0 failed; 0 delete(s) reopened"
 us_sbctl sync --now
 check "outage: attempt 2 by sbctl sync --now fails" \
     is "$(printf '%s' "$US_OUT" | cut -d';' -f1)" "sync: 0 push(es) done, 1 failed"
@@ -284,16 +284,42 @@ http DELETE "$GW/users/$GRACE"
 check "DELETE /users: 202" is "$STATUS" 202
 http GET "$GW/users/$GRACE"
 check "DELETE /users: then 404" is "$STATUS" 404
-for _ in $(seq 1 60); do
-	[ "$(sql "SELECT count(*) FROM sync_users WHERE id = '$GRACE'")" = 0 ] && break
-	sleep 0.05
-done
+us_wait_sql "SELECT count(*) FROM sync_users WHERE id = '$GRACE'" 0
 check "DELETE /users: propagated (the row is gone once the CRM has it)" \
     is "$(sql "SELECT count(*) FROM sync_users WHERE id = '$GRACE'")" 0
 us_create "Grace Hopper" "grace@example.com" "(555) 123-4567"
 check "DELETE /users: the email is free again" is "$STATUS" 202
 us_crm_user "$GRACE_CRM"
 check "DELETE /users: the CRM deleted it" is "$STATUS" 404
+
+# -- a delete the CRM refuses through every attempt (an outage) is not
+# dropped: a reconcile period later, sbctl sync gives it another job --
+us_create "Dorothy Height" "height@example.com" "+1 202 555 0100"
+DH=$US_ID
+us_wait "$DH" synced
+DH_CRM=$(printf '%s' "$BODY" | jq -r .crm_id)
+us_fault "{\"path\": \"/crm/users/$DH_CRM\", \"kind\": \"status\", \"arg\": 503, \"count\": 3}"
+http DELETE "$GW/users/$DH"
+check "delete in an outage: 202" is "$STATUS" 202
+check "delete in an outage: the first attempt failed" us_wait_job "$DH" pending
+us_sbctl sync --now
+us_sbctl sync --now
+check "delete in an outage: given up after its attempts" \
+    is "$(sql "SELECT sync_status || ',' || deleted || ',' || coalesce(job_id, 'none') FROM sync_users WHERE id = '$DH'")" \
+    "failed,1,none"
+us_crm_user "$DH_CRM"
+check "delete in an outage: the CRM still has the user" is "$STATUS" 200
+us_sbctl sync
+check "delete in an outage: not reopened within the period" \
+    is "$(printf '%s' "$US_OUT" | cut -d';' -f3)" " 0 delete(s) reopened"
+sql "UPDATE sync_users SET reconciled_at = reconciled_at - 3600 WHERE id = '$DH'"
+us_sbctl sync
+check "delete in an outage: a period later, reopened" \
+    is "$(printf '%s' "$US_OUT" | cut -d';' -f3)" " 1 delete(s) reopened"
+check "delete in an outage: and done (the row is gone)" \
+    is "$(sql "SELECT count(*) FROM sync_users WHERE id = '$DH'")" 0
+us_crm_user "$DH_CRM"
+check "delete in an outage: the CRM deleted it" is "$STATUS" 404
 
 # -- a restart keeps the data: the sandbox's CRM keeps its users and the
 # CRM connection is kept (side stack, stopped and started on its var dir) --

@@ -164,6 +164,49 @@ test_sync_create_fields(void **state)
 	assert_string_equal(back.create_fields[SB_USER_EMAIL], "");
 }
 
+/* sb_users_due(): deletes that gave up, and synced users, by age. */
+static void
+test_sync_due(void **state)
+{
+	struct test_fixture *f = *state;
+	struct sb_db *db = f->ctx.db;
+	struct sb_sync_user u[4];
+	char ids[4][SB_USER_ID_MAX];
+	size_t n = 0;
+
+	sync_user_make(db, &u[0]);
+	assert_int_equal(sb_db_begin(db), SB_OK);
+	for (int i = 1; i < 4; i++) {
+		u[i] = u[0];
+		sb_users_new_id(u[i].id);
+		snprintf(u[i].fields[SB_USER_EMAIL], sizeof(u[i].fields[0]),
+		    "due%d@example.com", i);
+		snprintf(u[i].crm_id, sizeof(u[i].crm_id), "CRM%d", 200 + i);
+		assert_int_equal(sb_users_insert(db, &u[i]), SB_OK);
+	}
+	assert_int_equal(sb_db_commit(db), SB_OK);
+	for (int i = 0; i < 4; i++) {
+		u[i].reconciled_at = 1000;
+		u[i].deleted = i < 3;
+		snprintf(u[i].sync_status, sizeof(u[i].sync_status), "%s",
+		    i == 3 ? "synced" : "failed");
+	}
+	u[1].job_id = 7; /* its delete is open again */
+	u[2].reconciled_at = 5000; /* gave up too recently */
+	assert_int_equal(sb_db_begin(db), SB_OK);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(sb_users_save(db, &u[i]), SB_OK);
+	assert_int_equal(sb_db_commit(db), SB_OK);
+	assert_int_equal(
+	    sb_users_due(db, SB_USERS_DUE_DELETE, 2000, ids, 4, &n), SB_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(ids[0], u[0].id);
+	assert_int_equal(
+	    sb_users_due(db, SB_USERS_DUE_RECONCILE, 2000, ids, 4, &n), SB_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(ids[0], u[3].id);
+}
+
 /* Ages key's record by seconds past its creation. */
 static void
 idem_age(struct sb_db *db, const char *key, int64_t seconds)
@@ -293,6 +336,8 @@ main(void)
 		    test_fixture_setup, test_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_sync_create_fields,
 		    test_fixture_setup, test_fixture_teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_sync_due, test_fixture_setup, test_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

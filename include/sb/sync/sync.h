@@ -128,4 +128,14 @@ enum sb_err sb_sync_reconcile(
 enum sb_err sb_sync_reconcile_due(
     struct sb_ctx *ctx, bool all, int *done, int *failed);
 
+/*
+ * `sbctl sync`'s second chance for deletes: each user deleted here whose
+ * push to the CRM gave up (an outage longer than its retries) at least
+ * crm_reconcile_period_s ago gets a sync job again, at most
+ * SB_SYNC_RECONCILE_BATCH; *reopened counts them.  A delete is never
+ * dropped: a deleted user is invisible to the API, so nobody else could
+ * start it again.
+ */
+enum sb_err sb_sync_delete_retry_due(struct sb_ctx *ctx, int *reopened);
+
 #endif

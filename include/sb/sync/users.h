@@ -113,12 +113,19 @@ enum sb_err sb_users_remove(struct sb_db *db, const char *id);
 enum sb_err sb_users_list(struct sb_db *db, const char *status,
     const char *after, size_t limit, struct sb_sync_user **out, size_t *count);
 
+/* The users sb_users_due() finds. */
+enum sb_users_due {
+	SB_USERS_DUE_RECONCILE, /* synced, with a crm_id */
+	SB_USERS_DUE_DELETE, /* deleted, failed, no sync job open */
+};
+
 /*
- * Ids of synced users with a crm_id last reconciled before before (unix
- * seconds), at most max, into ids (caller buffers); *count gets how many.
+ * Ids of the users which names, last reconciled (or, for a delete, given
+ * up on) before before (unix seconds), oldest first, at most max, into
+ * ids (caller buffers); *count gets how many.
  */
-enum sb_err sb_users_reconcile_due(struct sb_db *db, int64_t before,
-    char (*ids)[SB_USER_ID_MAX], size_t max, size_t *count);
+enum sb_err sb_users_due(struct sb_db *db, enum sb_users_due which,
+    int64_t before, char (*ids)[SB_USER_ID_MAX], size_t max, size_t *count);
 
 /*
  * Adds a sync log row for user_id: kind ("push", "webhook", "reconcile",
