@@ -18,7 +18,10 @@
  * the same job.  A CRM that refuses them (400, 409: their email is
  * another's by now) holds no user under the key, so they are dropped and
  * the create is sent again at once as the user is; a refused create
- * drops them too, so that a PUT can mend it.
+ * drops them too, so that a PUT can mend it.  A user deleted after a
+ * create that may have reached the CRM has that create sent again first,
+ * to learn the crm_id to delete, so that a lost answer leaves no CRM
+ * user behind.
  *
  * Retries: the job's attempts (crm_sync_attempts, 3 by default) are
  * rescheduled by the jobs table with exponential backoff; this worker
@@ -403,6 +406,10 @@ push_record(
 	if (p->kept_dropped ||
 	    (p->outcome == PUSH_PERMANENT && u.crm_id[0] == '\0'))
 		memset(u.create_fields, 0, sizeof(u.create_fields));
+	/* a crm_id learnt for a DELETE that then failed: its retry needs it */
+	if (u.deleted && p->user.deleted && u.crm_id[0] == '\0' &&
+	    p->user.crm_id[0] != '\0')
+		push_crm_id(&u, p->user.crm_id);
 	if (p->outcome == PUSH_OK) {
 		result = SB_OK;
 		if ((rc = sb_users_log(ctx->db, u.id, "push", "ok", detail)) ==
@@ -441,6 +448,64 @@ push_wait_s(const struct sb_job *job, int64_t retry_after_s)
 	return retry_after_s > wait ? retry_after_s : wait;
 }
 
+/*
+ * True if u, deleted before the CRM gave it a crm_id, may be in the CRM
+ * all the same: a create was tried before (an earlier attempt of this
+ * job, or one that failed) and its answer may have been lost.
+ */
+static bool
+push_create_may_have_landed(
+    const struct sb_job *job, const struct sb_sync_user *u)
+{
+	return u->deleted && u->crm_id[0] == '\0' &&
+	    u->create_fields[0][0] != '\0' &&
+	    (job->attempts > 1 || u->last_error[0] != '\0');
+}
+
+/*
+ * Sends p->user's create again, with its key, to learn the crm_id the CRM
+ * holds it under: answered with the user it made, or made now, and either
+ * way deleted by the DELETE that follows.  False when that failed and the
+ * attempt is to be retried.  A create the CRM refuses (it holds nothing
+ * under the key, or, for 422, something this cannot reach) is true, with
+ * no crm_id: the user is then removed here only.
+ */
+static bool
+push_learn_crm_id(struct sb_ctx *ctx, struct push *p)
+{
+	p->user.deleted = false;
+	push_call(ctx, p);
+	p->user.deleted = true;
+	if (p->outcome == PUSH_OK)
+		snprintf(
+		    p->user.crm_id, sizeof(p->user.crm_id), "%s", p->crm_id);
+	else if (p->outcome != PUSH_PERMANENT)
+		return false;
+	p->behind = false;
+	p->status = 0;
+	p->retry_after_s = 0;
+	p->err[0] = '\0';
+	return true;
+}
+
+/* The calls of one attempt for p->user; their outcome is in p. */
+static void
+push_attempt(struct sb_ctx *ctx, const struct sb_job *job, struct push *p)
+{
+	if (push_create_may_have_landed(job, &p->user) &&
+	    !push_learn_crm_id(ctx, p))
+		return;
+	push_call(ctx, p);
+	if (p->outcome == PUSH_GONE) { /* deleted in the CRM: create */
+		p->user.crm_id[0] = '\0';
+		push_call(ctx, p);
+	} else if (p->outcome == PUSH_PERMANENT && p->behind) {
+		memset(p->user.create_fields, 0, sizeof(p->user.create_fields));
+		p->kept_dropped = true;
+		push_call(ctx, p);
+	}
+}
+
 enum sb_err
 sb_sync_push(struct sb_ctx *ctx, const struct sb_job *job, char *err,
     size_t errsize, int64_t *retry_after_s)
@@ -464,16 +529,7 @@ sb_sync_push(struct sb_ctx *ctx, const struct sb_job *job, char *err,
 			return SB_OK; /* gone, or another job has it now */
 		if (rc != SB_OK)
 			break;
-		push_call(ctx, &p);
-		if (p.outcome == PUSH_GONE) { /* deleted in the CRM: create */
-			p.user.crm_id[0] = '\0';
-			push_call(ctx, &p);
-		} else if (p.outcome == PUSH_PERMANENT && p.behind) {
-			memset(p.user.create_fields, 0,
-			    sizeof(p.user.create_fields));
-			p.kept_dropped = true;
-			push_call(ctx, &p);
-		}
+		push_attempt(ctx, job, &p);
 		rc = push_record(ctx, job, &p, &again);
 	}
 	if (rc == SB_OK && again)

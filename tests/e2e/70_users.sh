@@ -277,6 +277,27 @@ check "kept fields refused: the error, then one create" \
     jq_is '[.entries[] | "\(.kind):\(.outcome):\(.detail.operation)"] | join(",")' \
     "push:error:create,push:ok:create"
 
+# -- a user deleted after a create whose answer was lost: the create is
+# sent again to learn its crm_id, and that CRM user deleted, not left --
+us_fault '{"path": "/crm/users", "kind": "answer_lost", "arg": 502}'
+us_create "Christine Darden" "christine@example.com" "+1 757 555 0181"
+CD=$US_ID
+check "deleted after a lost answer: attempt 1 recorded" us_wait_job "$CD" pending
+check "deleted after a lost answer: the CRM made the user" \
+    is "$(sqlite3 "$SB_VAR_DIR/sandbox.db" \
+    "select count(*) from crm_users where email = 'christine@example.com'")" 1
+http DELETE "$GW/users/$CD"
+check "deleted after a lost answer: DELETE 202" is "$STATUS" 202
+us_sbctl sync --now
+check "deleted after a lost answer: gone here" \
+    is "$(sql "SELECT count(*) FROM sync_users WHERE id = '$CD'")" 0
+check "deleted after a lost answer: and gone from the CRM" \
+    is "$(sqlite3 "$SB_VAR_DIR/sandbox.db" \
+    "select count(*) from crm_users where email = 'christine@example.com'")" 0
+check "deleted after a lost answer: the delete named the learnt crm_id" \
+    is "$(sql "SELECT json_extract(detail, '$.operation') || ':' || (json_extract(detail, '$.crm_id') IS NOT NULL) FROM sync_log WHERE user_id = '$CD' AND outcome = 'ok'")" \
+    "delete:1"
+
 # -- DELETE: 202, gone locally, deleted in the CRM --
 http GET "$GW/users/$GRACE"
 GRACE_CRM=$(printf '%s' "$BODY" | jq -r .crm_id)

@@ -73,7 +73,10 @@ enum sb_err sb_sync_enqueue(
  * exponential backoff and jitter, honouring the CRM's Retry-After
  * (*retry_after_s); after the last attempt, or at once for an answer that
  * no retry can change (400, 409), the user is "failed" with the error, a
- * user.sync_failed event goes to the outbox and a warning is logged.
+ * user.sync_failed event goes to the outbox and a warning is logged.  A
+ * create sends the fields it was first sent with (create_fields); a user
+ * deleted after a create that may have reached the CRM has it sent again
+ * to learn the crm_id to delete.
  */
 enum sb_err sb_sync_push(struct sb_ctx *ctx, const struct sb_job *job,
     char *err, size_t errsize, int64_t *retry_after_s);
