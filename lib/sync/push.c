@@ -53,7 +53,8 @@ struct push {
 	struct sb_sync_user user; /* as read before the call */
 	enum push_outcome outcome;
 	bool behind; /* the create sent create_fields, older than fields */
-	bool kept_dropped; /* the CRM refused them: the user drops them */
+	bool created; /* a create was sent, with the fields in sent */
+	char sent[SB_USER__MAX][SB_CONTACT_EMAIL_MAX + 1];
 	char crm_id[SB_USER_CRM_ID_MAX];
 	int64_t crm_ms;
 	long status;
@@ -185,10 +186,13 @@ push_body(struct push *p)
 	cJSON *body = cJSON_CreateObject();
 
 	p->behind = false;
+	p->created = u->crm_id[0] == '\0';
 	for (int f = 0; f < SB_USER__MAX && body != NULL; f++) {
 		const char *v = kept ? u->create_fields[f] : u->fields[f];
 
 		p->behind = p->behind || strcmp(v, u->fields[f]) != 0;
+		if (p->created)
+			snprintf(p->sent[f], sizeof(p->sent[f]), "%s", v);
 		cJSON_AddStringToObject(body, sb_user_field_names[f], v);
 	}
 	return body;
@@ -271,7 +275,13 @@ push_give_up(struct sb_ctx *ctx, struct sb_sync_user *u, const struct push *p,
 	snprintf(u->sync_status, sizeof(u->sync_status), "failed");
 	snprintf(u->last_error, sizeof(u->last_error), "%s", p->err);
 	u->job_id = 0;
-	u->reconciled_at = (int64_t)time(NULL); /* a delete's next chance */
+	u->retry_at = 0;
+	if (u->deleted && p->outcome != PUSH_PERMANENT) /* an outage */
+		u->retry_at = (int64_t)time(NULL) +
+		    (ctx->config.crm_reconcile_period_s >
+		                SB_SYNC_DELETE_RETRY_MIN_S
+		            ? ctx->config.crm_reconcile_period_s
+		            : SB_SYNC_DELETE_RETRY_MIN_S);
 	if (event == NULL)
 		return rc;
 	cJSON_AddStringToObject(event, "userId", u->id);
@@ -295,6 +305,24 @@ push_crm_id(struct sb_sync_user *u, const char *crm_id)
 {
 	snprintf(u->crm_id, sizeof(u->crm_id), "%s", crm_id);
 	memset(u->create_fields, 0, sizeof(u->create_fields));
+}
+
+/*
+ * Keeps on u the fields its CRM create is keyed with: those p's create
+ * sent, when its answer may have been lost, so that every later create
+ * (a retry, or a delete's, below) is the same request; none once the CRM
+ * refused it (it holds nothing under the key).  A crm_id ends them
+ * (push_crm_id()).
+ */
+static void
+push_keep_create(struct sb_sync_user *u, const struct push *p)
+{
+	if (!p->created || p->outcome == PUSH_OK || u->crm_id[0] != '\0')
+		return;
+	if (p->outcome == PUSH_PERMANENT)
+		memset(u->create_fields, 0, sizeof(u->create_fields));
+	else
+		memcpy(u->create_fields, p->sent, sizeof(u->create_fields));
 }
 
 /* Records a successful push on u; *again if a newer change waits. */
@@ -403,13 +431,11 @@ push_record(
 		goto out;
 	}
 	detail = push_detail(p, job->attempts, job->max_attempts);
-	if (p->kept_dropped ||
-	    (p->outcome == PUSH_PERMANENT && u.crm_id[0] == '\0'))
-		memset(u.create_fields, 0, sizeof(u.create_fields));
 	/* a crm_id learnt for a DELETE that then failed: its retry needs it */
 	if (u.deleted && p->user.deleted && u.crm_id[0] == '\0' &&
 	    p->user.crm_id[0] != '\0')
 		push_crm_id(&u, p->user.crm_id);
+	push_keep_create(&u, p);
 	if (p->outcome == PUSH_OK) {
 		result = SB_OK;
 		if ((rc = sb_users_log(ctx->db, u.id, "push", "ok", detail)) ==
@@ -465,10 +491,10 @@ push_create_may_have_landed(
 /*
  * Sends p->user's create again, with its key, to learn the crm_id the CRM
  * holds it under: answered with the user it made, or made now, and either
- * way deleted by the DELETE that follows.  False when that failed and the
- * attempt is to be retried.  A create the CRM refuses (it holds nothing
- * under the key, or, for 422, something this cannot reach) is true, with
- * no crm_id: the user is then removed here only.
+ * way deleted by the DELETE that follows.  False, with the create's
+ * outcome in p, when that failed: a retry, or, when the CRM refused it
+ * (409: the key expired and the lost user still holds the email; 422), a
+ * user failed and kept, as a CRM user may be left behind.
  */
 static bool
 push_learn_crm_id(struct sb_ctx *ctx, struct push *p)
@@ -476,11 +502,9 @@ push_learn_crm_id(struct sb_ctx *ctx, struct push *p)
 	p->user.deleted = false;
 	push_call(ctx, p);
 	p->user.deleted = true;
-	if (p->outcome == PUSH_OK)
-		snprintf(
-		    p->user.crm_id, sizeof(p->user.crm_id), "%s", p->crm_id);
-	else if (p->outcome != PUSH_PERMANENT)
+	if (p->outcome != PUSH_OK)
 		return false;
+	snprintf(p->user.crm_id, sizeof(p->user.crm_id), "%s", p->crm_id);
 	p->behind = false;
 	p->status = 0;
 	p->retry_after_s = 0;
@@ -501,7 +525,6 @@ push_attempt(struct sb_ctx *ctx, const struct sb_job *job, struct push *p)
 		push_call(ctx, p);
 	} else if (p->outcome == PUSH_PERMANENT && p->behind) {
 		memset(p->user.create_fields, 0, sizeof(p->user.create_fields));
-		p->kept_dropped = true;
 		push_call(ctx, p);
 	}
 }
@@ -542,26 +565,31 @@ sb_sync_push(struct sb_ctx *ctx, const struct sb_job *job, char *err,
 	return rc;
 }
 
-/* Opens a new sync job for the deleted user id if its delete gave up. */
+/*
+ * Opens a new sync job for the deleted user id, unless one is open;
+ * *reopened says whether it did.
+ */
 static enum sb_err
 push_delete_reopen(struct sb_ctx *ctx, const char *id, bool *reopened)
 {
-	struct sb_sync_user u;
+	struct sb_sync_user u = { 0 };
+	int64_t before;
 	enum sb_err rc;
 
 	*reopened = false;
 	if ((rc = sb_db_begin(ctx->db)) != SB_OK)
 		return rc;
 	rc = sb_users_get(ctx->db, id, true, &u);
-	if (rc == SB_OK && u.deleted && u.job_id == 0 &&
-	    strcmp(u.sync_status, "failed") == 0) {
-		u.reconciled_at = (int64_t)time(NULL);
+	before = u.job_id;
+	if (rc == SB_OK && u.deleted) {
+		u.retry_at = 0;
 		snprintf(u.sync_status, sizeof(u.sync_status), "pending");
-		if ((rc = sb_users_log(
-		         ctx->db, id, "push", "reopened", NULL)) == SB_OK &&
-		    (rc = sb_sync_enqueue(
-		         ctx, &u, (int)ctx->config.crm_sync_attempts)) == SB_OK)
-			*reopened = true;
+		rc = sb_sync_enqueue(
+		    ctx, &u, (int)ctx->config.crm_sync_attempts);
+		*reopened = rc == SB_OK && u.job_id != before;
+		if (*reopened)
+			rc =
+			    sb_users_log(ctx->db, id, "push", "reopened", NULL);
 	}
 	if (rc == SB_OK)
 		rc = sb_db_commit(ctx->db);
@@ -582,13 +610,18 @@ sb_sync_delete_retry_due(struct sb_ctx *ctx, int *reopened)
 	*reopened = 0;
 	if (ids == NULL)
 		return SB_ERR_NOMEM;
-	rc = sb_users_due(ctx->db, SB_USERS_DUE_DELETE,
-	    (int64_t)time(NULL) - ctx->config.crm_reconcile_period_s, ids,
-	    SB_SYNC_RECONCILE_BATCH, &count);
-	for (size_t i = 0; rc == SB_OK && i < count; i++)
-		if ((rc = push_delete_reopen(ctx, ids[i], &did)) == SB_OK &&
-		    did)
+	rc = sb_users_due(ctx->db, SB_USERS_DUE_DELETE, (int64_t)time(NULL),
+	    ids, SB_SYNC_RECONCILE_BATCH, &count);
+	for (size_t i = 0; rc == SB_OK && i < count; i++) {
+		enum sb_err one = push_delete_reopen(ctx, ids[i], &did);
+
+		if (one != SB_OK)
+			sb_log(SB_LOG_ERROR, SYNC_COMPONENT, NULL,
+			    "the delete of user %s not opened again: %s",
+			    ids[i], sb_strerror(one));
+		else if (did)
 			(*reopened)++;
+	}
 	free(ids);
 	return rc;
 }

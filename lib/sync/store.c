@@ -46,14 +46,14 @@ enum users_sql {
 	"id, name, email, phone, sync_status, crm_id, last_error, deleted," \
 	" job_id, name_ms, email_ms, phone_ms, pushed_ms, crm_ms," \
 	" reconciled_at, created_at, updated_at, updated_ms, create_name," \
-	" create_email, create_phone"
+	" create_email, create_phone, retry_at"
 #define USERS_SELECT "SELECT " USERS_COLUMNS " FROM sync_users"
 
 static const char *const users_sql[USERS_SQL__MAX] = {
 	[USERS_SQL_INSERT] = "INSERT INTO sync_users (" USERS_COLUMNS ")"
 	                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
 	                     " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-	                     " ?19, ?20, ?21)",
+	                     " ?19, ?20, ?21, ?22)",
 	[USERS_SQL_GET] = USERS_SELECT " WHERE id = ?1 AND (deleted = 0 OR ?2)",
 	[USERS_SQL_GET_BY_CRM] =
 	    USERS_SELECT " WHERE crm_id = ?1 AND (deleted = 0 OR ?2)",
@@ -63,8 +63,8 @@ static const char *const users_sql[USERS_SQL__MAX] = {
 	    " job_id = ?9, name_ms = ?10, email_ms = ?11, phone_ms = ?12,"
 	    " pushed_ms = ?13, crm_ms = ?14, reconciled_at = ?15,"
 	    " created_at = ?16, updated_at = ?17, updated_ms = ?18,"
-	    " create_name = ?19, create_email = ?20, create_phone = ?21"
-	    " WHERE id = ?1",
+	    " create_name = ?19, create_email = ?20, create_phone = ?21,"
+	    " retry_at = ?22 WHERE id = ?1",
 	[USERS_SQL_EMAIL_TAKEN] =
 	    "SELECT 1 FROM sync_users WHERE email = ?1 COLLATE NOCASE"
 	    " AND deleted = 0 AND id <> ?2",
@@ -76,10 +76,12 @@ static const char *const users_sql[USERS_SQL__MAX] = {
 	    "SELECT id FROM sync_users WHERE sync_status = 'synced'"
 	    " AND deleted = 0 AND crm_id IS NOT NULL AND reconciled_at < ?1"
 	    " ORDER BY reconciled_at, id LIMIT ?2",
+	/* by the partial index sync_users_deleted: deleted users only */
 	[USERS_SQL_DELETE_DUE] =
-	    "SELECT id FROM sync_users WHERE sync_status = 'failed'"
-	    " AND deleted = 1 AND job_id IS NULL AND reconciled_at < ?1"
-	    " ORDER BY reconciled_at, id LIMIT ?2",
+	    "SELECT id FROM sync_users WHERE deleted = 1"
+	    " AND ((job_id IS NULL AND retry_at <= ?1)"
+	    " OR job_id IN (SELECT id FROM jobs WHERE state = 'dead'))"
+	    " ORDER BY retry_at, id LIMIT ?2",
 	[USERS_SQL_LOG_INSERT] =
 	    "INSERT INTO sync_log (user_id, kind, outcome,"
 	    " detail, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -220,7 +222,7 @@ users_text_or_null(sqlite3_stmt *st, int index, const char *text)
 	                       : sqlite3_bind_null(st, index);
 }
 
-/* Binds the 21 columns of user in USERS_COLUMNS order. */
+/* Binds the 22 columns of user in USERS_COLUMNS order. */
 static int
 users_bind(sqlite3_stmt *st, const struct sb_sync_user *u)
 {
@@ -228,6 +230,8 @@ users_bind(sqlite3_stmt *st, const struct sb_sync_user *u)
 
 	for (int f = 0; f < SB_USER__MAX; f++)
 		rc |= users_text_or_null(st, 19 + f, u->create_fields[f]);
+	rc |= u->retry_at > 0 ? sqlite3_bind_int64(st, 22, u->retry_at)
+	                      : sqlite3_bind_null(st, 22);
 	return rc | users_text(st, 1, u->id) |
 	    users_text(st, 2, u->fields[SB_USER_NAME]) |
 	    users_text(st, 3, u->fields[SB_USER_EMAIL]) |
@@ -282,6 +286,7 @@ users_read(sqlite3_stmt *st, struct sb_sync_user *u)
 	for (int f = 0; f < SB_USER__MAX; f++)
 		users_column(st, 18 + f, u->create_fields[f],
 		    sizeof(u->create_fields[f]));
+	u->retry_at = sqlite3_column_int64(st, 21);
 }
 
 /* Steps a one-user query: SB_OK with *u, SB_ERR_NOT_FOUND, or an error. */
@@ -425,17 +430,17 @@ sb_users_list(struct sb_db *db, const char *status, const char *after,
 }
 
 enum sb_err
-sb_users_due(struct sb_db *db, enum sb_users_due which, int64_t before,
+sb_users_due(struct sb_db *db, enum sb_users_due_kind kind, int64_t at,
     char (*ids)[SB_USER_ID_MAX], size_t max, size_t *count)
 {
 	sqlite3_stmt *st = sb_db_stmt(db,
-	    users_sql[which == SB_USERS_DUE_DELETE ? USERS_SQL_DELETE_DUE
-	                                           : USERS_SQL_RECONCILE_DUE]);
+	    users_sql[kind == SB_USERS_DUE_DELETE ? USERS_SQL_DELETE_DUE
+	                                          : USERS_SQL_RECONCILE_DUE]);
 	int step = SQLITE_DONE;
 
 	*count = 0;
 	if (st == NULL ||
-	    (sqlite3_bind_int64(st, 1, before) |
+	    (sqlite3_bind_int64(st, 1, at) |
 	        sqlite3_bind_int64(st, 2, (int64_t)max)) != SQLITE_OK)
 		return SB_ERR_DB;
 	while (*count < max && (step = sqlite3_step(st)) == SQLITE_ROW)

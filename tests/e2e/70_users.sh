@@ -123,7 +123,7 @@ check "PUT /users: the CRM has the new name" jq_is .name "Ada King"
 us_fault '{"path": "/crm/users", "kind": "status", "arg": 503, "count": 20}'
 us_create "Alan Turing" "alan@example.com" "+44 161 496 0000"
 ALAN=$US_ID
-us_wait_log "$ALAN"
+us_wait_tried "$ALAN"
 http GET "$GW/users/$ALAN"
 check "outage: attempt 1 failed, the user stays pending" jq_is .sync_status pending
 check "outage: with the error" jq_is '.last_error | test("503")' true
@@ -177,7 +177,7 @@ check "recovery by sync: synced" us_wait "$ED" synced
 us_fault '{"path": "/crm/users", "kind": "429", "arg": 90}'
 us_create "Barbara Liskov" "barbara@example.com" "+1 617 555 0199"
 BL=$US_ID
-us_wait_log "$BL"
+us_wait_tried "$BL"
 us_log "$BL"
 check "rate limit: the 429 is logged with its Retry-After" \
     jq_is '.entries[0].detail | "\(.status) \(.retry_after_s)"' "429 90"
@@ -195,7 +195,7 @@ us_faults_off
 us_fault '{"path": "/crm/users", "kind": "answer_lost", "arg": 500}'
 us_create "Dorothy Vaughan" "dorothy@example.com" "+1 757 555 0177"
 DV=$US_ID
-us_wait_log "$DV"
+us_wait_tried "$DV"
 http GET "$GW/users/$DV"
 check "answer lost: attempt 1 saw the 500, the user stays pending" \
     eval 'jq_is .sync_status pending && jq_is ".last_error | test(\"500\")" true'
@@ -222,7 +222,7 @@ check "answer lost: the log shows the error, then ok" \
 us_fault '{"path": "/crm/users", "kind": "answer_lost", "arg": 502}'
 us_create "Mary Jackson" "mary@example.com" "+1 757 555 0178"
 MJ=$US_ID
-us_wait_log "$MJ"
+us_wait_tried "$MJ"
 http PUT "$GW/users/$MJ" -H "$US_JSON" \
     -d '{"name": "Mary W. Jackson", "email": "mary.jackson@example.com", "phone": "+1 757 555 0178"}'
 check "changed after a lost answer: PUT 202" is "$STATUS" 202
@@ -262,7 +262,7 @@ check "refused create: the CRM has the new email" jq_is .email free@example.com
 us_fault '{"path": "/crm/users", "kind": "status", "arg": 503}'
 us_create "Katherine Johnson" "kj1@example.com" "+1 757 555 0179"
 KA=$US_ID
-us_wait_log "$KA"
+us_wait_tried "$KA"
 http PUT "$GW/users/$KA" -H "$US_JSON" \
     -d '{"name": "Katherine Johnson", "email": "kj2@example.com", "phone": "+1 757 555 0179"}'
 us_crm_add "Another Katherine" "kj1@example.com" "+1 757 555 0180"
@@ -282,7 +282,7 @@ check "kept fields refused: the error, then one create" \
 us_fault '{"path": "/crm/users", "kind": "answer_lost", "arg": 502}'
 us_create "Christine Darden" "christine@example.com" "+1 757 555 0181"
 CD=$US_ID
-check "deleted after a lost answer: attempt 1 recorded" us_wait_job "$CD" pending
+check "deleted after a lost answer: attempt 1 recorded" us_wait_tried "$CD"
 check "deleted after a lost answer: the CRM made the user" \
     is "$(sqlite3 "$SB_VAR_DIR/sandbox.db" \
     "select count(*) from crm_users where email = 'christine@example.com'")" 1
@@ -322,7 +322,7 @@ DH_CRM=$(printf '%s' "$BODY" | jq -r .crm_id)
 us_fault "{\"path\": \"/crm/users/$DH_CRM\", \"kind\": \"status\", \"arg\": 503, \"count\": 3}"
 http DELETE "$GW/users/$DH"
 check "delete in an outage: 202" is "$STATUS" 202
-check "delete in an outage: the first attempt failed" us_wait_job "$DH" pending
+check "delete in an outage: the first attempt failed" us_wait_tried "$DH"
 us_sbctl sync --now
 us_sbctl sync --now
 check "delete in an outage: given up after its attempts" \
@@ -333,7 +333,7 @@ check "delete in an outage: the CRM still has the user" is "$STATUS" 200
 us_sbctl sync
 check "delete in an outage: not reopened within the period" \
     is "$(printf '%s' "$US_OUT" | cut -d';' -f3)" " 0 delete(s) reopened"
-sql "UPDATE sync_users SET reconciled_at = reconciled_at - 3600 WHERE id = '$DH'"
+sql "UPDATE sync_users SET retry_at = retry_at - 3600 WHERE id = '$DH'"
 us_sbctl sync
 check "delete in an outage: a period later, reopened" \
     is "$(printf '%s' "$US_OUT" | cut -d';' -f3)" " 1 delete(s) reopened"

@@ -36,18 +36,12 @@ us_wait_sql() {
 	return 1
 }
 
-# us_wait_log ID [WHERE]: waits up to 3 s for a sync log row of user ID
-# (that also matches the SQL condition WHERE, if given).
-us_wait_log() {
-	us_wait_sql "SELECT count(*) > 0 FROM sync_log WHERE user_id = '$1' \
-	    AND ${2:-1}" 1
-}
-
-# us_wait_job ID STATE: waits up to 3 s for user ID's sync job to be in
-# STATE (pending: its attempt recorded and given back).
-us_wait_job() {
-	us_wait_sql "SELECT j.state FROM jobs j JOIN sync_users u \
-	    ON u.job_id = j.id WHERE u.id = '$1'" "$2"
+# us_wait_tried ID: waits up to 3 s for user ID's sync job to have had an
+# attempt that failed and was given back (pending again, in backoff), so
+# that sbctl finds it free.
+us_wait_tried() {
+	us_wait_sql "SELECT j.state || ':' || (j.attempts >= 1) FROM jobs j \
+	    JOIN sync_users u ON u.job_id = j.id WHERE u.id = '$1'" "pending:1"
 }
 
 # us_crm_make SANDBOX VAR GATEWAY: makes the sandbox's CRM again as the

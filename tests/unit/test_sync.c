@@ -164,7 +164,7 @@ test_sync_create_fields(void **state)
 	assert_string_equal(back.create_fields[SB_USER_EMAIL], "");
 }
 
-/* sb_users_due(): deletes that gave up, and synced users, by age. */
+/* sb_users_due(): deletes due again, and synced users due a pull. */
 static void
 test_sync_due(void **state)
 {
@@ -187,12 +187,13 @@ test_sync_due(void **state)
 	assert_int_equal(sb_db_commit(db), SB_OK);
 	for (int i = 0; i < 4; i++) {
 		u[i].reconciled_at = 1000;
+		u[i].retry_at = i < 3 ? 1000 : 0;
 		u[i].deleted = i < 3;
 		snprintf(u[i].sync_status, sizeof(u[i].sync_status), "%s",
 		    i == 3 ? "synced" : "failed");
 	}
-	u[1].job_id = 7; /* its delete is open again */
-	u[2].reconciled_at = 5000; /* gave up too recently */
+	u[1].job_id = 7; /* its delete is open again (a job not dead) */
+	u[2].retry_at = 5000; /* not yet */
 	assert_int_equal(sb_db_begin(db), SB_OK);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(sb_users_save(db, &u[i]), SB_OK);

@@ -28,6 +28,8 @@
 #define SB_SYNC_EVENT_FAILED "user.sync_failed"
 #define SB_SYNC_PUSH_ROUNDS 3 /* pushes of one job while changes arrive */
 #define SB_SYNC_RECONCILE_BATCH 200 /* users one `sbctl sync` pulls */
+/* the least wait before a delete that gave up is opened again */
+#define SB_SYNC_DELETE_RETRY_MIN_S 60
 #define SB_SYNC_PUSH_BATCH_MAX 16 /* pushes one round leases together */
 #define SB_SYNC_JITTER_DIVISOR 2 /* jitter: up to half the backoff */
 #define SB_SYNC_EVENT_ID_MAX 128
@@ -132,12 +134,15 @@ enum sb_err sb_sync_reconcile_due(
     struct sb_ctx *ctx, bool all, int *done, int *failed);
 
 /*
- * `sbctl sync`'s second chance for deletes: each user deleted here whose
- * push to the CRM gave up (an outage longer than its retries) at least
- * crm_reconcile_period_s ago gets a sync job again, at most
- * SB_SYNC_RECONCILE_BATCH; *reopened counts them.  A delete is never
- * dropped: a deleted user is invisible to the API, so nobody else could
- * start it again.
+ * `sbctl sync`'s next chance for deletes: each user deleted here whose
+ * push to the CRM gave up after retries (an outage) crm_reconcile_period_s
+ * ago (at least SB_SYNC_DELETE_RETRY_MIN_S), or whose sync job died
+ * without giving up, gets a sync job again, at most
+ * SB_SYNC_RECONCILE_BATCH; *reopened counts them.  A deleted user is out
+ * of the API's reach, so nothing else could start it again; a delete the
+ * CRM refused outright (400, 409) is not.  A user that cannot be opened
+ * is logged and skipped; an error is returned only when none could be
+ * looked for.
  */
 enum sb_err sb_sync_delete_retry_due(struct sb_ctx *ctx, int *reopened);
 

@@ -58,6 +58,9 @@ struct sb_sync_user {
 	 * the id): written with the user, "" once the CRM gave a crm_id, or
 	 * for a user from before they were kept (the create sends fields). */
 	char create_fields[SB_USER__MAX][SB_CONTACT_EMAIL_MAX + 1];
+	/* a deleted user's delete that gave up: when sbctl sync opens it
+	 * again (unix seconds); 0: never */
+	int64_t retry_at;
 };
 
 /* Unix milliseconds now. */
@@ -114,18 +117,21 @@ enum sb_err sb_users_list(struct sb_db *db, const char *status,
     const char *after, size_t limit, struct sb_sync_user **out, size_t *count);
 
 /* The users sb_users_due() finds. */
-enum sb_users_due {
-	SB_USERS_DUE_RECONCILE, /* synced, with a crm_id */
-	SB_USERS_DUE_DELETE, /* deleted, failed, no sync job open */
+enum sb_users_due_kind {
+	/* synced, with a crm_id, last reconciled before at */
+	SB_USERS_DUE_RECONCILE,
+	/* deleted, with a delete that gave up due by at (retry_at), or
+	 * whose sync job died without giving up */
+	SB_USERS_DUE_DELETE,
 };
 
 /*
- * Ids of the users which names, last reconciled (or, for a delete, given
- * up on) before before (unix seconds), oldest first, at most max, into
- * ids (caller buffers); *count gets how many.
+ * Ids of the users of kind, as their kind says for at (unix seconds),
+ * longest waiting first, at most max, into ids (caller buffers); *count
+ * gets how many.
  */
-enum sb_err sb_users_due(struct sb_db *db, enum sb_users_due which,
-    int64_t before, char (*ids)[SB_USER_ID_MAX], size_t max, size_t *count);
+enum sb_err sb_users_due(struct sb_db *db, enum sb_users_due_kind kind,
+    int64_t at, char (*ids)[SB_USER_ID_MAX], size_t max, size_t *count);
 
 /*
  * Adds a sync log row for user_id: kind ("push", "webhook", "reconcile",
