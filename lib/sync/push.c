@@ -54,6 +54,7 @@ struct push {
 	enum push_outcome outcome;
 	bool behind; /* the create sent create_fields, older than fields */
 	bool created; /* a create was sent, with the fields in sent */
+	bool gone; /* the CRM no longer had the user's crm_id */
 	char sent[SB_USER__MAX][SB_CONTACT_EMAIL_MAX + 1];
 	char crm_id[SB_USER_CRM_ID_MAX];
 	int64_t crm_ms;
@@ -264,6 +265,17 @@ push_detail(const struct push *p, int attempt, int max_attempts)
 	return d;
 }
 
+/* When a delete that gives up now is due again: a period on, 60 s at least. */
+static int64_t
+push_delete_later(const struct sb_ctx *ctx)
+{
+	int64_t wait = ctx->config.crm_reconcile_period_s;
+
+	if (wait < SB_SYNC_DELETE_RETRY_MIN_S)
+		wait = SB_SYNC_DELETE_RETRY_MIN_S;
+	return (int64_t)time(NULL) + wait;
+}
+
 /* Marks u failed with the error, writes its event and warns (in the tx). */
 static enum sb_err
 push_give_up(struct sb_ctx *ctx, struct sb_sync_user *u, const struct push *p,
@@ -277,11 +289,7 @@ push_give_up(struct sb_ctx *ctx, struct sb_sync_user *u, const struct push *p,
 	u->job_id = 0;
 	u->retry_at = 0;
 	if (u->deleted && p->outcome != PUSH_PERMANENT) /* an outage */
-		u->retry_at = (int64_t)time(NULL) +
-		    (ctx->config.crm_reconcile_period_s >
-		                SB_SYNC_DELETE_RETRY_MIN_S
-		            ? ctx->config.crm_reconcile_period_s
-		            : SB_SYNC_DELETE_RETRY_MIN_S);
+		u->retry_at = push_delete_later(ctx);
 	if (event == NULL)
 		return rc;
 	cJSON_AddStringToObject(event, "userId", u->id);
@@ -311,7 +319,7 @@ push_crm_id(struct sb_sync_user *u, const char *crm_id)
  * Keeps on u the fields its CRM create is keyed with: those p's create
  * sent, when its answer may have been lost, so that every later create
  * (a retry, or a delete's, below) is the same request; none once the CRM
- * refused it (it holds nothing under the key).  A crm_id ends them
+ * refused it (no retry of that body can help).  A crm_id ends them
  * (push_crm_id()).
  */
 static void
@@ -323,6 +331,23 @@ push_keep_create(struct sb_sync_user *u, const struct push *p)
 		memset(u->create_fields, 0, sizeof(u->create_fields));
 	else
 		memcpy(u->create_fields, p->sent, sizeof(u->create_fields));
+}
+
+/*
+ * Settles on u (re-read) which crm_id and create fields p's calls leave:
+ * a crm_id learnt for a DELETE that then failed (its retry needs it),
+ * none when the CRM no longer had it and the re-create failed, and the
+ * create's fields (push_keep_create()).
+ */
+static void
+push_settle_keys(struct sb_sync_user *u, const struct push *p)
+{
+	if (u->deleted && p->user.deleted && u->crm_id[0] == '\0' &&
+	    p->user.crm_id[0] != '\0')
+		push_crm_id(u, p->user.crm_id);
+	if (p->gone && p->outcome != PUSH_OK)
+		u->crm_id[0] = '\0';
+	push_keep_create(u, p);
 }
 
 /* Records a successful push on u; *again if a newer change waits. */
@@ -431,23 +456,24 @@ push_record(
 		goto out;
 	}
 	detail = push_detail(p, job->attempts, job->max_attempts);
-	/* a crm_id learnt for a DELETE that then failed: its retry needs it */
-	if (u.deleted && p->user.deleted && u.crm_id[0] == '\0' &&
-	    p->user.crm_id[0] != '\0')
-		push_crm_id(&u, p->user.crm_id);
-	push_keep_create(&u, p);
+	push_settle_keys(&u, p);
 	if (p->outcome == PUSH_OK) {
 		result = SB_OK;
 		if ((rc = sb_users_log(ctx->db, u.id, "push", "ok", detail)) ==
 		    SB_OK)
 			rc = push_record_ok(ctx, &u, p, again);
-	} else if (p->outcome == PUSH_PERMANENT || last) {
+	} else if ((p->outcome == PUSH_PERMANENT || last) &&
+	    !(u.deleted && !p->user.deleted)) {
 		result = p->outcome == PUSH_PERMANENT ? SB_OK : SB_ERR_UPSTREAM;
 		if ((rc = sb_users_log(ctx->db, u.id, "failed", "gave_up",
 		         detail)) == SB_OK &&
 		    (rc = push_give_up(ctx, &u, p, job->attempts)) == SB_OK)
 			rc = sb_users_save(ctx->db, &u);
 	} else {
+		if (u.deleted && !p->user.deleted) { /* deleted meanwhile: */
+			result = SB_OK; /* the next round deletes */
+			*again = true;
+		}
 		snprintf(u.last_error, sizeof(u.last_error), "%s", p->err);
 		if ((rc = sb_users_log(
 		         ctx->db, u.id, "push", "error", detail)) == SB_OK)
@@ -522,6 +548,7 @@ push_attempt(struct sb_ctx *ctx, const struct sb_job *job, struct push *p)
 	push_call(ctx, p);
 	if (p->outcome == PUSH_GONE) { /* deleted in the CRM: create */
 		p->user.crm_id[0] = '\0';
+		p->gone = true;
 		push_call(ctx, p);
 	} else if (p->outcome == PUSH_PERMANENT && p->behind) {
 		memset(p->user.create_fields, 0, sizeof(p->user.create_fields));
@@ -566,7 +593,26 @@ sb_sync_push(struct sb_ctx *ctx, const struct sb_job *job, char *err,
 }
 
 /*
- * Opens a new sync job for the deleted user id, unless one is open;
+ * True if u's delete is due another job at now (seen in the transaction
+ * that opens it, so that two runs do not both open one): it gave up
+ * after retries and its retry_at came, or its job died without giving up
+ * and no retry_at is ahead.
+ */
+static bool
+push_delete_due(struct sb_ctx *ctx, const struct sb_sync_user *u, int64_t now)
+{
+	enum sb_job_state state;
+
+	if (!u->deleted || u->retry_at > now)
+		return false;
+	if (u->job_id == 0)
+		return u->retry_at > 0;
+	return sb_jobs_state(ctx->db, u->job_id, &state) == SB_OK &&
+	    state == SB_JOB_DEAD;
+}
+
+/*
+ * Opens a new sync job for the deleted user id if its delete is due one;
  * *reopened says whether it did.
  */
 static enum sb_err
@@ -581,8 +627,8 @@ push_delete_reopen(struct sb_ctx *ctx, const char *id, bool *reopened)
 		return rc;
 	rc = sb_users_get(ctx->db, id, true, &u);
 	before = u.job_id;
-	if (rc == SB_OK && u.deleted) {
-		u.retry_at = 0;
+	if (rc == SB_OK && push_delete_due(ctx, &u, (int64_t)time(NULL))) {
+		u.retry_at = push_delete_later(ctx); /* should this job die */
 		snprintf(u.sync_status, sizeof(u.sync_status), "pending");
 		rc = sb_sync_enqueue(
 		    ctx, &u, (int)ctx->config.crm_sync_attempts);

@@ -170,13 +170,21 @@ test_sync_due(void **state)
 {
 	struct test_fixture *f = *state;
 	struct sb_db *db = f->ctx.db;
-	struct sb_sync_user u[4];
-	char ids[4][SB_USER_ID_MAX];
+	struct sb_sync_user u[5];
+	char ids[5][SB_USER_ID_MAX];
+	int64_t pending, dead;
 	size_t n = 0;
 
+	pending = test_job_enqueue(db, SB_SYNC_QUEUE, "{}", 3, 0);
+	dead = test_job_enqueue(db, SB_SYNC_QUEUE, "{}", 3, 0);
+	assert_int_equal(sqlite3_exec(sb_db_handle(db),
+	                     "UPDATE jobs SET state = 'dead' WHERE id = 2",
+	                     NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(dead, 2);
 	sync_user_make(db, &u[0]);
 	assert_int_equal(sb_db_begin(db), SB_OK);
-	for (int i = 1; i < 4; i++) {
+	for (int i = 1; i < 5; i++) {
 		u[i] = u[0];
 		sb_users_new_id(u[i].id);
 		snprintf(u[i].fields[SB_USER_EMAIL], sizeof(u[i].fields[0]),
@@ -185,25 +193,27 @@ test_sync_due(void **state)
 		assert_int_equal(sb_users_insert(db, &u[i]), SB_OK);
 	}
 	assert_int_equal(sb_db_commit(db), SB_OK);
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		u[i].reconciled_at = 1000;
 		u[i].retry_at = i < 3 ? 1000 : 0;
-		u[i].deleted = i < 3;
+		u[i].deleted = i != 3;
 		snprintf(u[i].sync_status, sizeof(u[i].sync_status), "%s",
 		    i == 3 ? "synced" : "failed");
 	}
-	u[1].job_id = 7; /* its delete is open again (a job not dead) */
+	u[1].job_id = pending; /* its delete is open again */
 	u[2].retry_at = 5000; /* not yet */
+	u[4].job_id = dead; /* its job died without giving up */
 	assert_int_equal(sb_db_begin(db), SB_OK);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		assert_int_equal(sb_users_save(db, &u[i]), SB_OK);
 	assert_int_equal(sb_db_commit(db), SB_OK);
 	assert_int_equal(
-	    sb_users_due(db, SB_USERS_DUE_DELETE, 2000, ids, 4, &n), SB_OK);
-	assert_int_equal(n, 1);
-	assert_string_equal(ids[0], u[0].id);
+	    sb_users_due(db, SB_USERS_DUE_DELETE, 2000, ids, 5, &n), SB_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(ids[0], u[4].id); /* no retry_at: first */
+	assert_string_equal(ids[1], u[0].id);
 	assert_int_equal(
-	    sb_users_due(db, SB_USERS_DUE_RECONCILE, 2000, ids, 4, &n), SB_OK);
+	    sb_users_due(db, SB_USERS_DUE_RECONCILE, 2000, ids, 5, &n), SB_OK);
 	assert_int_equal(n, 1);
 	assert_string_equal(ids[0], u[3].id);
 }

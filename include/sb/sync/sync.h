@@ -140,7 +140,7 @@ enum sb_err sb_sync_reconcile_due(
  * without giving up, gets a sync job again, at most
  * SB_SYNC_RECONCILE_BATCH; *reopened counts them.  A deleted user is out
  * of the API's reach, so nothing else could start it again; a delete the
- * CRM refused outright (400, 409) is not.  A user that cannot be opened
+ * CRM refused outright (400, 409, 422) is not.  A user that cannot be opened
  * is logged and skipped; an error is returned only when none could be
  * looked for.
  */
