@@ -298,6 +298,28 @@ check "deleted after a lost answer: the delete named the learnt crm_id" \
     is "$(sql "SELECT json_extract(detail, '$.operation') || ':' || (json_extract(detail, '$.crm_id') IS NOT NULL) FROM sync_log WHERE user_id = '$CD' AND outcome = 'ok'")" \
     "delete:1"
 
+# -- the same, but the CRM's key expired (24 h) before the delete's create
+# went again: the CRM refuses it (409: the lost user holds the email), so
+# the user is failed and kept with the error, not removed as if the CRM
+# never had it, and not opened again --
+us_fault '{"path": "/crm/users", "kind": "answer_lost", "arg": 502}'
+us_create "Mary Winston" "winston@example.com" "+1 757 555 0182"
+MW=$US_ID
+check "key expired: attempt 1 recorded" us_wait_tried "$MW"
+sqlite3 "$SB_VAR_DIR/sandbox.db" \
+    "UPDATE crm_idempotency SET created_ms = created_ms - 90000000 WHERE key = '$MW'"
+http DELETE "$GW/users/$MW"
+us_sbctl sync --now
+check "key expired: the user is failed and kept, no retry due" \
+    is "$(sql "SELECT deleted || ',' || sync_status || ',' || coalesce(retry_at, 'none') || ',' || (last_error LIKE '%409%') FROM sync_users WHERE id = '$MW'")" \
+    "1,failed,none,1"
+check "key expired: the CRM still has the lost user" \
+    is "$(sqlite3 "$SB_VAR_DIR/sandbox.db" \
+    "select count(*) from crm_users where email = 'winston@example.com'")" 1
+us_sbctl sync
+check "key expired: not opened again" \
+    is "$(printf '%s' "$US_OUT" | cut -d';' -f3)" " 0 delete(s) reopened"
+
 # -- DELETE: 202, gone locally, deleted in the CRM --
 http GET "$GW/users/$GRACE"
 GRACE_CRM=$(printf '%s' "$BODY" | jq -r .crm_id)
