@@ -447,28 +447,43 @@ sb_sync_reconcile(struct sb_ctx *ctx, const char *id, char *err, size_t errsize)
 }
 
 enum sb_err
-sb_sync_reconcile_due(struct sb_ctx *ctx, bool all, int *done, int *failed)
+sync_each_due(struct sb_ctx *ctx, enum sb_users_due_kind kind, int64_t at,
+    sync_due_fn fn, int *done, int *failed)
 {
 	char(*ids)[SB_USER_ID_MAX] =
 	    calloc(SB_SYNC_RECONCILE_BATCH, sizeof(*ids));
-	char err[SB_WORK_ERROR_MAX];
-	int64_t before = (int64_t)time(NULL) -
-	    (all ? -1 : ctx->config.crm_reconcile_period_s);
 	size_t count = 0;
-	enum sb_err rc;
+	enum sb_err rc, one;
 
 	*done = *failed = 0;
 	if (ids == NULL)
 		return SB_ERR_NOMEM;
-	rc = sb_users_due(ctx->db, SB_USERS_DUE_RECONCILE, before, ids,
-	    SB_SYNC_RECONCILE_BATCH, &count);
+	rc = sb_users_due(
+	    ctx->db, kind, at, ids, SB_SYNC_RECONCILE_BATCH, &count);
 	for (size_t i = 0; rc == SB_OK && i < count; i++) {
-		err[0] = '\0';
-		if (sb_sync_reconcile(ctx, ids[i], err, sizeof(err)) == SB_OK)
+		if ((one = fn(ctx, ids[i])) == SB_OK)
 			(*done)++;
-		else
+		else if (one != SB_ERR_NOT_FOUND)
 			(*failed)++;
 	}
 	free(ids);
 	return rc;
+}
+
+/* sb_sync_reconcile() as a sync_due_fn (its error is in the sync log). */
+static enum sb_err
+apply_reconcile_one(struct sb_ctx *ctx, const char *id)
+{
+	char err[SB_WORK_ERROR_MAX] = "";
+
+	return sb_sync_reconcile(ctx, id, err, sizeof(err));
+}
+
+enum sb_err
+sb_sync_reconcile_due(struct sb_ctx *ctx, bool all, int *done, int *failed)
+{
+	return sync_each_due(ctx, SB_USERS_DUE_RECONCILE,
+	    (int64_t)time(NULL) -
+	        (all ? -1 : ctx->config.crm_reconcile_period_s),
+	    apply_reconcile_one, done, failed);
 }

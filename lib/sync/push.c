@@ -30,7 +30,6 @@
  * or for the CRM's Retry-After when that is longer.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -612,62 +611,50 @@ push_delete_due(struct sb_ctx *ctx, const struct sb_sync_user *u, int64_t now)
 }
 
 /*
- * Opens a new sync job for the deleted user id if its delete is due one;
- * *reopened says whether it did.
+ * Opens a new sync job for the deleted user id if its delete is due one
+ * (a sync_due_fn): SB_OK if it did, SB_ERR_NOT_FOUND if none was due, or
+ * the error, logged.
  */
 static enum sb_err
-push_delete_reopen(struct sb_ctx *ctx, const char *id, bool *reopened)
+push_delete_reopen(struct sb_ctx *ctx, const char *id)
 {
 	struct sb_sync_user u = { 0 };
-	int64_t before;
 	enum sb_err rc;
+	int64_t before;
 
-	*reopened = false;
 	if ((rc = sb_db_begin(ctx->db)) != SB_OK)
-		return rc;
-	rc = sb_users_get(ctx->db, id, true, &u);
+		goto out;
+	if ((rc = sb_users_get(ctx->db, id, true, &u)) == SB_OK &&
+	    !push_delete_due(ctx, &u, (int64_t)time(NULL)))
+		rc = SB_ERR_NOT_FOUND;
 	before = u.job_id;
-	if (rc == SB_OK && push_delete_due(ctx, &u, (int64_t)time(NULL))) {
+	if (rc == SB_OK) {
 		u.retry_at = push_delete_later(ctx); /* should this job die */
 		snprintf(u.sync_status, sizeof(u.sync_status), "pending");
 		rc = sb_sync_enqueue(
 		    ctx, &u, (int)ctx->config.crm_sync_attempts);
-		*reopened = rc == SB_OK && u.job_id != before;
-		if (*reopened)
-			rc =
-			    sb_users_log(ctx->db, id, "push", "reopened", NULL);
 	}
+	if (rc == SB_OK)
+		rc = u.job_id != before
+		    ? sb_users_log(ctx->db, id, "push", "reopened", NULL)
+		    : SB_ERR_NOT_FOUND; /* one was open after all */
 	if (rc == SB_OK)
 		rc = sb_db_commit(ctx->db);
 	if (rc != SB_OK)
 		sb_db_rollback(ctx->db);
-	return rc == SB_ERR_NOT_FOUND ? SB_OK : rc;
+out:
+	if (rc != SB_OK && rc != SB_ERR_NOT_FOUND)
+		sb_log(SB_LOG_ERROR, SYNC_COMPONENT, NULL,
+		    "the delete of user %s not opened again: %s", id,
+		    sb_strerror(rc));
+	return rc;
 }
 
 enum sb_err
 sb_sync_delete_retry_due(struct sb_ctx *ctx, int *reopened)
 {
-	char(*ids)[SB_USER_ID_MAX] =
-	    calloc(SB_SYNC_RECONCILE_BATCH, sizeof(*ids));
-	size_t count = 0;
-	enum sb_err rc;
-	bool did;
+	int failed = 0;
 
-	*reopened = 0;
-	if (ids == NULL)
-		return SB_ERR_NOMEM;
-	rc = sb_users_due(ctx->db, SB_USERS_DUE_DELETE, (int64_t)time(NULL),
-	    ids, SB_SYNC_RECONCILE_BATCH, &count);
-	for (size_t i = 0; rc == SB_OK && i < count; i++) {
-		enum sb_err one = push_delete_reopen(ctx, ids[i], &did);
-
-		if (one != SB_OK)
-			sb_log(SB_LOG_ERROR, SYNC_COMPONENT, NULL,
-			    "the delete of user %s not opened again: %s",
-			    ids[i], sb_strerror(one));
-		else if (did)
-			(*reopened)++;
-	}
-	free(ids);
-	return rc;
+	return sync_each_due(ctx, SB_USERS_DUE_DELETE, (int64_t)time(NULL),
+	    push_delete_reopen, reopened, &failed);
 }
